@@ -1,0 +1,84 @@
+# provmark — plain Makefile. `make` builds the library and the command line tool.
+# make demo | test | bench | install | clean   (see README.md)
+
+PREFIX ?= /usr/local
+CC ?= cc
+OPT ?= -O2
+CFLAGS_BASE := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
+	-fPIC -fvisibility=hidden -Idsp
+CFLAGS_ALL = $(CFLAGS_BASE) $(OPT) $(CFLAGS)
+LIBS_DSP := -lsodium -lfftw3f -lm -lpthread
+LIBS_CLI := -lsndfile -ljansson
+
+B := build
+SONAME := libprovmark.so.1
+DSP_SRC := $(wildcard dsp/*.c)
+CLI_SRC := $(wildcard cli/*.c)
+DSP_OBJ := $(DSP_SRC:%.c=$(B)/obj/%.o)
+CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
+
+all: $(B)/lib/libprovmark.a $(B)/lib/libprovmark.so $(B)/bin/provmark
+
+$(B)/obj/dsp/%.o: dsp/%.c $(wildcard dsp/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -DPM_BUILDING -c $< -o $@
+
+$(B)/obj/cli/%.o: cli/%.c $(wildcard dsp/*.h cli/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(B)/lib/libprovmark.a: $(DSP_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/lib/libprovmark.so: $(DSP_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $(LDFLAGS) -o $(B)/lib/$(SONAME).0.0 $^ $(LIBS_DSP)
+	ln -sf $(SONAME).0.0 $(B)/lib/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(B)/bin/provmark: $(CLI_OBJ) $(B)/lib/libprovmark.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(B)/lib/libprovmark.a $(LIBS_CLI) $(LIBS_DSP)
+
+# ---------------------------------------------------------------- tests
+TEST_SRC := $(wildcard tests/unit/*.c)
+TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
+
+$(B)/tests/%: tests/unit/%.c $(B)/lib/libprovmark.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Wno-unused-parameter -o $@ $< $(B)/lib/libprovmark.a -lcmocka $(LIBS_DSP) -ldl
+
+tests: all $(TEST_BIN)
+
+deps-test:
+	@scripts/deps.sh test
+
+deps-demo:
+	@scripts/deps.sh demo
+
+test: deps-test
+	$(MAKE) tests
+	tests/run.sh
+
+demo: deps-demo
+	$(MAKE) all
+	scripts/demo.sh
+
+bench: deps-test
+	$(MAKE) all
+	bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(B)/bin/provmark $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(B)/lib/libprovmark.a $(DESTDIR)$(PREFIX)/lib/
+	install -m 755 $(B)/lib/$(SONAME).0.0 $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(SONAME).0.0 $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libprovmark.so
+	install -m 644 dsp/provmark.h $(DESTDIR)$(PREFIX)/include/
+
+clean:
+	rm -rf $(B)
+
+.PHONY: all tests test demo bench install clean deps-test deps-demo

@@ -1,0 +1,224 @@
+#define _GNU_SOURCE
+#include "audio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+SNDFILE *audio_open_read(const char *path, SF_INFO *info)
+{
+    memset(info, 0, sizeof *info);
+    SNDFILE *sf;
+    if (strcmp(path, "-") == 0) {
+        sf = sf_open_fd(STDIN_FILENO, SFM_READ, info, 0);
+    } else {
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            fprintf(stderr, "provmark: %s: %s\n", path, strerror(errno));
+            return NULL;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            fprintf(stderr, "provmark: %s: not a regular file\n", path);
+            return NULL;
+        }
+        sf = sf_open(path, SFM_READ, info);
+    }
+    if (!sf) {
+        fprintf(stderr, "provmark: %s: cannot read audio: %s\n", path, sf_strerror(NULL));
+        return NULL;
+    }
+    if (info->samplerate <= 0 || info->channels <= 0) {
+        fprintf(stderr, "provmark: %s: invalid header (rate %d, channels %d)\n", path,
+                info->samplerate, info->channels);
+        sf_close(sf);
+        return NULL;
+    }
+    return sf;
+}
+
+static const char *extension(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dot = strrchr(path, '.');
+    return dot && (!slash || dot > slash) ? dot + 1 : "";
+}
+
+static int pick_format(const char *path, const SF_INFO *in, int *format)
+{
+    const char *ext = strcmp(path, "-") == 0 ? "wav" : extension(path);
+    int sub = in->format & SF_FORMAT_SUBMASK;
+    int pcm = sub == SF_FORMAT_PCM_16 || sub == SF_FORMAT_PCM_24 || sub == SF_FORMAT_PCM_32 ||
+              sub == SF_FORMAT_FLOAT || sub == SF_FORMAT_DOUBLE || sub == SF_FORMAT_PCM_U8 ||
+              sub == SF_FORMAT_PCM_S8;
+    if (!strcasecmp(ext, "wav")) {
+        if (sub == SF_FORMAT_PCM_S8)
+            sub = SF_FORMAT_PCM_U8;
+        *format = SF_FORMAT_WAV | (pcm ? sub : SF_FORMAT_PCM_16);
+    } else if (!strcasecmp(ext, "flac")) {
+        int s = sub == SF_FORMAT_PCM_24 || sub == SF_FORMAT_PCM_32 || sub == SF_FORMAT_FLOAT ||
+                        sub == SF_FORMAT_DOUBLE
+                    ? SF_FORMAT_PCM_24
+                    : SF_FORMAT_PCM_16;
+        *format = SF_FORMAT_FLAC | s;
+    } else if (!strcasecmp(ext, "ogg") || !strcasecmp(ext, "oga")) {
+        *format = SF_FORMAT_OGG | SF_FORMAT_VORBIS;
+    } else if (!strcasecmp(ext, "opus")) {
+        *format = SF_FORMAT_OGG | SF_FORMAT_OPUS;
+    } else if (!strcasecmp(ext, "mp3")) {
+        *format = SF_FORMAT_MPEG | SF_FORMAT_MPEG_LAYER_III;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *out_info)
+{
+    memset(o, 0, sizeof *o);
+    o->fd = -1;
+    memset(out_info, 0, sizeof *out_info);
+    out_info->samplerate = in->samplerate;
+    out_info->channels = in->channels;
+    if (pick_format(path, in, &out_info->format) != 0) {
+        fprintf(stderr, "provmark: %s: unknown output type (use .wav .flac .ogg .opus .mp3)\n",
+                path);
+        return -1;
+    }
+    if (!sf_format_check(out_info)) {
+        fprintf(stderr, "provmark: %s: this container cannot hold %d Hz, %d channels\n", path,
+                in->samplerate, in->channels);
+        return -1;
+    }
+    if (strcmp(path, "-") == 0) {
+        o->is_stdout = 1;
+        o->fd = STDOUT_FILENO;
+    } else {
+        o->path = strdup(path);
+        char *dir_copy = strdup(path);
+        if (!o->path || !dir_copy) {
+            free(dir_copy);
+            fprintf(stderr, "provmark: out of memory\n");
+            audio_out_abort(o);
+            return -1;
+        }
+        const char *dir = dirname(dir_copy);
+        /* An unnamed file first: if we are killed, nothing is left anywhere. */
+        o->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+        if (o->fd >= 0) {
+            o->anonymous = 1;
+        } else if (errno == EOPNOTSUPP || errno == EISDIR || errno == EINVAL) {
+            size_t n = strlen(path) + 16;
+            o->tmp_path = malloc(n);
+            if (o->tmp_path) {
+                snprintf(o->tmp_path, n, "%s.pmtmpXXXXXX", path);
+                o->fd = mkstemp(o->tmp_path);
+            }
+        }
+        int err = errno;
+        free(dir_copy);
+        if (o->fd < 0) {
+            fprintf(stderr, "provmark: %s: cannot create output: %s\n", path, strerror(err));
+            audio_out_abort(o);
+            return -1;
+        }
+    }
+    o->sf = sf_open_fd(o->fd, SFM_WRITE, out_info, 0);
+    if (!o->sf) {
+        fprintf(stderr, "provmark: %s: cannot write audio: %s\n", path, sf_strerror(NULL));
+        audio_out_abort(o);
+        return -1;
+    }
+    sf_command(o->sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+    if ((out_info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_OGG ||
+        (out_info->format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG) {
+        double q = 0.9; /* lossy output: keep it close to transparent */
+        sf_command(o->sf, SFC_SET_COMPRESSION_LEVEL, &q, sizeof q);
+    }
+    return 0;
+}
+
+int audio_out_commit(audio_out *o)
+{
+    int err = sf_error(o->sf);
+    if (err) {
+        fprintf(stderr, "provmark: %s: write failed: %s\n", o->is_stdout ? "stdout" : o->path,
+                sf_error_number(err));
+        audio_out_abort(o);
+        return -1;
+    }
+    sf_write_sync(o->sf);
+    if (sf_close(o->sf) != 0) {
+        o->sf = NULL;
+        fprintf(stderr, "provmark: %s: write failed while closing\n", o->path ? o->path : "stdout");
+        audio_out_abort(o);
+        return -1;
+    }
+    o->sf = NULL;
+    if (o->is_stdout)
+        return 0;
+    int ok = fsync(o->fd) == 0;
+    int e = errno;
+    if (ok && o->anonymous) {
+        /* Link the unnamed file under a unique name, then rename over the target. */
+        char proc[64], tmp[4096];
+        snprintf(proc, sizeof proc, "/proc/self/fd/%d", o->fd);
+        for (int i = 0; i < 100 && ok; i++) {
+            snprintf(tmp, sizeof tmp, "%s.pmtmp%d-%d", o->path, (int)getpid(), i);
+            if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0)
+                break;
+            if (errno != EEXIST) {
+                ok = 0;
+                e = errno;
+            }
+        }
+        if (ok && rename(tmp, o->path) != 0) {
+            e = errno;
+            unlink(tmp);
+            ok = 0;
+        }
+    } else if (ok && rename(o->tmp_path, o->path) != 0) {
+        e = errno;
+        ok = 0;
+    }
+    if (!ok) {
+        fprintf(stderr, "provmark: %s: cannot finish output: %s\n", o->path, strerror(e));
+        audio_out_abort(o);
+        return -1;
+    }
+    close(o->fd);
+    o->fd = -1;
+    free(o->tmp_path);
+    o->tmp_path = NULL;
+    free(o->path);
+    o->path = NULL;
+    return 0;
+}
+
+void audio_out_abort(audio_out *o)
+{
+    if (o->sf)
+        sf_close(o->sf);
+    o->sf = NULL;
+    if (o->fd >= 0 && !o->is_stdout)
+        close(o->fd);
+    o->fd = -1;
+    if (o->tmp_path)
+        unlink(o->tmp_path);
+    free(o->tmp_path);
+    free(o->path);
+    o->tmp_path = o->path = NULL;
+}
+
+int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) != 0 || stat(b, &sb) != 0)
+        return 0;
+    return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}

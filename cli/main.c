@@ -1,0 +1,478 @@
+/* provmark: embed, detect and key management from the command line. */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "audio.h"
+#include "provmark.h"
+
+#define CHUNK 4096
+#define MAX_KEYS 16
+enum { EXIT_MARKED = 0, EXIT_UNMARKED = 1, EXIT_ERROR = 2 };
+
+static const char usage_main[] =
+    "usage: provmark COMMAND [OPTIONS]\n"
+    "\n"
+    "Keyed, inaudible provenance watermark carrying a model ID and a dataset ID.\n"
+    "\n"
+    "commands:\n"
+    "  embed IN OUT --model N --dataset N [--key FILE] [--strength S] [--no-verify]\n"
+    "  detect [--json] [--key FILE]... FILE...\n"
+    "  keygen FILE\n"
+    "\n"
+    "'provmark COMMAND --help' describes a command.\n";
+
+static const char usage_embed[] =
+    "usage: provmark embed IN OUT --model N --dataset N [--key FILE] [--strength S]\n"
+    "\n"
+    "Watermark IN into OUT. IN is anything libsndfile reads; OUT is WAV, FLAC,\n"
+    "Ogg Vorbis, Opus or MP3 by its extension; '-' is a WAV stream on stdin/stdout.\n"
+    "OUT keeps IN's rate, channels, length and (where possible) sample format, and\n"
+    "appears only when complete. IDs are 0..16777215.\n"
+    "\n"
+    "  --model N      model ID\n"
+    "  --dataset N    dataset ID\n"
+    "  --key FILE     secret key (default: the public demo key, with a warning)\n"
+    "  --strength S   0..4, default 1 (higher: more robust, less transparent)\n"
+    "  --no-verify    skip decoding the output to report the detection margin\n";
+
+static const char usage_detect[] =
+    "usage: provmark detect [--json] [--key FILE]... FILE...\n"
+    "\n"
+    "Look for a provmark watermark in each FILE ('-' = stdin) and print one line\n"
+    "per file, or with --json one JSON object per line. Several --key options try\n"
+    "several keys (at most 16). Exit status: 0 every file is marked, 1 some file\n"
+    "is not, 2 an error occurred.\n";
+
+static const char usage_keygen[] =
+    "usage: provmark keygen FILE\n"
+    "\n"
+    "Write a new random 256-bit key to FILE (mode 0600). Never overwrites.\n";
+
+static int parse_id(const char *s, uint32_t *out, const char *what)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-' || *s == '+') {
+        fprintf(stderr, "provmark: %s must be a whole number from 0 to %u\n", what, PM_ID_MAX);
+        return -1;
+    }
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v > PM_ID_MAX) {
+        fprintf(stderr, "provmark: %s must be a whole number from 0 to %u\n", what, PM_ID_MAX);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static int load_key(const char *path, pm_key *key)
+{
+    if (!path) {
+        fprintf(stderr, "provmark: warning: using the public demo key; "
+                        "its marks prove nothing (make one with 'provmark keygen')\n");
+        pm_key_demo(key);
+        return 0;
+    }
+    int rc = pm_key_load(key, path);
+    if (rc != PM_OK) {
+        fprintf(stderr, "provmark: %s: %s\n", path, pm_strerror(rc));
+        return -1;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && (st.st_mode & 077))
+        fprintf(stderr, "provmark: warning: key file %s is readable by others (chmod 600 it)\n",
+                path);
+    if (pm_key_is_demo(key))
+        fprintf(stderr, "provmark: warning: %s holds the public demo key\n", path);
+    return 0;
+}
+
+static int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ embed */
+
+static int cmd_embed(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'},   {"dataset", required_argument, 0, 'd'},
+        {"key", required_argument, 0, 'k'},     {"strength", required_argument, 0, 's'},
+        {"no-verify", no_argument, 0, 'n'},     {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *model_s = NULL, *dataset_s = NULL, *key_path = NULL, *strength_s = NULL;
+    int verify = 1, c;
+    if (wants_help(argc, argv)) {
+        fputs(usage_embed, stdout);
+        return 0;
+    }
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model_s = optarg; break;
+        case 'd': dataset_s = optarg; break;
+        case 'k': key_path = optarg; break;
+        case 's': strength_s = optarg; break;
+        case 'n': verify = 0; break;
+        default:
+            fprintf(stderr, "provmark: embed: bad option (see 'provmark embed --help')\n");
+            return EXIT_ERROR;
+        }
+    }
+    if (argc - optind != 2) {
+        fprintf(stderr, "provmark: embed needs IN and OUT (see 'provmark embed --help')\n");
+        return EXIT_ERROR;
+    }
+    const char *in_path = argv[optind], *out_path = argv[optind + 1];
+    uint32_t model, dataset;
+    if (!model_s || !dataset_s) {
+        fprintf(stderr, "provmark: embed needs --model and --dataset\n");
+        return EXIT_ERROR;
+    }
+    if (parse_id(model_s, &model, "--model") || parse_id(dataset_s, &dataset, "--dataset"))
+        return EXIT_ERROR;
+    float strength = PM_STRENGTH_DEFAULT;
+    if (strength_s) {
+        char *end;
+        strength = strtof(strength_s, &end);
+        if (*end || !(strength >= PM_STRENGTH_MIN && strength <= PM_STRENGTH_MAX)) {
+            fprintf(stderr, "provmark: --strength must be a number from 0 to 4\n");
+            return EXIT_ERROR;
+        }
+    }
+    if (strcmp(in_path, "-") && strcmp(out_path, "-") && same_file(in_path, out_path)) {
+        fprintf(stderr, "provmark: %s: output is the input file; refusing to overwrite it\n",
+                out_path);
+        return EXIT_ERROR;
+    }
+    pm_key key;
+    if (load_key(key_path, &key))
+        return EXIT_ERROR;
+
+    SF_INFO info;
+    SNDFILE *in = audio_open_read(in_path, &info);
+    if (!in)
+        return EXIT_ERROR;
+    int status = EXIT_ERROR;
+    pm_embedder *emb = NULL;
+    pm_detector *det = NULL;
+    float *buf = NULL, *outbuf = NULL;
+    audio_out out = {.fd = -1};
+    int rc = pm_embedder_new(&emb, info.samplerate, info.channels, &key, model, dataset, strength);
+    if (rc == PM_OK && verify)
+        rc = pm_detector_new(&det, info.samplerate, info.channels, &key, 1);
+    if (rc != PM_OK) {
+        fprintf(stderr, "provmark: %s: %s\n", in_path, pm_strerror(rc));
+        goto done;
+    }
+    buf = malloc(sizeof(float) * CHUNK * (size_t)info.channels);
+    outbuf = malloc(sizeof(float) * CHUNK * (size_t)info.channels);
+    if (!buf || !outbuf) {
+        fprintf(stderr, "provmark: out of memory\n");
+        goto done;
+    }
+    SF_INFO out_info;
+    if (audio_out_open(&out, out_path, &info, &out_info))
+        goto done;
+    const size_t ch = (size_t)info.channels;
+    size_t skip = pm_embedder_latency(emb); /* output lags input by this much */
+    size_t pending = skip;                  /* zeros to push at the end to flush */
+    sf_count_t total = 0;
+    int eof = 0;
+    while (!eof || pending) {
+        sf_count_t n;
+        if (!eof) {
+            n = sf_readf_float(in, buf, CHUNK);
+            if (n < 0 || sf_error(in)) {
+                fprintf(stderr, "provmark: %s: read error: %s\n", in_path, sf_strerror(in));
+                audio_out_abort(&out);
+                goto done;
+            }
+            if (n == 0) {
+                eof = 1;
+                continue;
+            }
+            total += n;
+        } else {
+            n = (sf_count_t)(pending < CHUNK ? pending : CHUNK);
+            memset(buf, 0, sizeof(float) * (size_t)n * ch);
+            pending -= (size_t)n;
+        }
+        pm_embedder_process_interleaved(emb, buf, outbuf, (size_t)n);
+        size_t drop = skip < (size_t)n ? skip : (size_t)n;
+        skip -= drop;
+        size_t keep = (size_t)n - drop;
+        if (keep) {
+            const float *o = outbuf + drop * ch;
+            if (det)
+                pm_detector_push_interleaved(det, o, keep);
+            if (sf_writef_float(out.sf, o, (sf_count_t)keep) != (sf_count_t)keep) {
+                fprintf(stderr, "provmark: %s: write failed: %s\n", out_path,
+                        sf_strerror(out.sf));
+                audio_out_abort(&out);
+                goto done;
+            }
+        }
+    }
+    if (total == 0) {
+        fprintf(stderr, "provmark: %s: no audio in input\n", in_path);
+        audio_out_abort(&out);
+        goto done;
+    }
+    if (audio_out_commit(&out))
+        goto done;
+    status = 0;
+    fprintf(stderr, "provmark: marked %s: model %u, dataset %u, mark level %.1f dB\n", out_path,
+            model, dataset, pm_embedder_mark_level_db(emb));
+    if (det) {
+        pm_result r;
+        pm_detector_finish(det, &r);
+        if (r.found && r.model_id == model && r.dataset_id == dataset)
+            fprintf(stderr, "provmark: verified: sync %.1f sigma, p_false %.1e\n", r.sync_z,
+                    r.p_false);
+        else
+            fprintf(stderr, "provmark: warning: the mark could not be verified on the output "
+                            "(too short, too quiet or silent?)\n");
+    }
+done:
+    free(buf);
+    free(outbuf);
+    pm_embedder_free(emb);
+    pm_detector_free(det);
+    sf_close(in);
+    return status;
+}
+
+/* ----------------------------------------------------------------- detect */
+
+typedef struct detect_out {
+    int found;
+    pm_result r;
+    double duration;
+    int rate, channels;
+    char error[256];
+} detect_out;
+
+static void detect_file(const char *path, const pm_key *keys, int n_keys, detect_out *o)
+{
+    memset(o, 0, sizeof *o);
+    SF_INFO info;
+    memset(&info, 0, sizeof info);
+    SNDFILE *sf = strcmp(path, "-") == 0 ? sf_open_fd(0, SFM_READ, &info, 0)
+                                          : sf_open(path, SFM_READ, &info);
+    if (!sf) {
+        snprintf(o->error, sizeof o->error, "cannot read audio: %s", sf_strerror(NULL));
+        return;
+    }
+    o->rate = info.samplerate;
+    o->channels = info.channels;
+    pm_detector *d = NULL;
+    int rc = pm_detector_new(&d, info.samplerate, info.channels, keys, n_keys);
+    float *buf = rc == PM_OK ? malloc(sizeof(float) * CHUNK * (size_t)info.channels) : NULL;
+    if (rc != PM_OK || !buf) {
+        snprintf(o->error, sizeof o->error, "%s", pm_strerror(rc != PM_OK ? rc : PM_ERR_NOMEM));
+        goto done;
+    }
+    sf_count_t n, total = 0;
+    while ((n = sf_readf_float(sf, buf, CHUNK)) > 0) {
+        pm_detector_push_interleaved(d, buf, (size_t)n);
+        total += n;
+    }
+    if (sf_error(sf)) {
+        snprintf(o->error, sizeof o->error, "read error: %s", sf_strerror(sf));
+        goto done;
+    }
+    if (total == 0) {
+        snprintf(o->error, sizeof o->error, "no audio in file");
+        goto done;
+    }
+    o->duration = (double)total / info.samplerate;
+    pm_detector_finish(d, &o->r);
+    o->found = o->r.found;
+done:
+    free(buf);
+    pm_detector_free(d);
+    sf_close(sf);
+}
+
+static void print_json(const char *path, const detect_out *o, char fp[][17])
+{
+    json_t *j = json_object();
+    json_object_set_new(j, "file", json_string(path));
+    if (o->error[0]) {
+        json_object_set_new(j, "found", json_false());
+        json_object_set_new(j, "error", json_string(o->error));
+    } else {
+        json_object_set_new(j, "found", json_boolean(o->found));
+        json_object_set_new(j, "model_id", o->found ? json_integer(o->r.model_id) : json_null());
+        json_object_set_new(j, "dataset_id",
+                            o->found ? json_integer(o->r.dataset_id) : json_null());
+        json_object_set_new(j, "p_false", json_real(o->r.p_false));
+        json_object_set_new(j, "key", o->found ? json_string(fp[o->r.key_index]) : json_null());
+        json_object_set_new(j, "sync_z", json_real(round(o->r.sync_z * 100) / 100));
+        json_object_set_new(j, "speed", json_real(o->r.speed));
+        json_object_set_new(j, "tempo", json_real(o->r.tempo));
+        json_t *segs = json_array();
+        for (int i = 0; i < o->r.n_segments; i++) {
+            json_t *s = json_object();
+            json_object_set_new(s, "start", json_real(round(o->r.segments[i].start * 1000) / 1000));
+            json_object_set_new(s, "end", json_real(round(o->r.segments[i].end * 1000) / 1000));
+            json_array_append_new(segs, s);
+        }
+        json_object_set_new(j, "segments", segs);
+        json_object_set_new(j, "duration", json_real(o->duration));
+        json_object_set_new(j, "sample_rate", json_integer(o->rate));
+        json_object_set_new(j, "channels", json_integer(o->channels));
+        json_object_set_new(j, "error", json_null());
+    }
+    char *s = json_dumps(j, JSON_COMPACT);
+    if (s)
+        puts(s);
+    free(s);
+    json_decref(j);
+}
+
+static void print_human(const char *path, const detect_out *o)
+{
+    if (o->error[0]) {
+        printf("%s: error: %s\n", path, o->error);
+    } else if (!o->found) {
+        printf("%s: no mark\n", path);
+    } else {
+        printf("%s: model %u, dataset %u (p_false %.1e", path, o->r.model_id, o->r.dataset_id,
+               o->r.p_false);
+        for (int i = 0; i < o->r.n_segments; i++)
+            printf("%s%.1f-%.1f s", i ? ", " : "; marked ", o->r.segments[i].start,
+                   o->r.segments[i].end);
+        printf(")\n");
+    }
+}
+
+static int cmd_detect(int argc, char **argv)
+{
+    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
+                                         {"key", required_argument, 0, 'k'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *key_paths[MAX_KEYS];
+    int n_keys = 0, json = 0, c;
+    if (wants_help(argc, argv)) {
+        fputs(usage_detect, stdout);
+        return 0;
+    }
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'j': json = 1; break;
+        case 'k':
+            if (n_keys == MAX_KEYS) {
+                fprintf(stderr, "provmark: at most %d keys\n", MAX_KEYS);
+                return EXIT_ERROR;
+            }
+            key_paths[n_keys++] = optarg;
+            break;
+        default:
+            fprintf(stderr, "provmark: detect: bad option (see 'provmark detect --help')\n");
+            return EXIT_ERROR;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "provmark: detect needs at least one FILE\n");
+        return EXIT_ERROR;
+    }
+    pm_key keys[MAX_KEYS];
+    char fp[MAX_KEYS][17];
+    if (n_keys == 0) {
+        if (load_key(NULL, &keys[0]))
+            return EXIT_ERROR;
+        n_keys = 1;
+        strcpy(fp[0], "demo");
+    } else {
+        for (int i = 0; i < n_keys; i++) {
+            if (load_key(key_paths[i], &keys[i]))
+                return EXIT_ERROR;
+            pm_key_fingerprint(&keys[i], fp[i]);
+        }
+    }
+    int any_error = 0, any_unmarked = 0;
+    for (int i = optind; i < argc; i++) {
+        detect_out o;
+        detect_file(argv[i], keys, n_keys, &o);
+        if (json)
+            print_json(argv[i], &o, fp);
+        else
+            print_human(argv[i], &o);
+        fflush(stdout);
+        if (o.error[0]) {
+            any_error = 1;
+            if (!json)
+                fprintf(stderr, "provmark: %s: %s\n", argv[i], o.error);
+        } else if (!o.found) {
+            any_unmarked = 1;
+        }
+    }
+    return any_error ? EXIT_ERROR : any_unmarked ? EXIT_UNMARKED : EXIT_MARKED;
+}
+
+/* ----------------------------------------------------------------- keygen */
+
+static int cmd_keygen(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(usage_keygen, stdout);
+        return 0;
+    }
+    if (argc != 2 || argv[1][0] == '-') {
+        fprintf(stderr, "provmark: keygen needs exactly one FILE (see 'provmark keygen --help')\n");
+        return EXIT_ERROR;
+    }
+    pm_key key;
+    int rc = pm_key_generate(&key);
+    if (rc == PM_OK)
+        rc = pm_key_save(&key, argv[1]);
+    if (rc != PM_OK) {
+        fprintf(stderr, "provmark: %s: %s%s%s\n", argv[1], pm_strerror(rc),
+                rc == PM_ERR_IO ? ": " : "", rc == PM_ERR_IO ? strerror(errno) : "");
+        return EXIT_ERROR;
+    }
+    char fp[17];
+    pm_key_fingerprint(&key, fp);
+    fprintf(stderr, "provmark: wrote key %s (fingerprint %s); keep it secret\n", argv[1], fp);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_main, stderr);
+        return EXIT_ERROR;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("provmark %s\n", pm_version_string());
+        return 0;
+    }
+    argc--;
+    argv++;
+    if (!strcmp(cmd, "embed"))
+        return cmd_embed(argc, argv);
+    if (!strcmp(cmd, "detect"))
+        return cmd_detect(argc, argv);
+    if (!strcmp(cmd, "keygen"))
+        return cmd_keygen(argc, argv);
+    fprintf(stderr, "provmark: unknown command '%s' (see 'provmark --help')\n", cmd);
+    return EXIT_ERROR;
+}

@@ -1,0 +1,411 @@
+/*
+ * Blind streaming detector. Audio is mixed to mono and analysed with a
+ * sine-windowed STFT at half the embed hop. For each searched frequency scale
+ * the band energies of two consecutive frames form a tile value in dB; a chip
+ * is read as the difference of its two tiles, so the music's slowly varying
+ * envelope cancels. Analysis windows of two payload periods are
+ * searched for sync independently (so speed drift never accumulates); their
+ * soft bits are combined across the file, then decoded with the Viterbi
+ * decoder and accepted only if the keyed tag checks. Memory is a fixed ring
+ * plus a ~1 KB record per window.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fec.h"
+#include "fft.h"
+#include "key.h"
+#include "layout.h"
+#include "payload.h"
+#include "provmark.h"
+#include "sync.h"
+
+#define WIN_TILES (2 * PMF_PERIOD_TILES)
+#define WIN_STEPS (WIN_TILES * PM_SUB)
+#define CTX 1 /* one step of look-ahead: a tile value spans two analysis frames */
+#define FLOOR_POWER 1e-12f
+#define MIN_LAST_STEPS (PM_SUB * 16) /* a trailing window shorter than 16 tiles is dropped */
+#define Z_COMBINE 4.5f     /* windows combined across the file need this sync score */
+#define Z_SEGMENT 3.0f     /* data agreement that marks a window as carrying the mark */
+#define MAX_KEYS 16
+
+typedef struct window_rec {
+    double t0, t1;
+    int n;                  /* candidates kept */
+    pm_candidate cand[PM_TOP];
+} window_rec;
+
+typedef struct key_state {
+    pm_layout layout;
+    uint8_t mac_key[32];
+    window_rec *rec;
+    size_t n_rec, cap_rec;
+} key_state;
+
+struct pm_detector {
+    double rate;
+    int channels, n_keys;
+    int step, win, nfft, nbins, n_bands;
+    int lo[PM_N_FSCALE][PMF_MAX_BANDS], hi[PM_N_FSCALE][PMF_MAX_BANDS];
+    int band_ok[PM_N_FSCALE][PMF_MAX_BANDS];
+    pm_fft fft;
+    float *window;
+    float *mono;       /* win samples, newest last */
+    int mono_fill;     /* samples in `mono` */
+    float *energy;     /* ring: cap x PM_N_FSCALE x n_bands band energies */
+    int cap, n_steps;  /* capacity and fill of the ring, in steps */
+    long base_step;    /* global index of ring entry 0 */
+    long win_start;    /* global step where the next window starts */
+    float *white[PM_N_FSCALE]; /* WIN_STEPS x n_bands tile values (dB) */
+    long total_frames;
+    int finished;
+    key_state keys[MAX_KEYS];
+};
+
+int pm_detector_new(pm_detector **out, double rate, int channels, const pm_key *keys, int n_keys)
+{
+    if (!out || !keys)
+        return PM_ERR_ARG;
+    *out = NULL;
+    if (!(rate >= PM_MIN_RATE && rate <= PM_MAX_RATE))
+        return PM_ERR_RATE;
+    if (channels < 1 || channels > PM_MAX_CHANNELS)
+        return PM_ERR_CHANNELS;
+    if (n_keys < 1 || n_keys > MAX_KEYS)
+        return PM_ERR_ARG;
+    pm_detector *d = calloc(1, sizeof *d);
+    if (!d)
+        return PM_ERR_NOMEM;
+    d->rate = rate;
+    d->channels = channels;
+    d->n_keys = n_keys;
+    for (int k = 0; k < n_keys; k++) {
+        int rc = pm_layout_make(&d->keys[k].layout, &keys[k]);
+        if (rc == PM_OK)
+            rc = pm_key_derive_mac(&keys[k], d->keys[k].mac_key);
+        if (rc != PM_OK) {
+            free(d);
+            return rc;
+        }
+    }
+    d->step = (int)lround(rate * PMF_HOP_SECONDS / 2.0);
+    d->win = 4 * d->step;
+    d->nfft = pm_fft_size(d->win);
+    d->nbins = d->nfft / 2 + 1;
+    d->n_bands = pm_bandplan_get()->n;
+    for (int f = 0; f < PM_N_FSCALE; f++) {
+        pm_band_bins(rate, d->nfft, pm_fscale(f), d->lo[f], d->hi[f]);
+        for (int b = 0; b < d->n_bands; b++)
+            d->band_ok[f][b] = d->hi[f][b] > d->lo[f][b] && d->hi[f][b] < d->nbins;
+    }
+    d->cap = WIN_STEPS + 3 * CTX;
+    size_t nb = (size_t)d->n_bands;
+    d->window = malloc(sizeof(float) * (size_t)d->win);
+    d->mono = calloc((size_t)d->win, sizeof(float));
+    d->energy = malloc(sizeof(float) * (size_t)d->cap * PM_N_FSCALE * nb);
+    int ok = d->window && d->mono && d->energy;
+    for (int f = 0; f < PM_N_FSCALE; f++)
+        ok = ok && (d->white[f] = malloc(sizeof(float) * WIN_STEPS * nb)) != NULL;
+    if (!ok || pm_fft_init(&d->fft, d->nfft) != 0) {
+        pm_detector_free(d);
+        return PM_ERR_NOMEM;
+    }
+    for (int i = 0; i < d->win; i++)
+        d->window[i] = (float)sin(M_PI * (i + 0.5) / d->win);
+    *out = d;
+    return PM_OK;
+}
+
+void pm_detector_free(pm_detector *d)
+{
+    if (!d)
+        return;
+    if (d->fft.time)
+        pm_fft_destroy(&d->fft);
+    for (int k = 0; k < d->n_keys; k++)
+        free(d->keys[k].rec);
+    for (int f = 0; f < PM_N_FSCALE; f++)
+        free(d->white[f]);
+    free(d->window);
+    free(d->mono);
+    free(d->energy);
+    free(d);
+}
+
+void pm_detector_reset(pm_detector *d)
+{
+    if (!d)
+        return;
+    memset(d->mono, 0, sizeof(float) * (size_t)d->win);
+    d->mono_fill = 0;
+    d->n_steps = 0;
+    d->base_step = d->win_start = 0;
+    d->total_frames = 0;
+    d->finished = 0;
+    for (int k = 0; k < d->n_keys; k++)
+        d->keys[k].n_rec = 0;
+}
+
+static float *energy_at(pm_detector *d, long step, int f)
+{
+    return d->energy + ((size_t)(step - d->base_step) * PM_N_FSCALE + (size_t)f) * d->n_bands;
+}
+
+/* Tile values (dB) of window [w0, w0+len) at frequency scale f into d->white[f]. */
+static void tile_values(pm_detector *d, long w0, int len, int f)
+{
+    const int nb = d->n_bands;
+    const long end = d->base_step + d->n_steps;
+    for (int s = 0; s < len; s++) {
+        const float *e0 = energy_at(d, w0 + s, f);
+        const float *e1 = w0 + s + 1 < end ? energy_at(d, w0 + s + 1, f) : e0;
+        float *out = d->white[f] + (size_t)s * nb;
+        for (int b = 0; b < nb; b++)
+            out[b] = d->band_ok[f][b] ? 10.0f * log10f(e0[b] + e1[b] + FLOOR_POWER) : 0.0f;
+    }
+}
+
+static int add_record(key_state *ks, const window_rec *r)
+{
+    if (ks->n_rec == ks->cap_rec) {
+        size_t cap = ks->cap_rec ? ks->cap_rec * 2 : 16;
+        window_rec *p = realloc(ks->rec, cap * sizeof *p);
+        if (!p)
+            return PM_ERR_NOMEM;
+        ks->rec = p;
+        ks->cap_rec = cap;
+    }
+    ks->rec[ks->n_rec++] = *r;
+    return PM_OK;
+}
+
+static int analyse_window(pm_detector *d, long w0, int len)
+{
+    for (int f = 0; f < PM_N_FSCALE; f++)
+        tile_values(d, w0, len, f);
+    pm_window_view view = {.len = len, .n_bands = d->n_bands};
+    for (int f = 0; f < PM_N_FSCALE; f++)
+        view.val[f] = d->white[f];
+    const double sec = d->step / d->rate;
+    for (int k = 0; k < d->n_keys; k++) {
+        window_rec r = {.t0 = w0 * sec, .t1 = (w0 + len + 3) * sec};
+        r.n = pm_sync_search(&view, &d->keys[k].layout, r.cand);
+        if (getenv("PM_DEBUG"))
+            for (int i = 0; i < r.n; i++)
+                fprintf(stderr, "win %.1f-%.1f cand %d z %.2f fs %d ts %d p %d mu %.3f var %.3f\n", r.t0, r.t1, i, r.cand[i].z, r.cand[i].fs, r.cand[i].ts, r.cand[i].phase, r.cand[i].mu, r.cand[i].var);
+        int rc = add_record(&d->keys[k], &r);
+        if (rc != PM_OK)
+            return rc;
+    }
+    return PM_OK;
+}
+
+/* Drop ring entries no longer needed as context before `keep_from`. */
+static void trim_ring(pm_detector *d, long keep_from)
+{
+    long drop = keep_from - d->base_step;
+    if (drop <= 0)
+        return;
+    if (drop > d->n_steps)
+        drop = d->n_steps;
+    size_t row = (size_t)PM_N_FSCALE * d->n_bands;
+    memmove(d->energy, d->energy + (size_t)drop * row,
+            sizeof(float) * (size_t)(d->n_steps - drop) * row);
+    d->n_steps -= (int)drop;
+    d->base_step += drop;
+}
+
+static int add_step(pm_detector *d)
+{
+    for (int i = 0; i < d->win; i++)
+        d->fft.time[i] = d->mono[i] * d->window[i];
+    for (int i = d->win; i < d->nfft; i++)
+        d->fft.time[i] = 0.0f;
+    fftwf_execute(d->fft.forward);
+    float *power = d->fft.time; /* reuse: the time buffer is free until the next frame */
+    for (int k = 0; k < d->nbins && k < d->nfft; k++)
+        power[k] = d->fft.freq[k][0] * d->fft.freq[k][0] + d->fft.freq[k][1] * d->fft.freq[k][1];
+    long step = d->base_step + d->n_steps;
+    d->n_steps++;
+    for (int f = 0; f < PM_N_FSCALE; f++) {
+        float *e = energy_at(d, step, f);
+        for (int b = 0; b < d->n_bands; b++) {
+            float s = 0.0f;
+            for (int k = d->lo[f][b]; k < d->hi[f][b]; k++)
+                s += power[k];
+            e[b] = s;
+        }
+    }
+    /* A window is ready once its right-hand whitening context has arrived. */
+    if (d->base_step + d->n_steps >= d->win_start + WIN_STEPS + CTX) {
+        int rc = analyse_window(d, d->win_start, WIN_STEPS);
+        if (rc != PM_OK)
+            return rc;
+        d->win_start += WIN_STEPS;
+        trim_ring(d, d->win_start - CTX);
+    }
+    return PM_OK;
+}
+
+int pm_detector_push_interleaved(pm_detector *d, const float *in, size_t frames)
+{
+    if (!d || (frames && !in))
+        return PM_ERR_ARG;
+    if (d->finished)
+        return PM_ERR_STATE;
+    const float gain = 1.0f / (float)d->channels;
+    for (size_t i = 0; i < frames; i++) {
+        float m = 0.0f;
+        for (int c = 0; c < d->channels; c++)
+            m += in[i * (size_t)d->channels + (size_t)c];
+        m *= gain;
+        d->mono[d->mono_fill++] = isfinite(m) ? m : 0.0f;
+        if (d->mono_fill < d->win)
+            continue;
+        int rc = add_step(d);
+        if (rc != PM_OK)
+            return rc;
+        memmove(d->mono, d->mono + d->step, sizeof(float) * (size_t)(d->win - d->step));
+        d->mono_fill = d->win - d->step;
+    }
+    d->total_frames += (long)frames;
+    return PM_OK;
+}
+
+static int try_decode(const key_state *ks, const float *soft, uint32_t *model, uint32_t *dataset)
+{
+    uint8_t info[PMF_PAYLOAD_BITS];
+    pm_fec_decode(soft, info);
+    return pm_payload_unpack(ks->mac_key, info, model, dataset);
+}
+
+static double window_weight(const pm_candidate *c)
+{
+    return c->mu > 0.0f && c->var > 0.0f ? c->mu / c->var : 0.0;
+}
+
+/* Windows whose best candidate agrees with the decoded codeword carry the mark. */
+static void find_segments(const key_state *ks, uint32_t model, uint32_t dataset, pm_result *res)
+{
+    uint8_t info[PMF_PAYLOAD_BITS], coded[PMF_CODED_BITS];
+    pm_payload_pack(ks->mac_key, model, dataset, info);
+    pm_fec_encode(info, coded);
+    res->n_segments = 0;
+    for (size_t w = 0; w < ks->n_rec; w++) {
+        const window_rec *r = &ks->rec[w];
+        double best = -INFINITY;
+        for (int i = 0; i < r->n; i++) {
+            double dot = 0.0, en = 0.0;
+            for (int b = 0; b < PMF_CODED_BITS; b++) {
+                dot += coded[b] ? -r->cand[i].soft[b] : r->cand[i].soft[b];
+                en += (double)r->cand[i].soft[b] * r->cand[i].soft[b];
+            }
+            if (en > 0.0 && dot / sqrt(en) > best)
+                best = dot / sqrt(en);
+        }
+        if (best < Z_SEGMENT)
+            continue;
+        pm_segment *last = res->n_segments ? &res->segments[res->n_segments - 1] : NULL;
+        if (last && r->t0 <= last->end + 1e-6)
+            last->end = r->t1;
+        else if (res->n_segments < PM_MAX_SEGMENTS)
+            res->segments[res->n_segments++] = (pm_segment){r->t0, r->t1};
+    }
+}
+
+typedef struct attempt {
+    int key;
+    const pm_candidate *cand;
+} attempt;
+
+static int by_z(const void *a, const void *b)
+{
+    float za = ((const attempt *)a)->cand->z, zb = ((const attempt *)b)->cand->z;
+    return za < zb ? 1 : za > zb ? -1 : 0;
+}
+
+int pm_detector_finish(pm_detector *d, pm_result *res)
+{
+    if (!d || !res)
+        return PM_ERR_ARG;
+    if (d->finished)
+        return PM_ERR_STATE;
+    d->finished = 1;
+    memset(res, 0, sizeof *res);
+    res->key_index = -1;
+    res->speed = res->tempo = 1.0;
+    long end = d->base_step + d->n_steps;
+    int rest = (int)(end - d->win_start);
+    int any = d->keys[0].n_rec > 0;
+    if (rest >= MIN_LAST_STEPS || (!any && rest >= PM_SUB * 4)) {
+        int rc = analyse_window(d, d->win_start, rest > WIN_STEPS ? WIN_STEPS : rest);
+        if (rc != PM_OK)
+            return rc;
+    }
+    const int budget = PMF_MAX_ATTEMPTS / d->n_keys;
+    int used = 0;
+    uint32_t model = 0, dataset = 0;
+    int hit = -1;
+    for (int k = 0; k < d->n_keys && hit < 0; k++) {
+        key_state *ks = &d->keys[k];
+        int key_used = 0;
+        for (size_t w = 0; w < ks->n_rec; w++)
+            if (ks->rec[w].n && ks->rec[w].cand[0].z > res->sync_z) {
+                res->sync_z = ks->rec[w].cand[0].z;
+                res->speed = pm_fscale(ks->rec[w].cand[0].fs);
+                res->tempo = pm_tscale(ks->rec[w].cand[0].ts);
+            }
+        /* 1: every well-synchronised window, weighted by its estimated SNR. */
+        float acc[PMF_CODED_BITS] = {0};
+        int combined = 0;
+        for (size_t w = 0; w < ks->n_rec; w++) {
+            const pm_candidate *c = &ks->rec[w].cand[0];
+            if (!ks->rec[w].n || c->z < Z_COMBINE)
+                continue;
+            double wt = window_weight(c);
+            for (int b = 0; b < PMF_CODED_BITS; b++)
+                acc[b] += (float)(wt * c->soft[b]);
+            combined++;
+        }
+        if (combined > 1 && key_used < budget) {
+            key_used++;
+            if (try_decode(ks, acc, &model, &dataset))
+                hit = k;
+        }
+        /* 2: single candidates, strongest sync first. */
+        size_t n_att = 0;
+        attempt *att = NULL;
+        if (hit < 0 && ks->n_rec) {
+            att = malloc(sizeof *att * ks->n_rec * PM_TOP);
+            if (!att)
+                return PM_ERR_NOMEM;
+            for (size_t w = 0; w < ks->n_rec; w++)
+                for (int i = 0; i < ks->rec[w].n; i++)
+                    att[n_att++] = (attempt){k, &ks->rec[w].cand[i]};
+            qsort(att, n_att, sizeof *att, by_z);
+        }
+        for (size_t i = 0; hit < 0 && i < n_att && key_used < budget; i++) {
+            key_used++;
+            if (try_decode(ks, att[i].cand->soft, &model, &dataset)) {
+                hit = k;
+                res->speed = pm_fscale(att[i].cand->fs);
+                res->tempo = pm_tscale(att[i].cand->ts);
+            }
+        }
+        free(att);
+        used += key_used;
+    }
+    res->attempts = used;
+    /* Each attempt passes the 4 version + 32 tag bits by chance with probability 2^-36. */
+    res->p_false = used * ldexp(1.0, -(PMF_VERSION_BITS + PMF_TAG_BITS));
+    if (hit >= 0) {
+        res->found = 1;
+        res->key_index = hit;
+        res->model_id = model;
+        res->dataset_id = dataset;
+        find_segments(&d->keys[hit], model, dataset, res);
+    }
+    return PM_OK;
+}

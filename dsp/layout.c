@@ -1,0 +1,144 @@
+#include "layout.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "key.h"
+
+static pm_bandplan plan;
+static pthread_once_t plan_once = PTHREAD_ONCE_INIT;
+
+static void build_plan(void)
+{
+    pm_bandplan *p = &plan;
+    double f = PMF_F_LO;
+    p->n = 0;
+    p->edge[0] = f;
+    while (p->n < PMF_MAX_BANDS) {
+        double w = fmin(PMF_MAX_WIDTH, fmax(PMF_MIN_WIDTH, PMF_REL_WIDTH * f));
+        if (f + w > PMF_F_HI + 1e-9)
+            break;
+        f += w;
+        p->edge[++p->n] = f;
+    }
+}
+
+const pm_bandplan *pm_bandplan_get(void)
+{
+    pthread_once(&plan_once, build_plan);
+    return &plan;
+}
+
+int pm_hop_samples(double rate) { return (int)lround(rate * PMF_HOP_SECONDS); }
+
+int pm_fft_size(int n)
+{
+    for (int m = n;; m++) {
+        int r = m;
+        static const int primes[] = {2, 3, 5, 7};
+        for (int i = 0; i < 4; i++)
+            while (r % primes[i] == 0)
+                r /= primes[i];
+        if (r == 1)
+            return m;
+    }
+}
+
+void pm_band_bins(double rate, int nfft, double scale, int *lo, int *hi)
+{
+    const pm_bandplan *p = pm_bandplan_get();
+    int nbins = nfft / 2 + 1;
+    for (int b = 0; b < p->n; b++) {
+        long l = lround(p->edge[b] * scale * nfft / rate);
+        long h = lround(p->edge[b + 1] * scale * nfft / rate);
+        if (l > nbins)
+            l = nbins;
+        if (h > nbins)
+            h = nbins;
+        if (h <= l && l < nbins) /* a band never vanishes below Nyquist */
+            h = l + 1;
+        lo[b] = (int)l;
+        hi[b] = (int)h;
+    }
+}
+
+/* Unbiased integer in [0, n) from a keystream. */
+typedef struct stream {
+    uint8_t key[32];
+    uint8_t buf[256];
+    size_t pos;
+    uint64_t block;
+} stream;
+
+static uint32_t next_u32(stream *s)
+{
+    if (s->pos + 4 > sizeof s->buf) {
+        uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {0};
+        crypto_stream_chacha20_xor_ic(s->buf, (const uint8_t[256]){0}, sizeof s->buf, nonce,
+                                      s->block, s->key);
+        s->block += sizeof s->buf / 64;
+        s->pos = 0;
+    }
+    uint32_t v = (uint32_t)s->buf[s->pos] | (uint32_t)s->buf[s->pos + 1] << 8 |
+                 (uint32_t)s->buf[s->pos + 2] << 16 | (uint32_t)s->buf[s->pos + 3] << 24;
+    s->pos += 4;
+    return v;
+}
+
+static uint32_t uniform(stream *s, uint32_t n)
+{
+    uint32_t limit = UINT32_MAX - UINT32_MAX % n;
+    uint32_t v;
+    do
+        v = next_u32(s);
+    while (v >= limit);
+    return v % n;
+}
+
+int pm_layout_make(pm_layout *L, const pm_key *key)
+{
+    stream s = {.pos = sizeof s.buf};
+    int rc = pm_key_derive_layout(key, s.key);
+    if (rc != PM_OK)
+        return rc;
+    const int nb = pm_bandplan_get()->n;
+    const int total = PMF_PERIOD_UNITS * nb;
+    const int nsync = total / PMF_SYNC_DIV;
+    int order[PMF_PERIOD_UNITS * PMF_MAX_BANDS];
+    for (int i = 0; i < total; i++)
+        order[i] = i;
+    for (int i = total - 1; i > 0; i--) { /* Fisher-Yates */
+        int j = (int)uniform(&s, (uint32_t)i + 1);
+        int t = order[i];
+        order[i] = order[j];
+        order[j] = t;
+    }
+    /* role[tile] = -1 sync, else coded bit; chips drawn in permutation order. */
+    int16_t role[PMF_PERIOD_UNITS * PMF_MAX_BANDS];
+    int8_t chip[PMF_PERIOD_UNITS * PMF_MAX_BANDS];
+    for (int i = 0; i < total; i++) {
+        role[order[i]] = (int16_t)(i < nsync ? -1 : (i - nsync) % PMF_CODED_BITS);
+        chip[order[i]] = (int8_t)((next_u32(&s) & 1u) ? 1 : -1);
+    }
+    memset(L, 0, sizeof *L);
+    L->n_bands = nb;
+    int k = 0;
+    for (int slot = 0; slot < PMF_PERIOD_UNITS; slot++) {
+        L->slot_start[slot] = k;
+        for (int pass = 0; pass < 2; pass++) /* sync chips first */
+            for (int b = 0; b < nb; b++) {
+                int t = slot * nb + b;
+                if ((role[t] < 0) != (pass == 0))
+                    continue;
+                L->tiles[k++] = (pm_tile){.band = (int16_t)b, .bit = role[t], .chip = chip[t]};
+                if (pass == 0)
+                    L->slot_nsync[slot]++;
+            }
+    }
+    L->slot_start[PMF_PERIOD_UNITS] = k;
+    sodium_memzero(s.key, sizeof s.key);
+    return PM_OK;
+}

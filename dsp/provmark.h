@@ -1,0 +1,168 @@
+/*
+ * provmark — keyed spread-spectrum provenance watermark for audio.
+ *
+ * Public API. Every object is an opaque handle owned by the caller; nothing
+ * here keeps global state except FFTW's planner, which the library serialises
+ * with its own lock. One handle must not be used from two threads at once;
+ * distinct handles may be used concurrently.
+ *
+ * Every function that can fail returns a pm_status (0 on success, negative
+ * on failure); pm_strerror() gives a one-line English message for it.
+ */
+#ifndef PROVMARK_H
+#define PROVMARK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(PM_BUILDING) && defined(__GNUC__)
+#define PM_API __attribute__((visibility("default")))
+#else
+#define PM_API
+#endif
+
+/** Library version, as MAJOR*10000 + MINOR*100 + PATCH. */
+#define PM_VERSION 10000
+/** Largest model or dataset ID: IDs are 24-bit so an LV2 float port holds them exactly. */
+#define PM_ID_MAX 16777215u
+/** Channel range accepted by the embedder and detector. */
+#define PM_MAX_CHANNELS 8
+/** Sample-rate range accepted (Hz). */
+#define PM_MIN_RATE 8000.0
+#define PM_MAX_RATE 384000.0
+/** Strength range; 1.0 is the default documented in docs/FORMAT.md. */
+#define PM_STRENGTH_MIN 0.0f
+#define PM_STRENGTH_MAX 4.0f
+#define PM_STRENGTH_DEFAULT 1.0f
+
+typedef enum pm_status {
+    PM_OK = 0,
+    PM_ERR_ARG = -1,      /**< invalid argument (NULL pointer, bad length) */
+    PM_ERR_NOMEM = -2,    /**< memory allocation failed */
+    PM_ERR_RATE = -3,     /**< sample rate outside PM_MIN_RATE..PM_MAX_RATE */
+    PM_ERR_CHANNELS = -4, /**< channel count outside 1..PM_MAX_CHANNELS */
+    PM_ERR_ID = -5,       /**< model or dataset ID above PM_ID_MAX */
+    PM_ERR_STRENGTH = -6, /**< strength outside PM_STRENGTH_MIN..PM_STRENGTH_MAX */
+    PM_ERR_KEY = -7,      /**< key file missing, unreadable or malformed */
+    PM_ERR_EXISTS = -8,   /**< refusing to overwrite an existing file */
+    PM_ERR_IO = -9,       /**< an I/O operation failed (see errno) */
+    PM_ERR_CRYPTO = -10,  /**< the crypto library failed to initialise */
+    PM_ERR_STATE = -11    /**< call not valid in the object's current state */
+} pm_status;
+
+/** One-line message for a pm_status; never NULL. */
+PM_API const char *pm_strerror(int status);
+/** Run-time library version (compare with PM_VERSION). */
+PM_API int pm_version(void);
+PM_API const char *pm_version_string(void);
+
+/* ------------------------------------------------------------------ keys */
+
+/** A 256-bit secret key. Treat the bytes as secret. */
+typedef struct pm_key {
+    uint8_t bytes[32];
+} pm_key;
+
+/** Fill `key` with 256 bits from the operating system's CSPRNG. */
+PM_API int pm_key_generate(pm_key *key);
+/** The documented, public demo key (docs/FORMAT.md). Marks made with it prove nothing. */
+PM_API void pm_key_demo(pm_key *key);
+/** 1 if `key` is the demo key. */
+PM_API int pm_key_is_demo(const pm_key *key);
+/** Read a key file written by pm_key_save(). */
+PM_API int pm_key_load(pm_key *key, const char *path);
+/** Write `key` to a new file with mode 0600; PM_ERR_EXISTS if the path exists. */
+PM_API int pm_key_save(const pm_key *key, const char *path);
+/** Public 16-hex-digit fingerprint of a key (names a key without revealing it). */
+PM_API void pm_key_fingerprint(const pm_key *key, char out[17]);
+
+/* -------------------------------------------------------------- embedder */
+
+typedef struct pm_embedder pm_embedder;
+
+/**
+ * Create a streaming embedder. All memory is allocated here; processing never
+ * allocates. `strength` is a linear factor on the mark amplitude
+ * (PM_STRENGTH_DEFAULT = 1).
+ */
+PM_API int pm_embedder_new(pm_embedder **out, double sample_rate, int channels,
+                           const pm_key *key, uint32_t model_id, uint32_t dataset_id,
+                           float strength);
+PM_API void pm_embedder_free(pm_embedder *e);
+
+/**
+ * Change IDs. The change takes effect at the next payload boundary, so one
+ * payload period is never a mix of two ID pairs.
+ */
+PM_API int pm_embedder_set_ids(pm_embedder *e, uint32_t model_id, uint32_t dataset_id);
+/** Change strength; takes effect at the next payload boundary. */
+PM_API int pm_embedder_set_strength(pm_embedder *e, float strength);
+
+/**
+ * Process `frames` frames of interleaved float audio. `in` and `out` may be the
+ * same buffer. Output is the input delayed by pm_embedder_latency() frames,
+ * with the mark added. Any `frames` value is accepted, also 0.
+ */
+PM_API int pm_embedder_process_interleaved(pm_embedder *e, const float *in, float *out,
+                                           size_t frames);
+/** Planar variant: in[c] and out[c] for each channel; in[c] may equal out[c]. */
+PM_API int pm_embedder_process_planar(pm_embedder *e, const float *const *in,
+                                      float *const *out, size_t frames);
+/** Constant delay of the output, in frames. */
+PM_API size_t pm_embedder_latency(const pm_embedder *e);
+/** Forget all audio seen; the next sample is treated as the start of a stream. */
+PM_API void pm_embedder_reset(pm_embedder *e);
+/**
+ * Mark energy relative to signal energy over the last payload period, in dB
+ * (e.g. -35); -INFINITY when nothing was marked (silence).
+ */
+PM_API double pm_embedder_mark_level_db(const pm_embedder *e);
+
+/* -------------------------------------------------------------- detector */
+
+typedef struct pm_detector pm_detector;
+
+#define PM_MAX_SEGMENTS 64
+
+typedef struct pm_segment {
+    double start; /**< seconds from the start of the audio pushed */
+    double end;
+} pm_segment;
+
+typedef struct pm_result {
+    int found;            /**< 1 if a mark with a valid integrity tag was decoded */
+    int key_index;        /**< which of the keys matched (index into the array given) */
+    uint32_t model_id;
+    uint32_t dataset_id;
+    double p_false;       /**< bound on the probability that unmarked audio yields this report */
+    double sync_z;        /**< strongest synchronisation score (standard deviations) */
+    double speed;         /**< estimated frequency scale (1 = unchanged) */
+    double tempo;         /**< estimated time scale (1 = unchanged) */
+    int attempts;         /**< decodes tried; each is counted in p_false */
+    int n_segments;
+    pm_segment segments[PM_MAX_SEGMENTS];
+} pm_result;
+
+/**
+ * Create a blind detector for audio at `sample_rate` with `channels` channels,
+ * trying each of the `n_keys` keys (1..16). Memory stays bounded by a small
+ * per-window record however much audio is pushed.
+ */
+PM_API int pm_detector_new(pm_detector **out, double sample_rate, int channels,
+                           const pm_key *keys, int n_keys);
+PM_API void pm_detector_free(pm_detector *d);
+/** Feed interleaved float audio; may be called any number of times. */
+PM_API int pm_detector_push_interleaved(pm_detector *d, const float *in, size_t frames);
+/** Finish the stream and decode. The detector can then only be freed or reset. */
+PM_API int pm_detector_finish(pm_detector *d, pm_result *result);
+/** Start over for a new stream with the same parameters. */
+PM_API void pm_detector_reset(pm_detector *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

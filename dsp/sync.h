@@ -1,0 +1,37 @@
+/*
+ * Synchronisation search over one analysis window of whitened tile values:
+ * for every frequency scale, time scale and period phase, correlate the
+ * window with the keyed sync chips; keep the strongest distinct candidates,
+ * and read the soft value of every coded bit under each of them.
+ */
+#ifndef PM_SYNC_H
+#define PM_SYNC_H
+#include "format.h"
+#include "layout.h"
+
+#define PM_N_FSCALE 5  /* frequency scales searched: 0.98 .. 1.02 */
+#define PM_N_TSCALE 13 /* time scales searched: 0.97 .. 1.03 */
+#define PM_SUB 4       /* detector positions per tile (hop / 2) */
+#define PM_PHASES (PM_SUB * PMF_PERIOD_TILES) /* phase resolution: a quarter tile */
+#define PM_TOP 4       /* candidates kept per window */
+#define PM_CLIP_DB 6.0f /* chip values are clipped to this many dB */
+
+double pm_fscale(int i);
+double pm_tscale(int i);
+
+/* Tile values (dB) of one window: val[f][s * n_bands + b], s in [0, len). */
+typedef struct pm_window_view {
+    int len, n_bands;
+    const float *val[PM_N_FSCALE];
+} pm_window_view;
+
+typedef struct pm_candidate {
+    float z;        /* sync correlation in standard deviations */
+    float mu, var;  /* mean sync value and per-tile variance (for combining) */
+    short fs, ts, phase;
+    float soft[PMF_CODED_BITS];
+} pm_candidate;
+
+/* Fill top[0..n) (n <= PM_TOP) with the best distinct candidates, best first. */
+int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP]);
+#endif
