@@ -45,7 +45,7 @@ $(B)/bin/provmark: $(CLI_OBJ) $(B)/lib/libprovmark.a
 TEST_SRC := $(wildcard tests/unit/*.c)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(B)/tests/%)
 
-$(B)/tests/%: tests/unit/%.c $(B)/lib/libprovmark.a
+$(B)/tests/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(B)/lib/libprovmark.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Wno-unused-parameter -o $@ $< $(B)/lib/libprovmark.a -lcmocka $(LIBS_DSP) -ldl
 
@@ -82,3 +82,10 @@ clean:
 	rm -rf $(B)
 
 .PHONY: all tests test demo bench install clean deps-test deps-demo
+
+# ---------------------------------------------------------------- bench tools
+$(B)/bin/pmstat: bench/pmstat.c bench/nmr.c bench/nmr.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ibench -o $@ bench/pmstat.c bench/nmr.c -lsndfile -lfftw3f -lm
+
+all: $(B)/bin/pmstat

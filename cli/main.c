@@ -335,7 +335,7 @@ static void print_json(const char *path, const detect_out *o, char fp[][17])
         json_object_set_new(j, "channels", json_integer(o->channels));
         json_object_set_new(j, "error", json_null());
     }
-    char *s = json_dumps(j, JSON_COMPACT);
+    char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10));
     if (s)
         puts(s);
     free(s);

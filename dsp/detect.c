@@ -10,7 +10,6 @@
  * plus a ~1 KB record per window.
  */
 #include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,7 +57,7 @@ struct pm_detector {
     int cap, n_steps;  /* capacity and fill of the ring, in steps */
     long base_step;    /* global index of ring entry 0 */
     long win_start;    /* global step where the next window starts */
-    float *white[PM_N_FSCALE]; /* WIN_STEPS x n_bands tile values (dB) */
+    float *white[PM_N_FSCALE]; /* 2 WIN_STEPS x n_bands tile values (dB) */
     long total_frames;
     int finished;
     key_state keys[MAX_KEYS];
@@ -100,14 +99,14 @@ int pm_detector_new(pm_detector **out, double rate, int channels, const pm_key *
         for (int b = 0; b < d->n_bands; b++)
             d->band_ok[f][b] = d->hi[f][b] > d->lo[f][b] && d->hi[f][b] < d->nbins;
     }
-    d->cap = WIN_STEPS + 3 * CTX;
+    d->cap = 2 * WIN_STEPS + 3 * CTX;
     size_t nb = (size_t)d->n_bands;
     d->window = malloc(sizeof(float) * (size_t)d->win);
     d->mono = calloc((size_t)d->win, sizeof(float));
     d->energy = malloc(sizeof(float) * (size_t)d->cap * PM_N_FSCALE * nb);
     int ok = d->window && d->mono && d->energy;
     for (int f = 0; f < PM_N_FSCALE; f++)
-        ok = ok && (d->white[f] = malloc(sizeof(float) * WIN_STEPS * nb)) != NULL;
+        ok = ok && (d->white[f] = malloc(sizeof(float) * 2 * WIN_STEPS * nb)) != NULL;
     if (!ok || pm_fft_init(&d->fft, d->nfft) != 0) {
         pm_detector_free(d);
         return PM_ERR_NOMEM;
@@ -192,9 +191,6 @@ static int analyse_window(pm_detector *d, long w0, int len)
     for (int k = 0; k < d->n_keys; k++) {
         window_rec r = {.t0 = w0 * sec, .t1 = (w0 + len + 3) * sec};
         r.n = pm_sync_search(&view, &d->keys[k].layout, r.cand);
-        if (getenv("PM_DEBUG"))
-            for (int i = 0; i < r.n; i++)
-                fprintf(stderr, "win %.1f-%.1f cand %d z %.2f fs %d ts %d p %d mu %.3f var %.3f\n", r.t0, r.t1, i, r.cand[i].z, r.cand[i].fs, r.cand[i].ts, r.cand[i].phase, r.cand[i].mu, r.cand[i].var);
         int rc = add_record(&d->keys[k], &r);
         if (rc != PM_OK)
             return rc;
@@ -238,8 +234,9 @@ static int add_step(pm_detector *d)
             e[b] = s;
         }
     }
-    /* A window is ready once its right-hand whitening context has arrived. */
-    if (d->base_step + d->n_steps >= d->win_start + WIN_STEPS + CTX) {
+    /* Analyse a window only when a whole window still follows it: the stream's last
+     * window then takes the remainder, so a short clip is searched in one piece. */
+    if (d->base_step + d->n_steps >= d->win_start + 2 * WIN_STEPS + CTX) {
         int rc = analyse_window(d, d->win_start, WIN_STEPS);
         if (rc != PM_OK)
             return rc;
@@ -340,7 +337,7 @@ int pm_detector_finish(pm_detector *d, pm_result *res)
     int rest = (int)(end - d->win_start);
     int any = d->keys[0].n_rec > 0;
     if (rest >= MIN_LAST_STEPS || (!any && rest >= PM_SUB * 4)) {
-        int rc = analyse_window(d, d->win_start, rest > WIN_STEPS ? WIN_STEPS : rest);
+        int rc = analyse_window(d, d->win_start, rest);
         if (rc != PM_OK)
             return rc;
     }

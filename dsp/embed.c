@@ -2,8 +2,8 @@
  * Streaming embedder. The signal is cut into sine-windowed frames of two hops
  * (50 % overlap, so analysis x synthesis windows sum to one); in each frame
  * every band of the plan is scaled by (1 + chip * a), where the chip comes from
- * the keyed layout and the coded payload, and a follows the band's energy so
- * the mark hides under the music and vanishes in silence. Only the difference
+ * the keyed layout and the coded payload, and the depth a comes from a masking
+ * model (shaping.h), so the mark hides under the music and vanishes in silence. Only the difference
  * (the mark) is synthesised and added to the delayed input, so unmarked parts
  * of the spectrum pass bit-exactly.
  */
@@ -34,6 +34,8 @@ struct pm_embedder {
     float *tail;     /* channels x hop: second half of the previous frame's mark */
     float *outq;     /* channels x hop: finished output being handed out */
     fftwf_complex *spec; /* channels x nbins */
+    float *power;        /* nbins: power spectrum summed over channels */
+    pm_shaper shaper;
     float *planar;   /* 2 x channels x CHUNK for the interleaved entry point */
     int fill;
     uint64_t frame_index;
@@ -101,8 +103,10 @@ int pm_embedder_new(pm_embedder **out, double rate, int channels, const pm_key *
     e->tail = calloc(ch * (size_t)e->hop, sizeof(float));
     e->outq = calloc(ch * (size_t)e->hop, sizeof(float));
     e->spec = fftwf_alloc_complex(ch * (size_t)e->nbins);
+    e->power = malloc(sizeof(float) * (size_t)e->nbins);
     e->planar = malloc(sizeof(float) * 2 * ch * CHUNK);
-    if (!e->window || !e->frame || !e->tail || !e->outq || !e->spec || !e->planar ||
+    if (!e->window || !e->frame || !e->tail || !e->outq || !e->spec || !e->planar || !e->power ||
+        pm_shaper_init(&e->shaper, rate, nfft, e->lo, e->hi, e->n_bands) != 0 ||
         pm_fft_init(&e->fft, nfft) != 0) {
         pm_embedder_free(e);
         return PM_ERR_NOMEM;
@@ -130,6 +134,8 @@ void pm_embedder_free(pm_embedder *e)
     free(e->outq);
     fftwf_free(e->spec);
     free(e->planar);
+    free(e->power);
+    pm_shaper_destroy(&e->shaper);
     free(e);
 }
 
@@ -200,9 +206,14 @@ static void process_frame(pm_embedder *e)
     e->frame_index++;
 
     float energy[PMF_MAX_BANDS] = {0};
-    double total = 0.0;
+    double early = 0.0, late = 0.0;
+    memset(e->power, 0, sizeof(float) * (size_t)nbins);
     for (int c = 0; c < e->channels; c++) {
         const float *x = e->frame + (size_t)c * win;
+        for (int i = 0; i < hop; i++) {
+            early += (double)x[i] * x[i];
+            late += (double)x[hop + i] * x[hop + i];
+        }
         for (int i = 0; i < win; i++)
             e->fft.time[i] = x[i] * e->window[i];
         for (int i = win; i < e->fft.n; i++)
@@ -210,14 +221,19 @@ static void process_frame(pm_embedder *e)
         fftwf_execute(e->fft.forward);
         memcpy(e->spec + (size_t)c * nbins, e->fft.freq, sizeof(fftwf_complex) * (size_t)nbins);
         for (int k = 0; k < nbins; k++)
-            total += e->fft.freq[k][0] * e->fft.freq[k][0] + e->fft.freq[k][1] * e->fft.freq[k][1];
-        for (int b = 0; b < e->n_bands; b++)
-            for (int k = e->lo[b]; k < e->hi[b]; k++)
-                energy[b] += e->fft.freq[k][0] * e->fft.freq[k][0] +
-                             e->fft.freq[k][1] * e->fft.freq[k][1];
+            e->power[k] += e->fft.freq[k][0] * e->fft.freq[k][0] + e->fft.freq[k][1] * e->fft.freq[k][1];
     }
+    for (int b = 0; b < e->n_bands; b++)
+        for (int k = e->lo[b]; k < e->hi[b]; k++)
+            energy[b] += e->power[k];
     float depth[PMF_MAX_BANDS];
-    pm_shaping_depths(energy, e->n_bands, total, e->strength, depth);
+    pm_shaper_depths(&e->shaper, e->power, energy, e->strength, depth);
+    /* An onset late in the frame would smear the mark into the quiet before it (pre-echo). */
+    if (late > PM_PREECHO_RATIO * early) {
+        float g = (float)sqrt(PM_PREECHO_RATIO * early / late);
+        for (int b = 0; b < e->n_bands; b++)
+            depth[b] *= g;
+    }
     const pm_layout *L = &e->layout;
     for (int t = L->slot_start[slot]; t < L->slot_start[slot + 1]; t++) {
         const pm_tile *tile = &L->tiles[t];

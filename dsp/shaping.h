@@ -1,28 +1,53 @@
 /*
- * Perceptual shaping: how deep each band of a frame is modulated.
+ * Perceptual shaping: how deep each band of a frame may be modulated.
  *
- * The mark's energy in a frame is a fixed fraction of the frame's whole
- * energy (all frequencies, all channels): the mark-to-signal ratio is constant
- * over time, so quiet passages get a quiet mark and silence none. Within the
- * frame the energy goes preferentially to bands that are weak relative to the
- * others (depth ~ (e / mean)^-TILT), which buys the most detection per unit of
- * added energy, and no band is modulated deeper than MAX.
+ * The mark in a band is the band's own content scaled by the depth d, so its
+ * energy is d^2 * e. Per frame, the mark's total energy is a fixed fraction
+ * (RATIO) of the frame's whole energy, spread preferably over the bands that
+ * are weak relative to the others (d ~ (e / mean)^-TILT): detection gains as
+ * much from a weak band as from a strong one, at a fraction of the added
+ * energy. Two ceilings keep it inaudible: a simple masking model over the
+ * whole spectrum (1-Bark bands spread at -25 dB/Bark downwards and -10 dB/Bark
+ * upwards, less a masking offset) bounds each band's mark energy relative to
+ * its masking threshold (NMR), and no depth exceeds MAX. Silence carries no
+ * mark.
  */
 #ifndef PM_SHAPING_H
 #define PM_SHAPING_H
+#include "format.h"
 
-/* Mark-to-signal energy ratio per frame at strength 1, in dB. */
-#define PM_SHAPE_RATIO_DB (-33.0f)
-/* Exponent of the preference for weak bands. */
-#define PM_SHAPE_TILT 0.7f
+#define PM_SHAPE_NBARK 25
+/* Mark-to-signal energy ratio per frame at strength 1 (dB). */
+#define PM_SHAPE_RATIO_DB (-30.0f)
+/* Preference for bands weak relative to the others: depth ~ (e / mean)^-TILT. */
+#define PM_SHAPE_TILT 0.5f
+/* Ceiling: mark energy in a band relative to its masking threshold (dB). */
+#define PM_SHAPE_NMR_DB 0.0f
+/* Masking offset below the spread masker energy (dB). */
+#define PM_SHAPE_OFFSET_DB 12.0f
 /* Largest relative depth of a band at strength 1. */
-#define PM_SHAPE_MAX 0.5f
+#define PM_SHAPE_MAX 0.7f
+/* A frame whose second half has this many times the energy of its first holds an
+ * onset: its depth is scaled by sqrt(ratio * early / late) to avoid pre-echo. */
+#define PM_PREECHO_RATIO 4.0
 /* Hard cap whatever the strength, so a band's gain stays positive. */
 #define PM_SHAPE_LIMIT 0.9f
 
+typedef struct pm_shaper {
+    int nbins, n_bands;
+    unsigned char *bark_of_bin;                       /* nbins */
+    float spread[PM_SHAPE_NBARK][PM_SHAPE_NBARK];     /* masker -> maskee gain */
+    float overlap[PMF_MAX_BANDS][PM_SHAPE_NBARK];     /* bins of band b in Bark band z */
+    float bins_in_bark[PM_SHAPE_NBARK];
+} pm_shaper;
+
+/* Tables for an FFT of size nfft at `rate` over the band plan bins lo/hi; 0 on success. */
+int pm_shaper_init(pm_shaper *s, double rate, int nfft, const int *lo, const int *hi, int n_bands);
+void pm_shaper_destroy(pm_shaper *s);
 /*
- * energy[n]: band energies; total: the frame's whole energy (>= sum of bands).
- * Writes depth[n] >= 0 for the given strength (amplitude factor).
+ * power[nbins]: the frame's power spectrum (summed over channels);
+ * band[n_bands]: the band energies. Writes depth[n_bands] >= 0.
  */
-void pm_shaping_depths(const float *energy, int n, double total, float strength, float *depth);
+void pm_shaper_depths(const pm_shaper *s, const float *power, const float *band, float strength,
+                      float *depth);
 #endif

@@ -23,6 +23,8 @@ double pm_tscale(int i);
 typedef struct pm_window_view {
     int len, n_bands;
     const float *val[PM_N_FSCALE];
+    /* Per band weight, 1 / noise variance of chip values (filled by the search). */
+    float weight[PM_N_FSCALE][PMF_MAX_BANDS];
 } pm_window_view;
 
 typedef struct pm_candidate {
@@ -33,5 +35,5 @@ typedef struct pm_candidate {
 } pm_candidate;
 
 /* Fill top[0..n) (n <= PM_TOP) with the best distinct candidates, best first. */
-int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP]);
+int pm_sync_search(pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP]);
 #endif

@@ -1,0 +1,27 @@
+#!/bin/sh
+# Install the Debian packages a make target needs, only those missing.
+# usage: scripts/deps.sh build|demo|test
+set -eu
+build="gcc make pkg-config libsndfile1-dev libfftw3-dev libsodium-dev libjansson-dev lv2-dev liblilv-dev"
+music="xmoto-data extremetuxracer-data frozen-bubble-data"
+case "${1:-build}" in
+build) want="$build" ;;
+demo) want="$build ffmpeg xmoto-data" ;;
+test) want="$build libcmocka-dev ffmpeg sox libsox-fmt-mp3 jq lilv-utils serdi sordi $music" ;;
+*) echo "deps.sh: unknown set '$1' (build, demo, test)" >&2; exit 2 ;;
+esac
+missing=""
+for p in $want; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "provmark needs these Debian packages; run as root:" >&2
+    echo "  apt-get update && apt-get install -y --no-install-recommends$missing" >&2
+    exit 1
+fi
+echo "installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,102 @@
+#!/bin/sh
+# The provmark command: round trips, formats, streams, exit codes and bad input.
+. tests/lib.sh
+w=build/test-cli
+rm -rf "$w"
+mkdir -p "$w"
+K="--key tests/data/test.key"
+chmod 600 tests/data/test.key
+src=/usr/share/games/xmoto/Textures/Musics/speeditup.ogg
+ffmpeg -nostdin -v error -y -ss 10 -t 20 -i "$src" -c:a pcm_s16le "$w/in.wav"
+ffmpeg -nostdin -v error -y -i "$w/in.wav" -c:a flac -sample_fmt s32 -bits_per_raw_sample 24 "$w/in24.flac"
+
+# help and usage
+for c in "" embed detect keygen; do check_exit "help $c" 0 $PM $c --help; done
+check_exit "no command" 2 $PM
+check_exit "unknown command" 2 $PM frobnicate
+check_exit "unknown option" 2 $PM embed --bogus "$w/in.wav" "$w/o.wav" --model 1 --dataset 1
+
+# round trip WAV, with the verification line
+$PM embed "$w/in.wav" "$w/m.wav" --model 16777215 --dataset 0 $K 2>"$w/embed.log"
+check "embed wav" test -s "$w/m.wav"
+check "embed verifies its output" grep -q "verified: sync" "$w/embed.log"
+check "detect max ids" detect_ids "$w/m.wav" 16777215 0 $K
+check "same length" test "$(soxi -s "$w/in.wav")" = "$(soxi -s "$w/m.wav")"
+check "same format" test "$(soxi -r -c -b "$w/in.wav" | tr '\n' ' ')" = "$(soxi -r -c -b "$w/m.wav" | tr '\n' ' ')"
+check_exit "detect marked exits 0" 0 $PM detect $K "$w/m.wav"
+check_exit "detect unmarked exits 1" 1 $PM detect $K "$w/in.wav"
+check "detect human line" sh -c "$PM detect $K $w/m.wav 2>/dev/null | grep -q 'model 16777215, dataset 0'"
+check "json fields" sh -c "$PM detect --json $K $w/m.wav | jq -e 'has(\"file\") and has(\"p_false\") and (.segments|length>0) and .error==null and .p_false<=1e-9'"
+
+# 24-bit FLAC keeps its depth; Ogg and MP3 outputs
+$PM embed "$w/in24.flac" "$w/m24.flac" --model 5 --dataset 6 $K --no-verify 2>/dev/null
+check "flac 24 bit kept" test "$(soxi -b "$w/m24.flac")" = 24
+check "flac detect" detect_ids "$w/m24.flac" 5 6 $K
+$PM embed "$w/in.wav" "$w/m.ogg" --model 8 --dataset 9 $K --no-verify 2>/dev/null
+check "ogg output detect" detect_ids "$w/m.ogg" 8 9 $K
+$PM embed "$w/in.wav" "$w/m.mp3" --model 8 --dataset 10 $K --no-verify 2>/dev/null
+check "mp3 output detect" detect_ids "$w/m.mp3" 8 10 $K
+
+# streams: WAV on stdin and stdout
+cat "$w/in.wav" | $PM embed - - --model 11 --dataset 12 $K --no-verify 2>/dev/null >"$w/pipe.wav"
+check "stdin to stdout" detect_ids "$w/pipe.wav" 11 12 $K
+check "detect from stdin" sh -c "cat $w/pipe.wav | $PM detect --json $K - | jq -e '.model_id==11'"
+
+# keys
+check_exit "keygen refuses overwrite" 2 $PM keygen tests/data/test.key
+$PM keygen "$w/k2" 2>/dev/null
+check "keygen mode 0600" test "$(stat -c %a "$w/k2")" = 600
+check "wrong key finds nothing" detect_none "$w/m.wav" --key "$w/k2"
+check "two keys, second matches" sh -c "$PM detect --json --key $w/k2 $K $w/m.wav | jq -e '.found and .model_id==16777215'"
+printf 'not a key\n' >"$w/badkey"
+check_exit "bad key file" 2 $PM embed "$w/in.wav" "$w/x.wav" --model 1 --dataset 1 --key "$w/badkey"
+check_exit "missing key file" 2 $PM detect --key "$w/nokey" "$w/m.wav"
+check "demo key warns" sh -c "$PM detect $w/in.wav 2>&1 >/dev/null | grep -q 'demo key'"
+
+# bad arguments and bad input never leave an output behind
+check_exit "id out of range" 2 $PM embed "$w/in.wav" "$w/x.wav" --model 16777216 --dataset 1 $K
+check_exit "negative id" 2 $PM embed "$w/in.wav" "$w/x.wav" --model -1 --dataset 1 $K
+check_exit "id not a number" 2 $PM embed "$w/in.wav" "$w/x.wav" --model 12ab --dataset 1 $K
+check_exit "strength out of range" 2 $PM embed "$w/in.wav" "$w/x.wav" --model 1 --dataset 1 --strength 9 $K
+check_exit "missing ids" 2 $PM embed "$w/in.wav" "$w/x.wav" $K
+check_exit "missing input" 2 $PM embed "$w/none.wav" "$w/x.wav" --model 1 --dataset 1 $K
+head -c 100000 /dev/urandom >"$w/junk.wav"
+check_exit "corrupt input" 2 $PM embed "$w/junk.wav" "$w/x.wav" --model 1 --dataset 1 $K
+: >"$w/empty.wav"
+check_exit "empty input" 2 $PM embed "$w/empty.wav" "$w/x.wav" --model 1 --dataset 1 $K
+sox -n -r 44100 -c 2 "$w/zero.wav" trim 0 0 2>/dev/null
+check_exit "zero-length audio" 2 $PM embed "$w/zero.wav" "$w/x.wav" --model 1 --dataset 1 $K
+check_exit "unknown output type" 2 $PM embed "$w/in.wav" "$w/x.xyz" --model 1 --dataset 1 $K
+check_exit "output folder missing" 2 $PM embed "$w/in.wav" "$w/nodir/x.wav" --model 1 --dataset 1 $K
+check "no partial outputs" sh -c "! ls $w | grep -q -e '^x\.' -e pmtmp"
+echo good >"$w/keep.wav"
+check_exit "failure keeps existing output" 2 $PM embed "$w/junk.wav" "$w/keep.wav" --model 1 --dataset 1 $K
+check "existing output untouched" grep -qx good "$w/keep.wav"
+check_exit "refuses output = input" 2 $PM embed "$w/m.wav" "$w/m.wav" --model 1 --dataset 1 $K
+ln -sf m.wav "$w/link.wav"
+check_exit "refuses output = input via symlink" 2 $PM embed "$w/m.wav" "$w/link.wav" --model 1 --dataset 1 $K
+ln -f "$w/m.wav" "$w/hard.wav"
+check_exit "refuses output = input via hard link" 2 $PM embed "$w/m.wav" "$w/hard.wav" --model 1 --dataset 1 $K
+check "input intact after refusals" detect_ids "$w/m.wav" 16777215 0 $K
+
+# odd rates and channel counts
+sox "$w/in.wav" -r 8000 "$w/r8k.wav"
+check "8 kHz embeds" $PM embed "$w/r8k.wav" "$w/r8k.m.wav" --model 1 --dataset 1 $K --no-verify
+sox "$w/in.wav" -r 96000 "$w/r96.wav"
+$PM embed "$w/r96.wav" "$w/r96.m.wav" --model 3 --dataset 4 $K --no-verify 2>/dev/null
+check "96 kHz round trip" detect_ids "$w/r96.m.wav" 3 4 $K
+sox "$w/in.wav" -r 7000 "$w/r7k.wav"
+check_exit "7 kHz refused" 2 $PM embed "$w/r7k.wav" "$w/x.wav" --model 1 --dataset 1 $K
+sox -M "$w/in.wav" "$w/in.wav" "$w/in.wav" "$w/ch6.wav"
+$PM embed "$w/ch6.wav" "$w/ch6.m.wav" --model 6 --dataset 6 $K --no-verify 2>/dev/null
+check "6 channels round trip" detect_ids "$w/ch6.m.wav" 6 6 $K
+sox -M "$w/ch6.wav" "$w/in.wav" "$w/in.wav" "$w/ch10.wav"
+check_exit "10 channels refused" 2 $PM embed "$w/ch10.wav" "$w/x.wav" --model 1 --dataset 1 $K
+
+# detect: errors are reported per file, the scan goes on, exit 2 wins
+out=$($PM detect --json $K "$w/m.wav" "$w/junk.wav" "$w/in.wav" 2>/dev/null)
+status=$?
+check "detect mixed exit 2" test "$status" = 2
+check "detect mixed three lines" test "$(echo "$out" | jq -s 'length')" = 3
+check "detect junk has error" sh -c "echo '$out' | jq -s -e '.[1].error != null and .[1].found == false'"
+check "detect still finds the marked file" sh -c "echo '$out' | jq -s -e '.[0].found and (.[2].found|not)'"

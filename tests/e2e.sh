@@ -1,0 +1,23 @@
+#!/bin/sh
+# End to end on real music (Debian game-music packages): embed with a key,
+# attack with real codecs and resamplers, detect blind.
+. tests/lib.sh
+work=build/test-e2e
+corpus=build/corpus
+mkdir -p "$work"
+scripts/corpus.sh "$corpus" >/dev/null || { echo "FAIL corpus"; exit 0; }
+# A fixed, public test key (tests/data/test.key) keeps every run identical.
+K="--key tests/data/test.key"
+attacks="none mp3_128k aac_128k resample_cross resample_22k crop_10s gain_m10db mono speed_1.02 tempo_1.02"
+i=0
+for t in etr_credits fb_main1p xm_menu xm_foxrun; do
+    i=$((i + 1))
+    m=$((1000 + i)) d=$((424200 + i))
+    $PM embed "$corpus/$t.wav" "$work/$t.m.wav" --model $m --dataset $d $K --no-verify 2>/dev/null
+    for a in $attacks; do
+        bench/attack.sh "$a" "$work/$t.m.wav" "$work/$t.x.wav" 2>/dev/null
+        check "e2e $t $a" detect_ids "$work/$t.x.wav" $m $d $K
+    done
+    check "e2e $t unmarked" detect_none "$corpus/$t.wav" $K
+    check "e2e $t other key" detect_none "$work/$t.m.wav"
+done

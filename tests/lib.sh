@@ -1,0 +1,24 @@
+# Shared helpers for the shell tests: each check prints "ok NAME" or "FAIL NAME".
+PM=${PM:-build/bin/provmark}
+PMSTAT=${PMSTAT:-build/bin/pmstat}
+export PMSTAT
+check() { # NAME COMMAND... : passes when COMMAND exits 0
+    name=$1; shift
+    if "$@" >/dev/null 2>&1; then echo "ok $name"; else echo "FAIL $name"; fi
+}
+check_exit() { # NAME STATUS COMMAND... : passes when COMMAND exits with STATUS
+    name=$1 want=$2; shift 2
+    "$@" >/dev/null 2>&1
+    got=$?
+    if [ "$got" -eq "$want" ]; then echo "ok $name"; else echo "FAIL $name (exit $got, want $want)"; fi
+}
+# detect_ids FILE MODEL DATASET [KEYARGS...]: the detector reports exactly these IDs
+detect_ids() {
+    f=$1 m=$2 d=$3; shift 3
+    "$PM" detect --json "$@" "$f" 2>/dev/null |
+        jq -e --argjson m "$m" --argjson d "$d" '.found == true and .model_id == $m and .dataset_id == $d' >/dev/null
+}
+detect_none() { # FILE [KEYARGS...]: the detector reports no mark (and no error)
+    f=$1; shift
+    "$PM" detect --json "$@" "$f" 2>/dev/null | jq -e '.found == false and .error == null' >/dev/null
+}

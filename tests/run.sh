@@ -1,0 +1,26 @@
+#!/bin/sh
+# Run every test program and script; the last line is "N passed, N failed".
+cd "$(dirname "$0")/.." || exit 2
+pass=0 fail=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+for t in build/tests/test_*; do
+    "$t" >"$log" 2>&1
+    rc=$?
+    p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log")
+    f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log")
+    p=${p:-0} f=${f:-0}
+    [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1 # crashed
+    grep -E '^\[  (FAILED|ERROR)|LINE' "$log"
+    echo "$(basename "$t"): $p passed, $f failed"
+    pass=$((pass + p)) fail=$((fail + f))
+done
+for s in tests/cli.sh tests/e2e.sh; do
+    sh "$s" >"$log" 2>&1
+    p=$(grep -c '^ok ' "$log") f=$(grep -c '^FAIL ' "$log")
+    grep '^FAIL ' "$log"
+    echo "$(basename "$s"): $p passed, $f failed"
+    pass=$((pass + p)) fail=$((fail + f))
+done
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

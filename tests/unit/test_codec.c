@@ -1,0 +1,286 @@
+/* Embedder and detector through the public API on a synthetic music-like signal. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "provmark.h"
+#include "synth.h"
+
+/* Allocation counter: every malloc family call in the process goes through here. */
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void *__libc_memalign(size_t, size_t);
+static long allocs;
+void *malloc(size_t n) { allocs++; return __libc_malloc(n); }
+void *calloc(size_t a, size_t b) { allocs++; return __libc_calloc(a, b); }
+void *realloc(void *p, size_t n) { allocs++; return __libc_realloc(p, n); }
+int posix_memalign(void **p, size_t a, size_t n)
+{
+    allocs++;
+    *p = __libc_memalign(a, n);
+    return *p ? 0 : 12;
+}
+
+static float *make_signal(size_t frames, int ch, double rate)
+{
+    float *x = malloc(sizeof(float) * frames * (size_t)ch);
+    synth_music(x, frames, ch, rate, 0);
+    return x;
+}
+
+static float *embed_all(const float *x, size_t frames, int ch, double rate, uint32_t m,
+                        uint32_t d, const pm_key *key)
+{
+    pm_embedder *e;
+    assert_int_equal(pm_embedder_new(&e, rate, ch, key, m, d, PM_STRENGTH_DEFAULT), PM_OK);
+    size_t lat = pm_embedder_latency(e);
+    float *y = malloc(sizeof(float) * (frames + lat) * (size_t)ch);
+    float *in = calloc((frames + lat) * (size_t)ch, sizeof(float));
+    memcpy(in, x, sizeof(float) * frames * (size_t)ch);
+    pm_embedder_process_interleaved(e, in, y, frames + lat);
+    memmove(y, y + lat * (size_t)ch, sizeof(float) * frames * (size_t)ch);
+    free(in);
+    pm_embedder_free(e);
+    return y;
+}
+
+static pm_result detect_all(const float *y, size_t frames, int ch, double rate, const pm_key *keys,
+                            int n_keys)
+{
+    pm_detector *d;
+    pm_result r;
+    assert_int_equal(pm_detector_new(&d, rate, ch, keys, n_keys), PM_OK);
+    assert_int_equal(pm_detector_push_interleaved(d, y, frames), PM_OK);
+    assert_int_equal(pm_detector_finish(d, &r), PM_OK);
+    pm_detector_free(d);
+    return r;
+}
+
+static void streaming_in_random_blocks_equals_one_shot(void **state)
+{
+    const double rate = 48000;
+    const int ch = 2;
+    const size_t frames = 6 * 48000;
+    pm_key key;
+    pm_key_demo(&key);
+    float *x = make_signal(frames, ch, rate);
+    float *a = embed_all(x, frames, ch, rate, 7, 42, &key);
+    pm_embedder *e;
+    pm_embedder_new(&e, rate, ch, &key, 7, 42, PM_STRENGTH_DEFAULT);
+    size_t lat = pm_embedder_latency(e);
+    float *b = malloc(sizeof(float) * (frames + lat) * ch);
+    float *in = calloc((frames + lat) * ch, sizeof(float));
+    memcpy(in, x, sizeof(float) * frames * ch);
+    unsigned seed = 5;
+    for (size_t done = 0; done < frames + lat;) {
+        size_t n = 1 + (size_t)rand_r(&seed) % 8192;
+        if (rand_r(&seed) % 4 == 0)
+            n = 1 + (size_t)rand_r(&seed) % 3;
+        if (n > frames + lat - done)
+            n = frames + lat - done;
+        /* in place on half the calls */
+        if (rand_r(&seed) % 2) {
+            memcpy(b + done * ch, in + done * ch, sizeof(float) * n * ch);
+            pm_embedder_process_interleaved(e, b + done * ch, b + done * ch, n);
+        } else {
+            pm_embedder_process_interleaved(e, in + done * ch, b + done * ch, n);
+        }
+        done += n;
+    }
+    assert_memory_equal(a, b + lat * ch, sizeof(float) * frames * ch);
+    pm_embedder_free(e);
+    free(x), free(a), free(b), free(in);
+}
+
+static void planar_equals_interleaved(void **state)
+{
+    const double rate = 44100;
+    const size_t frames = 3 * 44100;
+    pm_key key;
+    pm_key_demo(&key);
+    float *x = make_signal(frames, 2, rate);
+    float *y = malloc(sizeof(float) * frames * 2);
+    float *l = malloc(sizeof(float) * frames), *r = malloc(sizeof(float) * frames);
+    for (size_t i = 0; i < frames; i++)
+        l[i] = x[2 * i], r[i] = x[2 * i + 1];
+    pm_embedder *e1, *e2;
+    pm_embedder_new(&e1, rate, 2, &key, 1, 2, 1.0f);
+    pm_embedder_new(&e2, rate, 2, &key, 1, 2, 1.0f);
+    pm_embedder_process_interleaved(e1, x, y, frames);
+    const float *in[2] = {l, r};
+    float *out[2] = {l, r};
+    pm_embedder_process_planar(e2, in, out, frames);
+    for (size_t i = 0; i < frames; i++) {
+        assert_true(y[2 * i] == l[i]);
+        assert_true(y[2 * i + 1] == r[i]);
+    }
+    pm_embedder_free(e1), pm_embedder_free(e2);
+    free(x), free(y), free(l), free(r);
+}
+
+static void no_allocation_while_processing(void **state)
+{
+    pm_key key;
+    pm_key_demo(&key);
+    pm_embedder *e;
+    pm_embedder_new(&e, 48000, 2, &key, 3, 4, 1.0f);
+    float *buf = make_signal(8192, 2, 48000);
+    long before = allocs;
+    unsigned seed = 9;
+    for (int call = 0; call < 5000; call++) {
+        size_t n = 1 + (size_t)rand_r(&seed) % 8192;
+        pm_embedder_process_interleaved(e, buf, buf, n);
+        if (call % 100 == 0) {
+            pm_embedder_set_ids(e, (uint32_t)call, 5);
+            pm_embedder_set_strength(e, 0.5f + (call % 3) * 0.5f);
+        }
+    }
+    assert_int_equal(allocs - before, 0);
+    pm_embedder_free(e);
+    free(buf);
+}
+
+static void silence_stays_silent_and_latency_is_exact(void **state)
+{
+    pm_key key;
+    pm_key_demo(&key);
+    pm_embedder *e;
+    pm_embedder_new(&e, 44100, 1, &key, 3, 4, 4.0f);
+    size_t lat = pm_embedder_latency(e);
+    assert_true(lat > 0 && lat <= 4096);
+    size_t n = 44100;
+    float *x = calloc(n, sizeof(float)), *y = malloc(sizeof(float) * n);
+    pm_embedder_process_interleaved(e, x, y, n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(y[i] == 0.0f);
+    /* An impulse comes out exactly `lat` frames later. */
+    pm_embedder_reset(e);
+    pm_embedder_set_strength(e, 0.0f);
+    pm_embedder_reset(e);
+    memset(x, 0, sizeof(float) * n);
+    x[100] = 0.5f;
+    pm_embedder_free(e);
+    pm_embedder_new(&e, 44100, 1, &key, 3, 4, 0.0f);
+    pm_embedder_process_interleaved(e, x, y, n);
+    for (size_t i = 0; i < n; i++)
+        assert_true(y[i] == (i == 100 + lat ? 0.5f : 0.0f));
+    pm_embedder_free(e);
+    free(x), free(y);
+}
+
+static void output_is_finite_and_never_clips(void **state)
+{
+    pm_key key;
+    pm_key_demo(&key);
+    pm_embedder *e;
+    pm_embedder_new(&e, 44100, 2, &key, 3, 4, 4.0f);
+    size_t n = 2 * 44100;
+    float *x = make_signal(n, 2, 44100);
+    for (size_t i = 0; i < 2 * n; i++)
+        x[i] *= 3.3f; /* peaks right at full scale */
+    for (size_t i = 0; i < 2 * n; i++)
+        if (x[i] > 1.0f || x[i] < -1.0f)
+            x[i] = x[i] > 0 ? 1.0f : -1.0f;
+    x[1000] = NAN, x[2001] = INFINITY, x[3000] = -INFINITY, x[4000] = 1e-40f;
+    float *y = malloc(sizeof(float) * 2 * n);
+    pm_embedder_process_interleaved(e, x, y, n);
+    for (size_t i = 0; i < 2 * n; i++) {
+        assert_true(isfinite(y[i]));
+        assert_true(fabsf(y[i]) <= 1.0f);
+    }
+    pm_embedder_free(e);
+    free(x), free(y);
+}
+
+static void detects_at_every_rate_and_rejects_wrong_key(void **state)
+{
+    static const double rates[] = {16000, 22050, 32000, 44100, 48000, 88200, 96000, 192000};
+    pm_key key, other;
+    pm_key_demo(&key);
+    pm_key_generate(&other);
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+        size_t frames = (size_t)(12 * rates[i]);
+        float *x = make_signal(frames, 1, rates[i]);
+        float *y = embed_all(x, frames, 1, rates[i], 1000 + (uint32_t)i, 77, &key);
+        pm_result r = detect_all(y, frames, 1, rates[i], &key, 1);
+        assert_int_equal(r.found, 1);
+        assert_int_equal(r.model_id, 1000 + i);
+        assert_int_equal(r.dataset_id, 77);
+        assert_true(r.p_false <= 1e-9);
+        assert_true(r.n_segments >= 1);
+        if (i == 3) {
+            r = detect_all(y, frames, 1, rates[i], &other, 1);
+            assert_int_equal(r.found, 0);
+            r = detect_all(x, frames, 1, rates[i], &key, 1);
+            assert_int_equal(r.found, 0);
+            pm_key both[2] = {other, key};
+            r = detect_all(y, frames, 1, rates[i], both, 2);
+            assert_int_equal(r.found, 1);
+            assert_int_equal(r.key_index, 1);
+        }
+        free(x), free(y);
+    }
+}
+
+static void ids_change_at_payload_boundary(void **state)
+{
+    pm_key key;
+    pm_key_demo(&key);
+    const double rate = 44100;
+    size_t frames = (size_t)(30 * rate);
+    float *x = make_signal(frames, 1, rate);
+    pm_embedder *e;
+    pm_embedder_new(&e, rate, 1, &key, 1, 1, 1.0f);
+    pm_embedder_process_interleaved(e, x, x, frames / 2);
+    pm_embedder_set_ids(e, 2, 2);
+    pm_embedder_process_interleaved(e, x + frames / 2, x + frames / 2, frames - frames / 2);
+    pm_embedder_free(e);
+    pm_result a = detect_all(x, frames / 2 - 44100, 1, rate, &key, 1);
+    pm_result b = detect_all(x + frames / 2 + 3 * 44100, frames / 2 - 3 * 44100, 1, rate, &key, 1);
+    assert_true(a.found && a.model_id == 1);
+    assert_true(b.found && b.model_id == 2);
+    free(x);
+}
+
+static void bad_arguments_are_refused(void **state)
+{
+    pm_key key;
+    pm_key_demo(&key);
+    pm_embedder *e = (pm_embedder *)&key;
+    assert_int_equal(pm_embedder_new(&e, 44100, 0, &key, 1, 1, 1.0f), PM_ERR_CHANNELS);
+    assert_null(e);
+    assert_int_equal(pm_embedder_new(&e, 44100, 9, &key, 1, 1, 1.0f), PM_ERR_CHANNELS);
+    assert_int_equal(pm_embedder_new(&e, 1000, 2, &key, 1, 1, 1.0f), PM_ERR_RATE);
+    assert_int_equal(pm_embedder_new(&e, NAN, 2, &key, 1, 1, 1.0f), PM_ERR_RATE);
+    assert_int_equal(pm_embedder_new(&e, 44100, 2, &key, PM_ID_MAX + 1, 1, 1.0f), PM_ERR_ID);
+    assert_int_equal(pm_embedder_new(&e, 44100, 2, &key, 1, 1, -1.0f), PM_ERR_STRENGTH);
+    assert_int_equal(pm_embedder_new(&e, 44100, 2, &key, 1, 1, NAN), PM_ERR_STRENGTH);
+    assert_int_equal(pm_embedder_new(&e, 44100, 2, NULL, 1, 1, 1.0f), PM_ERR_ARG);
+    pm_detector *d;
+    assert_int_equal(pm_detector_new(&d, 44100, 2, &key, 0), PM_ERR_ARG);
+    assert_int_equal(pm_detector_new(&d, 44100, 2, &key, 17), PM_ERR_ARG);
+    assert_string_equal(pm_strerror(PM_ERR_ID), "ID out of range (0 to 16777215)");
+    assert_int_equal(pm_version(), PM_VERSION);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(streaming_in_random_blocks_equals_one_shot),
+        cmocka_unit_test(planar_equals_interleaved),
+        cmocka_unit_test(no_allocation_while_processing),
+        cmocka_unit_test(silence_stays_silent_and_latency_is_exact),
+        cmocka_unit_test(output_is_finite_and_never_clips),
+        cmocka_unit_test(detects_at_every_rate_and_rejects_wrong_key),
+        cmocka_unit_test(ids_change_at_payload_boundary),
+        cmocka_unit_test(bad_arguments_are_refused),
+    };
+    return cmocka_run_group_tests_name("codec", tests, NULL, NULL);
+}

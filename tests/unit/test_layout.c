@@ -1,0 +1,87 @@
+/* Framing in physical units at every supported rate, and the keyed period map. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <math.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "layout.h"
+
+static const double rates[] = {16000, 22050, 32000, 44100, 48000, 88200, 96000, 192000};
+
+static void hop_is_the_same_duration_at_every_rate(void **state)
+{
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+        int hop = pm_hop_samples(rates[i]);
+        assert_true(fabs(hop / rates[i] - PMF_HOP_SECONDS) <= 0.5 / rates[i]);
+        int n = pm_fft_size(2 * hop);
+        assert_true(n >= 2 * hop && n < 2 * hop * 1.1);
+        int r = n;
+        for (int p = 2; p <= 7; p++)
+            while (r % p == 0)
+                r /= p;
+        assert_int_equal(r, 1);
+    }
+}
+
+static void bands_sit_at_the_same_hertz_at_every_rate(void **state)
+{
+    const pm_bandplan *plan = pm_bandplan_get();
+    assert_true(plan->n >= 30 && plan->n <= PMF_MAX_BANDS);
+    assert_true(plan->edge[0] >= PMF_F_LO && plan->edge[plan->n] <= PMF_F_HI);
+    for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
+        int lo[PMF_MAX_BANDS], hi[PMF_MAX_BANDS];
+        int n = pm_fft_size(2 * pm_hop_samples(rates[i]));
+        pm_band_bins(rates[i], n, 1.0, lo, hi);
+        double bin_hz = rates[i] / n;
+        for (int b = 0; b < plan->n; b++) {
+            if (plan->edge[b + 1] >= rates[i] / 2)
+                continue; /* above Nyquist at this rate */
+            assert_true(hi[b] > lo[b]);
+            assert_true(fabs(lo[b] * bin_hz - plan->edge[b]) <= bin_hz / 2 + 1e-9);
+            if (b > 0)
+                assert_int_equal(lo[b], hi[b - 1]); /* contiguous, no bin used twice */
+        }
+    }
+}
+
+static void layout_is_keyed_and_balanced(void **state)
+{
+    pm_key a, b;
+    pm_key_demo(&a);
+    pm_key_generate(&b);
+    static pm_layout la, lb, la2;
+    assert_int_equal(pm_layout_make(&la, &a), PM_OK);
+    assert_int_equal(pm_layout_make(&la2, &a), PM_OK);
+    assert_int_equal(pm_layout_make(&lb, &b), PM_OK);
+    assert_memory_equal(&la, &la2, sizeof la);
+    int differ = 0, per_bit[PMF_CODED_BITS] = {0}, sync = 0, plus = 0;
+    int total = la.slot_start[PMF_PERIOD_UNITS];
+    assert_int_equal(total, PMF_PERIOD_UNITS * la.n_bands);
+    for (int i = 0; i < total; i++) {
+        differ += la.tiles[i].chip != lb.tiles[i].chip || la.tiles[i].bit != lb.tiles[i].bit;
+        if (la.tiles[i].bit < 0)
+            sync++;
+        else
+            per_bit[la.tiles[i].bit]++;
+        plus += la.tiles[i].chip > 0;
+    }
+    assert_true(differ > total / 3);
+    assert_int_equal(sync, total / PMF_SYNC_DIV);
+    for (int k = 0; k < PMF_CODED_BITS; k++) /* every coded bit carried, evenly */
+        assert_true(per_bit[k] >= (total - sync) / PMF_CODED_BITS &&
+                    per_bit[k] <= (total - sync) / PMF_CODED_BITS + 1);
+    assert_true(abs(2 * plus - total) < total / 10);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hop_is_the_same_duration_at_every_rate),
+        cmocka_unit_test(bands_sit_at_the_same_hertz_at_every_rate),
+        cmocka_unit_test(layout_is_keyed_and_balanced),
+    };
+    return cmocka_run_group_tests_name("layout", tests, NULL, NULL);
+}
