@@ -3,7 +3,7 @@
 
 PREFIX ?= /usr/local
 CC ?= cc
-OPT ?= -O2
+OPT ?= -O3
 CFLAGS_BASE := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes \
 	-fPIC -fvisibility=hidden -Idsp
 CFLAGS_ALL = $(CFLAGS_BASE) $(OPT) $(CFLAGS)
@@ -89,3 +89,9 @@ $(B)/bin/pmstat: bench/pmstat.c bench/nmr.c bench/nmr.h
 	$(CC) $(CFLAGS_ALL) -Ibench -o $@ bench/pmstat.c bench/nmr.c -lsndfile -lfftw3f -lm
 
 all: $(B)/bin/pmstat
+
+$(B)/bin/pmspeed: bench/speed.c $(B)/lib/libprovmark.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ bench/speed.c $(B)/lib/libprovmark.a -lsndfile $(LIBS_DSP)
+
+all: $(B)/bin/pmspeed

@@ -187,6 +187,7 @@ static int analyse_window(pm_detector *d, long w0, int len)
     pm_window_view view = {.len = len, .n_bands = d->n_bands};
     for (int f = 0; f < PM_N_FSCALE; f++)
         view.val[f] = d->white[f];
+    pm_sync_prepare(&view);
     const double sec = d->step / d->rate;
     for (int k = 0; k < d->n_keys; k++) {
         window_rec r = {.t0 = w0 * sec, .t1 = (w0 + len + 3) * sec};

@@ -19,8 +19,6 @@
 #include "provmark.h"
 #include "shaping.h"
 
-#define CHUNK 256 /* interleaved <-> planar conversion chunk */
-
 struct pm_embedder {
     double rate;
     int channels;
@@ -33,10 +31,10 @@ struct pm_embedder {
     float *frame;    /* channels x win: input history, newest hop in the second half */
     float *tail;     /* channels x hop: second half of the previous frame's mark */
     float *outq;     /* channels x hop: finished output being handed out */
-    fftwf_complex *spec; /* channels x nbins */
+    fftwf_complex *spec; /* channels x spec_stride: each channel's spectrum */
+    int spec_stride;     /* nbins rounded up so every channel's spectrum stays aligned */
     float *power;        /* nbins: power spectrum summed over channels */
     pm_shaper shaper;
-    float *planar;   /* 2 x channels x CHUNK for the interleaved entry point */
     int fill;
     uint64_t frame_index;
     float coded_sign[PMF_CODED_BITS];
@@ -102,10 +100,10 @@ int pm_embedder_new(pm_embedder **out, double rate, int channels, const pm_key *
     e->frame = calloc(ch * (size_t)e->win, sizeof(float));
     e->tail = calloc(ch * (size_t)e->hop, sizeof(float));
     e->outq = calloc(ch * (size_t)e->hop, sizeof(float));
-    e->spec = fftwf_alloc_complex(ch * (size_t)e->nbins);
+    e->spec_stride = (e->nbins + 7) & ~7;
+    e->spec = fftwf_alloc_complex(ch * (size_t)e->spec_stride);
     e->power = malloc(sizeof(float) * (size_t)e->nbins);
-    e->planar = malloc(sizeof(float) * 2 * ch * CHUNK);
-    if (!e->window || !e->frame || !e->tail || !e->outq || !e->spec || !e->planar || !e->power ||
+    if (!e->window || !e->frame || !e->tail || !e->outq || !e->spec || !e->power ||
         pm_shaper_init(&e->shaper, rate, nfft, e->lo, e->hi, e->n_bands) != 0 ||
         pm_fft_init(&e->fft, nfft) != 0) {
         pm_embedder_free(e);
@@ -133,7 +131,6 @@ void pm_embedder_free(pm_embedder *e)
     free(e->tail);
     free(e->outq);
     fftwf_free(e->spec);
-    free(e->planar);
     free(e->power);
     pm_shaper_destroy(&e->shaper);
     free(e);
@@ -194,9 +191,31 @@ static void period_boundary(pm_embedder *e)
     e->strength = e->next_strength;
 }
 
+/* y = x + m, but a sample within full scale is never pushed past it, and one
+ * beyond full scale (float input may be) is left as it came. */
+static inline float limit(float x, float m)
+{
+    float y = x + m;
+    y = y > 1.0f ? 1.0f : y < -1.0f ? -1.0f : y;
+    return fabsf(x) > 1.0f ? x : y;
+}
+
+/* Sum of squares with independent partial sums, so the compiler can vectorise it. */
+static float sum_squares(const float *x, int n)
+{
+    float acc[8] = {0};
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++)
+            acc[j] += x[i + j] * x[i + j];
+    for (; i < n; i++)
+        acc[0] += x[i] * x[i];
+    return acc[0] + acc[1] + acc[2] + acc[3] + acc[4] + acc[5] + acc[6] + acc[7];
+}
+
 static void process_frame(pm_embedder *e)
 {
-    const int hop = e->hop, win = e->win, nbins = e->nbins;
+    const int hop = e->hop, win = e->win, nbins = e->nbins, nfft = e->fft.n;
     const uint64_t frames_per_period = (uint64_t)PMF_FRAMES_PER_TILE * PMF_PERIOD_TILES;
     if (e->frame_index % frames_per_period == 0)
         period_boundary(e);
@@ -205,91 +224,94 @@ static void process_frame(pm_embedder *e)
     const float half = tile_no % PMF_TILES_PER_UNIT ? -1.0f : 1.0f;
     e->frame_index++;
 
+    float *restrict t = e->fft.time;
+    fftwf_complex *restrict F = e->fft.freq;
+    float *restrict power = e->power;
+    const float *restrict w = e->window;
     float energy[PMF_MAX_BANDS] = {0};
-    double early = 0.0, late = 0.0;
-    memset(e->power, 0, sizeof(float) * (size_t)nbins);
+    float early = 0.0f, late = 0.0f;
+    memset(power, 0, sizeof(float) * (size_t)nbins);
     for (int c = 0; c < e->channels; c++) {
-        const float *x = e->frame + (size_t)c * win;
-        for (int i = 0; i < hop; i++) {
-            early += (double)x[i] * x[i];
-            late += (double)x[hop + i] * x[hop + i];
-        }
+        const float *restrict x = e->frame + (size_t)c * win;
+        early += sum_squares(x, hop);
+        late += sum_squares(x + hop, hop);
         for (int i = 0; i < win; i++)
-            e->fft.time[i] = x[i] * e->window[i];
-        for (int i = win; i < e->fft.n; i++)
-            e->fft.time[i] = 0.0f;
-        fftwf_execute(e->fft.forward);
-        memcpy(e->spec + (size_t)c * nbins, e->fft.freq, sizeof(fftwf_complex) * (size_t)nbins);
+            t[i] = x[i] * w[i];
+        for (int i = win; i < nfft; i++)
+            t[i] = 0.0f;
+        fftwf_complex *restrict X = e->spec + (size_t)c * e->spec_stride;
+        fftwf_execute_dft_r2c(e->fft.forward, t, X); /* same alignment as the plan's arrays */
         for (int k = 0; k < nbins; k++)
-            e->power[k] += e->fft.freq[k][0] * e->fft.freq[k][0] + e->fft.freq[k][1] * e->fft.freq[k][1];
+            power[k] += X[k][0] * X[k][0] + X[k][1] * X[k][1];
     }
     for (int b = 0; b < e->n_bands; b++)
         for (int k = e->lo[b]; k < e->hi[b]; k++)
-            energy[b] += e->power[k];
+            energy[b] += power[k];
     float depth[PMF_MAX_BANDS];
-    pm_shaper_depths(&e->shaper, e->power, energy, e->strength, depth);
+    pm_shaper_depths(&e->shaper, power, energy, e->strength, depth);
     /* An onset late in the frame would smear the mark into the quiet before it (pre-echo). */
     if (late > PM_PREECHO_RATIO * early) {
-        float g = (float)sqrt(PM_PREECHO_RATIO * early / late);
+        float g = sqrtf(PM_PREECHO_RATIO * early / late);
         for (int b = 0; b < e->n_bands; b++)
             depth[b] *= g;
     }
+    /* Mark level for monitoring, from the spectra at hand (the limiter's rare trims aside). */
+    double sig = 0.0, mark = 0.0;
+    for (int b = 0; b < e->n_bands; b++)
+        mark += (double)depth[b] * depth[b] * energy[b];
+    for (int k = 0; k < nbins; k++)
+        sig += power[k];
+    e->sig_energy += sig;
+    e->mark_energy += mark;
     const pm_layout *L = &e->layout;
-    for (int t = L->slot_start[slot]; t < L->slot_start[slot + 1]; t++) {
-        const pm_tile *tile = &L->tiles[t];
+    for (int i = L->slot_start[slot]; i < L->slot_start[slot + 1]; i++) {
+        const pm_tile *tile = &L->tiles[i];
         float sign = half * (tile->bit < 0 ? 1.0f : e->coded_sign[tile->bit]);
         depth[tile->band] *= sign * tile->chip;
     }
 
-    const float norm = 1.0f / (float)e->fft.n;
+    const float norm = 1.0f / (float)nfft;
+    const int k0 = e->lo[0], k1 = e->hi[e->n_bands - 1];
     for (int c = 0; c < e->channels; c++) {
-        const fftwf_complex *X = e->spec + (size_t)c * nbins;
-        memset(e->fft.freq, 0, sizeof(fftwf_complex) * (size_t)nbins);
-        for (int b = 0; b < e->n_bands; b++)
+        const fftwf_complex *restrict X = e->spec + (size_t)c * e->spec_stride;
+        memset(F, 0, sizeof(fftwf_complex) * (size_t)k0);
+        memset(F + k1, 0, sizeof(fftwf_complex) * (size_t)(nbins - k1));
+        for (int b = 0; b < e->n_bands; b++) {
+            const float d = depth[b] * norm;
             for (int k = e->lo[b]; k < e->hi[b]; k++) {
-                e->fft.freq[k][0] = X[k][0] * depth[b];
-                e->fft.freq[k][1] = X[k][1] * depth[b];
+                F[k][0] = X[k][0] * d;
+                F[k][1] = X[k][1] * d;
             }
+        }
         fftwf_execute(e->fft.inverse);
-        float *x = e->frame + (size_t)c * win;
-        float *tail = e->tail + (size_t)c * hop;
-        float *outq = e->outq + (size_t)c * hop;
+        float *restrict x = e->frame + (size_t)c * win;
+        float *restrict tail = e->tail + (size_t)c * hop;
+        float *restrict outq = e->outq + (size_t)c * hop;
         for (int i = 0; i < hop; i++) {
-            float m = tail[i] + e->fft.time[i] * e->window[i] * norm;
-            float in = x[i];
-            float y = in + m;
-            /* Never push a sample past full scale; leave input that already is alone. */
-            if (fabsf(in) <= 1.0f && fabsf(y) > 1.0f)
-                y = copysignf(1.0f, y);
-            else if (fabsf(in) > 1.0f || !isfinite(y))
-                y = isfinite(in) ? in : 0.0f;
-            e->sig_energy += (double)in * in;
-            e->mark_energy += (double)(y - in) * (y - in);
-            outq[i] = y;
-            tail[i] = e->fft.time[hop + i] * e->window[hop + i] * norm;
+            outq[i] = limit(x[i], tail[i] + t[i] * w[i]);
+            tail[i] = t[hop + i] * w[hop + i];
         }
         memmove(x, x + hop, sizeof(float) * (size_t)hop);
     }
 }
 
-int pm_embedder_process_planar(pm_embedder *e, const float *const *in, float *const *out,
-                               size_t frames)
+/* The streaming core: channel c's samples are in[c][i * stride], out[c][i * stride]. */
+static void process(pm_embedder *e, const float *const *in, float *const *out, size_t stride,
+                    size_t frames)
 {
-    if (!e || (frames && (!in || !out)))
-        return PM_ERR_ARG;
     size_t done = 0;
     while (done < frames) {
         size_t n = (size_t)(e->hop - e->fill);
         if (n > frames - done)
             n = frames - done;
         for (int c = 0; c < e->channels; c++) {
-            const float *src = in[c] + done;
-            float *dst = out[c] + done;
+            const float *src = in[c] + done * stride;
+            float *dst = out[c] + done * stride;
             float *hist = e->frame + (size_t)c * e->win + e->hop + e->fill;
             const float *q = e->outq + (size_t)c * e->hop + e->fill;
             for (size_t i = 0; i < n; i++) { /* read before write: in may alias out */
-                float x = src[i];
-                dst[i] = q[i];
+                float x = src[i * stride];
+                dst[i * stride] = q[i];
                 hist[i] = isfinite(x) ? x : 0.0f;
             }
         }
@@ -300,6 +322,14 @@ int pm_embedder_process_planar(pm_embedder *e, const float *const *in, float *co
             e->fill = 0;
         }
     }
+}
+
+int pm_embedder_process_planar(pm_embedder *e, const float *const *in, float *const *out,
+                               size_t frames)
+{
+    if (!e || (frames && (!in || !out)))
+        return PM_ERR_ARG;
+    process(e, in, out, 1, frames);
     return PM_OK;
 }
 
@@ -307,22 +337,12 @@ int pm_embedder_process_interleaved(pm_embedder *e, const float *in, float *out,
 {
     if (!e || (frames && (!in || !out)))
         return PM_ERR_ARG;
-    const size_t ch = (size_t)e->channels;
-    float *pin[PM_MAX_CHANNELS], *pout[PM_MAX_CHANNELS];
-    for (size_t c = 0; c < ch; c++) {
-        pin[c] = e->planar + c * CHUNK;
-        pout[c] = e->planar + (ch + c) * CHUNK;
+    const float *pin[PM_MAX_CHANNELS];
+    float *pout[PM_MAX_CHANNELS];
+    for (int c = 0; c < e->channels; c++) {
+        pin[c] = in + c;
+        pout[c] = out + c;
     }
-    for (size_t done = 0; done < frames;) {
-        size_t n = frames - done < CHUNK ? frames - done : CHUNK;
-        for (size_t i = 0; i < n; i++)
-            for (size_t c = 0; c < ch; c++)
-                pin[c][i] = in[(done + i) * ch + c];
-        pm_embedder_process_planar(e, (const float *const *)pin, pout, n);
-        for (size_t i = 0; i < n; i++)
-            for (size_t c = 0; c < ch; c++)
-                out[(done + i) * ch + c] = pout[c][i];
-        done += n;
-    }
+    process(e, pin, pout, (size_t)e->channels, frames);
     return PM_OK;
 }

@@ -25,9 +25,15 @@ int pm_shaper_init(pm_shaper *s, double rate, int nfft, const int *lo, const int
             double att = dz >= 0 ? -10.0 * dz : 25.0 * dz;
             s->spread[m][z] = (float)pow(10.0, (att - PM_SHAPE_OFFSET_DB) / 10.0);
         }
-    for (int b = 0; b < n_bands; b++)
-        for (int k = lo[b]; k < hi[b] && k < s->nbins; k++)
-            s->overlap[b][s->bark_of_bin[k]] += 1.0f;
+    for (int b = 0; b < n_bands; b++) {
+        /* Bands are narrower than a Bark band, so at most 3 Bark bands overlap one. */
+        s->first_bark[b] = lo[b] < s->nbins ? s->bark_of_bin[lo[b]] : 0;
+        for (int k = lo[b]; k < hi[b] && k < s->nbins; k++) {
+            int i = s->bark_of_bin[k] - s->first_bark[b];
+            if (i < 3)
+                s->overlap[b][i] += 1.0f;
+        }
+    }
     return 0;
 }
 
@@ -67,7 +73,7 @@ void pm_shaper_depths(const pm_shaper *s, const float *power, const float *band,
     double cost = 0.0;
     for (int b = 0; b < s->n_bands; b++)
         if (band[b] > 0.0f) {
-            depth[b] = powf((float)(band[b] / mean), -PM_SHAPE_TILT);
+            depth[b] = 1.0f / sqrtf((float)(band[b] / mean));
             cost += (double)depth[b] * depth[b] * band[b];
         }
     const float scale = (float)sqrt(total * pow(10.0, PM_SHAPE_RATIO_DB / 10.0) / cost);
@@ -79,8 +85,8 @@ void pm_shaper_depths(const pm_shaper *s, const float *power, const float *band,
         if (!(band[b] > 0.0f))
             continue;
         float mask = 0.0f;
-        for (int z = 0; z < PM_SHAPE_NBARK; z++)
-            mask += s->overlap[b][z] * density[z];
+        for (int i = 0; i < 3 && s->first_bark[b] + i < PM_SHAPE_NBARK; i++)
+            mask += s->overlap[b][i] * density[s->first_bark[b] + i];
         /* ...but never deeper than the masking threshold allows. */
         float audible = sqrtf(ratio * mask / band[b]);
         float d = strength * fminf(depth[b] * scale, audible);

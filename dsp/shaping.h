@@ -3,9 +3,9 @@
  *
  * The mark in a band is the band's own content scaled by the depth d, so its
  * energy is d^2 * e. Per frame, the mark's total energy is a fixed fraction
- * (RATIO) of the frame's whole energy, spread preferably over the bands that
- * are weak relative to the others (d ~ (e / mean)^-TILT): detection gains as
- * much from a weak band as from a strong one, at a fraction of the added
+ * (RATIO) of the frame's whole energy, spread evenly in energy over the bands
+ * (d ~ (e / mean)^-1/2, so weak bands are modulated deeper): detection gains
+ * as much from a weak band as from a strong one, at a fraction of the added
  * energy. Two ceilings keep it inaudible: a simple masking model over the
  * whole spectrum (1-Bark bands spread at -25 dB/Bark downwards and -10 dB/Bark
  * upwards, less a masking offset) bounds each band's mark energy relative to
@@ -19,8 +19,6 @@
 #define PM_SHAPE_NBARK 25
 /* Mark-to-signal energy ratio per frame at strength 1 (dB). */
 #define PM_SHAPE_RATIO_DB (-30.0f)
-/* Preference for bands weak relative to the others: depth ~ (e / mean)^-TILT. */
-#define PM_SHAPE_TILT 0.5f
 /* Ceiling: mark energy in a band relative to its masking threshold (dB). */
 #define PM_SHAPE_NMR_DB 0.0f
 /* Masking offset below the spread masker energy (dB). */
@@ -37,7 +35,9 @@ typedef struct pm_shaper {
     int nbins, n_bands;
     unsigned char *bark_of_bin;                       /* nbins */
     float spread[PM_SHAPE_NBARK][PM_SHAPE_NBARK];     /* masker -> maskee gain */
-    float overlap[PMF_MAX_BANDS][PM_SHAPE_NBARK];     /* bins of band b in Bark band z */
+    /* Band b spans Bark bands first_bark[b] .. first_bark[b] + 2, with these bin counts. */
+    unsigned char first_bark[PMF_MAX_BANDS];
+    float overlap[PMF_MAX_BANDS][3];
     float bins_in_bark[PM_SHAPE_NBARK];
 } pm_shaper;
 

@@ -18,89 +18,62 @@ static int first_unit(int p)
 
 static inline float clip(float v) { return v > PM_CLIP_DB ? PM_CLIP_DB : v < -PM_CLIP_DB ? -PM_CLIP_DB : v; }
 
-/* Chip value of a unit: dB of its first tile minus its second, clipped, weighted by band. */
-static inline float unit_value(const float *a, const float *b, const float *wt, int band)
-{
-    return clip(a[band] - b[band]) * wt[band];
-}
-
 /*
- * Bands differ in how much the music itself moves their level from one tile
- * to the next; weighting each by the inverse of that variance is the
- * maximum-likelihood combination. The variance is measured on tile pairs at
- * every offset, so it does not depend on the (unknown) alignment.
+ * Chip values, in place: a unit's value is its first tile minus its second
+ * (one tile later), clipped. Bands differ in how much the music itself moves
+ * their level from tile to tile; weighting each by the inverse of that
+ * variance is the maximum-likelihood combination. The variance is measured
+ * at every offset, so it does not depend on the unknown alignment.
  */
-static void band_weights(pm_window_view *w)
+void pm_sync_prepare(pm_window_view *w)
 {
-    const int gap = PM_SUB;
+    const int nb = w->n_bands, n = w->len - PM_SUB;
     for (int f = 0; f < PM_N_FSCALE; f++) {
+        float *v = w->val[f];
+        double var[PMF_MAX_BANDS] = {0};
+        for (int s = 0; s < w->len; s++)
+            for (int b = 0; b < nb; b++) {
+                float d = s < n ? clip(v[(size_t)s * nb + b] - v[(size_t)(s + PM_SUB) * nb + b]) : 0.0f;
+                v[(size_t)s * nb + b] = d;
+                var[b] += (double)d * d;
+            }
         double mean_w = 0.0;
         int used = 0;
-        for (int b = 0; b < w->n_bands; b++) {
-            double sum = 0.0;
-            int n = 0;
-            for (int s = 0; s + gap < w->len; s++) {
-                float v = clip(w->val[f][(size_t)s * w->n_bands + b] -
-                               w->val[f][(size_t)(s + gap) * w->n_bands + b]);
-                sum += (double)v * v;
-                n++;
-            }
-            double var = n ? sum / n : 0.0;
-            w->weight[f][b] = var > 1e-6 ? (float)(1.0 / var) : 0.0f;
-            if (var > 1e-6) {
-                mean_w += w->weight[f][b];
+        float wt[PMF_MAX_BANDS];
+        for (int b = 0; b < nb; b++) {
+            var[b] = n > 0 ? var[b] / n : 0.0;
+            wt[b] = var[b] > 1e-6 ? (float)(1.0 / var[b]) : 0.0f;
+            if (wt[b] > 0.0f) {
+                mean_w += wt[b];
                 used++;
             }
         }
-        for (int b = 0; b < w->n_bands; b++) /* normalise: weights average 1 */
-            w->weight[f][b] = used ? (float)(w->weight[f][b] * used / mean_w) : 0.0f;
-    }
-}
-
-static void score(const pm_window_view *w, const pm_layout *L, int fs, int ts, int p,
-                  double *corr, double *energy, int *count)
-{
-    const float *v = w->val[fs], *wt = w->weight[fs];
-    const double tau = pm_tscale(ts);
-    double c = 0.0, en = 0.0;
-    int n = 0;
-    for (int u = first_unit(p);; u++) {
-        int s0 = tile_pos(PMF_TILES_PER_UNIT * u, p, tau);
-        int s1 = tile_pos(PMF_TILES_PER_UNIT * u + 1, p, tau);
-        if (s1 >= w->len)
-            break;
-        int slot = u % PMF_PERIOD_UNITS;
-        const float *r0 = v + (size_t)s0 * w->n_bands, *r1 = v + (size_t)s1 * w->n_bands;
-        const pm_tile *t = &L->tiles[L->slot_start[slot]];
-        for (int i = 0; i < L->slot_nsync[slot]; i++) {
-            float val = unit_value(r0, r1, wt, t[i].band);
-            c += t[i].chip * val;
-            en += val * val;
+        for (int b = 0; b < nb; b++) { /* weights average 1 */
+            wt[b] = used ? (float)(wt[b] * used / mean_w) : 0.0f;
+            w->energy[f][b] = (float)(var[b] * wt[b] * wt[b]);
         }
-        n += L->slot_nsync[slot];
+        for (int s = 0; s < w->len; s++)
+            for (int b = 0; b < nb; b++)
+                v[(size_t)s * nb + b] *= wt[b];
     }
-    *corr = c;
-    *energy = en;
-    *count = n;
 }
 
 static void read_bits(const pm_window_view *w, const pm_layout *L, pm_candidate *cand)
 {
-    const float *v = w->val[cand->fs], *wt = w->weight[cand->fs];
+    const float *v = w->val[cand->fs];
     const double tau = pm_tscale(cand->ts);
     double en = 0.0;
     int n = 0;
     memset(cand->soft, 0, sizeof cand->soft);
     for (int u = first_unit(cand->phase);; u++) {
         int s0 = tile_pos(PMF_TILES_PER_UNIT * u, cand->phase, tau);
-        int s1 = tile_pos(PMF_TILES_PER_UNIT * u + 1, cand->phase, tau);
-        if (s1 >= w->len)
+        if (s0 >= w->len - PM_SUB)
             break;
         int slot = u % PMF_PERIOD_UNITS;
-        const float *r0 = v + (size_t)s0 * w->n_bands, *r1 = v + (size_t)s1 * w->n_bands;
+        const float *row = v + (size_t)s0 * w->n_bands;
         for (int i = L->slot_start[slot] + L->slot_nsync[slot]; i < L->slot_start[slot + 1]; i++) {
             const pm_tile *t = &L->tiles[i];
-            float val = unit_value(r0, r1, wt, t->band);
+            float val = row[t->band];
             cand->soft[t->bit] += t->chip * val;
             en += val * val;
             n++;
@@ -115,16 +88,39 @@ static int circ_dist(int a, int b)
     return d < PM_PHASES - d ? d : PM_PHASES - d;
 }
 
-int pm_sync_search(pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP])
+int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP])
 {
-    band_weights(w);
     int n = 0;
-    for (int fs = 0; fs < PM_N_FSCALE; fs++)
-        for (int ts = 0; ts < PM_N_TSCALE; ts++)
+    const int last = w->len - PM_SUB; /* a unit needs its second tile inside the window */
+    for (int fs = 0; fs < PM_N_FSCALE; fs++) {
+        const float *v = w->val[fs];
+        /* Expected squared sync value per slot: the null distribution's scale. */
+        double slot_en[PMF_PERIOD_UNITS];
+        for (int u = 0; u < PMF_PERIOD_UNITS; u++) {
+            slot_en[u] = 0.0;
+            for (int i = 0; i < L->slot_nsync[u]; i++)
+                slot_en[u] += w->energy[fs][L->tiles[L->slot_start[u] + i].band];
+        }
+        for (int ts = 0; ts < PM_N_TSCALE; ts++) {
+            const double step = PM_SUB * PMF_TILES_PER_UNIT / pm_tscale(ts);
             for (int p = 0; p < PM_PHASES; p++) {
-                double corr, en;
-                int cnt;
-                score(w, L, fs, ts, p, &corr, &en, &cnt);
+                double corr = 0.0, en = 0.0;
+                int cnt = 0;
+                int u = first_unit(p);
+                for (double x = (PM_SUB * PMF_TILES_PER_UNIT * u - p) / pm_tscale(ts) + 0.5;; x += step, u++) {
+                    int s0 = (int)x;
+                    if (s0 >= last)
+                        break;
+                    int slot = u % PMF_PERIOD_UNITS;
+                    const float *row = v + (size_t)s0 * w->n_bands;
+                    const pm_tile *t = &L->tiles[L->slot_start[slot]];
+                    float c = 0.0f;
+                    for (int i = 0; i < L->slot_nsync[slot]; i++)
+                        c += t[i].chip * row[t[i].band];
+                    corr += c;
+                    en += slot_en[slot];
+                    cnt += L->slot_nsync[slot];
+                }
                 if (cnt == 0 || en <= 0.0)
                     continue;
                 float z = (float)(corr / sqrt(en));
@@ -154,6 +150,8 @@ int pm_sync_search(pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TO
                 top[slot].ts = (short)ts;
                 top[slot].phase = (short)p;
             }
+        }
+    }
     for (int i = 1; i < n; i++) /* best first */
         for (int j = i; j > 0 && top[j].z > top[j - 1].z; j--) {
             pm_candidate t = top[j];

@@ -19,12 +19,16 @@
 double pm_fscale(int i);
 double pm_tscale(int i);
 
-/* Tile values (dB) of one window: val[f][s * n_bands + b], s in [0, len). */
+/*
+ * One analysis window. The caller fills val[f][s * n_bands + b] with tile
+ * values (dB) for s in [0, len); pm_sync_prepare() turns them, in place, into
+ * chip values: the difference of the tiles one tile apart, clipped, and weighted by
+ * the inverse noise variance of its band.
+ */
 typedef struct pm_window_view {
     int len, n_bands;
-    const float *val[PM_N_FSCALE];
-    /* Per band weight, 1 / noise variance of chip values (filled by the search). */
-    float weight[PM_N_FSCALE][PMF_MAX_BANDS];
+    float *val[PM_N_FSCALE];
+    float energy[PM_N_FSCALE][PMF_MAX_BANDS]; /* mean squared chip value per band */
 } pm_window_view;
 
 typedef struct pm_candidate {
@@ -34,6 +38,8 @@ typedef struct pm_candidate {
     float soft[PMF_CODED_BITS];
 } pm_candidate;
 
+/* Turn the tile values into chip values, in place; once per window, before any search. */
+void pm_sync_prepare(pm_window_view *w);
 /* Fill top[0..n) (n <= PM_TOP) with the best distinct candidates, best first. */
-int pm_sync_search(pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP]);
+int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP]);
 #endif

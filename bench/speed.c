@@ -1,0 +1,99 @@
+/*
+ * Speed and memory of the library on real music.
+ *   pmspeed FILE [RUNS]   -> embed and detect speed, x real time per CPU second (median of RUNS)
+ *   pmspeed rss CMD ARGS  -> run CMD and print its peak resident set size in MB
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "provmark.h"
+
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int rss(char **argv)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_WRONLY);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    struct rusage ru;
+    if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
+        return 2;
+    printf("%.1f\n", ru.ru_maxrss / 1024.0);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc >= 3 && !strcmp(argv[1], "rss"))
+        return rss(argv + 2);
+    if (argc < 2) {
+        fprintf(stderr, "usage: pmspeed FILE [RUNS] | pmspeed rss CMD [ARGS]\n");
+        return 2;
+    }
+    int runs = argc > 2 ? atoi(argv[2]) : 3;
+    if (runs < 1 || runs > 50)
+        runs = 3;
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(argv[1], SFM_READ, &info);
+    if (!f) {
+        fprintf(stderr, "pmspeed: %s: %s\n", argv[1], sf_strerror(NULL));
+        return 2;
+    }
+    size_t n = (size_t)info.frames, ch = (size_t)info.channels;
+    float *x = malloc(sizeof(float) * n * ch), *y = malloc(sizeof(float) * n * ch);
+    if (!x || !y || sf_readf_float(f, x, info.frames) != info.frames)
+        return 2;
+    sf_close(f);
+    pm_key key;
+    pm_key_demo(&key);
+    double seconds = (double)n / info.samplerate;
+    double emb[50], det[50];
+    for (int r = 0; r < runs; r++) {
+        pm_embedder *e;
+        pm_embedder_new(&e, info.samplerate, info.channels, &key, 7, 42, 1.0f);
+        double t0 = cpu_seconds();
+        for (size_t i = 0; i < n; i += 1024)
+            pm_embedder_process_interleaved(e, x + i * ch, y + i * ch, n - i < 1024 ? n - i : 1024);
+        emb[r] = seconds / (cpu_seconds() - t0);
+        pm_embedder_free(e);
+        pm_detector *d;
+        pm_result res;
+        pm_detector_new(&d, info.samplerate, info.channels, &key, 1);
+        t0 = cpu_seconds();
+        pm_detector_push_interleaved(d, y, n);
+        pm_detector_finish(d, &res);
+        det[r] = seconds / (cpu_seconds() - t0);
+        pm_detector_free(d);
+    }
+    qsort(emb, (size_t)runs, sizeof emb[0], cmp);
+    qsort(det, (size_t)runs, sizeof det[0], cmp);
+    printf("embed_x %.0f detect_x %.0f\n", emb[runs / 2], det[runs / 2]);
+    free(x);
+    free(y);
+    return 0;
+}
