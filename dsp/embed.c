@@ -191,13 +191,15 @@ static void period_boundary(pm_embedder *e)
     e->strength = e->next_strength;
 }
 
-/* y = x + m, but a sample within full scale is never pushed past it, and one
- * beyond full scale (float input may be) is left as it came. */
+/* Largest magnitude the mark may push a sample to: one 16-bit step below full scale. */
+#define CEILING (32767.0f / 32768.0f)
+
+/* y = x + m, except where that would reach full scale: there the sample keeps its
+ * input value, so the output never clips where the input did not. */
 static inline float limit(float x, float m)
 {
     float y = x + m;
-    y = y > 1.0f ? 1.0f : y < -1.0f ? -1.0f : y;
-    return fabsf(x) > 1.0f ? x : y;
+    return fabsf(y) < CEILING ? y : x;
 }
 
 /* Sum of squares with independent partial sums, so the compiler can vectorise it. */
@@ -229,12 +231,12 @@ static void process_frame(pm_embedder *e)
     float *restrict power = e->power;
     const float *restrict w = e->window;
     float energy[PMF_MAX_BANDS] = {0};
-    float early = 0.0f, late = 0.0f;
+    float quarter[4] = {0};
     memset(power, 0, sizeof(float) * (size_t)nbins);
     for (int c = 0; c < e->channels; c++) {
         const float *restrict x = e->frame + (size_t)c * win;
-        early += sum_squares(x, hop);
-        late += sum_squares(x + hop, hop);
+        for (int q = 0; q < 4; q++)
+            quarter[q] += sum_squares(x + q * win / 4, win / 4);
         for (int i = 0; i < win; i++)
             t[i] = x[i] * w[i];
         for (int i = win; i < nfft; i++)
@@ -249,9 +251,17 @@ static void process_frame(pm_embedder *e)
             energy[b] += power[k];
     float depth[PMF_MAX_BANDS];
     pm_shaper_depths(&e->shaper, power, energy, e->strength, depth);
-    /* An onset late in the frame would smear the mark into the quiet before it (pre-echo). */
-    if (late > PM_PREECHO_RATIO * early) {
-        float g = sqrtf(PM_PREECHO_RATIO * early / late);
+    /* An onset in the frame would smear the mark into the quiet before it (pre-echo):
+     * compare each quarter of the frame with the quietest quarter before it. */
+    float jump = 1.0f, quiet = quarter[0];
+    for (int q = 1; q < 4; q++) {
+        if (quarter[q] > jump * quiet)
+            jump = quiet > 0.0f ? quarter[q] / quiet : PM_PREECHO_RATIO * 1e6f;
+        if (quarter[q] < quiet)
+            quiet = quarter[q];
+    }
+    if (jump > PM_PREECHO_RATIO) {
+        float g = sqrtf(PM_PREECHO_RATIO / jump);
         for (int b = 0; b < e->n_bands; b++)
             depth[b] *= g;
     }

@@ -15,9 +15,9 @@
 /* Band plan (Hz): from F_LO, each band REL_WIDTH * f wide but within
  * [MIN_WIDTH, MAX_WIDTH], while the band ends below F_HI. */
 #define PMF_F_LO 400.0
-#define PMF_F_HI 9500.0
+#define PMF_F_HI 7000.0
 #define PMF_MIN_WIDTH 60.0
-#define PMF_MAX_WIDTH 250.0
+#define PMF_MAX_WIDTH 120.0
 #define PMF_REL_WIDTH 0.08
 #define PMF_MAX_BANDS 64
 

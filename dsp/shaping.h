@@ -18,15 +18,16 @@
 
 #define PM_SHAPE_NBARK 25
 /* Mark-to-signal energy ratio per frame at strength 1 (dB). */
-#define PM_SHAPE_RATIO_DB (-30.0f)
+#define PM_SHAPE_RATIO_DB (-28.5f)
 /* Ceiling: mark energy in a band relative to its masking threshold (dB). */
 #define PM_SHAPE_NMR_DB 0.0f
 /* Masking offset below the spread masker energy (dB). */
 #define PM_SHAPE_OFFSET_DB 12.0f
 /* Largest relative depth of a band at strength 1. */
 #define PM_SHAPE_MAX 0.7f
-/* A frame whose second half has this many times the energy of its first holds an
- * onset: its depth is scaled by sqrt(ratio * early / late) to avoid pre-echo. */
+/* A frame in which a quarter has this many times the energy of the quietest
+ * quarter before it holds an onset: its depth is scaled by sqrt(ratio / jump)
+ * so the mark does not smear into the quiet before the onset (pre-echo). */
 #define PM_PREECHO_RATIO 4.0
 /* Hard cap whatever the strength, so a band's gain stays positive. */
 #define PM_SHAPE_LIMIT 0.9f
