@@ -192,7 +192,7 @@ static void period_boundary(pm_embedder *e)
 }
 
 /* Largest magnitude the mark may push a sample to: one 16-bit step below full scale. */
-#define CEILING (32767.0f / 32768.0f)
+#define CEILING (32766.0f / 32768.0f)
 
 /* y = x + m, except where that would reach full scale: there the sample keeps its
  * input value, so the output never clips where the input did not. */
