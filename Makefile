@@ -95,3 +95,39 @@ $(B)/bin/pmspeed: bench/speed.c $(B)/lib/libprovmark.a
 	$(CC) $(CFLAGS_ALL) -o $@ bench/speed.c $(B)/lib/libprovmark.a -lsndfile $(LIBS_DSP)
 
 all: $(B)/bin/pmspeed
+
+# ---------------------------------------------------------------- LV2 plugin
+LV2_DIR := $(B)/lv2/provmark.lv2
+PLUGIN_SRC := $(wildcard plugin/*.c)
+
+$(LV2_DIR)/provmark.so: $(PLUGIN_SRC) plugin/plugin.h $(B)/lib/libprovmark.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Iplugin -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $(LDFLAGS) \
+		-o $@ $(PLUGIN_SRC) $(B)/lib/libprovmark.a $(LIBS_DSP)
+
+$(LV2_DIR)/%.ttl: ttl/%.ttl
+	@mkdir -p $(dir $@)
+	cp $< $@
+
+lv2: $(LV2_DIR)/provmark.so $(LV2_DIR)/manifest.ttl $(LV2_DIR)/provmark.ttl
+all: lv2
+
+install-lv2: lv2
+	install -d $(DESTDIR)$(PREFIX)/lib/lv2/provmark.lv2
+	install -m 644 $(LV2_DIR)/*.ttl $(DESTDIR)$(PREFIX)/lib/lv2/provmark.lv2/
+	install -m 755 $(LV2_DIR)/provmark.so $(DESTDIR)$(PREFIX)/lib/lv2/provmark.lv2/
+install: install-lv2
+
+install-user: lv2
+	install -d $(HOME)/.lv2/provmark.lv2
+	install -m 644 $(LV2_DIR)/*.ttl $(HOME)/.lv2/provmark.lv2/
+	install -m 755 $(LV2_DIR)/provmark.so $(HOME)/.lv2/provmark.lv2/
+
+.PHONY: lv2 install-lv2 install-user
+
+$(B)/tests/lv2host: tests/host/lv2host.c $(B)/lib/libprovmark.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) $$(pkg-config --cflags lilv-0) -o $@ $< $(B)/lib/libprovmark.a \
+		$$(pkg-config --libs lilv-0) -lsndfile $(LIBS_DSP)
+
+tests: $(B)/tests/lv2host lv2

@@ -18,14 +18,15 @@
 #include "payload.h"
 #include "provmark.h"
 #include "shaping.h"
+#include <sodium.h>
 
 struct pm_embedder {
     double rate;
     int channels;
     int hop, win, nbins, n_bands;
     int lo[PMF_MAX_BANDS], hi[PMF_MAX_BANDS];
-    pm_layout layout;
-    uint8_t mac_key[32];
+    pm_key_schedule key, next_key; /* in use, and to adopt at the next boundary */
+    int key_pending, bypass;
     pm_fft fft;
     float *window;   /* win */
     float *frame;    /* channels x win: input history, newest hop in the second half */
@@ -48,7 +49,7 @@ struct pm_embedder {
 static void set_payload(pm_embedder *e)
 {
     uint8_t info[PMF_PAYLOAD_BITS], coded[PMF_CODED_BITS];
-    pm_payload_pack(e->mac_key, e->model, e->dataset, info);
+    pm_payload_pack(e->key.mac_key, e->model, e->dataset, info);
     pm_fec_encode(info, coded);
     for (int i = 0; i < PMF_CODED_BITS; i++)
         e->coded_sign[i] = coded[i] ? -1.0f : 1.0f;
@@ -90,8 +91,7 @@ int pm_embedder_new(pm_embedder **out, double rate, int channels, const pm_key *
     e->nbins = nfft / 2 + 1;
     e->n_bands = pm_bandplan_get()->n;
     pm_band_bins(rate, nfft, 1.0, e->lo, e->hi);
-    if ((rc = pm_layout_make(&e->layout, key)) != PM_OK ||
-        (rc = pm_key_derive_mac(key, e->mac_key)) != PM_OK) {
+    if ((rc = pm_key_schedule_init(&e->key, key)) != PM_OK) {
         free(e);
         return rc;
     }
@@ -132,6 +132,8 @@ void pm_embedder_free(pm_embedder *e)
     free(e->outq);
     fftwf_free(e->spec);
     free(e->power);
+    sodium_memzero(&e->key, sizeof e->key);
+    sodium_memzero(&e->next_key, sizeof e->next_key);
     pm_shaper_destroy(&e->shaper);
     free(e);
 }
@@ -145,6 +147,21 @@ int pm_embedder_set_ids(pm_embedder *e, uint32_t model, uint32_t dataset)
         return rc;
     e->next_model = model;
     e->next_dataset = dataset;
+    return PM_OK;
+}
+
+void pm_embedder_set_bypass(pm_embedder *e, int bypass)
+{
+    if (e)
+        e->bypass = bypass != 0;
+}
+
+int pm_embedder_set_key_schedule(pm_embedder *e, const pm_key_schedule *ks)
+{
+    if (!e || !ks)
+        return PM_ERR_ARG;
+    e->next_key = *ks;
+    e->key_pending = 1;
     return PM_OK;
 }
 
@@ -183,6 +200,11 @@ static void period_boundary(pm_embedder *e)
                       ? 10.0 * log10(e->mark_energy / e->sig_energy)
                       : -INFINITY;
     e->sig_energy = e->mark_energy = 0.0;
+    if (e->key_pending) {
+        e->key = e->next_key;
+        e->key_pending = 0;
+        e->model = ~0u; /* force a new payload under the new key */
+    }
     if (e->next_model != e->model || e->next_dataset != e->dataset) {
         e->model = e->next_model;
         e->dataset = e->next_dataset;
@@ -250,7 +272,7 @@ static void process_frame(pm_embedder *e)
         for (int k = e->lo[b]; k < e->hi[b]; k++)
             energy[b] += power[k];
     float depth[PMF_MAX_BANDS];
-    pm_shaper_depths(&e->shaper, power, energy, e->strength, depth);
+    pm_shaper_depths(&e->shaper, power, energy, e->bypass ? 0.0f : e->strength, depth);
     /* An onset in the frame would smear the mark into the quiet before it (pre-echo):
      * compare each quarter of the frame with the quietest quarter before it. */
     float jump = 1.0f, quiet = quarter[0];
@@ -273,7 +295,7 @@ static void process_frame(pm_embedder *e)
         sig += power[k];
     e->sig_energy += sig;
     e->mark_energy += mark;
-    const pm_layout *L = &e->layout;
+    const pm_layout *L = &e->key.layout;
     for (int i = L->slot_start[slot]; i < L->slot_start[slot + 1]; i++) {
         const pm_tile *tile = &L->tiles[i];
         float sign = half * (tile->bit < 0 ? 1.0f : e->coded_sign[tile->bit]);

@@ -142,3 +142,33 @@ int pm_layout_make(pm_layout *L, const pm_key *key)
     sodium_memzero(s.key, sizeof s.key);
     return PM_OK;
 }
+
+int pm_key_schedule_init(pm_key_schedule *ks, const pm_key *key)
+{
+    int rc = pm_layout_make(&ks->layout, key);
+    return rc == PM_OK ? pm_key_derive_mac(key, ks->mac_key) : rc;
+}
+
+int pm_key_schedule_new(pm_key_schedule **out, const pm_key *key)
+{
+    if (!out || !key)
+        return PM_ERR_ARG;
+    *out = NULL;
+    pm_key_schedule *ks = malloc(sizeof *ks);
+    if (!ks)
+        return PM_ERR_NOMEM;
+    int rc = pm_key_schedule_init(ks, key);
+    if (rc != PM_OK) {
+        free(ks);
+        return rc;
+    }
+    *out = ks;
+    return PM_OK;
+}
+
+void pm_key_schedule_free(pm_key_schedule *ks)
+{
+    if (ks)
+        sodium_memzero(ks, sizeof *ks);
+    free(ks);
+}

@@ -45,4 +45,11 @@ typedef struct pm_layout {
 
 /* Derive the period map from a key. */
 int pm_layout_make(pm_layout *layout, const pm_key *key);
+
+/* What a key determines: the period map and the tag key (public as pm_key_schedule). */
+struct pm_key_schedule {
+    pm_layout layout;
+    uint8_t mac_key[32];
+};
+int pm_key_schedule_init(struct pm_key_schedule *ks, const pm_key *key);
 #endif

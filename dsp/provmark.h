@@ -101,6 +101,25 @@ PM_API void pm_embedder_free(pm_embedder *e);
 PM_API int pm_embedder_set_ids(pm_embedder *e, uint32_t model_id, uint32_t dataset_id);
 /** Change strength; takes effect at the next payload boundary. */
 PM_API int pm_embedder_set_strength(pm_embedder *e, float strength);
+/**
+ * Bypass (1) or resume (0) marking from the next frame on (about 23 ms). The
+ * latency stays the same and the frames' overlap makes the switch click-free.
+ */
+PM_API void pm_embedder_set_bypass(pm_embedder *e, int bypass);
+
+/**
+ * Everything a key determines, precomputed so that a key can be swapped into a
+ * running embedder without allocation or locks (e.g. from a real-time thread).
+ */
+typedef struct pm_key_schedule pm_key_schedule;
+/** Derive a key schedule (allocates; not real-time safe). */
+PM_API int pm_key_schedule_new(pm_key_schedule **out, const pm_key *key);
+PM_API void pm_key_schedule_free(pm_key_schedule *ks);
+/**
+ * Use this key from the next payload boundary on. Copies the schedule (the
+ * caller keeps ownership); real-time safe: no allocation, no lock, no syscall.
+ */
+PM_API int pm_embedder_set_key_schedule(pm_embedder *e, const pm_key_schedule *ks);
 
 /**
  * Process `frames` frames of interleaved float audio. `in` and `out` may be the

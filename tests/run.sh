@@ -15,7 +15,7 @@ for t in build/tests/test_*; do
     echo "$(basename "$t"): $p passed, $f failed"
     pass=$((pass + p)) fail=$((fail + f))
 done
-for s in tests/cli.sh tests/e2e.sh; do
+for s in tests/cli.sh tests/plugin.sh tests/e2e.sh; do
     sh "$s" >"$log" 2>&1
     p=$(grep -c '^ok ' "$log") f=$(grep -c '^FAIL ' "$log")
     grep '^FAIL ' "$log"
