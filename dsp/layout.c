@@ -36,15 +36,17 @@ int pm_hop_samples(double rate) { return (int)lround(rate * PMF_HOP_SECONDS); }
 
 int pm_fft_size(int n)
 {
-    for (int m = n;; m++) {
-        int r = m;
-        static const int primes[] = {2, 3, 5, 7};
-        for (int i = 0; i < 4; i++)
-            while (r % primes[i] == 0)
-                r /= primes[i];
-        if (r == 1)
-            return m;
+    /* FFTW's estimated plans are fastest for a large power of two times 1, 3 or 5. */
+    int best = 0;
+    static const int odd[] = {1, 3, 5};
+    for (int i = 0; i < 3; i++) {
+        int m = odd[i];
+        while (m < n)
+            m *= 2;
+        if (!best || m < best)
+            best = m;
     }
+    return best;
 }
 
 void pm_band_bins(double rate, int nfft, double scale, int *lo, int *hi)

@@ -20,7 +20,7 @@ const pm_bandplan *pm_bandplan_get(void);
 
 /* Embed hop in samples at `rate` (nearest integer to PMF_HOP_SECONDS * rate). */
 int pm_hop_samples(double rate);
-/* Smallest size >= n with no prime factor above 7 (fast for FFTW). */
+/* Smallest size >= n of the form 2^k, 3 * 2^k or 5 * 2^k (fast for FFTW). */
 int pm_fft_size(int n);
 /*
  * Bin range [lo[b], hi[b]) of each band for an FFT of size nfft at `rate`,

@@ -3,6 +3,8 @@
  * usage: lv2host IN.wav KEYFILE OUT.wav
  * Prints "ok NAME" / "FAIL NAME" lines; OUT.wav is the plugin's output (model 7,
  * dataset 42, the given key) for the caller to encode and detect.
+ *        lv2host --bench IN.wav
+ * Prints the CPU cost of run() on IN.wav at block sizes 32, 256 and 4096.
  */
 #define _GNU_SOURCE
 #include <lilv/lilv.h>
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "provmark.h"
 
@@ -188,7 +191,11 @@ static void inst_new(inst *I, const char *uri, double rate)
     memset(I, 0, sizeof *I);
     const LV2_Feature *features[] = {&f_map, &f_unmap, &f_log, &f_sched, &f_opts, &f_bounded, NULL};
     const LilvPlugin *p = plugin_of(uri);
-    I->li = lilv_plugin_instantiate(p, rate, features);
+    I->li = p ? lilv_plugin_instantiate(p, rate, features) : NULL;
+    if (!I->li) {
+        fprintf(stderr, "lv2host: cannot instantiate %s (is LV2_PATH set?)\n", uri);
+        exit(2);
+    }
     I->ch = strstr(uri, "mono") ? 1 : 2;
     int base = 2 * I->ch;
     I->ctl[0] = 7, I->ctl[1] = 42, I->ctl[2] = 1, I->ctl[3] = 1;
@@ -232,12 +239,16 @@ static void clear_control(inst *I)
     I->control.seq.body.unit = 0;
 }
 
-/* Process planar in[c] -> out[c] (may be the same) in blocks; returns latency read after run 1. */
-static int process(inst *I, float **in, float **out, size_t n, unsigned *seed, int random_blocks)
+/*
+ * Process planar in[c] -> out[c] (may be the same) in blocks of `block` frames,
+ * or of random sizes when block is 0; returns the latency read after the first run.
+ */
+static int process(inst *I, float **in, float **out, size_t n, unsigned *seed, size_t block)
 {
     int latency = -1;
+    const int random_blocks = block == 0;
     for (size_t done = 0; done < n;) {
-        size_t b = random_blocks ? 1 + (size_t)rand_r(seed) % 8192 : 1024;
+        size_t b = random_blocks ? 1 + (size_t)rand_r(seed) % 8192 : block;
         if (random_blocks && rand_r(seed) % 5 == 0)
             b = 1 + (size_t)rand_r(seed) % 4;
         if (b > n - done)
@@ -292,9 +303,48 @@ static int same(float **a, float **b, int ch, size_t n, size_t lat_b)
     return 1;
 }
 
+static double cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* CPU cost of run() at fixed block sizes, median of 5 passes over the file. */
+static int bench(float *x, size_t n, double rate)
+{
+    static const size_t blocks[] = {32, 256, 4096};
+    float **in = planar(x, n, 2, 0), **out = planar(x, 0, 2, n);
+    printf("| block | x real time | %% of one core |\n|---|---|---|\n");
+    for (int b = 0; b < 3; b++) {
+        double t[5];
+        for (int r = 0; r < 5; r++) {
+            inst I;
+            inst_new(&I, "urn:provmark:stereo", rate);
+            clear_control(&I);
+            unsigned seed = 1;
+            double t0 = cpu_now();
+            process(&I, in, out, n, &seed, blocks[b]);
+            t[r] = cpu_now() - t0;
+            inst_free(&I);
+        }
+        qsort(t, 5, sizeof t[0], cmp_double);
+        double x_rt = n / rate / t[2];
+        printf("| %zu | %.0f | %.3f |\n", blocks[b], x_rt, 100.0 / x_rt);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
+    const int bench_mode = argc == 3 && !strcmp(argv[1], "--bench");
+    if (argc != 4 && !bench_mode) {
         fprintf(stderr, "usage: lv2host IN.wav KEYFILE OUT.wav\n");
         return 2;
     }
@@ -307,13 +357,15 @@ int main(int argc, char **argv)
     check("bundle found", plugin_of("urn:provmark:stereo") && plugin_of("urn:provmark:mono"));
 
     SF_INFO info = {0};
-    SNDFILE *f = sf_open(argv[1], SFM_READ, &info);
+    SNDFILE *f = sf_open(argv[bench_mode ? 2 : 1], SFM_READ, &info);
     if (!f || info.channels != 2)
         return 2;
     size_t n = (size_t)info.frames;
     float *x = malloc(sizeof(float) * n * 2);
     sf_readf_float(f, x, info.frames);
     sf_close(f);
+    if (bench_mode)
+        return bench(x, n, info.samplerate);
     pm_key demo, key;
     pm_key_demo(&demo);
     if (pm_key_load(&key, argv[2]) != PM_OK)
@@ -328,7 +380,7 @@ int main(int argc, char **argv)
         inst_new(&I, "urn:provmark:stereo", rates[r]);
         clear_control(&I);
         allocs = 0;
-        int lat = process(&I, in, out, n, &seed, 1);
+        int lat = process(&I, in, out, n, &seed, 0);
         float **ref = reference(in, n, 2, rates[r], &demo);
         char name[96];
         snprintf(name, sizeof name, "random blocks 1..8192 = library at %.0f Hz", rates[r]);
@@ -349,7 +401,7 @@ int main(int argc, char **argv)
         inst I;
         inst_new(&I, "urn:provmark:stereo", info.samplerate);
         clear_control(&I);
-        process(&I, io, io, n, &seed, 1);
+        process(&I, io, io, n, &seed, 0);
         check("in-place processing = library", same(reference(in, n, 2, info.samplerate, &demo), io, 2, n, 0));
         inst_free(&I);
     }
@@ -360,7 +412,7 @@ int main(int argc, char **argv)
         inst I;
         inst_new(&I, "urn:provmark:mono", info.samplerate);
         clear_control(&I);
-        process(&I, in, out, n, &seed, 1);
+        process(&I, in, out, n, &seed, 0);
         pm_embedder *e;
         pm_embedder_new(&e, info.samplerate, 1, &demo, 7, 42, 1.0f);
         float *ref = calloc(n, sizeof(float));
@@ -382,7 +434,7 @@ int main(int argc, char **argv)
         inst I;
         inst_new(&I, "urn:provmark:stereo", info.samplerate);
         clear_control(&I);
-        process(&I, in, out, n, &seed, 1);
+        process(&I, in, out, n, &seed, 0);
         int ok = 1;
         for (int c = 0; c < 2; c++)
             for (size_t i = 0; i < n; i++)
@@ -398,7 +450,7 @@ int main(int argc, char **argv)
         inst_new(&I, "urn:provmark:stereo", info.samplerate);
         clear_control(&I);
         send_key(&I, argv[2]);
-        process(&I, in, out, n, &seed, 0);
+        process(&I, in, out, n, &seed, 1024);
         /* The key arrives during the first period: compare from the second period on. */
         float **ref = reference(in, n, 2, info.samplerate, &key);
         size_t from = (size_t)(4.0 * info.samplerate);
@@ -417,7 +469,7 @@ int main(int argc, char **argv)
         clear_control(&J);
         st = lilv_instance_get_extension_data(J.li, LV2_STATE__interface);
         check("state restore", st->restore(lilv_instance_get_handle(J.li), retrieve, NULL, 0, sf) == LV2_STATE_SUCCESS);
-        process(&J, in, out2, n, &seed, 1);
+        process(&J, in, out2, n, &seed, 0);
         check("restored instance = library with the key", same(ref, out2, 2, n, 0));
         inst_free(&J);
 

@@ -17,12 +17,11 @@ static void hop_is_the_same_duration_at_every_rate(void **state)
         int hop = pm_hop_samples(rates[i]);
         assert_true(fabs(hop / rates[i] - PMF_HOP_SECONDS) <= 0.5 / rates[i]);
         int n = pm_fft_size(2 * hop);
-        assert_true(n >= 2 * hop && n < 2 * hop * 1.1);
+        assert_true(n >= 2 * hop && n <= 2 * hop * 4 / 3 + 1);
         int r = n;
-        for (int p = 2; p <= 7; p++)
-            while (r % p == 0)
-                r /= p;
-        assert_int_equal(r, 1);
+        while (r % 2 == 0)
+            r /= 2;
+        assert_true(r == 1 || r == 3 || r == 5);
     }
 }
 
