@@ -28,6 +28,12 @@ rss_long=$(build/bin/pmspeed rss build/bin/provmark detect --key tests/data/test
 long_min=$(soxi -D "$out/long.wav" | awk '{printf "%.1f", $1 / 60}')
 rm -f "$out/long.wav"
 
+# The LV2 plugin through lilv on real music at 48 kHz, at three block sizes.
+make -s build/tests/lv2host
+ffmpeg -nostdin -v error -y -i "$corpus/etr_credits.wav" -ar 48000 "$out/p48.wav"
+LV2_PATH="$PWD/build/lv2:/usr/lib/lv2" build/tests/lv2host --bench "$out/p48.wav" >"$out/plugin.md" 2>/dev/null
+latency48=$(awk 'BEGIN { h = int(48000 * 1024 / 44100 + 0.5); print 2 * h }')
+
 cat "$out"/*.tsv >"$out/all.tsv"
 cat "$out"/*.quality >"$out/quality.txt"
 ntracks=$(wc -l <"$out/quality.txt")
@@ -65,6 +71,12 @@ awk '{ s[NR] = $3; e[NR] = $15; d[NR] = $17 } END {
     function med(x, n) { return n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2 }
     function isort(x, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && x[j - 1] > x[j]; j--) { t = x[j]; x[j] = x[j - 1]; x[j - 1] = t } return n }
     function asort_s(x) { return isort(s, NR) } function asort_e(x) { return isort(e, NR) } function asort_d(x) { return isort(d, NR) }' "$out/quality.txt"
+echo
+echo "### LV2 plugin: CPU of run() through lilv, stereo 48 kHz real music (etr_credits), median of 5"
+echo
+cat "$out/plugin.md"
+echo
+echo "Latency: $latency48 frames at 48 kHz (two analysis hops)."
 echo
 echo "### Memory"
 echo
