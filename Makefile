@@ -131,3 +131,12 @@ $(B)/tests/lv2host: tests/host/lv2host.c $(B)/lib/libprovmark.a
 		$$(pkg-config --libs lilv-0) -lsndfile $(LIBS_DSP)
 
 tests: $(B)/tests/lv2host lv2
+
+test-hosts: deps-test
+	@scripts/deps.sh hosts
+	$(MAKE) tests
+	@out=$$(sh tests/hosts.sh); echo "$$out"; \
+	 p=$$(echo "$$out" | grep -c '^ok '); f=$$(echo "$$out" | grep -c '^FAIL '); \
+	 echo "$$p passed, $$f failed"; [ "$$f" -eq 0 ]
+
+.PHONY: test-hosts

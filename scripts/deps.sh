@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, only those missing.
-# usage: scripts/deps.sh build|demo|test
+# usage: scripts/deps.sh build|demo|test|hosts
 set -eu
 build="gcc make pkg-config libsndfile1-dev libfftw3-dev libsodium-dev libjansson-dev lv2-dev liblilv-dev"
 music="xmoto-data extremetuxracer-data frozen-bubble-data"
@@ -8,6 +8,7 @@ case "${1:-build}" in
 build) want="$build" ;;
 demo) want="$build ffmpeg xmoto-data" ;;
 test) want="$build libcmocka-dev ffmpeg sox libsox-fmt-mp3 jq lilv-utils serdi sordi $music" ;;
+hosts) want="$build jalv jackd2 jack-tools" ;;
 *) echo "deps.sh: unknown set '$1' (build, demo, test)" >&2; exit 2 ;;
 esac
 missing=""
