@@ -140,3 +140,19 @@ test-hosts: deps-test
 	 echo "$$p passed, $$f failed"; [ "$$f" -eq 0 ]
 
 .PHONY: test-hosts
+
+# ---------------------------------------------------------------- sanitizer build
+# The library, plugin and test programs again with AddressSanitizer and
+# UndefinedBehaviorSanitizer, in build/asan (tests/run.sh runs them too).
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+asan:
+	$(MAKE) B=build/asan OPT="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" \
+		build/asan/tests/test_codec build/asan/tests/test_fec build/asan/tests/test_layout \
+		build/asan/tests/test_payload build/asan/tests/lv2host build/asan/lv2/provmark.lv2/provmark.so \
+		build/asan/lv2/provmark.lv2/manifest.ttl build/asan/lv2/provmark.lv2/provmark.ttl \
+		build/asan/bin/provmark
+
+tests: asan
+
+.PHONY: asan

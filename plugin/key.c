@@ -57,14 +57,21 @@ static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
                               LV2_Worker_Respond_Handle rh, uint32_t size, const void *data)
 {
     pm_plugin *p = h;
-    const int type = size >= sizeof(int) ? *(const int *)data : 0;
+    /* Hosts need not align worker messages: copy them before reading any field. */
+    int type = 0;
+    if (size >= sizeof type)
+        memcpy(&type, data, sizeof type);
     if (type == MSG_FREE && size == sizeof(schedule_msg)) {
-        pm_key_schedule_free(((const schedule_msg *)data)->ks);
+        schedule_msg m;
+        memcpy(&m, data, sizeof m);
+        pm_key_schedule_free(m.ks);
     } else if (type == MSG_LOAD && size == sizeof(load_msg)) {
-        const load_msg *m = data;
-        schedule_msg r = {.type = MSG_LOAD, .ks = load(p, m->path)};
+        static load_msg m; /* the worker runs one job at a time; keeps 4 KB off its stack */
+        memcpy(&m, data, sizeof m);
+        m.path[sizeof m.path - 1] = '\0';
+        schedule_msg r = {.type = MSG_LOAD, .ks = load(p, m.path)};
         if (r.ks) {
-            memcpy(r.path, m->path, sizeof r.path);
+            memcpy(r.path, m.path, sizeof r.path);
             respond(rh, sizeof r, &r);
         }
     }
@@ -77,7 +84,8 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
     pm_plugin *p = h;
     if (size != sizeof(schedule_msg))
         return LV2_WORKER_ERR_UNKNOWN;
-    schedule_msg m = *(const schedule_msg *)data;
+    schedule_msg m;
+    memcpy(&m, data, sizeof m); /* hosts need not align worker messages */
     pm_embedder_set_key_schedule(p->emb, m.ks);
     memcpy(p->key_path, m.path, sizeof p->key_path);
     p->send_key = 1;

@@ -4,7 +4,7 @@ cd "$(dirname "$0")/.." || exit 2
 pass=0 fail=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-for t in build/tests/test_*; do
+for t in build/tests/test_* build/asan/tests/test_*; do
     "$t" >"$log" 2>&1
     rc=$?
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log")
@@ -12,14 +12,18 @@ for t in build/tests/test_*; do
     p=${p:-0} f=${f:-0}
     [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1 # crashed
     grep -E '^\[  (FAILED|ERROR)|LINE' "$log"
-    echo "$(basename "$t"): $p passed, $f failed"
+    echo "$t: $p passed, $f failed"
     pass=$((pass + p)) fail=$((fail + f))
 done
-for s in tests/cli.sh tests/plugin.sh tests/e2e.sh; do
-    sh "$s" >"$log" 2>&1
+# Shell suites; the CLI suite runs twice, the second time on the sanitizer build.
+for s in tests/cli.sh tests/plugin.sh tests/e2e.sh tests/asan.sh asan:tests/cli.sh; do
+    case "$s" in
+    asan:*) s=${s#asan:}; PM=build/asan/bin/provmark sh "$s" >"$log" 2>&1; s="$s (asan)" ;;
+    *) sh "$s" >"$log" 2>&1 ;;
+    esac
     p=$(grep -c '^ok ' "$log") f=$(grep -c '^FAIL ' "$log")
     grep '^FAIL ' "$log"
-    echo "$(basename "$s"): $p passed, $f failed"
+    echo "$s: $p passed, $f failed"
     pass=$((pass + p)) fail=$((fail + f))
 done
 echo "$pass passed, $fail failed"
