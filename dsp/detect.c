@@ -3,11 +3,13 @@
  * sine-windowed STFT at half the embed hop. For each searched frequency scale
  * the band energies of two consecutive frames form a tile value in dB; a chip
  * is read as the difference of its two tiles, so the music's slowly varying
- * envelope cancels. Analysis windows of two payload periods are
- * searched for sync independently (so speed drift never accumulates); their
- * soft bits are combined across the file, then decoded with the Viterbi
- * decoder and accepted only if the keyed tag checks. Memory is a fixed ring
- * plus a ~1 KB record per window.
+ * envelope cancels. Analysis windows of two payload periods are searched
+ * for sync (so speed drift never accumulates within one); an alignment
+ * tracker links the windows' scores along the phase path each time scale
+ * predicts; the soft bits of the windows on the tracked path are combined and
+ * decoded with the Viterbi decoder, and accepted only if the keyed tag checks.
+ * Memory is a fixed ring, the tracker's score table (~130 KB per key) and a
+ * ~5 KB record per window.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -27,18 +29,30 @@
 #define FLOOR_POWER 1e-12f
 #define MIN_LAST_STEPS (PM_SUB * 16) /* a trailing window shorter than 16 tiles is dropped */
 #define Z_COMBINE 4.5f     /* windows combined across the file need this sync score */
+#define PATH_DECAY 0.85f   /* weight of the past in the alignment tracker (per window) */
 #define Z_SEGMENT 3.0f     /* data agreement that marks a window as carrying the mark */
 #define MAX_KEYS 16
 
 typedef struct window_rec {
     double t0, t1;
-    int n;                  /* candidates kept */
-    pm_candidate cand[PM_TOP];
+    float path_z;           /* tracked alignment score (past and this window) */
+    int n;                  /* candidates kept; cand[0] is the tracked alignment */
+    pm_candidate cand[PM_TOP + 1];
 } window_rec;
 
+/*
+ * The alignment tracker: for every state (frequency scale, time scale, phase)
+ * the decayed sum of the sync z of all windows so far along the path that
+ * this time scale predicts (the phase advances by WIN_STEPS * (tau - 1) per
+ * window, within one step). A mark's alignment accumulates evidence from
+ * window to window; noise does not.
+ */
 typedef struct key_state {
     pm_layout layout;
     uint8_t mac_key[32];
+    float *path, *path_next; /* PM_N_STATES each */
+    int path_windows;
+    double path_norm2;
     window_rec *rec;
     size_t n_rec, cap_rec;
 } key_state;
@@ -58,6 +72,7 @@ struct pm_detector {
     long base_step;    /* global index of ring entry 0 */
     long win_start;    /* global step where the next window starts */
     float *white[PM_N_FSCALE]; /* 2 WIN_STEPS x n_bands tile values (dB) */
+    float *scores;             /* PM_N_STATES sync z of the current window */
     long total_frames;
     int finished;
     key_state keys[MAX_KEYS];
@@ -104,7 +119,13 @@ int pm_detector_new(pm_detector **out, double rate, int channels, const pm_key *
     d->window = malloc(sizeof(float) * (size_t)d->win);
     d->mono = calloc((size_t)d->win, sizeof(float));
     d->energy = malloc(sizeof(float) * (size_t)d->cap * PM_N_FSCALE * nb);
-    int ok = d->window && d->mono && d->energy;
+    d->scores = malloc(sizeof(float) * PM_N_STATES);
+    int ok = d->window && d->mono && d->energy && d->scores;
+    for (int k = 0; k < n_keys; k++) {
+        d->keys[k].path = malloc(sizeof(float) * PM_N_STATES);
+        d->keys[k].path_next = malloc(sizeof(float) * PM_N_STATES);
+        ok = ok && d->keys[k].path && d->keys[k].path_next;
+    }
     for (int f = 0; f < PM_N_FSCALE; f++)
         ok = ok && (d->white[f] = malloc(sizeof(float) * 2 * WIN_STEPS * nb)) != NULL;
     if (!ok || pm_fft_init(&d->fft, d->nfft) != 0) {
@@ -123,8 +144,12 @@ void pm_detector_free(pm_detector *d)
         return;
     if (d->fft.time)
         pm_fft_destroy(&d->fft);
-    for (int k = 0; k < d->n_keys; k++)
+    for (int k = 0; k < d->n_keys; k++) {
         free(d->keys[k].rec);
+        free(d->keys[k].path);
+        free(d->keys[k].path_next);
+    }
+    free(d->scores);
     for (int f = 0; f < PM_N_FSCALE; f++)
         free(d->white[f]);
     free(d->window);
@@ -143,8 +168,11 @@ void pm_detector_reset(pm_detector *d)
     d->base_step = d->win_start = 0;
     d->total_frames = 0;
     d->finished = 0;
-    for (int k = 0; k < d->n_keys; k++)
+    for (int k = 0; k < d->n_keys; k++) {
         d->keys[k].n_rec = 0;
+        d->keys[k].path_windows = 0;
+        d->keys[k].path_norm2 = 0.0;
+    }
 }
 
 static float *energy_at(pm_detector *d, long step, int f)
@@ -180,6 +208,47 @@ static int add_record(key_state *ks, const window_rec *r)
     return PM_OK;
 }
 
+/* Advance the tracker by one window's scores; returns the best state and its z. */
+static int track(key_state *ks, const float *z, float *path_z)
+{
+    const float lambda = ks->path_windows ? PATH_DECAY : 0.0f;
+    int best = 0;
+    for (int fs = 0; fs < PM_N_FSCALE; fs++)
+        for (int ts = 0; ts < PM_N_TSCALE; ts++) {
+            const float *prev = ks->path + PM_STATE(fs, ts, 0);
+            const double shift = WIN_STEPS * (pm_tscale(ts) - 1.0);
+            for (int p = 0; p < PM_PHASES; p++) {
+                float past = 0.0f;
+                if (lambda > 0.0f) {
+                    int c = (int)lround(p - shift);
+                    past = -INFINITY;
+                    for (int dp = -1; dp <= 1; dp++) {
+                        int q = ((c + dp) % PM_PHASES + PM_PHASES) % PM_PHASES;
+                        if (prev[q] > past)
+                            past = prev[q];
+                    }
+                }
+                int st = PM_STATE(fs, ts, p);
+                ks->path_next[st] = z[st] + lambda * past;
+                if (ks->path_next[st] > ks->path_next[best])
+                    best = st;
+            }
+        }
+    float *t = ks->path;
+    ks->path = ks->path_next;
+    ks->path_next = t;
+    ks->path_norm2 = 1.0 + (double)lambda * lambda * ks->path_norm2;
+    ks->path_windows++;
+    *path_z = (float)(ks->path[best] / sqrt(ks->path_norm2));
+    return best;
+}
+
+static int circ_phase_dist(int a, int b)
+{
+    int d = a > b ? a - b : b - a;
+    return d < PM_PHASES - d ? d : PM_PHASES - d;
+}
+
 static int analyse_window(pm_detector *d, long w0, int len)
 {
     for (int f = 0; f < PM_N_FSCALE; f++)
@@ -190,9 +259,23 @@ static int analyse_window(pm_detector *d, long w0, int len)
     pm_sync_prepare(&view);
     const double sec = d->step / d->rate;
     for (int k = 0; k < d->n_keys; k++) {
+        key_state *ks = &d->keys[k];
         window_rec r = {.t0 = w0 * sec, .t1 = (w0 + len + 3) * sec};
-        r.n = pm_sync_search(&view, &d->keys[k].layout, r.cand);
-        int rc = add_record(&d->keys[k], &r);
+        pm_candidate own[PM_TOP];
+        int n_own = pm_sync_search(&view, &ks->layout, own, d->scores);
+        int st = track(ks, d->scores, &r.path_z);
+        /* The tracked alignment first, then the window's own best, without repeats. */
+        pm_candidate *c = &r.cand[0];
+        c->fs = (short)(st / (PM_N_TSCALE * PM_PHASES));
+        c->ts = (short)(st / PM_PHASES % PM_N_TSCALE);
+        c->phase = (short)(st % PM_PHASES);
+        c->z = d->scores[st];
+        pm_sync_read(&view, &ks->layout, c);
+        r.n = 1;
+        for (int i = 0; i < n_own; i++)
+            if (own[i].fs != c->fs || own[i].ts != c->ts || circ_phase_dist(own[i].phase, c->phase) > 2)
+                r.cand[r.n++] = own[i];
+        int rc = add_record(ks, &r);
         if (rc != PM_OK)
             return rc;
     }
@@ -313,6 +396,38 @@ static void find_segments(const key_state *ks, uint32_t model, uint32_t dataset,
     }
 }
 
+/*
+ * Sum the soft bits of the windows whose candidates lie on the path of the last
+ * window's tracked alignment: going back one window moves the phase back by
+ * WIN_STEPS * (tau - 1); a candidate within two steps of that re-anchors the path.
+ * Windows with no such candidate are left out. Returns how many were summed.
+ */
+static int combine_path(const key_state *ks, float acc[PMF_CODED_BITS])
+{
+    const pm_candidate *last = &ks->rec[ks->n_rec - 1].cand[0];
+    const double shift = WIN_STEPS * (pm_tscale(last->ts) - 1.0);
+    double phase = last->phase;
+    int used = 0;
+    for (size_t w = ks->n_rec; w-- > 0;) {
+        const window_rec *r = &ks->rec[w];
+        const pm_candidate *hit = NULL;
+        int p = ((int)lround(phase) % PM_PHASES + PM_PHASES) % PM_PHASES;
+        for (int i = 0; i < r->n && !hit; i++)
+            if (r->cand[i].fs == last->fs && r->cand[i].ts == last->ts &&
+                circ_phase_dist(r->cand[i].phase, p) <= 2)
+                hit = &r->cand[i];
+        if (hit) {
+            double wt = window_weight(hit);
+            for (int b = 0; b < PMF_CODED_BITS; b++)
+                acc[b] += (float)(wt * hit->soft[b]);
+            used++;
+            phase = hit->phase;
+        }
+        phase -= shift;
+    }
+    return used;
+}
+
 typedef struct attempt {
     int key;
     const pm_candidate *cand;
@@ -350,33 +465,44 @@ int pm_detector_finish(pm_detector *d, pm_result *res)
         key_state *ks = &d->keys[k];
         int key_used = 0;
         for (size_t w = 0; w < ks->n_rec; w++)
-            if (ks->rec[w].n && ks->rec[w].cand[0].z > res->sync_z) {
-                res->sync_z = ks->rec[w].cand[0].z;
+            if (ks->rec[w].path_z > res->sync_z) {
+                res->sync_z = ks->rec[w].path_z;
                 res->speed = pm_fscale(ks->rec[w].cand[0].fs);
                 res->tempo = pm_tscale(ks->rec[w].cand[0].ts);
             }
-        /* 1: every well-synchronised window, weighted by its estimated SNR. */
+        /* 1: the windows on the final tracked alignment's path, walked backwards. */
         float acc[PMF_CODED_BITS] = {0};
         int combined = 0;
+        if (ks->n_rec > 1 && key_used < budget) {
+            combined = combine_path(ks, acc);
+            if (combined > 1) {
+                key_used++;
+                if (try_decode(ks, acc, &model, &dataset))
+                    hit = k;
+            }
+        }
+        /* 2: every well-synchronised window, weighted by its estimated SNR. */
+        memset(acc, 0, sizeof acc);
+        combined = 0;
         for (size_t w = 0; w < ks->n_rec; w++) {
             const pm_candidate *c = &ks->rec[w].cand[0];
-            if (!ks->rec[w].n || c->z < Z_COMBINE)
+            if (!ks->rec[w].n || ks->rec[w].path_z < Z_COMBINE)
                 continue;
             double wt = window_weight(c);
             for (int b = 0; b < PMF_CODED_BITS; b++)
                 acc[b] += (float)(wt * c->soft[b]);
             combined++;
         }
-        if (combined > 1 && key_used < budget) {
+        if (hit < 0 && combined > 1 && key_used < budget) {
             key_used++;
             if (try_decode(ks, acc, &model, &dataset))
                 hit = k;
         }
-        /* 2: single candidates, strongest sync first. */
+        /* 3: single candidates, strongest sync first. */
         size_t n_att = 0;
         attempt *att = NULL;
         if (hit < 0 && ks->n_rec) {
-            att = malloc(sizeof *att * ks->n_rec * PM_TOP);
+            att = malloc(sizeof *att * ks->n_rec * (PM_TOP + 1));
             if (!att)
                 return PM_ERR_NOMEM;
             for (size_t w = 0; w < ks->n_rec; w++)

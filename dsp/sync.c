@@ -58,12 +58,12 @@ void pm_sync_prepare(pm_window_view *w)
     }
 }
 
-static void read_bits(const pm_window_view *w, const pm_layout *L, pm_candidate *cand)
+void pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *cand)
 {
     const float *v = w->val[cand->fs];
     const double tau = pm_tscale(cand->ts);
-    double en = 0.0;
-    int n = 0;
+    double en = 0.0, sync = 0.0;
+    int n = 0, n_sync = 0;
     memset(cand->soft, 0, sizeof cand->soft);
     for (int u = first_unit(cand->phase);; u++) {
         int s0 = tile_pos(PMF_TILES_PER_UNIT * u, cand->phase, tau);
@@ -71,7 +71,12 @@ static void read_bits(const pm_window_view *w, const pm_layout *L, pm_candidate 
             break;
         int slot = u % PMF_PERIOD_UNITS;
         const float *row = v + (size_t)s0 * w->n_bands;
-        for (int i = L->slot_start[slot] + L->slot_nsync[slot]; i < L->slot_start[slot + 1]; i++) {
+        const int first_data = L->slot_start[slot] + L->slot_nsync[slot];
+        for (int i = L->slot_start[slot]; i < first_data; i++) {
+            sync += L->tiles[i].chip * row[L->tiles[i].band];
+            n_sync++;
+        }
+        for (int i = first_data; i < L->slot_start[slot + 1]; i++) {
             const pm_tile *t = &L->tiles[i];
             float val = row[t->band];
             cand->soft[t->bit] += t->chip * val;
@@ -80,6 +85,7 @@ static void read_bits(const pm_window_view *w, const pm_layout *L, pm_candidate 
         }
     }
     cand->var = n ? (float)(en / n) : 0.0f;
+    cand->mu = n_sync ? (float)(sync / n_sync) : 0.0f;
 }
 
 static int circ_dist(int a, int b)
@@ -88,7 +94,8 @@ static int circ_dist(int a, int b)
     return d < PM_PHASES - d ? d : PM_PHASES - d;
 }
 
-int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP])
+int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP],
+                   float *scores)
 {
     int n = 0;
     const int last = w->len - PM_SUB; /* a unit needs its second tile inside the window */
@@ -121,9 +128,11 @@ int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top
                     en += slot_en[slot];
                     cnt += L->slot_nsync[slot];
                 }
+                float z = cnt && en > 0.0 ? (float)(corr / sqrt(en)) : 0.0f;
+                if (scores)
+                    scores[PM_STATE(fs, ts, p)] = z;
                 if (cnt == 0 || en <= 0.0)
                     continue;
-                float z = (float)(corr / sqrt(en));
                 /* Candidates near the same phase are the same alignment: keep the best. */
                 int slot = -1;
                 for (int i = 0; i < n; i++)
@@ -145,7 +154,6 @@ int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top
                         continue;
                 }
                 top[slot].z = z;
-                top[slot].mu = (float)(corr / cnt);
                 top[slot].fs = (short)fs;
                 top[slot].ts = (short)ts;
                 top[slot].phase = (short)p;
@@ -159,6 +167,6 @@ int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top
             top[j - 1] = t;
         }
     for (int i = 0; i < n; i++)
-        read_bits(w, L, &top[i]);
+        pm_sync_read(w, L, &top[i]);
     return n;
 }

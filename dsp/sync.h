@@ -40,6 +40,15 @@ typedef struct pm_candidate {
 
 /* Turn the tile values into chip values, in place; once per window, before any search. */
 void pm_sync_prepare(pm_window_view *w);
-/* Fill top[0..n) (n <= PM_TOP) with the best distinct candidates, best first. */
-int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP]);
+/* Index of an alignment state in a score table. */
+#define PM_N_STATES (PM_N_FSCALE * PM_N_TSCALE * PM_PHASES)
+#define PM_STATE(fs, ts, p) (((fs) * PM_N_TSCALE + (ts)) * PM_PHASES + (p))
+/*
+ * Fill top[0..n) (n <= PM_TOP) with the best distinct candidates, best first.
+ * If `scores` is not NULL it receives the z of every state (PM_N_STATES floats).
+ */
+int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP],
+                   float *scores);
+/* Read the soft bits (and the sync mean and data variance) of an alignment. */
+void pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *cand);
 #endif
