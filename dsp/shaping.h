@@ -18,7 +18,7 @@
 
 #define PM_SHAPE_NBARK 25
 /* Mark-to-signal energy ratio per frame at strength 1 (dB). */
-#define PM_SHAPE_RATIO_DB (-28.5f)
+#define PM_SHAPE_RATIO_DB (-27.8f)
 /* Ceiling: mark energy in a band relative to its masking threshold (dB). */
 #define PM_SHAPE_NMR_DB 0.0f
 /* Masking offset below the spread masker energy (dB). */
