@@ -1,7 +1,8 @@
 #!/bin/sh
-# make test-hosts: real-time hosts that need a (dummy) JACK server: jalv, with real
+# make test-hosts: hosts that run in real time. jalv on a dummy JACK server, with real
 # music played in by jack-play and the plugin's output recorded by jack_rec; model_id
-# is changed on jalv's console while running. Takes about 40 s of wall time.
+# is changed on jalv's console while running; and Ardour 7 headless (Lua session,
+# take replaced by music, ardour7-export). About 90 s of wall time.
 . tests/lib.sh
 w=build/test-hosts
 rm -rf "$w"
@@ -38,3 +39,20 @@ sox "$w/rec.wav" "$w/first.wav" trim 1 11
 sox "$w/rec.wav" "$w/second.wav" trim 17 10
 check "jalv: first IDs detected (model 7)" detect_ids "$w/first.wav" 7 42
 check "jalv: model_id changed while running (model 9)" detect_ids "$w/second.wav" 9 42
+
+# Ardour 7 headless: session from examples/ardour, take replaced with music, export.
+ses="$PWD/$w/ardour"
+PM_SESSION_DIR="$ses" PM_MODEL=4242 PM_DATASET=777 PM_SECONDS=12 \
+    timeout 120 ardour7-lua examples/ardour/provmark_session.lua >"$w/ardour.log" 2>&1
+take="$ses/interchange/ardour/audiofiles/Take1_pmtrack-1"
+check "ardour: session with provmark recorded a take" test -s "$take%L.wav"
+if [ -s "$take%L.wav" ]; then
+    n=$(soxi -s "$take%L.wav")
+    ffmpeg -nostdin -v error -y -ss 20 -t 15 -i /usr/share/games/frozen-bubble/snd/introzik.ogg \
+        -ar 48000 -c:a pcm_f32le "$w/ardour_music.wav"
+    sox "$w/ardour_music.wav" -e floating-point -b 32 "$take%L.wav" remix 1 trim 0s "${n}s"
+    sox "$w/ardour_music.wav" -e floating-point -b 32 "$take%R.wav" remix 2 trim 0s "${n}s"
+    rm -rf "$ses/peaks/"*
+    timeout 120 ardour7-export -b float -o "$PWD/$w/ardour_out.wav" "$ses" pm >>"$w/ardour.log" 2>&1
+fi
+check "ardour: export carries the IDs set by set_processor_param" detect_ids "$w/ardour_out.wav" 4242 777
