@@ -59,6 +59,7 @@ deps-demo:
 
 test: deps-test
 	$(MAKE) tests
+	$(MAKE) -s lint
 	tests/run.sh
 
 demo: deps-demo
@@ -90,9 +91,9 @@ $(B)/bin/pmstat: bench/pmstat.c bench/nmr.c bench/nmr.h
 
 all: $(B)/bin/pmstat
 
-$(B)/bin/pmspeed: bench/speed.c $(B)/lib/libprovmark.a
+$(B)/bin/pmspeed: bench/speed.c bench/timing.h $(B)/lib/libprovmark.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ bench/speed.c $(B)/lib/libprovmark.a -lsndfile $(LIBS_DSP)
+	$(CC) $(CFLAGS_ALL) -Ibench -o $@ bench/speed.c $(B)/lib/libprovmark.a -lsndfile $(LIBS_DSP)
 
 all: $(B)/bin/pmspeed
 
@@ -125,9 +126,9 @@ install-user: lv2
 
 .PHONY: lv2 install-lv2 install-user
 
-$(B)/tests/lv2host: tests/host/lv2host.c $(B)/lib/libprovmark.a
+$(B)/tests/lv2host: tests/host/lv2host.c bench/timing.h $(B)/lib/libprovmark.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $$(pkg-config --cflags lilv-0) -o $@ $< $(B)/lib/libprovmark.a \
+	$(CC) $(CFLAGS_ALL) -Ibench $$(pkg-config --cflags lilv-0) -o $@ $< $(B)/lib/libprovmark.a \
 		$$(pkg-config --libs lilv-0) -lsndfile $(LIBS_DSP)
 
 tests: $(B)/tests/lv2host lv2
@@ -156,3 +157,16 @@ asan:
 tests: asan
 
 .PHONY: asan
+
+# ---------------------------------------------------------------- static analysis
+TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,\
+-bugprone-narrowing-conversions,-bugprone-implicit-widening-of-multiplication-result,\
+-bugprone-reserved-identifier,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling
+
+lint:
+	cppcheck --quiet --force --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
+		-Idsp -Iplugin -Icli -Ibench --suppress=missingIncludeSystem dsp cli plugin bench tests/unit tests/host
+	clang-tidy --quiet --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' dsp/*.c cli/*.c plugin/*.c bench/*.c \
+		-- -std=c11 -D_DEFAULT_SOURCE -Idsp -Iplugin -Ibench 2>/dev/null
+
+.PHONY: lint

@@ -23,6 +23,8 @@ static float *load(const char *path, SF_INFO *info)
     float *x = malloc(sizeof(float) * (size_t)info->frames * (size_t)info->channels);
     if (!x || sf_readf_float(f, x, info->frames) != info->frames) {
         fprintf(stderr, "pmstat: %s: read failed\n", path);
+        free(x);
+        sf_close(f);
         exit(2);
     }
     sf_close(f);
@@ -35,6 +37,8 @@ static int compare(const char *a, const char *b)
     float *x = load(a, &ia), *y = load(b, &ib);
     if (ia.channels != ib.channels || ia.samplerate != ib.samplerate) {
         fprintf(stderr, "pmstat: files differ in format\n");
+        free(x);
+        free(y);
         return 2;
     }
     sf_count_t n = ia.frames < ib.frames ? ia.frames : ib.frames;
@@ -95,6 +99,7 @@ static int noise(const char *in, const char *out, double snr_db, unsigned seed)
     SNDFILE *f = sf_open(out, SFM_WRITE, &oi);
     if (!f) {
         fprintf(stderr, "pmstat: %s: %s\n", out, sf_strerror(NULL));
+        free(x);
         return 2;
     }
     sf_command(f, SFC_SET_CLIPPING, NULL, SF_TRUE);

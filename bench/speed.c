@@ -15,19 +15,8 @@
 #include <unistd.h>
 
 #include "provmark.h"
+#include "timing.h"
 
-static double cpu_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static int rss(char **argv)
 {
@@ -66,13 +55,17 @@ int main(int argc, char **argv)
     }
     size_t n = (size_t)info.frames, ch = (size_t)info.channels;
     float *x = malloc(sizeof(float) * n * ch), *y = malloc(sizeof(float) * n * ch);
-    if (!x || !y || sf_readf_float(f, x, info.frames) != info.frames)
+    if (!x || !y || sf_readf_float(f, x, info.frames) != info.frames) {
+        free(x);
+        free(y);
+        sf_close(f);
         return 2;
+    }
     sf_close(f);
     pm_key key;
     pm_key_demo(&key);
     double seconds = (double)n / info.samplerate;
-    double emb[50], det[50];
+    double emb[50] = {0}, det[50] = {0};
     for (int r = 0; r < runs; r++) {
         pm_embedder *e;
         pm_embedder_new(&e, info.samplerate, info.channels, &key, 7, 42, 1.0f);
@@ -90,9 +83,7 @@ int main(int argc, char **argv)
         det[r] = seconds / (cpu_seconds() - t0);
         pm_detector_free(d);
     }
-    qsort(emb, (size_t)runs, sizeof emb[0], cmp);
-    qsort(det, (size_t)runs, sizeof det[0], cmp);
-    printf("embed_x %.0f detect_x %.0f\n", emb[runs / 2], det[runs / 2]);
+    printf("embed_x %.0f detect_x %.0f\n", median(emb, runs), median(det, runs));
     free(x);
     free(y);
     return 0;

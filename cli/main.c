@@ -150,7 +150,7 @@ static int cmd_embed(int argc, char **argv)
             return EXIT_ERROR;
         }
     }
-    if (strcmp(in_path, "-") && strcmp(out_path, "-") && same_file(in_path, out_path)) {
+    if (strcmp(in_path, "-") != 0 && strcmp(out_path, "-") != 0 && same_file(in_path, out_path)) {
         fprintf(stderr, "provmark: %s: output is the input file; refusing to overwrite it\n",
                 out_path);
         return EXIT_ERROR;

@@ -371,7 +371,7 @@ int pm_embedder_process_interleaved(pm_embedder *e, const float *in, float *out,
         return PM_ERR_ARG;
     const float *pin[PM_MAX_CHANNELS];
     float *pout[PM_MAX_CHANNELS];
-    for (int c = 0; c < e->channels; c++) {
+    for (int c = 0; c < PM_MAX_CHANNELS; c++) { /* entries past the channel count go unused */
         pin[c] = in + c;
         pout[c] = out + c;
     }

@@ -119,8 +119,8 @@ int pm_layout_make(pm_layout *L, const pm_key *key)
         order[j] = t;
     }
     /* role[tile] = -1 sync, else coded bit; chips drawn in permutation order. */
-    int16_t role[PMF_PERIOD_UNITS * PMF_MAX_BANDS];
-    int8_t chip[PMF_PERIOD_UNITS * PMF_MAX_BANDS];
+    int16_t role[PMF_PERIOD_UNITS * PMF_MAX_BANDS] = {0};
+    int8_t chip[PMF_PERIOD_UNITS * PMF_MAX_BANDS] = {0};
     for (int i = 0; i < total; i++) {
         role[order[i]] = (int16_t)(i < nsync ? -1 : (i - nsync) % PMF_CODED_BITS);
         chip[order[i]] = (int8_t)((next_u32(&s) & 1u) ? 1 : -1);

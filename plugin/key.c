@@ -104,6 +104,19 @@ static const LV2_Feature *find(const LV2_Feature *const *features, const char *u
     return NULL;
 }
 
+/* Release a path made by the host's mapPath feature, with its freePath if it has one. */
+static void free_host_path(const LV2_Feature *const *features, char *path)
+{
+    if (!path)
+        return;
+    const LV2_Feature *f = find(features, LV2_STATE__freePath);
+    const LV2_State_Free_Path *fp = f ? f->data : NULL;
+    if (fp)
+        fp->free_path(fp->handle, path);
+    else
+        free(path);
+}
+
 static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store,
                              LV2_State_Handle sh, uint32_t flags,
                              const LV2_Feature *const *features)
@@ -118,14 +131,7 @@ static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store,
     const char *path = apath ? apath : p->key_path;
     LV2_State_Status st = store(sh, p->uris.key, path, strlen(path) + 1, p->uris.atom_Path,
                                 LV2_STATE_IS_POD);
-    const LV2_Feature *ff = find(features, LV2_STATE__freePath);
-    LV2_State_Free_Path *fp = ff ? ff->data : NULL;
-    if (apath) {
-        if (fp)
-            fp->free_path(fp->handle, apath);
-        else
-            free(apath);
-    }
+    free_host_path(features, apath);
     return st;
 }
 
@@ -154,14 +160,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
         strncpy(p->key_path, use, sizeof p->key_path - 1);
         p->send_key = 1;
     }
-    const LV2_Feature *ff = find(features, LV2_STATE__freePath);
-    LV2_State_Free_Path *fp = ff ? ff->data : NULL;
-    if (path) {
-        if (fp)
-            fp->free_path(fp->handle, path);
-        else
-            free(path);
-    }
+    free_host_path(features, path);
     return ks ? LV2_STATE_SUCCESS : LV2_STATE_ERR_UNKNOWN;
 }
 

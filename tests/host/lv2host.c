@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "provmark.h"
+#include "timing.h"
 
 /* ---- allocation counter (armed only around run(); AddressSanitizer owns malloc) ---- */
 static int armed;
@@ -318,18 +319,6 @@ static int same(float **a, float **b, int ch, size_t n, size_t lat_b)
     return 1;
 }
 
-static double cpu_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* CPU cost of run() at fixed block sizes, median of 5 passes over the file. */
 static int bench(float *x, size_t n, double rate)
@@ -344,13 +333,12 @@ static int bench(float *x, size_t n, double rate)
             inst_new(&I, "urn:provmark:stereo", rate);
             clear_control(&I);
             unsigned seed = 1;
-            double t0 = cpu_now();
+            double t0 = cpu_seconds();
             process(&I, in, out, n, &seed, blocks[b]);
-            t[r] = cpu_now() - t0;
+            t[r] = cpu_seconds() - t0;
             inst_free(&I);
         }
-        qsort(t, 5, sizeof t[0], cmp_double);
-        double x_rt = n / rate / t[2];
+        double x_rt = n / rate / median(t, 5);
         printf("| %zu | %.0f | %.3f |\n", blocks[b], x_rt, 100.0 / x_rt);
     }
     free2(in);

@@ -21,15 +21,22 @@ static void to_soft(const uint8_t *coded, float *soft, float amp)
         soft[i] = coded[i] ? -amp : amp;
 }
 
+/* A random payload, its code word, and the code word as clean soft values. */
+static void random_codeword(unsigned *seed, uint8_t info[PMF_PAYLOAD_BITS], float soft[PMF_CODED_BITS])
+{
+    uint8_t coded[PMF_CODED_BITS];
+    random_bits(info, PMF_PAYLOAD_BITS, seed);
+    pm_fec_encode(info, coded);
+    to_soft(coded, soft, 1.0f);
+}
+
 static void clean_round_trip(void **state)
 {
     unsigned seed = 1;
     for (int trial = 0; trial < 50; trial++) {
-        uint8_t info[PMF_PAYLOAD_BITS], coded[PMF_CODED_BITS], out[PMF_PAYLOAD_BITS];
+        uint8_t info[PMF_PAYLOAD_BITS], out[PMF_PAYLOAD_BITS];
         float soft[PMF_CODED_BITS];
-        random_bits(info, PMF_PAYLOAD_BITS, &seed);
-        pm_fec_encode(info, coded);
-        to_soft(coded, soft, 1.0f);
+        random_codeword(&seed, info, soft);
         pm_fec_decode(soft, out);
         assert_memory_equal(info, out, PMF_PAYLOAD_BITS);
     }
@@ -40,11 +47,9 @@ static void corrects_hard_errors(void **state)
     /* The free distance of this code is 18: any 8 flipped bits spread apart are corrected. */
     unsigned seed = 7;
     for (int trial = 0; trial < 50; trial++) {
-        uint8_t info[PMF_PAYLOAD_BITS], coded[PMF_CODED_BITS], out[PMF_PAYLOAD_BITS];
+        uint8_t info[PMF_PAYLOAD_BITS], out[PMF_PAYLOAD_BITS];
         float soft[PMF_CODED_BITS];
-        random_bits(info, PMF_PAYLOAD_BITS, &seed);
-        pm_fec_encode(info, coded);
-        to_soft(coded, soft, 1.0f);
+        random_codeword(&seed, info, soft);
         int start = rand_r(&seed) % 30;
         for (int k = 0; k < 8; k++)
             soft[start + k * 30] = -soft[start + k * 30];
@@ -59,11 +64,9 @@ static void survives_erasures_and_noise(void **state)
     unsigned seed = 11;
     int ok = 0;
     for (int trial = 0; trial < 40; trial++) {
-        uint8_t info[PMF_PAYLOAD_BITS], coded[PMF_CODED_BITS], out[PMF_PAYLOAD_BITS];
+        uint8_t info[PMF_PAYLOAD_BITS], out[PMF_PAYLOAD_BITS];
         float soft[PMF_CODED_BITS];
-        random_bits(info, PMF_PAYLOAD_BITS, &seed);
-        pm_fec_encode(info, coded);
-        to_soft(coded, soft, 1.0f);
+        random_codeword(&seed, info, soft);
         for (int i = 0; i < PMF_CODED_BITS; i++) {
             float n = 0.0f;
             for (int j = 0; j < 12; j++)
