@@ -78,7 +78,7 @@ awk '{ s[NR] = $3; e[NR] = $15; d[NR] = $17 } END {
     function isort(x, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && x[j - 1] > x[j]; j--) { t = x[j]; x[j] = x[j - 1]; x[j - 1] = t } return n }
     function asort_s(x) { return isort(s, NR) } function asort_e(x) { return isort(e, NR) } function asort_d(x) { return isort(d, NR) }' "$out/quality.txt"
 echo
-echo "### LV2 plugin: CPU of run() through lilv, stereo 48 kHz real music (etr_credits), median of 5"
+echo "### LV2 plugin: CPU of run() through lilv, stereo 48 kHz real music (etr_credits); median of 5 passes, middle of 3 invocations"
 echo
 cat "$out/plugin.md"
 echo
