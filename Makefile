@@ -8,7 +8,7 @@ CFLAGS_BASE := -std=c11 -D_DEFAULT_SOURCE -Wall -Wextra -Werror -Wshadow -Wstric
 	-fPIC -fvisibility=hidden -Idsp
 CFLAGS_ALL = $(CFLAGS_BASE) $(OPT) $(CFLAGS)
 LIBS_DSP := -lsodium -lfftw3f -lm -lpthread
-LIBS_CLI := -lsndfile -ljansson
+LIBS_CLI := -lsndfile -ljansson -lpthread
 
 B := build
 SONAME := libprovmark.so.1

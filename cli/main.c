@@ -10,11 +10,10 @@
 #include <sys/stat.h>
 
 #include "audio.h"
+#include "cli.h"
 #include "provmark.h"
 
 #define CHUNK 4096
-#define MAX_KEYS 16
-enum { EXIT_MARKED = 0, EXIT_UNMARKED = 1, EXIT_ERROR = 2 };
 
 static const char usage_main[] =
     "usage: provmark COMMAND [OPTIONS]\n"
@@ -23,7 +22,7 @@ static const char usage_main[] =
     "\n"
     "commands:\n"
     "  embed IN OUT --model N --dataset N [--key FILE] [--strength S] [--no-verify]\n"
-    "  detect [--json] [--key FILE]... FILE...\n"
+    "  detect [--json] [-r] [-j N] [--key FILE]... FILE|DIR...\n"
     "  keygen FILE\n"
     "\n"
     "'provmark COMMAND --help' describes a command.\n";
@@ -41,14 +40,6 @@ static const char usage_embed[] =
     "  --key FILE     secret key (default: the public demo key, with a warning)\n"
     "  --strength S   0..4, default 1 (higher: more robust, less transparent)\n"
     "  --no-verify    skip decoding the output to report the detection margin\n";
-
-static const char usage_detect[] =
-    "usage: provmark detect [--json] [--key FILE]... FILE...\n"
-    "\n"
-    "Look for a provmark watermark in each FILE ('-' = stdin) and print one line\n"
-    "per file, or with --json one JSON object per line. Several --key options try\n"
-    "several keys (at most 16). Exit status: 0 every file is marked, 1 some file\n"
-    "is not, 2 an error occurred.\n";
 
 static const char usage_keygen[] =
     "usage: provmark keygen FILE\n"
@@ -72,7 +63,7 @@ static int parse_id(const char *s, uint32_t *out, const char *what)
     return 0;
 }
 
-static int load_key(const char *path, pm_key *key)
+int load_key(const char *path, pm_key *key)
 {
     if (!path) {
         fprintf(stderr, "provmark: warning: using the public demo key; "
@@ -94,7 +85,7 @@ static int load_key(const char *path, pm_key *key)
     return 0;
 }
 
-static int wants_help(int argc, char **argv)
+int wants_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
@@ -251,176 +242,6 @@ done:
     pm_detector_free(det);
     sf_close(in);
     return status;
-}
-
-/* ----------------------------------------------------------------- detect */
-
-typedef struct detect_out {
-    int found;
-    pm_result r;
-    double duration;
-    int rate, channels;
-    char error[256];
-} detect_out;
-
-static void detect_file(const char *path, const pm_key *keys, int n_keys, detect_out *o)
-{
-    memset(o, 0, sizeof *o);
-    SF_INFO info;
-    memset(&info, 0, sizeof info);
-    SNDFILE *sf = strcmp(path, "-") == 0 ? sf_open_fd(0, SFM_READ, &info, 0)
-                                          : sf_open(path, SFM_READ, &info);
-    if (!sf) {
-        snprintf(o->error, sizeof o->error, "cannot read audio: %s", sf_strerror(NULL));
-        return;
-    }
-    o->rate = info.samplerate;
-    o->channels = info.channels;
-    pm_detector *d = NULL;
-    int rc = pm_detector_new(&d, info.samplerate, info.channels, keys, n_keys);
-    float *buf = rc == PM_OK ? malloc(sizeof(float) * CHUNK * (size_t)info.channels) : NULL;
-    if (rc != PM_OK || !buf) {
-        snprintf(o->error, sizeof o->error, "%s", pm_strerror(rc != PM_OK ? rc : PM_ERR_NOMEM));
-        goto done;
-    }
-    sf_count_t n, total = 0;
-    while ((n = sf_readf_float(sf, buf, CHUNK)) > 0) {
-        pm_detector_push_interleaved(d, buf, (size_t)n);
-        total += n;
-    }
-    if (sf_error(sf)) {
-        snprintf(o->error, sizeof o->error, "read error: %s", sf_strerror(sf));
-        goto done;
-    }
-    if (total == 0) {
-        snprintf(o->error, sizeof o->error, "no audio in file");
-        goto done;
-    }
-    o->duration = (double)total / info.samplerate;
-    pm_detector_finish(d, &o->r);
-    o->found = o->r.found;
-done:
-    free(buf);
-    pm_detector_free(d);
-    sf_close(sf);
-}
-
-static void print_json(const char *path, const detect_out *o, char fp[][17])
-{
-    json_t *j = json_object();
-    json_object_set_new(j, "file", json_string(path));
-    if (o->error[0]) {
-        json_object_set_new(j, "found", json_false());
-        json_object_set_new(j, "error", json_string(o->error));
-    } else {
-        json_object_set_new(j, "found", json_boolean(o->found));
-        json_object_set_new(j, "model_id", o->found ? json_integer(o->r.model_id) : json_null());
-        json_object_set_new(j, "dataset_id",
-                            o->found ? json_integer(o->r.dataset_id) : json_null());
-        json_object_set_new(j, "p_false", json_real(o->r.p_false));
-        json_object_set_new(j, "key", o->found ? json_string(fp[o->r.key_index]) : json_null());
-        json_object_set_new(j, "sync_z", json_real(round(o->r.sync_z * 100) / 100));
-        json_object_set_new(j, "speed", json_real(o->r.speed));
-        json_object_set_new(j, "tempo", json_real(o->r.tempo));
-        json_t *segs = json_array();
-        for (int i = 0; i < o->r.n_segments; i++) {
-            json_t *s = json_object();
-            json_object_set_new(s, "start", json_real(round(o->r.segments[i].start * 1000) / 1000));
-            json_object_set_new(s, "end", json_real(round(o->r.segments[i].end * 1000) / 1000));
-            json_array_append_new(segs, s);
-        }
-        json_object_set_new(j, "segments", segs);
-        json_object_set_new(j, "duration", json_real(o->duration));
-        json_object_set_new(j, "sample_rate", json_integer(o->rate));
-        json_object_set_new(j, "channels", json_integer(o->channels));
-        json_object_set_new(j, "error", json_null());
-    }
-    char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10));
-    if (s)
-        puts(s);
-    free(s);
-    json_decref(j);
-}
-
-static void print_human(const char *path, const detect_out *o)
-{
-    if (o->error[0]) {
-        printf("%s: error: %s\n", path, o->error);
-    } else if (!o->found) {
-        printf("%s: no mark\n", path);
-    } else {
-        printf("%s: model %u, dataset %u (p_false %.1e", path, o->r.model_id, o->r.dataset_id,
-               o->r.p_false);
-        for (int i = 0; i < o->r.n_segments; i++)
-            printf("%s%.1f-%.1f s", i ? ", " : "; marked ", o->r.segments[i].start,
-                   o->r.segments[i].end);
-        printf(")\n");
-    }
-}
-
-static int cmd_detect(int argc, char **argv)
-{
-    static const struct option opts[] = {{"json", no_argument, 0, 'j'},
-                                         {"key", required_argument, 0, 'k'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *key_paths[MAX_KEYS];
-    int n_keys = 0, json = 0, c;
-    if (wants_help(argc, argv)) {
-        fputs(usage_detect, stdout);
-        return 0;
-    }
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'j': json = 1; break;
-        case 'k':
-            if (n_keys == MAX_KEYS) {
-                fprintf(stderr, "provmark: at most %d keys\n", MAX_KEYS);
-                return EXIT_ERROR;
-            }
-            key_paths[n_keys++] = optarg;
-            break;
-        default:
-            fprintf(stderr, "provmark: detect: bad option (see 'provmark detect --help')\n");
-            return EXIT_ERROR;
-        }
-    }
-    if (optind >= argc) {
-        fprintf(stderr, "provmark: detect needs at least one FILE\n");
-        return EXIT_ERROR;
-    }
-    pm_key keys[MAX_KEYS];
-    char fp[MAX_KEYS][17];
-    if (n_keys == 0) {
-        if (load_key(NULL, &keys[0]))
-            return EXIT_ERROR;
-        n_keys = 1;
-        strcpy(fp[0], "demo");
-    } else {
-        for (int i = 0; i < n_keys; i++) {
-            if (load_key(key_paths[i], &keys[i]))
-                return EXIT_ERROR;
-            pm_key_fingerprint(&keys[i], fp[i]);
-        }
-    }
-    int any_error = 0, any_unmarked = 0;
-    for (int i = optind; i < argc; i++) {
-        detect_out o;
-        detect_file(argv[i], keys, n_keys, &o);
-        if (json)
-            print_json(argv[i], &o, fp);
-        else
-            print_human(argv[i], &o);
-        fflush(stdout);
-        if (o.error[0]) {
-            any_error = 1;
-            if (!json)
-                fprintf(stderr, "provmark: %s: %s\n", argv[i], o.error);
-        } else if (!o.found) {
-            any_unmarked = 1;
-        }
-    }
-    return any_error ? EXIT_ERROR : any_unmarked ? EXIT_UNMARKED : EXIT_MARKED;
 }
 
 /* ----------------------------------------------------------------- keygen */

@@ -100,3 +100,39 @@ check "detect mixed exit 2" test "$status" = 2
 check "detect mixed three lines" test "$(echo "$out" | jq -s 'length')" = 3
 check "detect junk has error" sh -c "echo '$out' | jq -s -e '.[1].error != null and .[1].found == false'"
 check "detect still finds the marked file" sh -c "echo '$out' | jq -s -e '.[0].found and (.[2].found|not)'"
+
+# Scanning folders and lists: mixed formats, damaged files, threads, resume.
+s="$w/scan"
+mkdir -p "$s/sub/deeper"
+cp "$w/m.wav" "$s/a.wav"
+cp "$w/m.mp3" "$s/sub/b.mp3"
+cp "$w/m24.flac" "$s/sub/deeper/c.flac"
+cp "$w/in.wav" "$s/sub/d_unmarked.wav"
+head -c 5000 /dev/urandom >"$s/sub/junk.wav"
+: >"$s/sub/empty.ogg"
+echo "not audio" >"$s/notes.txt"
+check_exit "folder without -r refused" 2 $PM detect $K "$s"
+$PM detect -r --json -j 1 $K "$s" >"$s.j1" 2>/dev/null
+status=$?
+check "scan: damaged files make exit 2, the scan goes on" test "$status" = 2
+check "scan: every audio file reported, notes.txt skipped" test "$(jq -s 'length' "$s.j1")" = 6
+check "scan: sorted walk, subfolders included" test "$(jq -r '.file' "$s.j1" | tr '\n' ' ')" = \
+    "$s/a.wav $s/sub/b.mp3 $s/sub/d_unmarked.wav $s/sub/deeper/c.flac $s/sub/empty.ogg $s/sub/junk.wav "
+check "scan: marked, unmarked and damaged told apart" sh -c "jq -s -e '
+    [.[] | [.found, .model_id, (.error != null)]] ==
+    [[true,16777215,false],[true,8,false],[false,null,false],[true,5,false],[false,null,true],[false,null,true]]' $s.j1"
+check "scan: duration, rate, channels, elapsed_ms" sh -c "jq -s -e '.[0].duration == 20 and .[0].sample_rate == 44100 and .[0].channels == 2 and (.[0].elapsed_ms | type == \"number\")' $s.j1"
+$PM detect -r --json -j 3 $K "$s" >"$s.j3" 2>/dev/null
+check "scan: -j 3 gives the same lines in the same order" sh -c \
+    "test \"\$(jq -c 'del(.elapsed_ms)' $s.j1)\" = \"\$(jq -c 'del(.elapsed_ms)' $s.j3)\""
+check "scan: --include narrows the walk" test "$($PM detect -r --json --include '*.mp3' $K "$s" 2>/dev/null | jq -s 'length')" = 1
+jq -r '.file' "$s.j1" | $PM detect --json --from - $K >"$s.from" 2>/dev/null
+check "scan: --from - reads the paths" sh -c "test \"\$(jq -c 'del(.elapsed_ms)' $s.j1)\" = \"\$(jq -c 'del(.elapsed_ms)' $s.from)\""
+# An interrupted scan: the first two lines and half of the third were written.
+head -n 2 "$s.j1" >"$s.partial"
+sed -n 3p "$s.j1" | head -c 40 >>"$s.partial"
+$PM detect -r --json --resume "$s.partial" $K "$s" >"$s.rest" 2>/dev/null
+check "scan: --resume skips what was done" test "$(jq -r '.file' "$s.rest" | head -n 1)" = "$s/sub/d_unmarked.wav"
+check "scan: done + resumed = one uninterrupted scan" sh -c \
+    "test \"\$( (head -n 2 $s.j1; cat $s.rest) | jq -c 'del(.elapsed_ms)')\" = \"\$(jq -c 'del(.elapsed_ms)' $s.j1)\""
+check "scan: resuming a finished scan does nothing" test -z "$($PM detect -r --json --resume "$s.j1" $K "$s" 2>/dev/null | grep -v '"error":"')"

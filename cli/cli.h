@@ -1,0 +1,15 @@
+/* Shared pieces of the provmark command. */
+#ifndef PM_CLI_H
+#define PM_CLI_H
+#include "provmark.h"
+
+enum { EXIT_MARKED = 0, EXIT_UNMARKED = 1, EXIT_ERROR = 2 };
+#define MAX_KEYS 16
+
+/* Load a key file, or the demo key (with a warning) when path is NULL; -1 after one line on stderr. */
+int load_key(const char *path, pm_key *key);
+/* 1 if any argument is --help or -h. */
+int wants_help(int argc, char **argv);
+/* provmark detect */
+int cmd_detect(int argc, char **argv);
+#endif
