@@ -2,17 +2,23 @@
  * provmark detect: scan files, folders or a list of paths with a pool of
  * worker threads. Results are printed in input order; a worker never runs more
  * than a few files ahead of the printer, so memory stays bounded however many
- * files are scanned. --resume skips files an earlier JSONL output already holds.
+ * files are scanned. --resume skips files an earlier JSONL output already holds;
+ * --decoder ffmpeg reads what libsndfile cannot through an ffmpeg subprocess; a
+ * progress line goes to stderr when it is a terminal.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sndfile.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +29,9 @@
 #include "cli.h"
 
 #define CHUNK 4096
+
+enum decoder { DEC_SNDFILE, DEC_FFMPEG, DEC_AUTO };
+extern char **environ;
 #define AHEAD 4 /* files a worker may finish ahead of the printer, per worker */
 
 static const char usage_detect[] =
@@ -40,6 +49,11 @@ static const char usage_detect[] =
     "  --from FILE      read more paths, one per line, from FILE ('-' = stdin)\n"
     "  -j, --jobs N     worker threads (default: all cores)\n"
     "  --resume FILE    skip files already reported without error in FILE (JSON lines)\n"
+    "  --decoder D      sndfile (default), ffmpeg (decode every file with an ffmpeg\n"
+    "                   subprocess: AAC/M4A, video containers, ...) or auto (ffmpeg\n"
+    "                   only for files libsndfile cannot read)\n"
+    "  --registry FILE  JSON registry of models and datasets (docs/REGISTRY.md): names\n"
+    "                   are printed instead of bare IDs; unknown IDs are flagged\n"
     "\n"
     "'-' as a FILE reads a WAV stream from stdin. Exit status: 0 every file is\n"
     "marked, 1 some file is not, 2 an error occurred (the scan goes on).\n";
@@ -181,6 +195,64 @@ static int read_resume(const char *path, strlist *done)
     return rc;
 }
 
+/* --------------------------------------------------------------- registry */
+
+/*
+ * Load and check a registry: {"version": 1, "models": {"<id>": {...}}, "datasets":
+ * {"<id>": {...}}}, where every entry has at least a "name" string. Returns NULL after
+ * one line on stderr.
+ */
+static json_t *load_registry(const char *path)
+{
+    json_error_t err;
+    json_t *r = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    if (!r) {
+        fprintf(stderr, "provmark: %s:%d: %s\n", path, err.line, err.text);
+        return NULL;
+    }
+    const char *why = NULL;
+    json_t *v = json_object_get(r, "version");
+    if (!json_is_object(r))
+        why = "not a JSON object";
+    else if (!json_is_integer(v) || json_integer_value(v) != 1)
+        why = "\"version\" must be 1";
+    static const char *const sections[] = {"models", "datasets"};
+    for (int i = 0; i < 2 && !why; i++) {
+        json_t *sec = json_object_get(r, sections[i]);
+        const char *id;
+        json_t *entry;
+        if (!json_is_object(sec)) {
+            why = i ? "\"datasets\" must be an object" : "\"models\" must be an object";
+            break;
+        }
+        json_object_foreach (sec, id, entry) {
+            char *end;
+            unsigned long n = strtoul(id, &end, 10);
+            if (!*id || *end || n > PM_ID_MAX || (id[0] == '0' && id[1])) {
+                why = "IDs must be decimal numbers from 0 to 16777215";
+                break;
+            }
+            if (!json_is_object(entry) || !json_is_string(json_object_get(entry, "name"))) {
+                why = "every entry needs a \"name\" string";
+                break;
+            }
+        }
+    }
+    if (why) {
+        fprintf(stderr, "provmark: %s: invalid registry: %s\n", path, why);
+        json_decref(r);
+        return NULL;
+    }
+    return r;
+}
+
+static json_t *lookup(const json_t *registry, const char *section, uint32_t id)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%u", id);
+    return registry ? json_object_get(json_object_get(registry, section), key) : NULL;
+}
+
 /* -------------------------------------------------------------- detection */
 
 typedef struct detect_out {
@@ -199,14 +271,67 @@ static double now_ms(void)
     return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
 
-static void detect_file(const char *path, const pm_key *keys, int n_keys, detect_out *o)
+/*
+ * Start `ffmpeg -i path` writing Sun AU (float, length unknown: made for pipes) to
+ * a pipe; returns the read end, or -1. No shell is involved, so any file name is safe.
+ */
+static int spawn_ffmpeg(const char *path, pid_t *pid)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    posix_spawn_file_actions_addclose(&fa, fds[1]);
+    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    char *argv[] = {"ffmpeg", "-nostdin", "-v", "error", "-i", (char *)path, "-vn", "-f", "au",
+                    "-c:a", "pcm_f32be", "-", NULL};
+    int rc = posix_spawnp(pid, "ffmpeg", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        return -1;
+    }
+    return fds[0];
+}
+
+static void detect_file(const char *path, const pm_key *keys, int n_keys, enum decoder dec,
+                        detect_out *o)
 {
     const double t0 = now_ms();
     memset(o, 0, sizeof *o);
     SF_INFO info;
     memset(&info, 0, sizeof info);
-    SNDFILE *sf = strcmp(path, "-") == 0 ? sf_open_fd(0, SFM_READ, &info, 0)
-                                          : sf_open(path, SFM_READ, &info);
+    SNDFILE *sf = NULL;
+    pid_t child = -1;
+    int pipe_fd = -1;
+    if (dec != DEC_FFMPEG)
+        sf = strcmp(path, "-") == 0 ? sf_open_fd(0, SFM_READ, &info, 0)
+                                     : sf_open(path, SFM_READ, &info);
+    if (!sf && dec != DEC_SNDFILE && strcmp(path, "-") != 0) {
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            snprintf(o->error, sizeof o->error, "%s", strerror(errno));
+            return;
+        }
+        memset(&info, 0, sizeof info);
+        pipe_fd = spawn_ffmpeg(path, &child);
+        if (pipe_fd < 0) {
+            snprintf(o->error, sizeof o->error, "cannot run ffmpeg (is it installed?)");
+            return;
+        }
+        sf = sf_open_fd(pipe_fd, SFM_READ, &info, 1);
+        if (!sf) {
+            close(pipe_fd);
+            waitpid(child, NULL, 0);
+            snprintf(o->error, sizeof o->error, "ffmpeg cannot decode this file");
+            return;
+        }
+    }
     if (!sf) {
         snprintf(o->error, sizeof o->error, "cannot read audio: %s", sf_strerror(NULL));
         return;
@@ -239,11 +364,17 @@ static void detect_file(const char *path, const pm_key *keys, int n_keys, detect
 done:
     free(buf);
     pm_detector_free(d);
-    sf_close(sf);
+    sf_close(sf); /* closes the pipe too, so ffmpeg ends if it was not finished */
+    if (child > 0) {
+        int ws = 0;
+        waitpid(child, &ws, 0);
+        if (!o->error[0] && !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) && !o->duration)
+            snprintf(o->error, sizeof o->error, "ffmpeg cannot decode this file");
+    }
     o->elapsed_ms = lround(now_ms() - t0);
 }
 
-static void print_json(const char *path, const detect_out *o, char fp[][17])
+static void print_json(const char *path, const detect_out *o, char fp[][17], const json_t *registry)
 {
     json_t *j = json_object();
     json_object_set_new(j, "file", json_string(path));
@@ -256,6 +387,18 @@ static void print_json(const char *path, const detect_out *o, char fp[][17])
                             o->found ? json_integer(o->r.dataset_id) : json_null());
         json_object_set_new(j, "p_false", json_real(o->r.p_false));
         json_object_set_new(j, "key", o->found ? json_string(fp[o->r.key_index]) : json_null());
+        if (registry) {
+            json_t *m = o->found ? lookup(registry, "models", o->r.model_id) : NULL;
+            json_t *d = o->found ? lookup(registry, "datasets", o->r.dataset_id) : NULL;
+            json_object_set_new(j, "model", m ? json_deep_copy(m) : json_null());
+            json_object_set_new(j, "dataset", d ? json_deep_copy(d) : json_null());
+            json_t *unknown = json_array();
+            if (o->found && !m)
+                json_array_append_new(unknown, json_string("model"));
+            if (o->found && !d)
+                json_array_append_new(unknown, json_string("dataset"));
+            json_object_set_new(j, "unregistered", unknown);
+        }
         json_object_set_new(j, "sync_z", json_real(round(o->r.sync_z * 100) / 100));
         json_object_set_new(j, "speed", json_real(o->r.speed));
         json_object_set_new(j, "tempo", json_real(o->r.tempo));
@@ -280,15 +423,33 @@ static void print_json(const char *path, const detect_out *o, char fp[][17])
     json_decref(j);
 }
 
-static void print_human(const char *path, const detect_out *o)
+static void print_name(const json_t *registry, const char *section, uint32_t id)
+{
+    if (!registry)
+        return;
+    const json_t *e = lookup(registry, section, id);
+    if (!e) {
+        printf(" [not in registry]");
+        return;
+    }
+    const char *version = json_string_value(json_object_get(e, "version"));
+    const char *org = json_string_value(json_object_get(e, "organisation"));
+    printf(" \"%s%s%s%s%s\"", json_string_value(json_object_get(e, "name")),
+           version ? " " : "", version ? version : "", org ? ", " : "", org ? org : "");
+}
+
+static void print_human(const char *path, const detect_out *o, const json_t *registry)
 {
     if (o->error[0]) {
         printf("%s: error: %s\n", path, o->error);
     } else if (!o->found) {
         printf("%s: no mark\n", path);
     } else {
-        printf("%s: model %u, dataset %u (p_false %.1e", path, o->r.model_id, o->r.dataset_id,
-               o->r.p_false);
+        printf("%s: model %u", path, o->r.model_id);
+        print_name(registry, "models", o->r.model_id);
+        printf(", dataset %u", o->r.dataset_id);
+        print_name(registry, "datasets", o->r.dataset_id);
+        printf(" (p_false %.1e", o->r.p_false);
         for (int i = 0; i < o->r.n_segments; i++)
             printf("%s%.1f-%.1f s", i ? ", " : "; marked ", o->r.segments[i].start,
                    o->r.segments[i].end);
@@ -305,6 +466,7 @@ typedef struct pool {
     size_t ahead;
     const pm_key *keys;
     int n_keys;
+    enum decoder dec;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 } pool;
@@ -322,7 +484,7 @@ static void *worker(void *arg)
             return NULL;
         detect_out *o = malloc(sizeof *o);
         if (o)
-            detect_file(p->paths[i], p->keys, p->n_keys, o);
+            detect_file(p->paths[i], p->keys, p->n_keys, p->dec, o);
         pthread_mutex_lock(&p->mu);
         p->out[i] = o ? o : (detect_out *)-1;
         pthread_cond_broadcast(&p->cv);
@@ -337,9 +499,12 @@ int cmd_detect(int argc, char **argv)
         {"recursive", no_argument, 0, 'r'},  {"include", required_argument, 0, 'i'},
         {"from", required_argument, 0, 'f'}, {"jobs", required_argument, 0, 'j'},
         {"resume", required_argument, 0, 'R'}, {"help", no_argument, 0, 'h'},
+        {"registry", required_argument, 0, 'G'}, {"decoder", required_argument, 0, 'D'},
         {0, 0, 0, 0}};
     const char *key_paths[MAX_KEYS];
-    const char *from = NULL, *resume = NULL;
+    const char *from = NULL, *resume = NULL, *registry_path = NULL;
+    json_t *registry = NULL;
+    enum decoder dec = DEC_SNDFILE;
     int n_keys = 0, json = 0, recursive = 0, c;
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
     strlist globs = {0}, paths = {0}, done = {0};
@@ -354,6 +519,19 @@ int cmd_detect(int argc, char **argv)
         case 'r': recursive = 1; break;
         case 'f': from = optarg; break;
         case 'R': resume = optarg; break;
+        case 'G': registry_path = optarg; break;
+        case 'D':
+            if (!strcmp(optarg, "sndfile"))
+                dec = DEC_SNDFILE;
+            else if (!strcmp(optarg, "ffmpeg"))
+                dec = DEC_FFMPEG;
+            else if (!strcmp(optarg, "auto"))
+                dec = DEC_AUTO;
+            else {
+                fprintf(stderr, "provmark: --decoder is sndfile, ffmpeg or auto\n");
+                goto out;
+            }
+            break;
         case 'i':
             if (push(&globs, optarg))
                 goto out;
@@ -402,6 +580,8 @@ int cmd_detect(int argc, char **argv)
     }
     if (resume && read_resume(resume, &done))
         goto out;
+    if (registry_path && !(registry = load_registry(registry_path)))
+        goto out;
 
     pm_key keys[MAX_KEYS];
     char fp[MAX_KEYS][17];
@@ -427,7 +607,7 @@ int cmd_detect(int argc, char **argv)
     }
     paths.n = kept;
 
-    pool p = {.paths = paths.v, .n = paths.n, .keys = keys, .n_keys = n_keys,
+    pool p = {.paths = paths.v, .n = paths.n, .keys = keys, .n_keys = n_keys, .dec = dec,
               .ahead = (size_t)jobs * AHEAD};
     p.out = calloc(paths.n ? paths.n : 1, sizeof(detect_out *));
     pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
@@ -447,6 +627,9 @@ int cmd_detect(int argc, char **argv)
         worker(&p);
     }
     int any_error = 0, any_unmarked = 0;
+    const int progress = isatty(STDERR_FILENO);
+    const double start_ms = now_ms();
+    double audio_s = 0.0;
     for (size_t i = 0; i < p.n; i++) {
         pthread_mutex_lock(&p.mu);
         while (!p.out[i])
@@ -458,9 +641,9 @@ int cmd_detect(int argc, char **argv)
             any_error = 1;
         } else {
             if (json)
-                print_json(p.paths[i], o, fp);
+                print_json(p.paths[i], o, fp, registry);
             else
-                print_human(p.paths[i], o);
+                print_human(p.paths[i], o, registry);
             fflush(stdout);
             if (o->error[0]) {
                 any_error = 1;
@@ -469,7 +652,17 @@ int cmd_detect(int argc, char **argv)
             } else if (!o->found) {
                 any_unmarked = 1;
             }
+            audio_s += o->duration;
             free(o);
+        }
+        if (progress) { /* a status line on a terminal only: logs and pipes stay clean */
+            double wall = (now_ms() - start_ms) / 1000.0;
+            double eta = wall / (double)(i + 1) * (double)(p.n - i - 1);
+            fprintf(stderr, "\r%zu/%zu files, %.2f h of audio, %.0fx real time, ETA %02d:%02d:%02d ",
+                    i + 1, p.n, audio_s / 3600.0, wall > 0 ? audio_s / wall : 0.0,
+                    (int)(eta / 3600), (int)(eta / 60) % 60, (int)eta % 60);
+            if (i + 1 == p.n)
+                fputc('\n', stderr);
         }
         pthread_mutex_lock(&p.mu);
         p.out[i] = NULL;
@@ -485,6 +678,7 @@ int cmd_detect(int argc, char **argv)
     free(threads);
     status = any_error ? EXIT_ERROR : any_unmarked ? EXIT_UNMARKED : EXIT_MARKED;
 out:
+    json_decref(registry);
     strlist_free(&globs);
     strlist_free(&paths);
     strlist_free(&done);

@@ -12,6 +12,6 @@ $PM embed "$out/original.wav" "$out/marked.wav" --model 7 --dataset 42
 echo "== attack: MP3 at 128 kbit/s with ffmpeg, decoded back to WAV"
 ffmpeg -nostdin -v error -y -i "$out/marked.wav" -c:a libmp3lame -b:a 128k "$out/marked.mp3"
 echo "== detect (blind: no original, no offset, no rate hint)"
-$PM detect "$out/marked.mp3" "$out/original.wav" || true
+$PM detect --registry examples/registry/registry.json "$out/marked.mp3" "$out/original.wav" || true
 echo "== as JSON"
 $PM detect --json "$out/marked.mp3" 2>/dev/null

@@ -136,3 +136,29 @@ check "scan: --resume skips what was done" test "$(jq -r '.file' "$s.rest" | hea
 check "scan: done + resumed = one uninterrupted scan" sh -c \
     "test \"\$( (head -n 2 $s.j1; cat $s.rest) | jq -c 'del(.elapsed_ms)')\" = \"\$(jq -c 'del(.elapsed_ms)' $s.j1)\""
 check "scan: resuming a finished scan does nothing" test -z "$($PM detect -r --json --resume "$s.j1" $K "$s" 2>/dev/null | grep -v '"error":"')"
+
+# Registry: names for known IDs, unknown IDs flagged, bad registries refused.
+R=examples/registry/registry.json
+check "registry: model and dataset names resolved" sh -c "$PM detect --json --registry $R $K $w/m.wav | jq -e '.model.name == \"test model\" and .dataset == null and .unregistered == [\"dataset\"]'"
+check "registry: human line names the model and flags the dataset" sh -c "$PM detect --registry $R $K $w/m.wav 2>/dev/null | grep -q 'model 16777215 \"test model 0, provmark tests\", dataset 0 \[not in registry\]'"
+echo '{"version": 1, "models": {"07": {"name": "x"}}, "datasets": {}}' >"$w/reg1.json"
+echo '{"version": 2, "models": {}, "datasets": {}}' >"$w/reg2.json"
+echo '{"version": 1, "models": {"7": {"version": "1"}}, "datasets": {}}' >"$w/reg3.json"
+echo '{"version": 1, "models": {' >"$w/reg4.json"
+echo '{"version": 1, "models": {"7": {"name": "a"}, "7": {"name": "b"}}, "datasets": {}}' >"$w/reg5.json"
+for i in 1 2 3 4 5; do
+    check_exit "registry: invalid registry $i refused" 2 $PM detect --registry "$w/reg$i.json" $K "$w/m.wav"
+done
+check_exit "registry: missing file refused" 2 $PM detect --registry "$w/none.json" $K "$w/m.wav"
+
+# Formats libsndfile cannot read go through an ffmpeg subprocess.
+ffmpeg -nostdin -v error -y -i "$w/m.wav" -c:a aac -b:a 128k "$w/m.m4a"
+ffmpeg -nostdin -v error -y -f lavfi -i color=black:s=64x48:r=10 -i "$w/m.wav" -shortest \
+    -c:v mpeg4 -c:a aac -b:a 128k "$w/m.mp4"
+check_exit "m4a without --decoder is an error" 2 $PM detect $K "$w/m.m4a"
+check "--decoder ffmpeg reads AAC in M4A" detect_ids "$w/m.m4a" 16777215 0 --decoder ffmpeg $K
+check "--decoder auto reads a video container" detect_ids "$w/m.mp4" 16777215 0 --decoder auto $K
+check "--decoder auto still reads WAV itself" detect_ids "$w/m.wav" 16777215 0 --decoder auto $K
+check "--decoder auto: junk is an error line" sh -c "$PM detect --json --decoder auto $K $w/junk.wav | jq -e '.error != null'"
+check_exit "--decoder with a bad name refused" 2 $PM detect --decoder vlc $K "$w/m.wav"
+check "no progress line when stderr is not a terminal" sh -c "test -z \"\$($PM detect $K $w/m.wav 2>&1 >/dev/null | grep 'files,')\""
