@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "report.h"
 
 #define CHUNK 4096
 
@@ -52,6 +53,7 @@ static const char usage_detect[] =
     "  --decoder D      sndfile (default), ffmpeg (decode every file with an ffmpeg\n"
     "                   subprocess: AAC/M4A, video containers, ...) or auto (ffmpeg\n"
     "                   only for files libsndfile cannot read)\n"
+    "  --report FILE    also write a self-contained HTML report with a timeline per file\n"
     "  --registry FILE  JSON registry of models and datasets (docs/REGISTRY.md): names\n"
     "                   are printed instead of bare IDs; unknown IDs are flagged\n"
     "\n"
@@ -500,9 +502,11 @@ int cmd_detect(int argc, char **argv)
         {"from", required_argument, 0, 'f'}, {"jobs", required_argument, 0, 'j'},
         {"resume", required_argument, 0, 'R'}, {"help", no_argument, 0, 'h'},
         {"registry", required_argument, 0, 'G'}, {"decoder", required_argument, 0, 'D'},
+        {"report", required_argument, 0, 'H'},
         {0, 0, 0, 0}};
     const char *key_paths[MAX_KEYS];
-    const char *from = NULL, *resume = NULL, *registry_path = NULL;
+    const char *from = NULL, *resume = NULL, *registry_path = NULL, *report_path = NULL;
+    report *rep = NULL;
     json_t *registry = NULL;
     enum decoder dec = DEC_SNDFILE;
     int n_keys = 0, json = 0, recursive = 0, c;
@@ -520,6 +524,7 @@ int cmd_detect(int argc, char **argv)
         case 'f': from = optarg; break;
         case 'R': resume = optarg; break;
         case 'G': registry_path = optarg; break;
+        case 'H': report_path = optarg; break;
         case 'D':
             if (!strcmp(optarg, "sndfile"))
                 dec = DEC_SNDFILE;
@@ -581,6 +586,8 @@ int cmd_detect(int argc, char **argv)
     if (resume && read_resume(resume, &done))
         goto out;
     if (registry_path && !(registry = load_registry(registry_path)))
+        goto out;
+    if (report_path && !(rep = report_open(report_path)))
         goto out;
 
     pm_key keys[MAX_KEYS];
@@ -653,6 +660,9 @@ int cmd_detect(int argc, char **argv)
                 any_unmarked = 1;
             }
             audio_s += o->duration;
+            if (rep)
+                report_add(rep, p.paths[i], &o->r, o->duration, o->error[0] ? o->error : NULL,
+                           registry);
             free(o);
         }
         if (progress) { /* a status line on a terminal only: logs and pipes stay clean */
@@ -677,7 +687,14 @@ int cmd_detect(int argc, char **argv)
     free(p.out);
     free(threads);
     status = any_error ? EXIT_ERROR : any_unmarked ? EXIT_UNMARKED : EXIT_MARKED;
+    if (rep) {
+        if (report_close(rep) != 0)
+            status = EXIT_ERROR;
+        rep = NULL;
+    }
 out:
+    if (rep)
+        report_close(rep);
     json_decref(registry);
     strlist_free(&globs);
     strlist_free(&paths);

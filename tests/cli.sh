@@ -162,3 +162,23 @@ check "--decoder auto still reads WAV itself" detect_ids "$w/m.wav" 16777215 0 -
 check "--decoder auto: junk is an error line" sh -c "$PM detect --json --decoder auto $K $w/junk.wav | jq -e '.error != null'"
 check_exit "--decoder with a bad name refused" 2 $PM detect --decoder vlc $K "$w/m.wav"
 check "no progress line when stderr is not a terminal" sh -c "test -z \"\$($PM detect $K $w/m.wav 2>&1 >/dev/null | grep 'files,')\""
+
+# HTML report: well-formed, self-contained, and the timeline shows where the mark is.
+# A 90 s file marked only in its middle third (30-60 s).
+ffmpeg -nostdin -v error -y -ss 10 -t 90 -i /usr/share/games/etr/music/freezingpoint.ogg -c:a pcm_s16le "$w/long.wav"
+sox "$w/long.wav" "$w/p1.wav" trim 0 30
+sox "$w/long.wav" "$w/p2.wav" trim 30 30
+sox "$w/long.wav" "$w/p3.wav" trim 60 30
+$PM embed "$w/p2.wav" "$w/p2m.wav" --model 31 --dataset 32 $K --no-verify 2>/dev/null
+sox "$w/p1.wav" "$w/p2m.wav" "$w/p3.wav" "$w/middle.wav"
+$PM detect --json --report "$w/report.html" --registry examples/registry/registry.json $K \
+    "$w/middle.wav" "$w/m.wav" "$w/in.wav" "$w/junk.wav" >"$w/report.jsonl" 2>/dev/null
+check "report: written" test -s "$w/report.html"
+check "report: well-formed (xmllint)" xmllint --noout "$w/report.html"
+check "report: self-contained (no script, no external links)" sh -c "! grep -qiE '<script|src=|href=' $w/report.html"
+check "report: summary counts" sh -c "grep -q '<th>files</th><td>4</td>' $w/report.html && grep -q '<th>marked</th><td>2</td>' $w/report.html && grep -q '<th>errors</th><td>1</td>' $w/report.html"
+check "middle third: detected with the right IDs" sh -c "head -n 1 $w/report.jsonl | jq -e '.model_id == 31 and .dataset_id == 32'"
+check "middle third: segments lie within 24-66 s and cover 36-54 s" sh -c "head -n 1 $w/report.jsonl | jq -e '
+    (.segments | length) >= 1 and ([.segments[].start] | min) >= 24 and ([.segments[].end] | max) <= 66 and
+    ([.segments[] | select(.start <= 36 and .end >= 54)] | length) == 1'"
+check "report: the timeline draws the same segment" sh -c "grep -o 'data-start=\"[0-9.]*\" data-end=\"[0-9.]*\"' $w/report.html | head -n 1 | grep -q \"data-start=\\\"\$(head -n 1 $w/report.jsonl | jq -r '.segments[0].start | . * 100 | round / 100 | tostring')\""

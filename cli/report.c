@@ -1,0 +1,160 @@
+#define _GNU_SOURCE
+#include "report.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct report {
+    char *path, *tmp;
+    FILE *body; /* file sections, copied after the summary at the end */
+    size_t files, marked, unmarked, errors;
+    double hours;
+};
+
+static void put_escaped(FILE *f, const char *s)
+{
+    for (; *s; s++)
+        switch (*s) {
+        case '&': fputs("&amp;", f); break;
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '"': fputs("&quot;", f); break;
+        case '\'': fputs("&#39;", f); break;
+        default: fputc(*s, f);
+        }
+}
+
+report *report_open(const char *path)
+{
+    report *r = calloc(1, sizeof *r);
+    if (!r || !(r->path = strdup(path)) || asprintf(&r->tmp, "%s.pmtmp%d", path, (int)getpid()) < 0) {
+        fprintf(stderr, "provmark: out of memory\n");
+        free(r ? r->path : NULL);
+        free(r);
+        return NULL;
+    }
+    r->body = tmpfile();
+    if (!r->body) {
+        fprintf(stderr, "provmark: cannot create a temporary file for the report\n");
+        free(r->path);
+        free(r->tmp);
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static const char *entry_name(const json_t *registry, const char *section, uint32_t id)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%u", id);
+    const json_t *e = registry ? json_object_get(json_object_get(registry, section), key) : NULL;
+    return e ? json_string_value(json_object_get(e, "name")) : NULL;
+}
+
+void report_add(report *r, const char *file, const pm_result *res, double duration,
+                const char *error, const json_t *registry)
+{
+    FILE *f = r->body;
+    r->files++;
+    r->hours += duration / 3600.0;
+    fputs("<section><h3>", f);
+    put_escaped(f, file);
+    fputs("</h3>\n<p>", f);
+    if (error) {
+        r->errors++;
+        fputs("<span class=\"err\">error: ", f);
+        put_escaped(f, error);
+        fputs("</span></p></section>\n", f);
+        return;
+    }
+    if (!res->found) {
+        r->unmarked++;
+        fprintf(f, "no mark (%.1f s)</p>\n", duration);
+    } else {
+        r->marked++;
+        const char *m = entry_name(registry, "models", res->model_id);
+        const char *d = entry_name(registry, "datasets", res->dataset_id);
+        fprintf(f, "<b>model %u</b>", res->model_id);
+        if (m) {
+            fputs(" (", f);
+            put_escaped(f, m);
+            fputs(")", f);
+        }
+        fprintf(f, ", <b>dataset %u</b>", res->dataset_id);
+        if (d) {
+            fputs(" (", f);
+            put_escaped(f, d);
+            fputs(")", f);
+        }
+        fprintf(f, "; p_false %.1e, sync %.1f&#963;, %.1f s</p>\n", res->p_false, res->sync_z,
+                duration);
+    }
+    /* Timeline: the whole file as a grey bar, marked stretches in colour, a tick every 10 s. */
+    const double w = 800.0, scale = duration > 0 ? w / duration : 0.0;
+    fprintf(f, "<svg class=\"tl\" width=\"%.0f\" height=\"34\" viewBox=\"0 0 %.0f 34\" "
+               "xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">\n"
+               "<rect x=\"0\" y=\"4\" width=\"%.0f\" height=\"16\" fill=\"#ddd\"/>\n",
+            w, w, w);
+    for (int i = 0; i < res->n_segments && res->found; i++) {
+        double a = res->segments[i].start, b = res->segments[i].end;
+        if (b > duration)
+            b = duration;
+        fprintf(f, "<rect class=\"seg\" data-start=\"%.2f\" data-end=\"%.2f\" x=\"%.1f\" y=\"4\" "
+                   "width=\"%.1f\" height=\"16\" fill=\"#2a7\"><title>marked %.1f-%.1f s</title></rect>\n",
+                a, b, a * scale, (b - a) * scale, a, b);
+    }
+    for (double t = 0; t <= duration && scale > 0; t += 10.0)
+        fprintf(f, "<line x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"24\" stroke=\"#666\"/>"
+                   "<text x=\"%.1f\" y=\"33\" font-size=\"9\" fill=\"#666\">%.0f</text>\n",
+                t * scale, t * scale, t * scale + 1, t);
+    fputs("</svg></section>\n", f);
+}
+
+int report_close(report *r)
+{
+    int ok = 1;
+    FILE *out = fopen(r->tmp, "w");
+    if (!out) {
+        fprintf(stderr, "provmark: %s: cannot write the report\n", r->path);
+        ok = 0;
+    } else {
+        fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head>"
+              "<meta charset=\"utf-8\"/>"
+              "<title>provmark scan report</title>\n<style>"
+              "body{font-family:sans-serif;margin:2em;color:#222}"
+              "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 10px;text-align:right}"
+              "section{margin:1.2em 0}h3{font-size:1em;margin:0 0 .3em;word-break:break-all}"
+              ".err{color:#b00}p{margin:.2em 0}</style></head><body>\n"
+              "<h1>provmark scan report</h1>\n<h2>Summary</h2>\n<table>\n",
+              out);
+        fprintf(out, "<tr><th>files</th><td>%zu</td></tr>\n<tr><th>marked</th><td>%zu</td></tr>\n"
+                     "<tr><th>not marked</th><td>%zu</td></tr>\n<tr><th>errors</th><td>%zu</td></tr>\n"
+                     "<tr><th>hours of audio</th><td>%.2f</td></tr>\n</table>\n<h2>Files</h2>\n",
+                r->files, r->marked, r->unmarked, r->errors, r->hours);
+        rewind(r->body);
+        char buf[65536];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, r->body)) > 0)
+            if (fwrite(buf, 1, n, out) != n)
+                ok = 0;
+        fputs("</body></html>\n", out);
+        if (fflush(out) != 0 || fsync(fileno(out)) != 0)
+            ok = 0;
+        if (fclose(out) != 0)
+            ok = 0;
+        if (ok && rename(r->tmp, r->path) != 0)
+            ok = 0;
+        if (!ok) {
+            fprintf(stderr, "provmark: %s: cannot write the report\n", r->path);
+            unlink(r->tmp);
+        }
+    }
+    fclose(r->body);
+    free(r->path);
+    free(r->tmp);
+    free(r);
+    return ok ? 0 : -1;
+}

@@ -1,0 +1,23 @@
+/*
+ * The HTML scan report: one self-contained file (polyglot HTML5/XHTML with inline
+ * SVG and CSS, no script,
+ * no network) with a summary table and, per file, a timeline of where the mark
+ * was found. File sections are written as results arrive, so memory does not
+ * grow with the number of files; the report appears at its path only when complete.
+ */
+#ifndef PM_CLI_REPORT_H
+#define PM_CLI_REPORT_H
+#include <jansson.h>
+
+#include "provmark.h"
+
+typedef struct report report;
+
+/* NULL after one line on stderr. */
+report *report_open(const char *path);
+/* One file's result; error is NULL or a message; registry may be NULL. */
+void report_add(report *r, const char *file, const pm_result *res, double duration,
+                const char *error, const json_t *registry);
+/* Write the summary and move the report into place; -1 after one line on stderr. */
+int report_close(report *r);
+#endif
