@@ -9,7 +9,7 @@
  * predicts; the soft bits of the windows on the tracked path are combined and
  * decoded with the Viterbi decoder, and accepted only if the keyed tag checks.
  * Memory is a fixed ring, the tracker's score table (~130 KB per key) and a
- * ~5 KB record per window.
+ * ~1 KB record per 6 s window.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -33,12 +33,22 @@
 #define Z_SEGMENT 3.0f     /* data agreement that marks a window as carrying the mark */
 #define MAX_KEYS 16
 
+/*
+ * Per window: the tracked alignment's candidate, and the window's own best
+ * alternatives. Alternatives are kept for the MAX_RICH strongest windows only
+ * (no more single decodes can be tried than that), so a record costs about
+ * 1 KB whatever the file's length.
+ */
+#define MAX_RICH PMF_MAX_ATTEMPTS
 typedef struct window_rec {
     double t0, t1;
     float path_z;           /* tracked alignment score (past and this window) */
-    int n;                  /* candidates kept; cand[0] is the tracked alignment */
-    pm_candidate cand[PM_TOP + 1];
+    int n;                  /* candidates: first, then n - 1 in `more` */
+    pm_candidate first;     /* the tracked alignment */
+    pm_candidate *more;     /* up to PM_TOP alternatives, or NULL */
 } window_rec;
+
+static const pm_candidate *cand_at(const window_rec *r, int i) { return i ? &r->more[i - 1] : &r->first; }
 
 /*
  * The alignment tracker: for every state (frequency scale, time scale, phase)
@@ -54,7 +64,7 @@ typedef struct key_state {
     int path_windows;
     double path_norm2;
     window_rec *rec;
-    size_t n_rec, cap_rec;
+    size_t n_rec, cap_rec, n_rich;
 } key_state;
 
 struct pm_detector {
@@ -145,6 +155,8 @@ void pm_detector_free(pm_detector *d)
     if (d->fft.time)
         pm_fft_destroy(&d->fft);
     for (int k = 0; k < d->n_keys; k++) {
+        for (size_t w = 0; w < d->keys[k].n_rec; w++)
+            free(d->keys[k].rec[w].more);
         free(d->keys[k].rec);
         free(d->keys[k].path);
         free(d->keys[k].path_next);
@@ -169,7 +181,10 @@ void pm_detector_reset(pm_detector *d)
     d->total_frames = 0;
     d->finished = 0;
     for (int k = 0; k < d->n_keys; k++) {
+        for (size_t w = 0; w < d->keys[k].n_rec; w++)
+            free(d->keys[k].rec[w].more);
         d->keys[k].n_rec = 0;
+        d->keys[k].n_rich = 0;
         d->keys[k].path_windows = 0;
         d->keys[k].path_norm2 = 0.0;
     }
@@ -205,6 +220,21 @@ static int add_record(key_state *ks, const window_rec *r)
         ks->cap_rec = cap;
     }
     ks->rec[ks->n_rec++] = *r;
+    if (r->more && ++ks->n_rich > MAX_RICH) {
+        /* Drop the alternatives of the weakest window that still has some. */
+        window_rec *weakest = NULL;
+        for (size_t w = 0; w < ks->n_rec; w++) {
+            window_rec *x = &ks->rec[w];
+            if (x->more && (!weakest || x->first.z < weakest->first.z))
+                weakest = x;
+        }
+        if (weakest) { /* always found: n_rich counts the windows that have some */
+            free(weakest->more);
+            weakest->more = NULL;
+            weakest->n = 1;
+            ks->n_rich--;
+        }
+    }
     return PM_OK;
 }
 
@@ -265,19 +295,28 @@ static int analyse_window(pm_detector *d, long w0, int len)
         int n_own = pm_sync_search(&view, &ks->layout, own, d->scores);
         int st = track(ks, d->scores, &r.path_z);
         /* The tracked alignment first, then the window's own best, without repeats. */
-        pm_candidate *c = &r.cand[0];
+        pm_candidate *c = &r.first;
         c->fs = (short)(st / (PM_N_TSCALE * PM_PHASES));
         c->ts = (short)(st / PM_PHASES % PM_N_TSCALE);
         c->phase = (short)(st % PM_PHASES);
         c->z = d->scores[st];
         pm_sync_read(&view, &ks->layout, c);
         r.n = 1;
+        r.more = malloc(sizeof(pm_candidate) * PM_TOP);
+        if (!r.more)
+            return PM_ERR_NOMEM;
         for (int i = 0; i < n_own; i++)
             if (own[i].fs != c->fs || own[i].ts != c->ts || circ_phase_dist(own[i].phase, c->phase) > 2)
-                r.cand[r.n++] = own[i];
+                r.more[r.n++ - 1] = own[i];
+        if (r.n == 1) {
+            free(r.more);
+            r.more = NULL;
+        }
         int rc = add_record(ks, &r);
-        if (rc != PM_OK)
+        if (rc != PM_OK) {
+            free(r.more);
             return rc;
+        }
     }
     return PM_OK;
 }
@@ -380,8 +419,9 @@ static void find_segments(const key_state *ks, uint32_t model, uint32_t dataset,
         for (int i = 0; i < r->n; i++) {
             double dot = 0.0, en = 0.0;
             for (int b = 0; b < PMF_CODED_BITS; b++) {
-                dot += coded[b] ? -r->cand[i].soft[b] : r->cand[i].soft[b];
-                en += (double)r->cand[i].soft[b] * r->cand[i].soft[b];
+                const float v = cand_at(r, i)->soft[b];
+                dot += coded[b] ? -v : v;
+                en += (double)v * v;
             }
             if (en > 0.0 && dot / sqrt(en) > best)
                 best = dot / sqrt(en);
@@ -404,7 +444,7 @@ static void find_segments(const key_state *ks, uint32_t model, uint32_t dataset,
  */
 static int combine_path(const key_state *ks, float acc[PMF_CODED_BITS])
 {
-    const pm_candidate *last = &ks->rec[ks->n_rec - 1].cand[0];
+    const pm_candidate *last = &ks->rec[ks->n_rec - 1].first;
     const double shift = WIN_STEPS * (pm_tscale(last->ts) - 1.0);
     double phase = last->phase;
     int used = 0;
@@ -413,9 +453,9 @@ static int combine_path(const key_state *ks, float acc[PMF_CODED_BITS])
         const pm_candidate *hit = NULL;
         int p = ((int)lround(phase) % PM_PHASES + PM_PHASES) % PM_PHASES;
         for (int i = 0; i < r->n && !hit; i++)
-            if (r->cand[i].fs == last->fs && r->cand[i].ts == last->ts &&
-                circ_phase_dist(r->cand[i].phase, p) <= 2)
-                hit = &r->cand[i];
+            if (cand_at(r, i)->fs == last->fs && cand_at(r, i)->ts == last->ts &&
+                circ_phase_dist(cand_at(r, i)->phase, p) <= 2)
+                hit = cand_at(r, i);
         if (hit) {
             double wt = window_weight(hit);
             for (int b = 0; b < PMF_CODED_BITS; b++)
@@ -467,8 +507,8 @@ int pm_detector_finish(pm_detector *d, pm_result *res)
         for (size_t w = 0; w < ks->n_rec; w++)
             if (ks->rec[w].path_z > res->sync_z) {
                 res->sync_z = ks->rec[w].path_z;
-                res->speed = pm_fscale(ks->rec[w].cand[0].fs);
-                res->tempo = pm_tscale(ks->rec[w].cand[0].ts);
+                res->speed = pm_fscale(ks->rec[w].first.fs);
+                res->tempo = pm_tscale(ks->rec[w].first.ts);
             }
         /* 1: the windows on the final tracked alignment's path, walked backwards. */
         float acc[PMF_CODED_BITS] = {0};
@@ -485,7 +525,7 @@ int pm_detector_finish(pm_detector *d, pm_result *res)
         memset(acc, 0, sizeof acc);
         combined = 0;
         for (size_t w = 0; w < ks->n_rec; w++) {
-            const pm_candidate *c = &ks->rec[w].cand[0];
+            const pm_candidate *c = &ks->rec[w].first;
             if (!ks->rec[w].n || ks->rec[w].path_z < Z_COMBINE)
                 continue;
             double wt = window_weight(c);
@@ -507,7 +547,7 @@ int pm_detector_finish(pm_detector *d, pm_result *res)
                 return PM_ERR_NOMEM;
             for (size_t w = 0; w < ks->n_rec; w++)
                 for (int i = 0; i < ks->rec[w].n; i++)
-                    att[n_att++] = (attempt){k, &ks->rec[w].cand[i]};
+                    att[n_att++] = (attempt){k, cand_at(&ks->rec[w], i)};
             qsort(att, n_att, sizeof *att, by_z);
         }
         for (size_t i = 0; hit < 0 && i < n_att && key_used < budget; i++) {
