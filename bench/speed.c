@@ -1,7 +1,8 @@
 /*
  * Speed and memory of the library on real music.
  *   pmspeed FILE [RUNS]   -> embed and detect speed, x real time per CPU second (median of RUNS)
- *   pmspeed rss CMD ARGS  -> run CMD and print its peak resident set size in MB
+ *   pmspeed rss [-o FILE] CMD ARGS -> run CMD (its output to FILE, else discarded)
+ *                                    and print its peak resident set size in MB
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -20,10 +21,16 @@
 
 static int rss(char **argv)
 {
+    const char *out = "/dev/null";
+    if (argv[0] && !strcmp(argv[0], "-o") && argv[1]) {
+        out = argv[1];
+        argv += 2;
+    }
     pid_t pid = fork();
     if (pid == 0) {
         int devnull = open("/dev/null", O_WRONLY);
-        dup2(devnull, 1);
+        int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd >= 0 ? fd : devnull, 1);
         dup2(devnull, 2);
         execvp(argv[0], argv);
         _exit(127);
