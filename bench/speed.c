@@ -26,6 +26,10 @@ static int rss(char **argv)
         out = argv[1];
         argv += 2;
     }
+    if (!argv[0]) {
+        fprintf(stderr, "usage: pmspeed rss [-o FILE] CMD [ARGS]\n");
+        return 2;
+    }
     pid_t pid = fork();
     if (pid == 0) {
         int devnull = open("/dev/null", O_WRONLY);

@@ -7,7 +7,7 @@ music="xmoto-data extremetuxracer-data frozen-bubble-data"
 case "${1:-build}" in
 build) want="$build" ;;
 demo) want="$build ffmpeg xmoto-data" ;;
-test) want="$build libcmocka-dev cppcheck clang-tidy ffmpeg sox libsox-fmt-mp3 jq libxml2-utils lilv-utils serdi sordi $music" ;;
+test) want="$build libcmocka-dev cppcheck clang-tidy ffmpeg sox libsox-fmt-mp3 jq libxml2-utils parallel openssh-server openssh-client lilv-utils serdi sordi $music" ;;
 hosts) want="$build jalv jackd2 jack-tools ardour" ;;
 *) echo "deps.sh: unknown set '$1' (build, demo, test)" >&2; exit 2 ;;
 esac
