@@ -99,12 +99,16 @@ void report_add(report *r, const char *file, const pm_result *res, double durati
                "<rect x=\"0\" y=\"4\" width=\"%.0f\" height=\"16\" fill=\"#ddd\"/>\n",
             w, w, w);
     for (int i = 0; i < res->n_segments && res->found; i++) {
-        double a = res->segments[i].start, b = res->segments[i].end;
+        double a = res->segments[i].start, b = res->segments[i].end, z = res->segments[i].score;
         if (b > duration)
             b = duration;
-        fprintf(f, "<rect class=\"seg\" data-start=\"%.2f\" data-end=\"%.2f\" x=\"%.1f\" y=\"4\" "
-                   "width=\"%.1f\" height=\"16\" fill=\"#2a7\"><title>marked %.1f-%.1f s</title></rect>\n",
-                a, b, a * scale, (b - a) * scale, a, b);
+        /* Strength as opacity: 3 sigma (the threshold) faint, 15 sigma and above solid. */
+        double alpha = 0.25 + 0.75 * (z - 3.0) / 12.0;
+        alpha = alpha < 0.25 ? 0.25 : alpha > 1.0 ? 1.0 : alpha;
+        fprintf(f, "<rect class=\"seg\" data-start=\"%.2f\" data-end=\"%.2f\" data-score=\"%.1f\" "
+                   "x=\"%.1f\" y=\"4\" width=\"%.1f\" height=\"16\" fill=\"#2a7\" fill-opacity=\"%.2f\">"
+                   "<title>marked %.1f-%.1f s, strength %.1f sigma</title></rect>\n",
+                a, b, z, a * scale, (b - a) * scale, alpha, a, b, z);
     }
     for (double t = 0; t <= duration && scale > 0; t += 10.0)
         fprintf(f, "<line x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"24\" stroke=\"#666\"/>"

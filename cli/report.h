@@ -2,7 +2,7 @@
  * The HTML scan report: one self-contained file (polyglot HTML5/XHTML with inline
  * SVG and CSS, no script,
  * no network) with a summary table and, per file, a timeline of where the mark
- * was found. File sections are written as results arrive, so memory does not
+ * was found and how strongly (opacity and tooltip give the score). File sections are written as results arrive, so memory does not
  * grow with the number of files; the report appears at its path only when complete.
  */
 #ifndef PM_CLI_REPORT_H

@@ -409,6 +409,7 @@ static void print_json(const char *path, const detect_out *o, char fp[][17], con
             json_t *s = json_object();
             json_object_set_new(s, "start", json_real(round(o->r.segments[i].start * 1000) / 1000));
             json_object_set_new(s, "end", json_real(round(o->r.segments[i].end * 1000) / 1000));
+            json_object_set_new(s, "score", json_real(round(o->r.segments[i].score * 100) / 100));
             json_array_append_new(segs, s);
         }
         json_object_set_new(j, "segments", segs);

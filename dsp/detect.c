@@ -9,7 +9,7 @@
  * predicts; the soft bits of the windows on the tracked path are combined and
  * decoded with the Viterbi decoder, and accepted only if the keyed tag checks.
  * Memory is a fixed ring, the tracker's score table (~130 KB per key) and a
- * ~1 KB record per 6 s window.
+ * ~300-byte record per 6 s window.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -37,18 +37,48 @@
  * Per window: the tracked alignment's candidate, and the window's own best
  * alternatives. Alternatives are kept for the MAX_RICH strongest windows only
  * (no more single decodes can be tried than that), so a record costs about
- * 1 KB whatever the file's length.
+ * 300 bytes whatever the file's length.
  */
 #define MAX_RICH PMF_MAX_ATTEMPTS
+
+/* A candidate with its soft values in 8 bits (plenty for Viterbi): ~300 bytes. */
+typedef struct packed_cand {
+    float z, mu, var, scale;
+    short fs, ts, phase;
+    int8_t soft[PMF_CODED_BITS];
+} packed_cand;
+
 typedef struct window_rec {
     double t0, t1;
     float path_z;           /* tracked alignment score (past and this window) */
     int n;                  /* candidates: first, then n - 1 in `more` */
-    pm_candidate first;     /* the tracked alignment */
+    packed_cand first;      /* the tracked alignment */
     pm_candidate *more;     /* up to PM_TOP alternatives, or NULL */
 } window_rec;
 
-static const pm_candidate *cand_at(const window_rec *r, int i) { return i ? &r->more[i - 1] : &r->first; }
+static void pack(const pm_candidate *c, packed_cand *p)
+{
+    float peak = 0.0f;
+    for (int b = 0; b < PMF_CODED_BITS; b++)
+        peak = fmaxf(peak, fabsf(c->soft[b]));
+    *p = (packed_cand){.z = c->z, .mu = c->mu, .var = c->var, .scale = peak / 127.0f,
+                       .fs = c->fs, .ts = c->ts, .phase = c->phase};
+    for (int b = 0; b < PMF_CODED_BITS; b++)
+        p->soft[b] = (int8_t)(peak > 0.0f ? lrintf(c->soft[b] / p->scale) : 0);
+}
+
+/* Candidate i of a window; the packed first one is expanded into *tmp. */
+static const pm_candidate *cand_at(const window_rec *r, int i, pm_candidate *tmp)
+{
+    if (i)
+        return &r->more[i - 1];
+    const packed_cand *p = &r->first;
+    tmp->z = p->z, tmp->mu = p->mu, tmp->var = p->var;
+    tmp->fs = p->fs, tmp->ts = p->ts, tmp->phase = p->phase;
+    for (int b = 0; b < PMF_CODED_BITS; b++)
+        tmp->soft[b] = p->soft[b] * p->scale;
+    return tmp;
+}
 
 /*
  * The alignment tracker: for every state (frequency scale, time scale, phase)
@@ -295,12 +325,13 @@ static int analyse_window(pm_detector *d, long w0, int len)
         int n_own = pm_sync_search(&view, &ks->layout, own, d->scores);
         int st = track(ks, d->scores, &r.path_z);
         /* The tracked alignment first, then the window's own best, without repeats. */
-        pm_candidate *c = &r.first;
+        pm_candidate tracked, *c = &tracked;
         c->fs = (short)(st / (PM_N_TSCALE * PM_PHASES));
         c->ts = (short)(st / PM_PHASES % PM_N_TSCALE);
         c->phase = (short)(st % PM_PHASES);
         c->z = d->scores[st];
         pm_sync_read(&view, &ks->layout, c);
+        pack(c, &r.first);
         r.n = 1;
         r.more = malloc(sizeof(pm_candidate) * PM_TOP);
         if (!r.more)
@@ -418,8 +449,10 @@ static void find_segments(const key_state *ks, uint32_t model, uint32_t dataset,
         double best = -INFINITY;
         for (int i = 0; i < r->n; i++) {
             double dot = 0.0, en = 0.0;
+            pm_candidate tmp;
+            const pm_candidate *c = cand_at(r, i, &tmp);
             for (int b = 0; b < PMF_CODED_BITS; b++) {
-                const float v = cand_at(r, i)->soft[b];
+                const float v = c->soft[b];
                 dot += coded[b] ? -v : v;
                 en += (double)v * v;
             }
@@ -429,10 +462,13 @@ static void find_segments(const key_state *ks, uint32_t model, uint32_t dataset,
         if (best < Z_SEGMENT)
             continue;
         pm_segment *last = res->n_segments ? &res->segments[res->n_segments - 1] : NULL;
-        if (last && r->t0 <= last->end + 1e-6)
+        if (last && r->t0 <= last->end + 1e-6) {
             last->end = r->t1;
-        else if (res->n_segments < PM_MAX_SEGMENTS)
-            res->segments[res->n_segments++] = (pm_segment){r->t0, r->t1};
+            if (best > last->score)
+                last->score = best;
+        } else if (res->n_segments < PM_MAX_SEGMENTS) {
+            res->segments[res->n_segments++] = (pm_segment){r->t0, r->t1, best};
+        }
     }
 }
 
@@ -444,18 +480,20 @@ static void find_segments(const key_state *ks, uint32_t model, uint32_t dataset,
  */
 static int combine_path(const key_state *ks, float acc[PMF_CODED_BITS])
 {
-    const pm_candidate *last = &ks->rec[ks->n_rec - 1].first;
+    const packed_cand *last = &ks->rec[ks->n_rec - 1].first;
     const double shift = WIN_STEPS * (pm_tscale(last->ts) - 1.0);
     double phase = last->phase;
     int used = 0;
     for (size_t w = ks->n_rec; w-- > 0;) {
         const window_rec *r = &ks->rec[w];
         const pm_candidate *hit = NULL;
+        pm_candidate tmp;
         int p = ((int)lround(phase) % PM_PHASES + PM_PHASES) % PM_PHASES;
-        for (int i = 0; i < r->n && !hit; i++)
-            if (cand_at(r, i)->fs == last->fs && cand_at(r, i)->ts == last->ts &&
-                circ_phase_dist(cand_at(r, i)->phase, p) <= 2)
-                hit = cand_at(r, i);
+        for (int i = 0; i < r->n && !hit; i++) {
+            const pm_candidate *c = cand_at(r, i, &tmp);
+            if (c->fs == last->fs && c->ts == last->ts && circ_phase_dist(c->phase, p) <= 2)
+                hit = c;
+        }
         if (hit) {
             double wt = window_weight(hit);
             for (int b = 0; b < PMF_CODED_BITS; b++)
@@ -469,13 +507,14 @@ static int combine_path(const key_state *ks, float acc[PMF_CODED_BITS])
 }
 
 typedef struct attempt {
-    int key;
-    const pm_candidate *cand;
+    size_t window;
+    int index;
+    float z;
 } attempt;
 
 static int by_z(const void *a, const void *b)
 {
-    float za = ((const attempt *)a)->cand->z, zb = ((const attempt *)b)->cand->z;
+    float za = ((const attempt *)a)->z, zb = ((const attempt *)b)->z;
     return za < zb ? 1 : za > zb ? -1 : 0;
 }
 
@@ -525,7 +564,8 @@ int pm_detector_finish(pm_detector *d, pm_result *res)
         memset(acc, 0, sizeof acc);
         combined = 0;
         for (size_t w = 0; w < ks->n_rec; w++) {
-            const pm_candidate *c = &ks->rec[w].first;
+            pm_candidate tmp;
+            const pm_candidate *c = cand_at(&ks->rec[w], 0, &tmp);
             if (!ks->rec[w].n || ks->rec[w].path_z < Z_COMBINE)
                 continue;
             double wt = window_weight(c);
@@ -547,15 +587,17 @@ int pm_detector_finish(pm_detector *d, pm_result *res)
                 return PM_ERR_NOMEM;
             for (size_t w = 0; w < ks->n_rec; w++)
                 for (int i = 0; i < ks->rec[w].n; i++)
-                    att[n_att++] = (attempt){k, cand_at(&ks->rec[w], i)};
+                    att[n_att++] = (attempt){w, i, i ? ks->rec[w].more[i - 1].z : ks->rec[w].first.z};
             qsort(att, n_att, sizeof *att, by_z);
         }
         for (size_t i = 0; hit < 0 && i < n_att && key_used < budget; i++) {
             key_used++;
-            if (try_decode(ks, att[i].cand->soft, &model, &dataset)) {
+            pm_candidate tmp;
+            const pm_candidate *c = cand_at(&ks->rec[att[i].window], att[i].index, &tmp);
+            if (try_decode(ks, c->soft, &model, &dataset)) {
                 hit = k;
-                res->speed = pm_fscale(att[i].cand->fs);
-                res->tempo = pm_tscale(att[i].cand->ts);
+                res->speed = pm_fscale(c->fs);
+                res->tempo = pm_tscale(c->ts);
             }
         }
         free(att);

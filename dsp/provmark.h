@@ -150,6 +150,7 @@ typedef struct pm_detector pm_detector;
 typedef struct pm_segment {
     double start; /**< seconds from the start of the audio pushed */
     double end;
+    double score; /**< strongest agreement with the decoded payload in it, in standard deviations */
 } pm_segment;
 
 typedef struct pm_result {

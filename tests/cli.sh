@@ -181,4 +181,6 @@ check "middle third: detected with the right IDs" sh -c "head -n 1 $w/report.jso
 check "middle third: segments lie within 24-66 s and cover 36-54 s" sh -c "head -n 1 $w/report.jsonl | jq -e '
     (.segments | length) >= 1 and ([.segments[].start] | min) >= 24 and ([.segments[].end] | max) <= 66 and
     ([.segments[] | select(.start <= 36 and .end >= 54)] | length) == 1'"
+check "segments carry a strength score" sh -c "head -n 1 $w/report.jsonl | jq -e '.segments[0].score > 3'"
+check "report: the timeline shows the strength" grep -q 'data-score="[0-9.]*"' "$w/report.html"
 check "report: the timeline draws the same segment" sh -c "grep -o 'data-start=\"[0-9.]*\" data-end=\"[0-9.]*\"' $w/report.html | head -n 1 | grep -q \"data-start=\\\"\$(head -n 1 $w/report.jsonl | jq -r '.segments[0].start | . * 100 | round / 100 | tostring')\""
