@@ -6,10 +6,12 @@
  * envelope cancels. Analysis windows of two payload periods are searched
  * for sync (so speed drift never accumulates within one); an alignment
  * tracker links the windows' scores along the phase path each time scale
- * predicts; the soft bits of the windows on the tracked path are combined and
+ * predicts, and each window keeps the tracker's best few paths and its own
+ * best alignments. At the end, candidates are chained into alignment lines
+ * across windows; the soft bits of the strongest lines are combined and
  * decoded with the Viterbi decoder, and accepted only if the keyed tag checks.
  * Memory is a fixed ring, the tracker's score table (~130 KB per key) and a
- * ~300-byte record per 6 s window.
+ * ~1 KB record per 6 s window (~0.6 MB per hour).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -26,6 +28,7 @@
 #define WIN_TILES (2 * PMF_PERIOD_TILES)
 #define WIN_STEPS (WIN_TILES * PM_SUB)
 #define CTX 1 /* one step of look-ahead: a tile value spans two analysis frames */
+_Static_assert(2 * WIN_STEPS + CTX - 1 <= PM_MAX_WINDOW, "the last window must fit pm_sync_prepare");
 #define FLOOR_POWER 1e-12f
 #define MIN_LAST_STEPS (PM_SUB * 16) /* a trailing window shorter than 16 tiles is dropped */
 #define Z_COMBINE 4.5f     /* windows combined across the file need this sync score */
@@ -34,12 +37,19 @@
 #define MAX_KEYS 16
 
 /*
- * Per window: the tracked alignment's candidate, and the window's own best
+ * Per window: the tracked paths' candidates, and the window's own best
  * alternatives. Alternatives are kept for the MAX_RICH strongest windows only
  * (no more single decodes can be tried than that), so a record costs about
- * 300 bytes whatever the file's length.
+ * 1 KB whatever the file's length.
  */
 #define MAX_RICH PMF_MAX_ATTEMPTS
+/*
+ * The tracker's best few distinct paths are kept for every window: a weak
+ * mark's path is rarely the best in every window, but it is almost always
+ * among the first few, and combining needs it in all of them.
+ */
+#define PATH_KEEP 3
+#define CANDS_PER_WINDOW (PATH_KEEP + PM_TOP)
 
 /* A candidate with its soft values in 8 bits (plenty for Viterbi): ~300 bytes. */
 typedef struct packed_cand {
@@ -51,8 +61,9 @@ typedef struct packed_cand {
 typedef struct window_rec {
     double t0, t1;
     float path_z;           /* tracked alignment score (past and this window) */
-    int n;                  /* candidates: first, then n - 1 in `more` */
-    packed_cand first;      /* the tracked alignment */
+    int n_tracked;          /* candidates: the tracker's n_tracked best paths, */
+    int n;                  /* then n - n_tracked of the window's own in `more` */
+    packed_cand tracked[PATH_KEEP];
     pm_candidate *more;     /* up to PM_TOP alternatives, or NULL */
 } window_rec;
 
@@ -67,12 +78,17 @@ static void pack(const pm_candidate *c, packed_cand *p)
         p->soft[b] = (int8_t)(peak > 0.0f ? lrintf(c->soft[b] / p->scale) : 0);
 }
 
-/* Candidate i of a window; the packed first one is expanded into *tmp. */
+static float cand_z(const window_rec *r, int i)
+{
+    return i < r->n_tracked ? r->tracked[i].z : r->more[i - r->n_tracked].z;
+}
+
+/* Candidate i of a window; a packed one is expanded into *tmp. */
 static const pm_candidate *cand_at(const window_rec *r, int i, pm_candidate *tmp)
 {
-    if (i)
-        return &r->more[i - 1];
-    const packed_cand *p = &r->first;
+    if (i >= r->n_tracked)
+        return &r->more[i - r->n_tracked];
+    const packed_cand *p = &r->tracked[i];
     tmp->z = p->z, tmp->mu = p->mu, tmp->var = p->var;
     tmp->fs = p->fs, tmp->ts = p->ts, tmp->phase = p->phase;
     for (int b = 0; b < PMF_CODED_BITS; b++)
@@ -255,21 +271,21 @@ static int add_record(key_state *ks, const window_rec *r)
         window_rec *weakest = NULL;
         for (size_t w = 0; w < ks->n_rec; w++) {
             window_rec *x = &ks->rec[w];
-            if (x->more && (!weakest || x->first.z < weakest->first.z))
+            if (x->more && (!weakest || x->tracked[0].z < weakest->tracked[0].z))
                 weakest = x;
         }
         if (weakest) { /* always found: n_rich counts the windows that have some */
             free(weakest->more);
             weakest->more = NULL;
-            weakest->n = 1;
+            weakest->n = weakest->n_tracked;
             ks->n_rich--;
         }
     }
     return PM_OK;
 }
 
-/* Advance the tracker by one window's scores; returns the best state and its z. */
-static int track(key_state *ks, const float *z, float *path_z)
+/* Advance the tracker by one window's scores; *path_z: the best path's normalised score. */
+static void track(key_state *ks, const float *z, float *path_z)
 {
     const float lambda = ks->path_windows ? PATH_DECAY : 0.0f;
     int best = 0;
@@ -300,13 +316,47 @@ static int track(key_state *ks, const float *z, float *path_z)
     ks->path_norm2 = 1.0 + (double)lambda * lambda * ks->path_norm2;
     ks->path_windows++;
     *path_z = (float)(ks->path[best] / sqrt(ks->path_norm2));
-    return best;
 }
 
 static int circ_phase_dist(int a, int b)
 {
     int d = a > b ? a - b : b - a;
     return d < PM_PHASES - d ? d : PM_PHASES - d;
+}
+
+static int same_alignment(int a, int b)
+{
+    return a / PM_PHASES == b / PM_PHASES && circ_phase_dist(a % PM_PHASES, b % PM_PHASES) <= 2;
+}
+
+/* The n <= PATH_KEEP best distinct states of the tracker, best first. */
+static int top_paths(const key_state *ks, int best[PATH_KEEP])
+{
+    int n = 0;
+    for (int st = 0; st < PM_N_STATES; st++) {
+        const float v = ks->path[st];
+        int slot = -1;
+        for (int i = 0; i < n && slot < 0; i++)
+            if (same_alignment(best[i], st))
+                slot = v > ks->path[best[i]] ? i : PATH_KEEP;
+        if (slot == PATH_KEEP)
+            continue;
+        if (slot < 0) {
+            if (n < PATH_KEEP)
+                slot = n++;
+            else if (v > ks->path[best[n - 1]])
+                slot = n - 1;
+            else
+                continue;
+        }
+        best[slot] = st;
+        for (int i = slot; i > 0 && ks->path[best[i]] > ks->path[best[i - 1]]; i--) {
+            int t = best[i];
+            best[i] = best[i - 1];
+            best[i - 1] = t;
+        }
+    }
+    return n;
 }
 
 static int analyse_window(pm_detector *d, long w0, int len)
@@ -323,23 +373,29 @@ static int analyse_window(pm_detector *d, long w0, int len)
         window_rec r = {.t0 = w0 * sec, .t1 = (w0 + len + 3) * sec};
         pm_candidate own[PM_TOP];
         int n_own = pm_sync_search(&view, &ks->layout, own, d->scores);
-        int st = track(ks, d->scores, &r.path_z);
-        /* The tracked alignment first, then the window's own best, without repeats. */
-        pm_candidate tracked, *c = &tracked;
-        c->fs = (short)(st / (PM_N_TSCALE * PM_PHASES));
-        c->ts = (short)(st / PM_PHASES % PM_N_TSCALE);
-        c->phase = (short)(st % PM_PHASES);
-        c->z = d->scores[st];
-        pm_sync_read(&view, &ks->layout, c);
-        pack(c, &r.first);
-        r.n = 1;
+        track(ks, d->scores, &r.path_z);
+        /* The tracker's best paths first, then the window's own best, without repeats. */
+        int st[PATH_KEEP];
+        r.n_tracked = r.n = top_paths(ks, st);
+        for (int i = 0; i < r.n_tracked; i++) {
+            pm_candidate c = {.fs = (short)(st[i] / (PM_N_TSCALE * PM_PHASES)),
+                              .ts = (short)(st[i] / PM_PHASES % PM_N_TSCALE),
+                              .phase = (short)(st[i] % PM_PHASES),
+                              .z = d->scores[st[i]]};
+            pm_sync_read(&view, &ks->layout, &c);
+            pack(&c, &r.tracked[i]);
+        }
         r.more = malloc(sizeof(pm_candidate) * PM_TOP);
         if (!r.more)
             return PM_ERR_NOMEM;
-        for (int i = 0; i < n_own; i++)
-            if (own[i].fs != c->fs || own[i].ts != c->ts || circ_phase_dist(own[i].phase, c->phase) > 2)
-                r.more[r.n++ - 1] = own[i];
-        if (r.n == 1) {
+        for (int i = 0; i < n_own; i++) {
+            int own_st = PM_STATE(own[i].fs, own[i].ts, own[i].phase), seen = 0;
+            for (int j = 0; j < r.n_tracked; j++)
+                seen |= same_alignment(st[j], own_st);
+            if (!seen)
+                r.more[r.n++ - r.n_tracked] = own[i];
+        }
+        if (r.n == r.n_tracked) {
             free(r.more);
             r.more = NULL;
         }
@@ -473,37 +529,158 @@ static void find_segments(const key_state *ks, uint32_t model, uint32_t dataset,
 }
 
 /*
- * Sum the soft bits of the windows whose candidates lie on the path of the last
- * window's tracked alignment: going back one window moves the phase back by
- * WIN_STEPS * (tau - 1); a candidate within two steps of that re-anchors the path.
- * Windows with no such candidate are left out. Returns how many were summed.
+ * Alignment lines: a mark's candidates in successive windows lie on one line
+ * of phase against window index, whose slope the time scale predicts (the
+ * phase advances by WIN_STEPS * (tau - 1) per window). Candidates are linked
+ * to the line whose last member predicts their phase within the drift the
+ * time-scale grid allows; a line's score is the sum of its members' sync z.
+ * Noise scatters its candidates over many short lines; a mark builds one long
+ * line even where it never wins a window on its own.
  */
-static int combine_path(const key_state *ks, float acc[PMF_CODED_BITS])
+#define MAX_LINES 8          /* strongest lines decoded, one attempt each */
+#define LINE_TOL 3.0         /* phase tolerance (steps) between neighbouring windows */
+#define LINE_DRIFT 1.5       /* extra tolerance per window of gap */
+#define LINE_MAX_GAP 8       /* windows a line may skip */
+
+typedef struct line {
+    int id; /* index in build order (what `assign` refers to) */
+    short fs, ts;
+    size_t last_w;
+    double last_phase;
+    float score;
+    int members;
+} line;
+
+static double phase_dist(double a, double b)
 {
-    const packed_cand *last = &ks->rec[ks->n_rec - 1].first;
-    const double shift = WIN_STEPS * (pm_tscale(last->ts) - 1.0);
-    double phase = last->phase;
-    int used = 0;
-    for (size_t w = ks->n_rec; w-- > 0;) {
-        const window_rec *r = &ks->rec[w];
-        const pm_candidate *hit = NULL;
-        pm_candidate tmp;
-        int p = ((int)lround(phase) % PM_PHASES + PM_PHASES) % PM_PHASES;
-        for (int i = 0; i < r->n && !hit; i++) {
-            const pm_candidate *c = cand_at(r, i, &tmp);
-            if (c->fs == last->fs && c->ts == last->ts && circ_phase_dist(c->phase, p) <= 2)
-                hit = c;
+    double d = fmod(fabs(a - b), PM_PHASES);
+    return d < PM_PHASES - d ? d : PM_PHASES - d;
+}
+
+/*
+ * Index of the line (among the live ones) that candidate c of window w
+ * extends; -1 if none does; -2 if a line already took a candidate of this
+ * window at this alignment.
+ */
+static int line_of(const line *ln, const int *live, int n_live, size_t w, const pm_candidate *c)
+{
+    int best = -1;
+    double best_d = INFINITY;
+    for (int k = 0; k < n_live; k++) {
+        const line *x = &ln[live[k]];
+        if (x->fs != c->fs || x->ts != c->ts)
+            continue;
+        double gap = (double)(w - x->last_w);
+        double pred = x->last_phase + gap * WIN_STEPS * (pm_tscale(c->ts) - 1.0);
+        double dist = phase_dist(pred, c->phase);
+        if (dist <= LINE_TOL + LINE_DRIFT * fmax(gap - 1.0, 0.0) && dist < best_d) {
+            best = x->last_w == w ? -2 : live[k];
+            best_d = dist;
         }
-        if (hit) {
-            double wt = window_weight(hit);
-            for (int b = 0; b < PMF_CODED_BITS; b++)
-                acc[b] += (float)(wt * hit->soft[b]);
-            used++;
-            phase = hit->phase;
-        }
-        phase -= shift;
     }
-    return used;
+    return best;
+}
+
+/*
+ * Build the lines of a key's windows into ln (room for every candidate);
+ * every candidate is assigned a line in assign (window-major,
+ * CANDS_PER_WINDOW per window; -1: none). A window gives a line at most one
+ * member, its strongest there; a line not extended for LINE_MAX_GAP windows
+ * ends. Returns the number of lines.
+ */
+static int build_lines(const key_state *ks, line *ln, int *live, int *assign)
+{
+    int n = 0, n_live = 0;
+    for (size_t w = 0; w < ks->n_rec; w++) {
+        const window_rec *r = &ks->rec[w];
+        int kept = 0;
+        for (int k = 0; k < n_live; k++)
+            if (ln[live[k]].last_w + LINE_MAX_GAP >= w)
+                live[kept++] = live[k];
+        n_live = kept;
+        int order[CANDS_PER_WINDOW];
+        for (int i = 0; i < r->n; i++) { /* strongest first */
+            int j = i;
+            for (; j > 0 && cand_z(r, order[j - 1]) < cand_z(r, i); j--)
+                order[j] = order[j - 1];
+            order[j] = i;
+        }
+        for (int k = 0; k < r->n; k++) {
+            const int i = order[k];
+            pm_candidate tmp;
+            const pm_candidate *c = cand_at(r, i, &tmp);
+            int l = line_of(ln, live, n_live, w, c);
+            if (l == -1) {
+                l = n++;
+                live[n_live++] = l;
+                ln[l] = (line){.id = l, .fs = c->fs, .ts = c->ts};
+            }
+            assign[w * CANDS_PER_WINDOW + (size_t)i] = l < 0 ? -1 : l;
+            if (l < 0)
+                continue;
+            ln[l].last_w = w;
+            ln[l].last_phase = c->phase;
+            ln[l].score += fmaxf(c->z, 0.0f);
+            ln[l].members++;
+        }
+    }
+    return n;
+}
+
+/* Sum the soft bits of line l's members, each weighted by its estimated SNR. */
+static void combine_line(const key_state *ks, const int *assign, int l, float acc[PMF_CODED_BITS])
+{
+    memset(acc, 0, sizeof(float) * PMF_CODED_BITS);
+    for (size_t w = 0; w < ks->n_rec; w++)
+        for (int i = 0; i < ks->rec[w].n; i++) {
+            if (assign[w * CANDS_PER_WINDOW + (size_t)i] != l)
+                continue;
+            pm_candidate tmp;
+            const pm_candidate *c = cand_at(&ks->rec[w], i, &tmp);
+            double wt = window_weight(c);
+            for (int b = 0; b < PMF_CODED_BITS; b++)
+                acc[b] += (float)(wt * c->soft[b]);
+        }
+}
+
+static int by_score(const void *a, const void *b)
+{
+    float x = ((const line *)a)->score, y = ((const line *)b)->score;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/*
+ * Decode the strongest multi-window lines of a key, one attempt each, while
+ * *used < budget. Returns 1 with the IDs on success.
+ */
+static int decode_lines(const key_state *ks, int budget, int *used, uint32_t *model, uint32_t *dataset)
+{
+    if (ks->n_rec < 2)
+        return 0;
+    size_t n_cand = ks->n_rec * CANDS_PER_WINDOW;
+    line *ln = malloc(sizeof *ln * n_cand);
+    int *live = malloc(sizeof *live * n_cand);
+    int *assign = malloc(sizeof *assign * n_cand);
+    int found = PM_ERR_NOMEM;
+    if (!ln || !live || !assign)
+        goto out;
+    int n = build_lines(ks, ln, live, assign);
+    qsort(ln, (size_t)n, sizeof *ln, by_score);
+    found = 0;
+    for (int i = 0, tried = 0; i < n && tried < MAX_LINES && *used < budget && !found; i++) {
+        if (ln[i].members < 2)
+            continue; /* a single window: tried with the single candidates */
+        float acc[PMF_CODED_BITS];
+        combine_line(ks, assign, ln[i].id, acc);
+        tried++;
+        (*used)++;
+        found = try_decode(ks, acc, model, dataset);
+    }
+out:
+    free(assign);
+    free(live);
+    free(ln);
+    return found;
 }
 
 typedef struct attempt {
@@ -546,23 +723,18 @@ int pm_detector_finish(pm_detector *d, pm_result *res)
         for (size_t w = 0; w < ks->n_rec; w++)
             if (ks->rec[w].path_z > res->sync_z) {
                 res->sync_z = ks->rec[w].path_z;
-                res->speed = pm_fscale(ks->rec[w].first.fs);
-                res->tempo = pm_tscale(ks->rec[w].first.ts);
+                res->speed = pm_fscale(ks->rec[w].tracked[0].fs);
+                res->tempo = pm_tscale(ks->rec[w].tracked[0].ts);
             }
-        /* 1: the windows on the final tracked alignment's path, walked backwards. */
+        /* 1: the strongest alignment lines across windows. */
         float acc[PMF_CODED_BITS] = {0};
-        int combined = 0;
-        if (ks->n_rec > 1 && key_used < budget) {
-            combined = combine_path(ks, acc);
-            if (combined > 1) {
-                key_used++;
-                if (try_decode(ks, acc, &model, &dataset))
-                    hit = k;
-            }
-        }
+        int rc = decode_lines(ks, budget, &key_used, &model, &dataset);
+        if (rc < 0)
+            return rc;
+        if (rc > 0)
+            hit = k;
         /* 2: every well-synchronised window, weighted by its estimated SNR. */
-        memset(acc, 0, sizeof acc);
-        combined = 0;
+        int combined = 0;
         for (size_t w = 0; w < ks->n_rec; w++) {
             pm_candidate tmp;
             const pm_candidate *c = cand_at(&ks->rec[w], 0, &tmp);
@@ -582,12 +754,12 @@ int pm_detector_finish(pm_detector *d, pm_result *res)
         size_t n_att = 0;
         attempt *att = NULL;
         if (hit < 0 && ks->n_rec) {
-            att = malloc(sizeof *att * ks->n_rec * (PM_TOP + 1));
+            att = malloc(sizeof *att * ks->n_rec * CANDS_PER_WINDOW);
             if (!att)
                 return PM_ERR_NOMEM;
             for (size_t w = 0; w < ks->n_rec; w++)
                 for (int i = 0; i < ks->rec[w].n; i++)
-                    att[n_att++] = (attempt){w, i, i ? ks->rec[w].more[i - 1].z : ks->rec[w].first.z};
+                    att[n_att++] = (attempt){w, i, cand_z(&ks->rec[w], i)};
             qsort(att, n_att, sizeof *att, by_z);
         }
         for (size_t i = 0; hit < 0 && i < n_att && key_used < budget; i++) {

@@ -19,42 +19,56 @@ static int first_unit(int p)
 static inline float clip(float v) { return v > PM_CLIP_DB ? PM_CLIP_DB : v < -PM_CLIP_DB ? -PM_CLIP_DB : v; }
 
 /*
- * Chip values, in place: a unit's value is its first tile minus its second
- * (one tile later), clipped. Bands differ in how much the music itself moves
- * their level from tile to tile; weighting each by the inverse of that
- * variance is the maximum-likelihood combination. The variance is measured
- * at every offset, so it does not depend on the unknown alignment.
+ * Chip values, in place. A unit's value is its first tile minus its second
+ * (one tile later), less DETREND times the difference of the tiles around
+ * the pair: that removes the music's local slope, which the plain difference
+ * leaves in. Values are clipped, then each time step is weighted by
+ * (its mean square over the bands)^-TIME_POWER: onsets move every band at
+ * once and would otherwise drown the chips around them. Bands are not
+ * weighted: a band whose level hardly moves is often one where added noise
+ * has buried the music, and with it the mark, so inverse-variance weights
+ * favour exactly the bands that carry nothing (measured: uniform weights
+ * decode more of every attack in the benchmark).
  */
 void pm_sync_prepare(pm_window_view *w)
 {
     const int nb = w->n_bands, n = w->len - PM_SUB;
     for (int f = 0; f < PM_N_FSCALE; f++) {
         float *v = w->val[f];
-        double var[PMF_MAX_BANDS] = {0};
-        for (int s = 0; s < w->len; s++)
-            for (int b = 0; b < nb; b++) {
-                float d = s < n ? clip(v[(size_t)s * nb + b] - v[(size_t)(s + PM_SUB) * nb + b]) : 0.0f;
-                v[(size_t)s * nb + b] = d;
-                var[b] += (double)d * d;
-            }
-        double mean_w = 0.0;
-        int used = 0;
-        float wt[PMF_MAX_BANDS];
         for (int b = 0; b < nb; b++) {
-            var[b] = n > 0 ? var[b] / n : 0.0;
-            wt[b] = var[b] > 1e-6 ? (float)(1.0 / var[b]) : 0.0f;
-            if (wt[b] > 0.0f) {
-                mean_w += wt[b];
-                used++;
+            float col[PM_MAX_WINDOW];
+            for (int s = 0; s < w->len; s++)
+                col[s] = v[(size_t)s * nb + b];
+            for (int s = 0; s < w->len; s++) {
+                float d = 0.0f;
+                if (s < n) {
+                    d = col[s] - col[s + PM_SUB];
+                    if (s >= PM_SUB && s + 2 * PM_SUB < w->len)
+                        d -= PM_DETREND * (col[s - PM_SUB] - col[s + 2 * PM_SUB]);
+                }
+                v[(size_t)s * nb + b] = clip(d);
             }
         }
-        for (int b = 0; b < nb; b++) { /* weights average 1 */
-            wt[b] = used ? (float)(wt[b] * used / mean_w) : 0.0f;
-            w->energy[f][b] = (float)(var[b] * wt[b] * wt[b]);
-        }
-        for (int s = 0; s < w->len; s++)
+        double sum_tw = 0.0;
+        float tw[PM_MAX_WINDOW];
+        for (int s = 0; s < n; s++) {
+            double e = 0.0;
             for (int b = 0; b < nb; b++)
-                v[(size_t)s * nb + b] *= wt[b];
+                e += (double)v[(size_t)s * nb + b] * v[(size_t)s * nb + b];
+            tw[s] = (float)pow(e / nb + PM_TIME_FLOOR, -PM_TIME_POWER);
+            sum_tw += tw[s];
+        }
+        double var[PMF_MAX_BANDS] = {0};
+        for (int s = 0; s < n; s++) {
+            const float g = (float)(tw[s] * n / sum_tw); /* weights average 1 */
+            for (int b = 0; b < nb; b++) {
+                float *x = &v[(size_t)s * nb + b];
+                *x *= g;
+                var[b] += (double)*x * *x;
+            }
+        }
+        for (int b = 0; b < nb; b++)
+            w->energy[f][b] = n > 0 ? (float)(var[b] / n) : 0.0f;
     }
 }
 
