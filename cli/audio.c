@@ -6,6 +6,7 @@
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
@@ -78,6 +79,42 @@ static int pick_format(const char *path, const SF_INFO *in, int *format)
     return 0;
 }
 
+/*
+ * libsndfile cannot write WAV to a pipe (it seeks back to fill in the sizes), so
+ * a stream gets the header streaming writers use: sizes of 0xFFFFFFFF, "read
+ * to the end". Non-PCM/float subtypes are narrowed to 16-bit in `info`.
+ */
+static int stream_wav_header(int fd, SF_INFO *info)
+{
+    int sub = info->format & SF_FORMAT_SUBMASK, bits = 16, tag = 1;
+    switch (sub) {
+    case SF_FORMAT_PCM_U8: bits = 8; break;
+    case SF_FORMAT_PCM_24: bits = 24; break;
+    case SF_FORMAT_PCM_32: bits = 32; break;
+    case SF_FORMAT_FLOAT: bits = 32, tag = 3; break;
+    case SF_FORMAT_DOUBLE: bits = 64, tag = 3; break;
+    default: sub = SF_FORMAT_PCM_16; break;
+    }
+    info->format = (info->format & ~SF_FORMAT_SUBMASK) | sub;
+    const uint32_t align = (uint32_t)(info->channels * bits / 8);
+    const uint32_t field[] = {0xffffffffu, 16, (uint32_t)tag | (uint32_t)info->channels << 16,
+                              (uint32_t)info->samplerate, (uint32_t)info->samplerate * align,
+                              align | (uint32_t)bits << 16, 0xffffffffu};
+    static const int at[] = {4, 16, 20, 24, 28, 32, 40};
+    unsigned char h[44] = {'R', 'I', 'F', 'F', 0, 0, 0, 0, 'W', 'A', 'V', 'E', 'f', 'm', 't', ' '};
+    h[36] = 'd', h[37] = 'a', h[38] = 't', h[39] = 'a';
+    for (int i = 0; i < 7; i++)
+        for (int b = 0; b < 4; b++)
+            h[at[i] + b] = (unsigned char)(field[i] >> (8 * b));
+    for (size_t done = 0; done < sizeof h;) {
+        ssize_t n = write(fd, h + done, sizeof h - done);
+        if (n < 0 && errno != EINTR)
+            return -1;
+        done += n > 0 ? (size_t)n : 0;
+    }
+    return 0;
+}
+
 int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *out_info)
 {
     memset(o, 0, sizeof *o);
@@ -127,6 +164,14 @@ int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *o
             audio_out_abort(o);
             return -1;
         }
+    }
+    if (o->is_stdout && lseek(o->fd, 0, SEEK_CUR) < 0) {
+        if (stream_wav_header(o->fd, out_info) != 0) {
+            fprintf(stderr, "provmark: stdout: write failed: %s\n", strerror(errno));
+            return -1;
+        }
+        /* The samples follow as raw little-endian frames of the same format. */
+        out_info->format = SF_FORMAT_RAW | SF_ENDIAN_LITTLE | (out_info->format & SF_FORMAT_SUBMASK);
     }
     o->sf = sf_open_fd(o->fd, SFM_WRITE, out_info, 0);
     if (!o->sf) {

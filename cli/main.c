@@ -93,6 +93,32 @@ int wants_help(int argc, char **argv)
 
 /* ------------------------------------------------------------------ embed */
 
+/* Where embedded audio goes: the output file (after the latency is skipped) and the verifier. */
+typedef struct sink {
+    audio_out *out;
+    pm_detector *det;
+    const char *path;
+    size_t skip, channels;
+} sink;
+
+static int sink_write(sink *s, const float *buf, size_t n)
+{
+    size_t drop = s->skip < n ? s->skip : n;
+    s->skip -= drop;
+    const float *o = buf + drop * s->channels;
+    size_t keep = n - drop;
+    if (!keep)
+        return 0;
+    if (s->det)
+        pm_detector_push_interleaved(s->det, o, keep);
+    if (sf_writef_float(s->out->sf, o, (sf_count_t)keep) != (sf_count_t)keep) {
+        fprintf(stderr, "provmark: %s: write failed: %s\n", s->path, sf_strerror(s->out->sf));
+        audio_out_abort(s->out);
+        return -1;
+    }
+    return 0;
+}
+
 static int cmd_embed(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -164,8 +190,10 @@ static int cmd_embed(int argc, char **argv)
         fprintf(stderr, "provmark: %s: %s\n", in_path, pm_strerror(rc));
         goto done;
     }
-    buf = malloc(sizeof(float) * CHUNK * (size_t)info.channels);
-    outbuf = malloc(sizeof(float) * CHUNK * (size_t)info.channels);
+    const size_t ch = (size_t)info.channels, latency = pm_embedder_latency(emb);
+    const size_t cap = latency > CHUNK ? latency : CHUNK;
+    buf = malloc(sizeof(float) * CHUNK * ch);
+    outbuf = malloc(sizeof(float) * cap * ch);
     if (!buf || !outbuf) {
         fprintf(stderr, "provmark: out of memory\n");
         goto done;
@@ -173,46 +201,27 @@ static int cmd_embed(int argc, char **argv)
     SF_INFO out_info;
     if (audio_out_open(&out, out_path, &info, &out_info))
         goto done;
-    const size_t ch = (size_t)info.channels;
-    size_t skip = pm_embedder_latency(emb); /* output lags input by this much */
-    size_t pending = skip;                  /* zeros to push at the end to flush */
+    /* Output lags input by the latency: drop that much at the start, flush it at the end. */
+    sink snk = {.out = &out, .det = det, .path = out_path, .skip = latency, .channels = ch};
     sf_count_t total = 0;
-    int eof = 0;
-    while (!eof || pending) {
-        sf_count_t n;
-        if (!eof) {
-            n = sf_readf_float(in, buf, CHUNK);
-            if (n < 0 || sf_error(in)) {
-                fprintf(stderr, "provmark: %s: read error: %s\n", in_path, sf_strerror(in));
-                audio_out_abort(&out);
-                goto done;
-            }
-            if (n == 0) {
-                eof = 1;
-                continue;
-            }
-            total += n;
-        } else {
-            n = (sf_count_t)(pending < CHUNK ? pending : CHUNK);
-            memset(buf, 0, sizeof(float) * (size_t)n * ch);
-            pending -= (size_t)n;
+    for (;;) {
+        sf_count_t n = sf_readf_float(in, buf, CHUNK);
+        if (n < 0 || sf_error(in)) {
+            fprintf(stderr, "provmark: %s: read error: %s\n", in_path, sf_strerror(in));
+            audio_out_abort(&out);
+            goto done;
         }
+        if (n == 0)
+            break;
+        total += n;
         pm_embedder_process_interleaved(emb, buf, outbuf, (size_t)n);
-        size_t drop = skip < (size_t)n ? skip : (size_t)n;
-        skip -= drop;
-        size_t keep = (size_t)n - drop;
-        if (keep) {
-            const float *o = outbuf + drop * ch;
-            if (det)
-                pm_detector_push_interleaved(det, o, keep);
-            if (sf_writef_float(out.sf, o, (sf_count_t)keep) != (sf_count_t)keep) {
-                fprintf(stderr, "provmark: %s: write failed: %s\n", out_path,
-                        sf_strerror(out.sf));
-                audio_out_abort(&out);
-                goto done;
-            }
-        }
+        if (sink_write(&snk, outbuf, (size_t)n))
+            goto done;
     }
+    const double level = pm_embedder_mark_level_db(emb); /* the flush resets it */
+    pm_embedder_flush_interleaved(emb, outbuf);
+    if (sink_write(&snk, outbuf, latency))
+        goto done;
     if (total == 0) {
         fprintf(stderr, "provmark: %s: no audio in input\n", in_path);
         audio_out_abort(&out);
@@ -222,7 +231,7 @@ static int cmd_embed(int argc, char **argv)
         goto done;
     status = 0;
     fprintf(stderr, "provmark: marked %s: model %u, dataset %u, mark level %.1f dB\n", out_path,
-            model, dataset, pm_embedder_mark_level_db(emb));
+            model, dataset, level);
     if (det) {
         pm_result r;
         pm_detector_finish(det, &r);

@@ -327,7 +327,10 @@ static void process_frame(pm_embedder *e)
     }
 }
 
-/* The streaming core: channel c's samples are in[c][i * stride], out[c][i * stride]. */
+/*
+ * The streaming core: channel c's samples are in[c][i * stride], out[c][i * stride];
+ * in == NULL stands for silence (the flush at the end of a stream).
+ */
 static void process(pm_embedder *e, const float *const *in, float *const *out, size_t stride,
                     size_t frames)
 {
@@ -337,10 +340,17 @@ static void process(pm_embedder *e, const float *const *in, float *const *out, s
         if (n > frames - done)
             n = frames - done;
         for (int c = 0; c < e->channels; c++) {
-            const float *src = in[c] + done * stride;
             float *dst = out[c] + done * stride;
             float *hist = e->frame + (size_t)c * e->win + e->hop + e->fill;
             const float *q = e->outq + (size_t)c * e->hop + e->fill;
+            if (!in) {
+                for (size_t i = 0; i < n; i++) {
+                    dst[i * stride] = q[i];
+                    hist[i] = 0.0f;
+                }
+                continue;
+            }
+            const float *src = in[c] + done * stride;
             for (size_t i = 0; i < n; i++) { /* read before write: in may alias out */
                 float x = src[i * stride];
                 dst[i * stride] = q[i];
@@ -365,16 +375,42 @@ int pm_embedder_process_planar(pm_embedder *e, const float *const *in, float *co
     return PM_OK;
 }
 
+/* Channel pointers into an interleaved buffer; entries past the channel count go unused. */
+static void split(float *buf, float *ptr[PM_MAX_CHANNELS])
+{
+    for (int c = 0; c < PM_MAX_CHANNELS; c++)
+        ptr[c] = buf + c;
+}
+
 int pm_embedder_process_interleaved(pm_embedder *e, const float *in, float *out, size_t frames)
 {
     if (!e || (frames && (!in || !out)))
         return PM_ERR_ARG;
     const float *pin[PM_MAX_CHANNELS];
     float *pout[PM_MAX_CHANNELS];
-    for (int c = 0; c < PM_MAX_CHANNELS; c++) { /* entries past the channel count go unused */
+    for (int c = 0; c < PM_MAX_CHANNELS; c++)
         pin[c] = in + c;
-        pout[c] = out + c;
-    }
+    split(out, pout);
     process(e, pin, pout, (size_t)e->channels, frames);
+    return PM_OK;
+}
+
+int pm_embedder_flush_planar(pm_embedder *e, float *const *out)
+{
+    if (!e || !out)
+        return PM_ERR_ARG;
+    process(e, NULL, out, 1, pm_embedder_latency(e));
+    pm_embedder_reset(e);
+    return PM_OK;
+}
+
+int pm_embedder_flush_interleaved(pm_embedder *e, float *out)
+{
+    if (!e || !out)
+        return PM_ERR_ARG;
+    float *pout[PM_MAX_CHANNELS];
+    split(out, pout);
+    process(e, NULL, pout, (size_t)e->channels, pm_embedder_latency(e));
+    pm_embedder_reset(e);
     return PM_OK;
 }

@@ -25,8 +25,10 @@ extern "C" {
 #define PM_API
 #endif
 
-/** Library version, as MAJOR*10000 + MINOR*100 + PATCH. */
+/** Library version, as MAJOR*10000 + MINOR*100 + PATCH, and as text. */
 #define PM_VERSION 10000
+#define PM_VERSION_STRING "1.0.0"
+/** The shared library's SONAME carries MAJOR: libprovmark.so.1. */
 /** Largest model or dataset ID: IDs are 24-bit so an LV2 float port holds them exactly. */
 #define PM_ID_MAX 16777215u
 /** Channel range accepted by the embedder and detector. */
@@ -56,8 +58,9 @@ typedef enum pm_status {
 
 /** One-line message for a pm_status; never NULL. */
 PM_API const char *pm_strerror(int status);
-/** Run-time library version (compare with PM_VERSION). */
+/** Run-time library version (compare with PM_VERSION, e.g. to check the loaded .so). */
 PM_API int pm_version(void);
+/** Run-time library version as text, e.g. "1.0.0". */
 PM_API const char *pm_version_string(void);
 
 /* ------------------------------------------------------------------ keys */
@@ -131,6 +134,16 @@ PM_API int pm_embedder_process_interleaved(pm_embedder *e, const float *in, floa
 /** Planar variant: in[c] and out[c] for each channel; in[c] may equal out[c]. */
 PM_API int pm_embedder_process_planar(pm_embedder *e, const float *const *in,
                                       float *const *out, size_t frames);
+/**
+ * End of a stream: write the last pm_embedder_latency() frames of output (the
+ * end of the input, still held back by the latency) into `out`, which must have
+ * room for that many frames; then reset, ready for a new stream. Together with
+ * dropping the first pm_embedder_latency() output frames, this gives output
+ * sample-aligned with the input and of the same length.
+ */
+PM_API int pm_embedder_flush_interleaved(pm_embedder *e, float *out);
+/** Planar variant of pm_embedder_flush_interleaved(): out[c] for each channel. */
+PM_API int pm_embedder_flush_planar(pm_embedder *e, float *const *out);
 /** Constant delay of the output, in frames. */
 PM_API size_t pm_embedder_latency(const pm_embedder *e);
 /** Forget all audio seen; the next sample is treated as the start of a stream. */

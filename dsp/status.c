@@ -1,7 +1,7 @@
 #include "provmark.h"
 
 int pm_version(void) { return PM_VERSION; }
-const char *pm_version_string(void) { return "1.0.0"; }
+const char *pm_version_string(void) { return PM_VERSION_STRING; }
 
 const char *pm_strerror(int status)
 {

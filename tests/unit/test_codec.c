@@ -106,6 +106,44 @@ static void streaming_in_random_blocks_equals_one_shot(void **state)
     free(x), free(a), free(b), free(in);
 }
 
+static void flush_completes_the_stream_and_resets(void **state)
+{
+    const double rate = 44100;
+    const int ch = 2;
+    const size_t frames = 5 * 44100 + 123, chunk = 882; /* 20 ms chunks, ragged end */
+    pm_key key;
+    pm_key_demo(&key);
+    float *x = make_signal(frames, ch, rate);
+    float *want = embed_all(x, frames, ch, rate, 11, 22, &key);
+    pm_embedder *e;
+    pm_embedder_new(&e, rate, ch, &key, 11, 22, PM_STRENGTH_DEFAULT);
+    const size_t lat = pm_embedder_latency(e);
+    float *y = malloc(sizeof(float) * (frames + lat) * ch);
+    for (int pass = 0; pass < 2; pass++) { /* the second pass checks the reset */
+        for (size_t done = 0; done < frames; done += chunk) {
+            size_t n = frames - done < chunk ? frames - done : chunk;
+            assert_int_equal(pm_embedder_process_interleaved(e, x + done * ch, y + done * ch, n), PM_OK);
+        }
+        long before = allocs;
+        assert_int_equal(pm_embedder_flush_interleaved(e, y + frames * ch), PM_OK);
+        if (COUNTS_ALLOCATIONS)
+            assert_int_equal(allocs - before, 0);
+        assert_memory_equal(want, y + lat * ch, sizeof(float) * frames * ch);
+    }
+    float *l = malloc(sizeof(float) * lat), *r = malloc(sizeof(float) * lat);
+    float *out[2] = {l, r};
+    pm_embedder_process_interleaved(e, x, y, frames);
+    assert_int_equal(pm_embedder_flush_planar(e, out), PM_OK);
+    for (size_t i = 0; i < lat; i++) {
+        assert_true(l[i] == want[(frames - lat + i) * ch]);
+        assert_true(r[i] == want[(frames - lat + i) * ch + 1]);
+    }
+    assert_int_equal(pm_embedder_flush_interleaved(NULL, y), PM_ERR_ARG);
+    assert_int_equal(pm_embedder_flush_interleaved(e, NULL), PM_ERR_ARG);
+    pm_embedder_free(e);
+    free(x), free(want), free(y), free(l), free(r);
+}
+
 static void planar_equals_interleaved(void **state)
 {
     const double rate = 44100;
@@ -282,6 +320,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(streaming_in_random_blocks_equals_one_shot),
+        cmocka_unit_test(flush_completes_the_stream_and_resets),
         cmocka_unit_test(planar_equals_interleaved),
         cmocka_unit_test(no_allocation_while_processing),
         cmocka_unit_test(silence_stays_silent_and_latency_is_exact),
