@@ -11,7 +11,9 @@ LIBS_DSP := -lsodium -lfftw3f -lm -lpthread
 LIBS_CLI := -lsndfile -ljansson -lpthread
 
 B := build
-SONAME := libprovmark.so.1
+VERSION := $(shell sed -n 's/^\#define PM_VERSION_STRING "\(.*\)"/\1/p' dsp/provmark.h)
+SONAME := libprovmark.so.$(firstword $(subst ., ,$(VERSION)))
+REALNAME := libprovmark.so.$(VERSION)
 DSP_SRC := $(wildcard dsp/*.c)
 CLI_SRC := $(wildcard cli/*.c)
 DSP_OBJ := $(DSP_SRC:%.c=$(B)/obj/%.o)
@@ -33,9 +35,17 @@ $(B)/lib/libprovmark.a: $(DSP_OBJ)
 
 $(B)/lib/libprovmark.so: $(DSP_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $(LDFLAGS) -o $(B)/lib/$(SONAME).0.0 $^ $(LIBS_DSP)
-	ln -sf $(SONAME).0.0 $(B)/lib/$(SONAME)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined $(LDFLAGS) -o $(B)/lib/$(REALNAME) $^ $(LIBS_DSP)
+	ln -sf $(REALNAME) $(B)/lib/$(SONAME)
 	ln -sf $(SONAME) $@
+
+# pkg-config file for the install prefix (rebuilt when PREFIX changes).
+$(B)/provmark.pc: dsp/provmark.pc.in dsp/provmark.h FORCE
+	@mkdir -p $(dir $@)
+	@sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' $< >$@.tmp
+	@if cmp -s $@.tmp $@; then rm $@.tmp; else mv $@.tmp $@; fi
+
+FORCE:
 
 $(B)/bin/provmark: $(CLI_OBJ) $(B)/lib/libprovmark.a
 	@mkdir -p $(dir $@)
@@ -70,19 +80,21 @@ bench: deps-test
 	$(MAKE) all
 	bench/run.sh
 
-install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+install: all $(B)/provmark.pc
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include
 	install -m 755 $(B)/bin/provmark $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(B)/lib/libprovmark.a $(DESTDIR)$(PREFIX)/lib/
-	install -m 755 $(B)/lib/$(SONAME).0.0 $(DESTDIR)$(PREFIX)/lib/
-	ln -sf $(SONAME).0.0 $(DESTDIR)$(PREFIX)/lib/$(SONAME)
+	install -m 755 $(B)/lib/$(REALNAME) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(REALNAME) $(DESTDIR)$(PREFIX)/lib/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(PREFIX)/lib/libprovmark.so
 	install -m 644 dsp/provmark.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(B)/provmark.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests test demo bench install clean deps-test deps-demo
+.PHONY: all tests test demo bench install clean deps-test deps-demo FORCE
 
 # ---------------------------------------------------------------- bench tools
 $(B)/bin/pmstat: bench/pmstat.c bench/nmr.c bench/nmr.h
@@ -96,6 +108,12 @@ $(B)/bin/pmspeed: bench/speed.c bench/timing.h $(B)/lib/libprovmark.a
 	$(CC) $(CFLAGS_ALL) -Ibench -o $@ bench/speed.c $(B)/lib/libprovmark.a -lsndfile $(LIBS_DSP)
 
 all: $(B)/bin/pmspeed
+
+$(B)/bin/pmapi: bench/api.c bench/timing.h $(B)/lib/libprovmark.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -Ibench -o $@ bench/api.c $(B)/lib/libprovmark.a -lsndfile $(LIBS_DSP)
+
+all: $(B)/bin/pmapi
 
 # ---------------------------------------------------------------- LV2 plugin
 LV2_DIR := $(B)/lv2/provmark.lv2
@@ -165,8 +183,8 @@ TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-paramet
 
 lint:
 	cppcheck --quiet --force --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-		-Idsp -Iplugin -Icli -Ibench --suppress=missingIncludeSystem dsp cli plugin bench tests/unit tests/host
-	clang-tidy --quiet --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' dsp/*.c cli/*.c plugin/*.c bench/*.c \
+		-Idsp -Iplugin -Icli -Ibench --suppress=missingIncludeSystem dsp cli plugin bench examples/c tests/unit tests/host
+	clang-tidy --quiet --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' dsp/*.c cli/*.c plugin/*.c bench/*.c examples/c/*.c \
 		-- -std=c11 -D_DEFAULT_SOURCE -Idsp -Iplugin -Ibench 2>/dev/null
 
 .PHONY: lint
