@@ -53,18 +53,37 @@ static LV2_Handle instantiate(const LV2_Descriptor *desc, double rate, const cha
         map_uris(p);
         lv2_atom_forge_init(&p->forge, p->map);
     }
-    pm_key demo;
-    pm_key_demo(&demo);
+    /* Hosts with no way to set the key parameter (ffmpeg, lv2apply) name the key
+     * file in the environment; a key that cannot be read stops instantiation
+     * rather than marking with the wrong key. */
+    pm_key key;
+    const char *env = getenv("PROVMARK_KEY");
+    int rc = PM_OK;
+    if (env && *env) {
+        rc = pm_key_load(&key, env);
+        if (rc != PM_OK) {
+            lv2_log_error(&p->logger, "provmark: PROVMARK_KEY=%s: %s\n", env, pm_strerror(rc));
+            free(p);
+            return NULL;
+        }
+        char *abs = realpath(env, NULL); /* saved with the state: make it absolute */
+        if (abs && strlen(abs) < sizeof p->key_path)
+            memcpy(p->key_path, abs, strlen(abs) + 1);
+        free(abs);
+    } else {
+        pm_key_demo(&key);
+        lv2_log_note(&p->logger, "provmark: using the public demo key until a key file is set; "
+                                 "its marks prove nothing\n");
+    }
     p->strength = PM_STRENGTH_DEFAULT;
     p->enabled = 1;
-    int rc = pm_embedder_new(&p->emb, rate, p->channels, &demo, 0, 0, p->strength);
+    rc = pm_embedder_new(&p->emb, rate, p->channels, &key, 0, 0, p->strength);
+    memset(&key, 0, sizeof key);
     if (rc != PM_OK) {
         lv2_log_error(&p->logger, "provmark: cannot start: %s\n", pm_strerror(rc));
         free(p);
         return NULL;
     }
-    lv2_log_note(&p->logger, "provmark: using the public demo key until a key file is set; "
-                             "its marks prove nothing\n");
     return p;
 }
 
