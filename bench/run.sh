@@ -38,6 +38,28 @@ done | sort -t'|' -k2,2n -k3,3n | awk -F'|' '{ n[$2]++; v[$2, n[$2]] = $3 } END 
     print "| block | x real time | % of one core |"; print "|---|---|---|"
     split("32 256 4096", bs, " ")
     for (i = 1; i <= 3; i++) { b = " " bs[i] " "; x = v[b, 2] + 0; printf "| %s | %d | %.3f |\n", bs[i], x, 100 / x } }' >"$out/plugin.md"
+# The back-end API: C and Python per 20 ms chunk, detector on a 10 s buffer. Three
+# alternating invocations of each; every row keeps its middle value.
+make -s build/bin/pmapi
+for i in 1 2 3; do
+    build/bin/pmapi "$out/p48.wav" | sed 's/^/c_/'
+    /usr/bin/python3 bench/api.py "$out/p48.wav" | sed 's/^/py_/'
+done >"$out/api.txt"
+awk '{ n[$1]++; med[$1, n[$1]] = $2; line[$1, n[$1]] = $0 }
+    END {
+        for (k in n) { # middle of three by median
+            for (i = 1; i <= 3; i++) { r = 0; for (j = 1; j <= 3; j++) if (med[k, j] < med[k, i] || (med[k, j] == med[k, i] && j < i)) r++; if (r == 1) mid[k] = line[k, i] }
+        }
+        split(mid["c_embed"], ce, " "); split(mid["py_embed"], pe, " "); split(mid["py_embed_inplace"], pi, " ")
+        split(mid["c_detect"], cd, " "); split(mid["py_detect"], pd, " ")
+        print "| call | median | 99th percentile | calls | added by the binding |"
+        print "|---|---|---|---|---|"
+        printf "| C: `pm_embedder_process_interleaved`, 20 ms chunk | %.1f us | %.1f us | %d | |\n", ce[2], ce[3], ce[4]
+        printf "| Python: `Embedder.process(chunk)` (new output array) | %.1f us | %.1f us | %d | %.1f us = %.0f %% |\n", pe[2], pe[3], pe[4], pe[5], pe[6]
+        printf "| Python: `Embedder.process(chunk, out=chunk)` (in place) | %.1f us | %.1f us | %d | %.1f us = %.0f %% |\n", pi[2], pi[3], pi[4], pi[5], pi[6]
+        printf "| C: detector new + push + finish, 10 s buffer | %.1f ms | %.1f ms | %d | |\n", cd[2], cd[3], cd[4]
+        printf "| Python: `Detector(...).detect`, 10 s buffer | %.1f ms | %.1f ms | %d | |\n", pd[2], pd[3], pd[4]
+    }' "$out/api.txt" >"$out/api.md"
 latency48=$(awk 'BEGIN { h = int(48000 * 1024 / 44100 + 0.5); print 2 * h }')
 
 # Catalogue scan: 2.6 hours in 160 files of four formats, threads and keys.
@@ -86,6 +108,14 @@ echo
 cat "$out/plugin.md"
 echo
 echo "Latency: $latency48 frames at 48 kHz (two analysis hops)."
+echo
+echo "### Back-end API: 48 kHz stereo real music (etr_credits), 20 ms chunks, wall time per call"
+echo
+echo "The binding's cost is measured in one process, against the bare C call on a twin"
+echo "embedder, in rotated order (this machine's speed drifts by 2x from minute to minute);"
+echo "the C rows come from a separate C program (bench/api.c). Middle of 3 invocations."
+echo
+cat "$out/api.md"
 echo
 echo "### Catalogue scan (provmark detect -r --json; wall time of the whole scan, 2 cores)"
 echo

@@ -4,11 +4,12 @@
 set -eu
 build="gcc make pkg-config libsndfile1-dev libfftw3-dev libsodium-dev libjansson-dev lv2-dev liblilv-dev"
 music="xmoto-data extremetuxracer-data frozen-bubble-data"
+hosts="jalv jackd2 jack-tools ardour"
 case "${1:-build}" in
 build) want="$build" ;;
 demo) want="$build ffmpeg xmoto-data" ;;
-test) want="$build libcmocka-dev cppcheck clang-tidy ffmpeg sox libsox-fmt-mp3 jq libxml2-utils parallel openssh-server openssh-client lilv-utils serdi sordi $music" ;;
-hosts) want="$build jalv jackd2 jack-tools ardour" ;;
+hosts) want="$build $hosts" ;;
+test) want="$build libcmocka-dev cppcheck clang-tidy ffmpeg sox libsox-fmt-mp3 jq libxml2-utils parallel openssh-server openssh-client lilv-utils serdi sordi python3 python3-numpy $hosts $music" ;;
 *) echo "deps.sh: unknown set '$1' (build, demo, test)" >&2; exit 2 ;;
 esac
 missing=""

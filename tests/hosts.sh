@@ -1,5 +1,5 @@
 #!/bin/sh
-# make test-hosts: hosts that run in real time. jalv on a dummy JACK server, with real
+# Hosts that run in real time (in make test; alone: make test-hosts). jalv on a dummy JACK server, with real
 # music played in by jack-play and the plugin's output recorded by jack_rec; model_id
 # is changed on jalv's console while running; and Ardour 7 headless (Lua session,
 # take replaced by music, ardour7-export). About 90 s of wall time.

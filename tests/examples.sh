@@ -1,0 +1,80 @@
+#!/bin/sh
+# The back-end integration: install, pkg-config build of the C example, the Python
+# binding's tests and example, the ffmpeg and pipe examples (the Ardour example runs in
+# tests/hosts.sh). Real music from xmoto-data, real ffmpeg encoders.
+. tests/lib.sh
+w=build/test-examples
+rm -rf "$w"
+mkdir -p "$w"
+K=tests/data/test.key
+PY=/usr/bin/python3 # Debian's, with python3-numpy
+music=/usr/share/games/xmoto/Textures/Musics/batcave.ogg
+ffmpeg -nostdin -v error -y -ss 20 -t 20 -i "$music" -c:a pcm_s16le "$w/music.wav"
+
+# make install into a prefix; then only pkg-config knows where things are.
+prefix="$PWD/$w/prefix"
+make -s install PREFIX="$prefix" >"$w/install.log" 2>&1
+check "make install: header, static and shared library, pkg-config file" \
+    test -f "$prefix/include/provmark.h" -a -f "$prefix/lib/libprovmark.a" \
+    -a -L "$prefix/lib/libprovmark.so" -a -f "$prefix/lib/pkgconfig/provmark.pc"
+check "shared library: SONAME libprovmark.so.1" \
+    sh -c "readelf -d '$prefix/lib/libprovmark.so' | grep -q 'SONAME.*\[libprovmark.so.1\]'"
+check "shared library: only the public API (pm_*) is exported" \
+    sh -c "nm -D --defined-only '$prefix/lib/libprovmark.so' | awk '{print \$3}' | grep -v '^pm_' | grep -q . && exit 1 || nm -D --defined-only '$prefix/lib/libprovmark.so' | grep -q ' pm_embedder_new'"
+export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
+check "pkg-config: version of the header" \
+    sh -c "[ \"\$(pkg-config --modversion provmark)\" = \"\$(sed -n 's/^#define PM_VERSION_STRING \"\(.*\)\"/\1/p' dsp/provmark.h)\" ]"
+
+# The C example, built with nothing but what pkg-config says.
+cc -std=c11 -Wall -Wextra -Werror -o "$w/embed_stream" examples/c/embed_stream.c \
+    $(pkg-config --cflags --libs provmark) -lm 2>"$w/cc.log"
+check "C example builds against pkg-config --cflags --libs provmark" test -x "$w/embed_stream"
+LD_LIBRARY_PATH="$prefix/lib" "$w/embed_stream" --key $K "$w/c.wav" 20 >"$w/c.out" 2>&1
+check "C example: generator loop marked in 20 ms chunks, detector API finds 7/42" \
+    grep -q "detected: model 7, dataset 42" "$w/c.out"
+check "C example: its WAV is sample-aligned (20 s) and carries 7/42 for the command too" \
+    sh -c "[ \"\$(soxi -s $w/c.wav)\" = 960000 ] && $(printf '%s' "$PM") detect --json --key $K $w/c.wav | jq -e '.model_id == 7 and .dataset_id == 42' >/dev/null"
+check "C example: uses the installed shared library" \
+    sh -c "LD_LIBRARY_PATH='$prefix/lib' ldd $w/embed_stream | grep -q '$prefix/lib/libprovmark.so.1'"
+cc -std=c11 -o "$w/embed_stream_static" examples/c/embed_stream.c \
+    $(pkg-config --static --cflags provmark) "$prefix/lib/libprovmark.a" \
+    $(pkg-config --static --libs-only-l provmark | sed 's/-lprovmark//') -lm 2>>"$w/cc.log"
+check "C example: static build from pkg-config --static runs without the .so" \
+    sh -c "$w/embed_stream_static --key $K $w/cs.wav 8 | grep -q 'detected: model 7, dataset 42'"
+
+# The Python binding's own tests (each reported as one check).
+$PY -m unittest discover -v -s python/tests >"$w/py.log" 2>&1
+sed -n 's/^\(test_[a-z0-9_]*\) .* \.\.\. ok$/ok python: \1/p; s/^\(test_[a-z0-9_]*\) .* \.\.\. \(FAIL\|ERROR\)$/FAIL python: \1/p' "$w/py.log"
+check "python: the whole binding suite ran and passed" sh -c "grep -q '^OK$' $w/py.log"
+
+# The Python back-end example, with the source tree's library and with the installed one.
+$PY examples/python/generate_and_mark.py --key $K --model 31 --dataset 32 "$w/py.wav" >"$w/pyex.out" 2>&1
+check "python example: chunks marked in-process, detector API finds 31/32" \
+    grep -q "detected: model 31, dataset 32" "$w/pyex.out"
+check "python example: the command finds 31/32 in its WAV" detect_ids "$w/py.wav" 31 32 --key $K
+PROVMARK_LIBRARY="$prefix/lib/libprovmark.so.1" $PY examples/python/generate_and_mark.py \
+    --key $K --model 33 --dataset 34 --seconds 8 "$w/py2.wav" >"$w/pyex2.out" 2>&1
+check "python example: runs on the installed library (PROVMARK_LIBRARY)" \
+    grep -q "detected: model 33, dataset 34" "$w/pyex2.out"
+$PY examples/python/generate_and_mark.py --key /nonexistent.key "$w/py3.wav" >"$w/pyex3.out" 2>&1
+check "python example: an unreadable key is one clear line, no output" \
+    sh -c "[ \$(wc -l <$w/pyex3.out) -eq 1 ] && grep -q 'key file' $w/pyex3.out && [ ! -e $w/py3.wav ]"
+
+# ffmpeg's lv2 filter, marking while encoding to MP3 and Opus with the key from PROVMARK_KEY.
+export LV2_PATH="$PWD/build/lv2:/usr/lib/lv2"
+PROVMARK_KEY=$K examples/ffmpeg/mark-and-encode.sh "$w/music.wav" "$w/ff" 51 52 >"$w/ff.out" 2>&1
+check "ffmpeg example: MP3 marked while encoding carries 51/52" detect_ids "$w/ff/music.mp3" 51 52 --key $K
+check "ffmpeg example: Opus marked while encoding carries 51/52" detect_ids "$w/ff/music.opus" 51 52 --key $K
+check_exit "ffmpeg example: an unreadable PROVMARK_KEY stops ffmpeg" 1 \
+    env PROVMARK_KEY=/nonexistent.key examples/ffmpeg/mark-and-encode.sh "$w/music.wav" "$w/ff2" 1 2
+check "ffmpeg example: ... and leaves no file behind" sh -c "[ -z \"\$(ls -A $w/ff2)\" ]"
+
+# Pipes: decoder | provmark embed - - | encoder, and a WAV stream of unknown length.
+PROVMARK_KEY=$K PM="$PM" examples/pipe/pipe.sh "$w/music.wav" "$w/pipe" 61 62 >"$w/pipe.out" 2>&1
+check "pipe example: ffmpeg | provmark embed - - | ffmpeg gives an MP3 with 61/62" \
+    detect_ids "$w/pipe/music.mp3" 61 62 --key $K
+check "pipe example: a back end's unknown-length WAV stream marked into FLAC (12 s, 61/62)" \
+    sh -c "[ \"\$(soxi -s $w/pipe/backend.flac)\" = 576000 ] && $(printf '%s' "$PM") detect --json --key $K $w/pipe/backend.flac | jq -e '.model_id == 61' >/dev/null"
+"$PM" embed "$w/music.wav" - --model 1 --dataset 2 --key $K 2>/dev/null | cat >"$w/stream.wav"
+check "embed to a pipe: a streaming WAV header that sox and the detector read" \
+    sh -c "[ \"\$(sox $w/stream.wav -t raw - | wc -c)\" = \"\$(sox $w/music.wav -t raw - | wc -c)\" ] && $(printf '%s' "$PM") detect --key $K $w/stream.wav >/dev/null"
