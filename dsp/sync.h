@@ -16,8 +16,7 @@
 #define PM_TOP 4       /* candidates kept per window */
 #define PM_CLIP_DB 6.0f /* chip values are clipped to this many dB */
 #define PM_DETREND 0.2f /* share of the surrounding tiles' difference removed */
-#define PM_TIME_POWER 0.5 /* time steps weighted by (mean square)^-TIME_POWER */
-#define PM_TIME_FLOOR 0.01 /* dB^2: keeps near-silent steps from dominating */
+#define PM_COMMON_BANDS 8 /* bands either side whose mean level change is removed */
 #define PM_MAX_WINDOW (4 * PMF_PERIOD_TILES * PM_SUB) /* longest window, in steps */
 
 double pm_fscale(int i);
@@ -27,7 +26,8 @@ double pm_tscale(int i);
  * One analysis window, len <= PM_MAX_WINDOW steps. The caller fills
  * val[f][s * n_bands + b] with tile values (dB) for s in [0, len);
  * pm_sync_prepare() turns them, in place, into chip values: the detrended
- * difference of the tiles one tile apart, clipped and weighted per time step.
+ * difference of the tiles one tile apart, less its neighbouring bands' mean,
+ * clipped.
  */
 typedef struct pm_window_view {
     int len, n_bands;

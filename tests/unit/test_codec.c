@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -14,7 +15,7 @@
 
 /* Allocation counter: every malloc family call in the process goes through here
  * (not under AddressSanitizer, which owns malloc; the plain build checks this). */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define COUNTS_ALLOCATIONS 0
 static long allocs;
 #else
@@ -23,7 +24,7 @@ extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);
 extern void *__libc_memalign(size_t, size_t);
-static long allocs;
+static _Atomic long allocs; /* the threads test allocates concurrently */
 void *malloc(size_t n) { allocs++; return __libc_malloc(n); }
 void *calloc(size_t a, size_t b) { allocs++; return __libc_calloc(a, b); }
 void *realloc(void *p, size_t n) { allocs++; return __libc_realloc(p, n); }
@@ -142,6 +143,58 @@ static void flush_completes_the_stream_and_resets(void **state)
     assert_int_equal(pm_embedder_flush_interleaved(e, NULL), PM_ERR_ARG);
     pm_embedder_free(e);
     free(x), free(want), free(y), free(l), free(r);
+}
+
+typedef struct thread_job {
+    const float *x;
+    size_t frames;
+    float *y;
+    pm_result r;
+} thread_job;
+
+/* One embedder and one detector per thread, created concurrently (FFTW planning included). */
+static void *thread_work(void *arg)
+{
+    thread_job *j = arg;
+    pm_key key;
+    pm_key_demo(&key);
+    pm_embedder *e;
+    pm_detector *d;
+    if (pm_embedder_new(&e, 44100, 2, &key, 5, 6, PM_STRENGTH_DEFAULT) != PM_OK)
+        return NULL;
+    const size_t lat = pm_embedder_latency(e);
+    pm_embedder_process_interleaved(e, j->x, j->y, j->frames);
+    pm_embedder_free(e);
+    if (pm_detector_new(&d, 44100, 2, &key, 1) != PM_OK)
+        return NULL;
+    pm_detector_push_interleaved(d, j->y + lat * 2, j->frames - lat);
+    pm_detector_finish(d, &j->r);
+    pm_detector_free(d);
+    return j;
+}
+
+static void one_handle_per_thread_runs_concurrently(void **state)
+{
+    const size_t frames = 8 * 44100;
+    float *x = make_signal(frames, 2, 44100);
+    thread_job jobs[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        jobs[i] = (thread_job){.x = x, .frames = frames, .y = malloc(sizeof(float) * frames * 2)};
+        assert_int_equal(pthread_create(&th[i], NULL, thread_work, &jobs[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        void *ret;
+        assert_int_equal(pthread_join(th[i], &ret), 0);
+        assert_non_null(ret);
+        assert_true(jobs[i].r.found);
+        assert_int_equal(jobs[i].r.model_id, 5);
+        assert_int_equal(jobs[i].r.dataset_id, 6);
+        assert_memory_equal(jobs[0].y, jobs[i].y, sizeof(float) * frames * 2);
+    }
+    for (int i = 0; i < 4; i++)
+        free(jobs[i].y);
+    free(x);
 }
 
 static void planar_equals_interleaved(void **state)
@@ -321,6 +374,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(streaming_in_random_blocks_equals_one_shot),
         cmocka_unit_test(flush_completes_the_stream_and_resets),
+        cmocka_unit_test(one_handle_per_thread_runs_concurrently),
         cmocka_unit_test(planar_equals_interleaved),
         cmocka_unit_test(no_allocation_while_processing),
         cmocka_unit_test(silence_stays_silent_and_latency_is_exact),
