@@ -10,6 +10,11 @@ enum { EXIT_MARKED = 0, EXIT_UNMARKED = 1, EXIT_ERROR = 2 };
 int load_key(const char *path, pm_key *key);
 /* 1 if any argument is --help or -h. */
 int wants_help(int argc, char **argv);
+/* Parse an ID option (0..PM_ID_MAX); -1 after one line on stderr. */
+int parse_id(const char *s, uint32_t *out, const char *what);
 /* provmark detect */
 int cmd_detect(int argc, char **argv);
+/* provmark trace, provmark manifest */
+int cmd_trace(int argc, char **argv);
+int cmd_manifest(int argc, char **argv);
 #endif

@@ -9,6 +9,7 @@
 
 #include "audio.h"
 #include "cli.h"
+#include "dataset.h"
 #include "provmark.h"
 
 #define CHUNK 4096
@@ -22,6 +23,9 @@ static const char usage_main[] =
     "  embed IN OUT --model N --dataset N [--key FILE] [--strength S] [--no-verify]\n"
     "  detect [--json] [-r] [-j N] [--key FILE]... FILE|DIR...\n"
     "  keygen FILE\n"
+    "  dataset init|add|fingerprint MANIFEST ...   document a training set in tiers\n"
+    "  trace [--json] [--registry REG] [--dataset MANIFEST] FILE...\n"
+    "  manifest --model N --dataset N --registry REG   C2PA-shaped provenance record\n"
     "\n"
     "'provmark COMMAND --help' describes a command.\n";
 
@@ -44,7 +48,7 @@ static const char usage_keygen[] =
     "\n"
     "Write a new random 256-bit key to FILE (mode 0600). Never overwrites.\n";
 
-static int parse_id(const char *s, uint32_t *out, const char *what)
+int parse_id(const char *s, uint32_t *out, const char *what)
 {
     char *end;
     errno = 0;
@@ -301,6 +305,12 @@ int main(int argc, char **argv)
         return cmd_detect(argc, argv);
     if (!strcmp(cmd, "keygen"))
         return cmd_keygen(argc, argv);
+    if (!strcmp(cmd, "dataset"))
+        return cmd_dataset(argc, argv);
+    if (!strcmp(cmd, "trace"))
+        return cmd_trace(argc, argv);
+    if (!strcmp(cmd, "manifest"))
+        return cmd_manifest(argc, argv);
     fprintf(stderr, "provmark: unknown command '%s' (see 'provmark --help')\n", cmd);
     return EXIT_ERROR;
 }

@@ -7,10 +7,8 @@
  * progress line goes to stderr when it is a terminal.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -27,6 +25,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "paths.h"
+#include "registry.h"
 #include "report.h"
 
 #define CHUNK 4096
@@ -60,92 +60,6 @@ static const char usage_detect[] =
     "'-' as a FILE reads a WAV stream from stdin. Exit status: 0 every file is\n"
     "marked, 1 some file is not, 2 an error occurred (the scan goes on).\n";
 
-static const char *default_globs[] = {"*.wav", "*.flac", "*.ogg", "*.oga", "*.opus", "*.mp3",
-                                      "*.aif", "*.aiff", "*.w64", "*.rf64", "*.caf", NULL};
-
-/* ------------------------------------------------------------ path list */
-
-typedef struct strlist {
-    char **v;
-    size_t n, cap;
-} strlist;
-
-static int push(strlist *l, const char *s)
-{
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 64;
-        char **v = realloc(l->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        l->v = v;
-        l->cap = cap;
-    }
-    if (!(l->v[l->n] = strdup(s)))
-        return -1;
-    l->n++;
-    return 0;
-}
-
-static void strlist_free(strlist *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i]);
-    free(l->v);
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-static int wanted(const char *name, const strlist *globs)
-{
-    if (globs->n) {
-        for (size_t i = 0; i < globs->n; i++)
-            if (fnmatch(globs->v[i], name, FNM_CASEFOLD) == 0)
-                return 1;
-        return 0;
-    }
-    for (int i = 0; default_globs[i]; i++)
-        if (fnmatch(default_globs[i], name, FNM_CASEFOLD) == 0)
-            return 1;
-    return 0;
-}
-
-/* Add the matching files below dir, sorted by name at every level; symlinked folders are not followed. */
-static int walk(const char *dir, const strlist *globs, strlist *out)
-{
-    DIR *d = opendir(dir);
-    if (!d) {
-        fprintf(stderr, "provmark: %s: %s\n", dir, strerror(errno));
-        return -1;
-    }
-    strlist names = {0};
-    struct dirent *e;
-    int rc = 0;
-    while ((e = readdir(d)) != NULL)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && push(&names, e->d_name))
-            rc = -1;
-    closedir(d);
-    if (names.n)
-        qsort(names.v, names.n, sizeof names.v[0], cmp_str);
-    for (size_t i = 0; i < names.n && rc == 0; i++) {
-        char *path = NULL;
-        if (asprintf(&path, "%s/%s", dir, names.v[i]) < 0) {
-            rc = -1;
-            break;
-        }
-        struct stat st;
-        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            rc = walk(path, globs, out);
-        else if (wanted(names.v[i], globs) && stat(path, &st) == 0 && S_ISREG(st.st_mode))
-            rc = push(out, path);
-        free(path);
-    }
-    strlist_free(&names);
-    return rc;
-}
-
 static int read_list(const char *from, strlist *out)
 {
     FILE *f = strcmp(from, "-") == 0 ? stdin : fopen(from, "r");
@@ -161,7 +75,7 @@ static int read_list(const char *from, strlist *out)
         while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = '\0';
         if (len > 0)
-            rc = push(out, line);
+            rc = strlist_push(out, line);
     }
     free(line);
     if (f != stdin)
@@ -187,72 +101,14 @@ static int read_resume(const char *path, strlist *done)
         const char *file = j ? json_string_value(json_object_get(j, "file")) : NULL;
         json_t *err = j ? json_object_get(j, "error") : NULL;
         if (file && (!err || json_is_null(err)))
-            rc = push(done, file); /* a truncated last line does not parse: it is redone */
+            rc = strlist_push(done, file); /* a truncated last line does not parse: it is redone */
         json_decref(j);
     }
     free(line);
     fclose(f);
     if (done->n)
-        qsort(done->v, done->n, sizeof done->v[0], cmp_str);
+        qsort(done->v, done->n, sizeof done->v[0], strlist_cmp);
     return rc;
-}
-
-/* --------------------------------------------------------------- registry */
-
-/*
- * Load and check a registry: {"version": 1, "models": {"<id>": {...}}, "datasets":
- * {"<id>": {...}}}, where every entry has at least a "name" string. Returns NULL after
- * one line on stderr.
- */
-static json_t *load_registry(const char *path)
-{
-    json_error_t err;
-    json_t *r = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!r) {
-        fprintf(stderr, "provmark: %s:%d: %s\n", path, err.line, err.text);
-        return NULL;
-    }
-    const char *why = NULL;
-    json_t *v = json_object_get(r, "version");
-    if (!json_is_object(r))
-        why = "not a JSON object";
-    else if (!json_is_integer(v) || json_integer_value(v) != 1)
-        why = "\"version\" must be 1";
-    static const char *const sections[] = {"models", "datasets"};
-    for (int i = 0; i < 2 && !why; i++) {
-        json_t *sec = json_object_get(r, sections[i]);
-        const char *id;
-        json_t *entry;
-        if (!json_is_object(sec)) {
-            why = i ? "\"datasets\" must be an object" : "\"models\" must be an object";
-            break;
-        }
-        json_object_foreach (sec, id, entry) {
-            char *end;
-            unsigned long n = strtoul(id, &end, 10);
-            if (!*id || *end || n > PM_ID_MAX || (id[0] == '0' && id[1])) {
-                why = "IDs must be decimal numbers from 0 to 16777215";
-                break;
-            }
-            if (!json_is_object(entry) || !json_is_string(json_object_get(entry, "name"))) {
-                why = "every entry needs a \"name\" string";
-                break;
-            }
-        }
-    }
-    if (why) {
-        fprintf(stderr, "provmark: %s: invalid registry: %s\n", path, why);
-        json_decref(r);
-        return NULL;
-    }
-    return r;
-}
-
-static json_t *lookup(const json_t *registry, const char *section, uint32_t id)
-{
-    char key[16];
-    snprintf(key, sizeof key, "%u", id);
-    return registry ? json_object_get(json_object_get(registry, section), key) : NULL;
 }
 
 /* -------------------------------------------------------------- detection */
@@ -390,8 +246,8 @@ static void print_json(const char *path, const detect_out *o, char fp[][17], con
         json_object_set_new(j, "p_false", json_real(o->r.p_false));
         json_object_set_new(j, "key", o->found ? json_string(fp[o->r.key_index]) : json_null());
         if (registry) {
-            json_t *m = o->found ? lookup(registry, "models", o->r.model_id) : NULL;
-            json_t *d = o->found ? lookup(registry, "datasets", o->r.dataset_id) : NULL;
+            json_t *m = o->found ? registry_lookup(registry, "models", o->r.model_id) : NULL;
+            json_t *d = o->found ? registry_lookup(registry, "datasets", o->r.dataset_id) : NULL;
             json_object_set_new(j, "model", m ? json_deep_copy(m) : json_null());
             json_object_set_new(j, "dataset", d ? json_deep_copy(d) : json_null());
             json_t *unknown = json_array();
@@ -430,7 +286,7 @@ static void print_name(const json_t *registry, const char *section, uint32_t id)
 {
     if (!registry)
         return;
-    const json_t *e = lookup(registry, section, id);
+    const json_t *e = registry_lookup(registry, section, id);
     if (!e) {
         printf(" [not in registry]");
         return;
@@ -539,7 +395,7 @@ int cmd_detect(int argc, char **argv)
             }
             break;
         case 'i':
-            if (push(&globs, optarg))
+            if (strlist_push(&globs, optarg))
                 goto out;
             break;
         case 'j': {
@@ -572,9 +428,9 @@ int cmd_detect(int argc, char **argv)
                 fprintf(stderr, "provmark: %s is a folder (use -r to scan folders)\n", argv[i]);
                 goto out;
             }
-            if (walk(argv[i], &globs, &paths))
+            if (walk_audio(argv[i], &globs, &paths))
                 goto out;
-        } else if (push(&paths, argv[i])) {
+        } else if (strlist_push(&paths, argv[i])) {
             goto out;
         }
     }
@@ -586,7 +442,7 @@ int cmd_detect(int argc, char **argv)
     }
     if (resume && read_resume(resume, &done))
         goto out;
-    if (registry_path && !(registry = load_registry(registry_path)))
+    if (registry_path && !(registry = registry_load(registry_path)))
         goto out;
     if (report_path && !(rep = report_open(report_path)))
         goto out;
@@ -608,7 +464,7 @@ int cmd_detect(int argc, char **argv)
     /* Drop what --resume says is done; what is left is scanned in order. */
     size_t kept = 0;
     for (size_t i = 0; i < paths.n; i++) {
-        if (done.n && bsearch(&paths.v[i], done.v, done.n, sizeof done.v[0], cmp_str))
+        if (done.n && bsearch(&paths.v[i], done.v, done.n, sizeof done.v[0], strlist_cmp))
             free(paths.v[i]);
         else
             paths.v[kept++] = paths.v[i];

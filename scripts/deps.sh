@@ -9,7 +9,7 @@ case "${1:-build}" in
 build) want="$build" ;;
 demo) want="$build ffmpeg xmoto-data" ;;
 hosts) want="$build $hosts" ;;
-test) want="$build libcmocka-dev cppcheck clang-tidy ffmpeg sox libsox-fmt-mp3 jq libxml2-utils parallel openssh-server openssh-client lilv-utils serdi sordi python3 python3-numpy $hosts $music" ;;
+test) want="$build libcmocka-dev cppcheck clang-tidy ffmpeg sox libsox-fmt-mp3 jq libxml2-utils parallel openssh-server openssh-client lilv-utils serdi sordi python3 python3-numpy python3-jsonschema $hosts $music" ;;
 *) echo "deps.sh: unknown set '$1' (build, demo, test)" >&2; exit 2 ;;
 esac
 missing=""

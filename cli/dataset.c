@@ -1,0 +1,536 @@
+/*
+ * provmark dataset init|add|fingerprint: the documentation of a training set in
+ * tiers (docs/DATASETS.md). Tier 1 is the dataset's metadata, tier 2 one entry
+ * per item (path, SHA-256, audio properties, tags), tier 3 a fingerprint index
+ * beside the manifest. The manifest is rewritten atomically, all or nothing.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <limits.h>
+#include <sndfile.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "dataset.h"
+#include "fingerprint.h"
+#include "fpindex.h"
+#include "paths.h"
+
+#define CHUNK 4096
+
+static const char usage_dataset[] =
+    "usage: provmark dataset init MANIFEST --name NAME --version V --license L [--license L]...\n"
+    "                            [--source URL]... [--description TEXT] [--collected DATE]\n"
+    "       provmark dataset add MANIFEST PATH...\n"
+    "       provmark dataset fingerprint MANIFEST\n"
+    "\n"
+    "Document a training set in tiers (docs/DATASETS.md): 'init' writes a new JSON\n"
+    "manifest with the dataset's metadata; 'add' records every audio file given or found\n"
+    "below the folders given (relative path, SHA-256, duration, rate, channels, tags) -\n"
+    "unchanged files are skipped, changed ones reported and updated; 'fingerprint'\n"
+    "writes the audio fingerprint index beside the manifest (MANIFEST with .pmfp).\n";
+
+/* ---------------------------------------------------------------- manifest */
+
+int manifest_save(const char *path, json_t *m)
+{
+    char *text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    char *tmp = NULL;
+    int fd = -1, rc = -1;
+    if (text && asprintf(&tmp, "%s.pmtmpXXXXXX", path) >= 0 && (fd = mkstemp(tmp)) >= 0) {
+        size_t n = strlen(text);
+        FILE *f = fdopen(fd, "w");
+        if (f) {
+            fd = -1;
+            int ok = fwrite(text, 1, n, f) == n && fputc('\n', f) != EOF && fflush(f) == 0 &&
+                     fsync(fileno(f)) == 0;
+            ok = fclose(f) == 0 && ok;
+            if (ok && chmod(tmp, 0644) == 0 && rename(tmp, path) == 0)
+                rc = 0;
+        }
+    }
+    if (rc != 0) {
+        fprintf(stderr, "provmark: %s: cannot write the manifest: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        if (tmp)
+            unlink(tmp);
+    }
+    free(tmp);
+    free(text);
+    return rc;
+}
+
+json_t *manifest_load(const char *path)
+{
+    json_error_t err;
+    json_t *m = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    if (!m) {
+        fprintf(stderr, "provmark: %s:%d: %s\n", path, err.line, err.text);
+        return NULL;
+    }
+    const char *why = NULL;
+    json_t *items = json_object_get(m, "items");
+    if (!json_is_object(m))
+        why = "not a JSON object";
+    else if (json_integer_value(json_object_get(m, "provmark_dataset")) != 1)
+        why = "\"provmark_dataset\" must be 1";
+    else if (!json_is_string(json_object_get(m, "name")) || !json_is_string(json_object_get(m, "version")))
+        why = "\"name\" and \"version\" must be strings";
+    else if (!json_is_array(items))
+        why = "\"items\" must be an array";
+    size_t i;
+    json_t *it;
+    json_array_foreach (items, i, it) {
+        if (why)
+            break;
+        if (!json_is_string(json_object_get(it, "path")) || !json_is_string(json_object_get(it, "sha256")))
+            why = "every item needs \"path\" and \"sha256\" strings";
+    }
+    if (why) {
+        fprintf(stderr, "provmark: %s: invalid dataset manifest: %s\n", path, why);
+        json_decref(m);
+        return NULL;
+    }
+    return m;
+}
+
+char *manifest_index_path(const char *manifest)
+{
+    char *out = NULL;
+    size_t n = strlen(manifest);
+    if (n > 5 && strcmp(manifest + n - 5, ".json") == 0) {
+        if (asprintf(&out, "%.*s.pmfp", (int)(n - 5), manifest) < 0)
+            return NULL;
+    } else if (asprintf(&out, "%s.pmfp", manifest) < 0) {
+        return NULL;
+    }
+    return out;
+}
+
+char *manifest_item_path(const char *manifest, const char *item)
+{
+    if (item[0] == '/')
+        return strdup(item);
+    char *copy = strdup(manifest), *out = NULL;
+    if (copy && asprintf(&out, "%s/%s", dirname(copy), item) < 0)
+        out = NULL;
+    free(copy);
+    return out;
+}
+
+static void utc_now(char out[32])
+{
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* ------------------------------------------------------------------- init */
+
+static int dataset_init(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"name", required_argument, 0, 'n'},      {"version", required_argument, 0, 'v'},
+        {"license", required_argument, 0, 'l'},   {"source", required_argument, 0, 's'},
+        {"description", required_argument, 0, 'd'}, {"collected", required_argument, 0, 'c'},
+        {0, 0, 0, 0}};
+    const char *name = NULL, *version = NULL, *description = "", *collected = NULL;
+    json_t *licenses = json_array(), *sources = json_array();
+    int c, rc = EXIT_ERROR;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'n': name = optarg; break;
+        case 'v': version = optarg; break;
+        case 'l': json_array_append_new(licenses, json_string(optarg)); break;
+        case 's': json_array_append_new(sources, json_string(optarg)); break;
+        case 'd': description = optarg; break;
+        case 'c': collected = optarg; break;
+        default:
+            fprintf(stderr, "provmark: dataset init: bad option (see 'provmark dataset --help')\n");
+            goto out;
+        }
+    }
+    if (argc - optind != 1 || !name || !version || !json_array_size(licenses)) {
+        fprintf(stderr, "provmark: dataset init needs MANIFEST, --name, --version and --license\n");
+        goto out;
+    }
+    const char *path = argv[optind];
+    if (access(path, F_OK) == 0) {
+        fprintf(stderr, "provmark: %s: exists; refusing to overwrite a manifest\n", path);
+        goto out;
+    }
+    if (!json_is_string(json_array_get(licenses, 0)) ||
+        (json_array_size(sources) && !json_is_string(json_array_get(sources, 0)))) {
+        fprintf(stderr, "provmark: dataset init: licences and sources must be UTF-8 text\n");
+        goto out;
+    }
+    char now[32];
+    utc_now(now);
+    json_t *m = json_pack("{s:i, s:s, s:s, s:s, s:O, s:O, s:s?, s:s, s:s, s:i, s:f, s:[]}",
+                          "provmark_dataset", 1, "name", name, "version", version,
+                          "description", description, "licenses", licenses, "sources", sources,
+                          "collection_date", collected, "created", now, "updated", now,
+                          "item_count", 0, "total_duration", 0.0, "items");
+    if (!m) {
+        fprintf(stderr, "provmark: dataset init: name, version and description must be UTF-8 text\n");
+        goto out;
+    }
+    if (manifest_save(path, m) == 0) {
+        fprintf(stderr, "provmark: wrote %s (dataset \"%s\" %s, no items yet)\n", path, name, version);
+        rc = 0;
+    }
+    json_decref(m);
+out:
+    json_decref(licenses);
+    json_decref(sources);
+    return rc;
+}
+
+/* -------------------------------------------------------------------- add */
+
+static int sha256_file(const char *path, char hex[65], long long *bytes)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    unsigned char buf[65536], sum[32];
+    size_t n;
+    *bytes = 0;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0) {
+        crypto_hash_sha256_update(&st, buf, n);
+        *bytes += (long long)n;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad)
+        return -1;
+    crypto_hash_sha256_final(&st, sum);
+    sodium_bin2hex(hex, 65, sum, sizeof sum);
+    return 0;
+}
+
+/* Path of `file` relative to the folder `dir` (both absolute, canonical). */
+static char *relative_to(const char *dir, const char *file)
+{
+    size_t common = 0;
+    for (size_t i = 0; dir[i] && dir[i] == file[i]; i++)
+        if (dir[i] == '/')
+            common = i + 1;
+    size_t dl = strlen(dir);
+    if (strncmp(dir, file, dl) == 0 && file[dl] == '/')
+        return strdup(file + dl + 1);
+    size_t ups = 1; /* folders of dir below the common prefix */
+    for (const char *p = dir + common; *p; p++)
+        ups += *p == '/';
+    if (!dir[common])
+        ups = 0;
+    const size_t rest = strlen(file + common);
+    char *out = malloc(3 * ups + rest + 1);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < ups; i++)
+        out[3 * i] = '.', out[3 * i + 1] = '.', out[3 * i + 2] = '/';
+    memcpy(out + 3 * ups, file + common, rest + 1);
+    return out;
+}
+
+/* An ISRC is CC-XXX-YY-NNNNN, with or without hyphens. */
+static int find_isrc(const char *s, char out[13])
+{
+    for (; s && *s; s++) {
+        int k = 0;
+        char buf[13];
+        for (const char *p = s; *p && k < 12; p++) {
+            if (*p == '-' && k > 0)
+                continue;
+            int alpha = (*p >= 'A' && *p <= 'Z'), digit = (*p >= '0' && *p <= '9');
+            if ((k < 2 && !alpha) || (k >= 2 && k < 5 && !alpha && !digit) || (k >= 5 && !digit))
+                break;
+            buf[k++] = *p;
+        }
+        if (k == 12) {
+            memcpy(out, buf, 12);
+            out[12] = '\0';
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The tier-2 entry of one file; NULL after one line on stderr. */
+static json_t *describe(const char *path, const char *rel)
+{
+    char hex[65];
+    long long bytes;
+    if (sha256_file(path, hex, &bytes) != 0) {
+        fprintf(stderr, "provmark: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    SF_INFO info = {0};
+    SNDFILE *sf = sf_open(path, SFM_READ, &info);
+    if (!sf || info.frames <= 0 || info.samplerate <= 0) {
+        fprintf(stderr, "provmark: %s: not readable audio: %s\n", path, sf ? "no frames" : sf_strerror(NULL));
+        sf_close(sf);
+        return NULL;
+    }
+    static const struct { int id; const char *name; } tags[] = {
+        {SF_STR_TITLE, "title"},   {SF_STR_ARTIST, "artist"},   {SF_STR_ALBUM, "album"},
+        {SF_STR_DATE, "date"},     {SF_STR_COMMENT, "comment"}, {SF_STR_COPYRIGHT, "copyright"},
+        {SF_STR_LICENSE, "license"}, {SF_STR_GENRE, "genre"},   {SF_STR_TRACKNUMBER, "tracknumber"}};
+    json_t *t = json_object();
+    char isrc[13] = "";
+    for (size_t i = 0; i < sizeof tags / sizeof tags[0]; i++) {
+        const char *v = sf_get_string(sf, tags[i].id);
+        json_t *s = v && *v ? json_string(v) : NULL; /* NULL too when not UTF-8 */
+        if (s)
+            json_object_set_new(t, tags[i].name, s);
+        if (v && !isrc[0])
+            find_isrc(v, isrc);
+    }
+    json_t *e = json_pack("{s:s, s:s, s:I, s:f, s:i, s:i, s:o}", "path", rel, "sha256", hex,
+                          "bytes", (json_int_t)bytes, "duration",
+                          (double)info.frames / info.samplerate, "sample_rate", info.samplerate,
+                          "channels", info.channels, "tags", t);
+    if (e && isrc[0])
+        json_object_set_new(e, "isrc", json_string(isrc));
+    sf_close(sf);
+    if (!e)
+        fprintf(stderr, "provmark: %s: path is not UTF-8 text\n", path);
+    return e;
+}
+
+static void update_totals(json_t *m)
+{
+    json_t *items = json_object_get(m, "items"), *it;
+    size_t i;
+    double total = 0.0;
+    json_array_foreach (items, i, it)
+        total += json_number_value(json_object_get(it, "duration"));
+    json_object_set_new(m, "item_count", json_integer((json_int_t)json_array_size(items)));
+    json_object_set_new(m, "total_duration", json_real(total));
+    char now[32];
+    utc_now(now);
+    json_object_set_new(m, "updated", json_string(now));
+}
+
+static int dataset_add(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "provmark: dataset add needs MANIFEST and PATH...\n");
+        return EXIT_ERROR;
+    }
+    const char *mpath = argv[1];
+    json_t *m = manifest_load(mpath);
+    if (!m)
+        return EXIT_ERROR;
+    char *mcopy = strdup(mpath), *mdir = mcopy ? realpath(dirname(mcopy), NULL) : NULL;
+    strlist files = {0};
+    int rc = EXIT_ERROR, bad = 0, added = 0, same = 0, changed = 0;
+    if (!mdir) {
+        fprintf(stderr, "provmark: %s: cannot resolve its folder\n", mpath);
+        goto out;
+    }
+    for (int i = 2; i < argc; i++) {
+        struct stat st;
+        if (stat(argv[i], &st) != 0) {
+            fprintf(stderr, "provmark: %s: %s\n", argv[i], strerror(errno));
+            bad = 1;
+        } else if (S_ISDIR(st.st_mode)) {
+            bad |= walk_audio(argv[i], &(strlist){0}, &files) != 0;
+        } else if (strlist_push(&files, argv[i]) != 0) {
+            bad = 1;
+        }
+    }
+    json_t *items = json_object_get(m, "items");
+    for (size_t f = 0; f < files.n && !bad; f++) {
+        char *abs = realpath(files.v[f], NULL), *rel = abs ? relative_to(mdir, abs) : NULL;
+        json_t *e = rel ? describe(abs, rel) : NULL;
+        if (!e) {
+            if (!rel)
+                fprintf(stderr, "provmark: %s: cannot resolve the path\n", files.v[f]);
+            bad = 1;
+        } else {
+            size_t i;
+            json_t *it, *old = NULL;
+            json_array_foreach (items, i, it)
+                if (strcmp(json_string_value(json_object_get(it, "path")), rel) == 0)
+                    old = it;
+            if (!old) {
+                json_array_append(items, e);
+                added++;
+            } else if (strcmp(json_string_value(json_object_get(old, "sha256")),
+                              json_string_value(json_object_get(e, "sha256"))) == 0) {
+                same++;
+            } else {
+                fprintf(stderr, "provmark: changed since it was added: %s (entry updated)\n", rel);
+                json_object_update(old, e);
+                changed++;
+            }
+        }
+        json_decref(e);
+        free(rel);
+        free(abs);
+    }
+    if (bad) {
+        fprintf(stderr, "provmark: %s: left unchanged\n", mpath);
+        goto out;
+    }
+    if (added || changed) {
+        update_totals(m);
+        if (json_object_get(m, "fingerprints")) {
+            json_object_del(m, "fingerprints");
+            fprintf(stderr, "provmark: the fingerprint index is out of date: run "
+                            "'provmark dataset fingerprint %s'\n", mpath);
+        }
+        if (manifest_save(mpath, m) != 0)
+            goto out;
+    }
+    fprintf(stderr, "provmark: %s: %d added, %d unchanged, %d changed; %zu items\n", mpath, added,
+            same, changed, json_array_size(items));
+    rc = 0;
+out:
+    strlist_free(&files);
+    free(mdir);
+    free(mcopy);
+    json_decref(m);
+    return rc;
+}
+
+/* ------------------------------------------------------------ fingerprint */
+
+int fingerprint_file(const char *path, fp_landmark **lm, size_t *n, double *duration)
+{
+    SF_INFO info = {0};
+    SNDFILE *sf = strcmp(path, "-") == 0 ? sf_open_fd(0, SFM_READ, &info, 0) : sf_open(path, SFM_READ, &info);
+    if (!sf) {
+        fprintf(stderr, "provmark: %s: cannot read audio: %s\n", path, sf_strerror(NULL));
+        return -1;
+    }
+    fp_extractor *x = fp_new(info.samplerate);
+    float *buf = malloc(sizeof(float) * CHUNK * (size_t)info.channels);
+    sf_count_t r, total = 0;
+    int rc = -1;
+    if (!x || !buf) {
+        fprintf(stderr, "provmark: %s: %s\n", path,
+                x ? "out of memory" : "sample rate below 8 kHz, too low to fingerprint");
+        goto out;
+    }
+    while ((r = sf_readf_float(sf, buf, CHUNK)) > 0) {
+        total += r;
+        if (fp_push(x, buf, (size_t)r, info.channels) != 0)
+            break;
+    }
+    if (r > 0 || sf_error(sf) || total == 0) {
+        fprintf(stderr, "provmark: %s: %s\n", path, total ? "read error" : "no audio");
+        goto out;
+    }
+    *duration = (double)total / info.samplerate;
+    rc = fp_finish(x, lm, n);
+    if (rc != 0)
+        fprintf(stderr, "provmark: %s: out of memory\n", path);
+out:
+    free(buf);
+    fp_free(x);
+    sf_close(sf);
+    return rc;
+}
+
+static int dataset_fingerprint(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "provmark: dataset fingerprint needs MANIFEST\n");
+        return EXIT_ERROR;
+    }
+    const char *mpath = argv[1];
+    json_t *m = manifest_load(mpath);
+    if (!m)
+        return EXIT_ERROR;
+    json_t *items = json_object_get(m, "items"), *it;
+    const size_t n_items = json_array_size(items);
+    fpx_item_in *in = calloc(n_items ? n_items : 1, sizeof *in);
+    char *ipath = manifest_index_path(mpath);
+    int rc = EXIT_ERROR;
+    size_t i, done = 0;
+    if (!in || !ipath) {
+        fprintf(stderr, "provmark: out of memory\n");
+        goto out;
+    }
+    json_array_foreach (items, i, it) {
+        const char *rel = json_string_value(json_object_get(it, "path"));
+        char *file = manifest_item_path(mpath, rel), hex[65];
+        long long bytes;
+        int ok = file && sha256_file(file, hex, &bytes) == 0;
+        if (!ok)
+            fprintf(stderr, "provmark: %s: cannot read item %s\n", mpath, rel);
+        else if (strcmp(hex, json_string_value(json_object_get(it, "sha256"))) != 0) {
+            fprintf(stderr, "provmark: %s: changed since it was added (run 'provmark dataset add')\n", rel);
+            ok = 0;
+        }
+        ok = ok && fingerprint_file(file, &in[i].lm, &in[i].n, &in[i].duration) == 0;
+        free(file);
+        if (!ok)
+            goto out;
+        in[i].path = rel;
+        done = i + 1;
+    }
+    if (fpx_write(ipath, in, (uint32_t)n_items) != 0)
+        goto out;
+    char hex[65];
+    long long bytes;
+    size_t entries = 0;
+    for (i = 0; i < n_items; i++)
+        entries += in[i].n;
+    char *icopy = strdup(ipath);
+    if (!icopy || sha256_file(ipath, hex, &bytes) != 0) {
+        free(icopy);
+        fprintf(stderr, "provmark: %s: cannot read back the index\n", ipath);
+        goto out;
+    }
+    json_object_set_new(m, "fingerprints",
+                        json_pack("{s:s, s:s, s:I, s:I, s:i}", "index", basename(icopy), "sha256",
+                                  hex, "bytes", (json_int_t)bytes, "landmarks",
+                                  (json_int_t)entries, "format", FPX_VERSION));
+    free(icopy);
+    if (manifest_save(mpath, m) == 0) {
+        fprintf(stderr, "provmark: %s: %zu items, %zu landmarks, %lld bytes\n", ipath, n_items,
+                entries, bytes);
+        rc = 0;
+    }
+out:
+    for (i = 0; i < done; i++)
+        free(in[i].lm);
+    free(in);
+    free(ipath);
+    json_decref(m);
+    return rc;
+}
+
+int cmd_dataset(int argc, char **argv)
+{
+    if (argc < 2 || wants_help(argc, argv)) {
+        fputs(usage_dataset, argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_ERROR : 0;
+    }
+    if (strcmp(argv[1], "init") == 0)
+        return dataset_init(argc - 1, argv + 1);
+    if (strcmp(argv[1], "add") == 0)
+        return dataset_add(argc - 1, argv + 1);
+    if (strcmp(argv[1], "fingerprint") == 0)
+        return dataset_fingerprint(argc - 1, argv + 1);
+    fprintf(stderr, "provmark: dataset: unknown subcommand '%s' (init, add, fingerprint)\n", argv[1]);
+    return EXIT_ERROR;
+}

@@ -1,0 +1,213 @@
+#include "fingerprint.h"
+
+#include <fftw3.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BIN_LO 4      /* 62 Hz */
+#define BIN_HI 256    /* 4 kHz: what survives every codec and most filtering */
+#define NBINS (BIN_HI - BIN_LO)
+#define PEAK_DT 5     /* a peak is the largest within +-5 frames ... */
+#define PEAK_DF 6     /* ... and +-6 bins */
+#define RING (2 * PEAK_DT + 1)
+#define PEAKS_PER_SEC 12 /* strongest peaks kept per second */
+#define FANOUT 4      /* partners per anchor peak */
+#define PAIR_DT 63    /* partner within 63 frames (2 s) after the anchor */
+#define PAIR_DF 48    /* and within 48 bins (750 Hz) */
+
+typedef struct peak {
+    uint32_t t;
+    uint16_t bin;
+    float prominence;
+} peak;
+
+struct fp_extractor {
+    int win, hop, nfft;
+    float *window, *in, *time;
+    fftwf_complex *freq;
+    fftwf_plan plan;
+    int fill;             /* samples in `in` */
+    float ring[RING][NBINS]; /* log spectra of the last RING frames */
+    uint32_t frames;      /* spectra computed */
+    peak *peaks;
+    size_t n_peaks, cap_peaks;
+};
+
+/* FFTW's planner is not thread-safe; the library has its own lock, this is the command's. */
+static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
+
+fp_extractor *fp_new(double rate)
+{
+    if (!(rate >= 8000.0))
+        return NULL;
+    fp_extractor *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    x->win = (int)lround(rate * FP_WIN_SECONDS);
+    x->hop = (int)lround(rate * FP_HOP_SECONDS);
+    x->nfft = x->win; /* so that bin k is k / FP_WIN_SECONDS Hz at every rate */
+    x->window = malloc(sizeof(float) * (size_t)x->win);
+    x->in = calloc((size_t)x->win, sizeof(float));
+    x->time = fftwf_malloc(sizeof(float) * (size_t)x->nfft);
+    x->freq = fftwf_malloc(sizeof(fftwf_complex) * (size_t)(x->nfft / 2 + 1));
+    if (!x->window || !x->in || !x->time || !x->freq) {
+        fp_free(x);
+        return NULL;
+    }
+    pthread_mutex_lock(&plan_lock);
+    x->plan = fftwf_plan_dft_r2c_1d(x->nfft, x->time, x->freq, FFTW_ESTIMATE);
+    pthread_mutex_unlock(&plan_lock);
+    if (!x->plan) {
+        fp_free(x);
+        return NULL;
+    }
+    for (int i = 0; i < x->win; i++)
+        x->window[i] = (float)(0.5 - 0.5 * cos(2.0 * M_PI * (i + 0.5) / x->win));
+    return x;
+}
+
+void fp_free(fp_extractor *x)
+{
+    if (!x)
+        return;
+    if (x->plan) {
+        pthread_mutex_lock(&plan_lock);
+        fftwf_destroy_plan(x->plan);
+        pthread_mutex_unlock(&plan_lock);
+    }
+    fftwf_free(x->time);
+    fftwf_free(x->freq);
+    free(x->window);
+    free(x->in);
+    free(x->peaks);
+    free(x);
+}
+
+static int add_peak(fp_extractor *x, uint32_t t, int bin, float prominence)
+{
+    if (x->n_peaks == x->cap_peaks) {
+        size_t cap = x->cap_peaks ? 2 * x->cap_peaks : 1024;
+        peak *p = realloc(x->peaks, cap * sizeof *p);
+        if (!p)
+            return -1;
+        x->peaks = p;
+        x->cap_peaks = cap;
+    }
+    x->peaks[x->n_peaks++] = (peak){t, (uint16_t)bin, prominence};
+    return 0;
+}
+
+/* Peaks of the frame PEAK_DT frames back, now that the frames around it are known. */
+static int pick(fp_extractor *x)
+{
+    if (x->frames < RING)
+        return 0;
+    const uint32_t t = x->frames - 1 - PEAK_DT;
+    const float *mid = x->ring[t % RING];
+    double mean = 0.0;
+    for (int k = 0; k < NBINS; k++)
+        mean += mid[k];
+    mean /= NBINS;
+    for (int k = 0; k < NBINS; k++) {
+        const float v = mid[k];
+        if (v < mean + 3.0f) /* dB: well above this frame's average level */
+            continue;
+        int is_max = 1;
+        for (int r = 0; r < RING && is_max; r++)
+            for (int j = k - PEAK_DF; j <= k + PEAK_DF && is_max; j++)
+                if (j >= 0 && j < NBINS && (r != (int)(t % RING) || j != k) && x->ring[r][j] >= v)
+                    is_max = 0;
+        if (is_max && add_peak(x, t, BIN_LO + k, v - (float)mean) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static int frame(fp_extractor *x)
+{
+    for (int i = 0; i < x->win; i++)
+        x->time[i] = x->in[i] * x->window[i];
+    fftwf_execute(x->plan);
+    float *spec = x->ring[x->frames % RING];
+    for (int k = 0; k < NBINS; k++) {
+        const fftwf_complex *c = &x->freq[BIN_LO + k];
+        spec[k] = 10.0f * log10f((*c)[0] * (*c)[0] + (*c)[1] * (*c)[1] + 1e-10f);
+    }
+    x->frames++;
+    return pick(x);
+}
+
+int fp_push(fp_extractor *x, const float *in, size_t frames, int channels)
+{
+    const float g = 1.0f / (float)channels;
+    for (size_t i = 0; i < frames; i++) {
+        float m = 0.0f;
+        for (int c = 0; c < channels; c++)
+            m += in[i * (size_t)channels + (size_t)c];
+        m *= g;
+        x->in[x->fill++] = isfinite(m) ? m : 0.0f;
+        if (x->fill < x->win)
+            continue;
+        if (frame(x) != 0)
+            return -1;
+        memmove(x->in, x->in + x->hop, sizeof(float) * (size_t)(x->win - x->hop));
+        x->fill = x->win - x->hop;
+    }
+    return 0;
+}
+
+static int by_second_then_prominence(const void *a, const void *b)
+{
+    const peak *p = a, *q = b;
+    uint32_t sp = (uint32_t)(p->t * FP_HOP_SECONDS), sq = (uint32_t)(q->t * FP_HOP_SECONDS);
+    if (sp != sq)
+        return sp < sq ? -1 : 1;
+    return p->prominence > q->prominence ? -1 : p->prominence < q->prominence;
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const peak *p = a, *q = b;
+    if (p->t != q->t)
+        return p->t < q->t ? -1 : 1;
+    return (p->bin > q->bin) - (p->bin < q->bin);
+}
+
+int fp_finish(fp_extractor *x, fp_landmark **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    /* Density: the strongest PEAKS_PER_SEC peaks of every second. */
+    qsort(x->peaks, x->n_peaks, sizeof *x->peaks, by_second_then_prominence);
+    size_t kept = 0;
+    for (size_t i = 0, in_sec = 0; i < x->n_peaks; i++) {
+        if (i && (uint32_t)(x->peaks[i].t * FP_HOP_SECONDS) != (uint32_t)(x->peaks[i - 1].t * FP_HOP_SECONDS))
+            in_sec = 0;
+        if (in_sec++ < PEAKS_PER_SEC)
+            x->peaks[kept++] = x->peaks[i];
+    }
+    qsort(x->peaks, kept, sizeof *x->peaks, by_time);
+    fp_landmark *lm = malloc(sizeof *lm * (kept * FANOUT + 1));
+    if (!lm)
+        return -1;
+    size_t m = 0;
+    for (size_t i = 0; i < kept; i++) {
+        const peak *a = &x->peaks[i];
+        int partners = 0;
+        for (size_t j = i + 1; j < kept && partners < FANOUT; j++) {
+            const peak *b = &x->peaks[j];
+            const uint32_t dt = b->t - a->t;
+            if (dt > PAIR_DT)
+                break;
+            if (dt == 0 || abs((int)b->bin - (int)a->bin) > PAIR_DF)
+                continue;
+            lm[m++] = (fp_landmark){((uint32_t)a->bin << 14) | ((uint32_t)b->bin << 6) | dt, a->t};
+            partners++;
+        }
+    }
+    *out = lm;
+    *n = m;
+    return 0;
+}

@@ -1,0 +1,337 @@
+#include "fpindex.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* On-disk layout, little-endian; the SHA-256 covers every byte after the header. */
+typedef struct fpx_header {
+    char magic[8];
+    uint32_t version, n_items;
+    uint64_t n_entries, items_off, strings_off, strings_size, entries_off, file_size;
+    double hop_seconds;
+    uint8_t sha256[32];
+} fpx_header;
+typedef struct fpx_item {
+    uint64_t path_off;
+    uint32_t path_len, reserved;
+    double duration;
+} fpx_item;
+typedef struct fpx_entry {
+    uint32_t hash, item, t;
+} fpx_entry;
+_Static_assert(sizeof(fpx_header) == 104, "header layout");
+_Static_assert(sizeof(fpx_item) == 24, "item layout");
+_Static_assert(sizeof(fpx_entry) == 12, "entry layout");
+
+#define MIN_LANDMARKS 10  /* agreeing landmarks for a match */
+#define MIN_DENSITY 0.8   /* ... and at least this many per second of the matched span */
+#define SPLIT_GAP 94      /* frames (3 s) without agreement end a matched span */
+
+struct fpx {
+    const uint8_t *map;
+    size_t size;
+    const fpx_header *h;
+    const fpx_item *items;
+    const char *strings;
+    const fpx_entry *entries;
+};
+
+static int cmp_entry(const void *a, const void *b)
+{
+    const fpx_entry *p = a, *q = b;
+    if (p->hash != q->hash)
+        return p->hash < q->hash ? -1 : 1;
+    if (p->item != q->item)
+        return p->item < q->item ? -1 : 1;
+    return (p->t > q->t) - (p->t < q->t);
+}
+
+static int write_all(int fd, const void *buf, size_t n)
+{
+    const uint8_t *p = buf;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int fpx_write(const char *path, const fpx_item_in *items, uint32_t n_items)
+{
+    uint64_t n_entries = 0, strings_size = 0;
+    for (uint32_t i = 0; i < n_items; i++) {
+        n_entries += items[i].n;
+        strings_size += strlen(items[i].path) + 1;
+    }
+    const uint64_t items_off = sizeof(fpx_header);
+    const uint64_t strings_off = items_off + (uint64_t)n_items * sizeof(fpx_item);
+    const uint64_t entries_off = (strings_off + strings_size + 7) & ~(uint64_t)7;
+    const uint64_t size = entries_off + n_entries * sizeof(fpx_entry);
+    uint8_t *buf = calloc(1, size);
+    if (!buf) {
+        fprintf(stderr, "provmark: %s: out of memory\n", path);
+        return -1;
+    }
+    fpx_header *h = (fpx_header *)buf;
+    *h = (fpx_header){.version = FPX_VERSION, .n_items = n_items, .n_entries = n_entries,
+                      .items_off = items_off, .strings_off = strings_off,
+                      .strings_size = strings_size, .entries_off = entries_off,
+                      .file_size = size, .hop_seconds = FP_HOP_SECONDS};
+    memcpy(h->magic, FPX_MAGIC, sizeof h->magic);
+    fpx_item *it = (fpx_item *)(buf + items_off);
+    char *str = (char *)(buf + strings_off);
+    fpx_entry *e = (fpx_entry *)(buf + entries_off);
+    uint64_t so = 0, k = 0;
+    for (uint32_t i = 0; i < n_items; i++) {
+        size_t len = strlen(items[i].path);
+        it[i] = (fpx_item){.path_off = so, .path_len = (uint32_t)len, .duration = items[i].duration};
+        memcpy(str + so, items[i].path, len + 1);
+        so += len + 1;
+        for (size_t j = 0; j < items[i].n; j++)
+            e[k++] = (fpx_entry){items[i].lm[j].hash, i, items[i].lm[j].t};
+    }
+    qsort(e, (size_t)n_entries, sizeof *e, cmp_entry);
+    crypto_hash_sha256(h->sha256, buf + sizeof *h, size - sizeof *h);
+
+    /* Temporary file beside the target, then rename: a reader never sees half an index. */
+    size_t n = strlen(path) + 16;
+    char *tmp = malloc(n);
+    int fd = -1, rc = -1;
+    if (tmp) {
+        snprintf(tmp, n, "%s.pmtmpXXXXXX", path);
+        fd = mkstemp(tmp);
+    }
+    if (fd >= 0 && write_all(fd, buf, size) == 0 && fsync(fd) == 0 && close(fd) == 0) {
+        fd = -1;
+        if (chmod(tmp, 0644) == 0 && rename(tmp, path) == 0)
+            rc = 0;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "provmark: %s: cannot write the index: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        if (tmp)
+            unlink(tmp);
+    }
+    free(tmp);
+    free(buf);
+    return rc;
+}
+
+static fpx *refuse(fpx *x, const char *path, const char *why)
+{
+    fprintf(stderr, "provmark: %s: not a usable fingerprint index: %s\n", path, why);
+    fpx_close(x);
+    return NULL;
+}
+
+fpx *fpx_open(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        fprintf(stderr, "provmark: %s: %s\n", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    fpx *x = calloc(1, sizeof *x);
+    if (!x || fstat(fd, &st) != 0) {
+        close(fd);
+        free(x);
+        fprintf(stderr, "provmark: %s: cannot open the index\n", path);
+        return NULL;
+    }
+    x->size = (size_t)st.st_size;
+    if (x->size >= sizeof(fpx_header)) {
+        void *m = mmap(NULL, x->size, PROT_READ, MAP_PRIVATE, fd, 0);
+        x->map = m == MAP_FAILED ? NULL : m;
+    }
+    close(fd);
+    if (!x->map)
+        return refuse(x, path, x->size < sizeof(fpx_header) ? "truncated header" : "cannot map it");
+    const fpx_header *h = x->h = (const fpx_header *)x->map;
+    if (memcmp(h->magic, FPX_MAGIC, sizeof h->magic) != 0)
+        return refuse(x, path, "wrong magic");
+    if (h->version != FPX_VERSION)
+        return refuse(x, path, "unknown version");
+    if (h->file_size != x->size)
+        return refuse(x, path, "truncated or extended (size differs from its header)");
+    if (h->items_off != sizeof *h || h->strings_off != h->items_off + (uint64_t)h->n_items * sizeof(fpx_item) ||
+        h->strings_size > x->size || h->strings_off + h->strings_size > h->entries_off ||
+        h->entries_off % 4 || h->n_entries > x->size / sizeof(fpx_entry) ||
+        h->entries_off + h->n_entries * sizeof(fpx_entry) != x->size || h->hop_seconds != FP_HOP_SECONDS)
+        return refuse(x, path, "inconsistent header");
+    uint8_t sum[32];
+    crypto_hash_sha256(sum, x->map + sizeof *h, x->size - sizeof *h);
+    if (memcmp(sum, h->sha256, sizeof sum) != 0)
+        return refuse(x, path, "checksum mismatch (corrupted)");
+    x->items = (const fpx_item *)(x->map + h->items_off);
+    x->strings = (const char *)(x->map + h->strings_off);
+    x->entries = (const fpx_entry *)(x->map + h->entries_off);
+    for (uint32_t i = 0; i < h->n_items; i++) /* checksummed, but written by anyone */
+        if (x->items[i].path_off + x->items[i].path_len >= h->strings_size ||
+            x->strings[x->items[i].path_off + x->items[i].path_len] != '\0')
+            return refuse(x, path, "bad item table");
+    for (uint64_t i = 0; i < h->n_entries; i++)
+        if (x->entries[i].item >= h->n_items || (i && cmp_entry(&x->entries[i - 1], &x->entries[i]) > 0))
+            return refuse(x, path, "bad entry table");
+    return x;
+}
+
+void fpx_close(fpx *x)
+{
+    if (!x)
+        return;
+    if (x->map)
+        munmap((void *)x->map, x->size);
+    free(x);
+}
+
+uint32_t fpx_items(const fpx *x) { return x->h->n_items; }
+uint64_t fpx_entries(const fpx *x) { return x->h->n_entries; }
+const char *fpx_item_path(const fpx *x, uint32_t i) { return x->strings + x->items[i].path_off; }
+double fpx_item_duration(const fpx *x, uint32_t i) { return x->items[i].duration; }
+
+typedef struct hit {
+    uint32_t item;
+    int32_t offset; /* item frame - query frame */
+    uint32_t tq;
+} hit;
+
+static int cmp_hit(const void *a, const void *b)
+{
+    const hit *p = a, *q = b;
+    if (p->item != q->item)
+        return p->item < q->item ? -1 : 1;
+    if (p->offset != q->offset)
+        return p->offset < q->offset ? -1 : 1;
+    return (p->tq > q->tq) - (p->tq < q->tq);
+}
+
+static int cmp_tq(const void *a, const void *b)
+{
+    const hit *p = a, *q = b;
+    return (p->tq > q->tq) - (p->tq < q->tq);
+}
+
+static int by_landmarks(const void *a, const void *b)
+{
+    const fpx_match *p = a, *q = b;
+    return (p->landmarks < q->landmarks) - (p->landmarks > q->landmarks);
+}
+
+/* Spans of one alignment group (sorted by tq in place), appended to *out. */
+static int emit(hit *g, size_t n, fpx_match **out, size_t *n_out, size_t *cap)
+{
+    qsort(g, n, sizeof *g, cmp_tq);
+    for (size_t s = 0; s < n;) {
+        size_t e = s + 1;
+        while (e < n && g[e].tq - g[e - 1].tq <= SPLIT_GAP)
+            e++;
+        const double q0 = g[s].tq * FP_HOP_SECONDS, q1 = (g[e - 1].tq + 1) * FP_HOP_SECONDS + FP_WIN_SECONDS;
+        const int count = (int)(e - s);
+        if (count >= MIN_LANDMARKS && count / (q1 - q0) >= MIN_DENSITY) {
+            if (*n_out == *cap) {
+                size_t c = *cap ? 2 * *cap : 16;
+                fpx_match *p = realloc(*out, c * sizeof *p);
+                if (!p)
+                    return -1;
+                *out = p;
+                *cap = c;
+            }
+            double off = 0.0;
+            for (size_t i = s; i < e; i++)
+                off += g[i].offset;
+            off = off / count * FP_HOP_SECONDS;
+            (*out)[(*n_out)++] = (fpx_match){g[s].item, q0, q1, q0 + off, q1 + off, count, count / (q1 - q0)};
+        }
+        s = e;
+    }
+    return 0;
+}
+
+int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, fpx_match **out, size_t *n_out)
+{
+    *out = NULL;
+    *n_out = 0;
+    size_t nh = 0, cap_h = 1024, cap = 0;
+    hit *h = malloc(cap_h * sizeof *h);
+    if (!h)
+        return -1;
+    const fpx_entry *e = x->entries;
+    const uint64_t ne = x->h->n_entries;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t lo = 0, hi = ne; /* first entry with this hash */
+        while (lo < hi) {
+            uint64_t mid = lo + (hi - lo) / 2;
+            if (e[mid].hash < lm[i].hash)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (uint64_t j = lo; j < ne && e[j].hash == lm[i].hash; j++) {
+            if (nh == cap_h) {
+                hit *p = realloc(h, 2 * cap_h * sizeof *h);
+                if (!p) {
+                    free(h);
+                    return -1;
+                }
+                h = p;
+                cap_h *= 2;
+            }
+            h[nh++] = (hit){e[j].item, (int32_t)e[j].t - (int32_t)lm[i].t, lm[i].t};
+        }
+    }
+    qsort(h, nh, sizeof *h, cmp_hit);
+    /* Groups: same item, offsets within one frame of the group's first (timing jitter). */
+    int rc = 0;
+    for (size_t s = 0; s < nh && rc == 0;) {
+        size_t e2 = s + 1;
+        while (e2 < nh && h[e2].item == h[s].item && h[e2].offset - h[s].offset <= 1)
+            e2++;
+        if (e2 - s >= MIN_LANDMARKS)
+            rc = emit(h + s, e2 - s, out, n_out, &cap);
+        s = e2;
+    }
+    free(h);
+    if (rc != 0) {
+        free(*out);
+        *out = NULL;
+        *n_out = 0;
+        return -1;
+    }
+    /*
+     * Music repeats itself: an excerpt of a song also agrees, more weakly, with
+     * the song's other statements of the same phrase. Of the alignments of one
+     * item that cover the same part of the query, only the strongest is kept.
+     */
+    if (*n_out == 0)
+        return 0;
+    qsort(*out, *n_out, sizeof **out, by_landmarks);
+    size_t kept = 0;
+    for (size_t i = 0; i < *n_out; i++) {
+        const fpx_match *m = &(*out)[i];
+        int dup = 0;
+        for (size_t k = 0; k < kept && !dup; k++) {
+            const fpx_match *q = &(*out)[k];
+            double overlap = fmin(m->query_end, q->query_end) - fmax(m->query_start, q->query_start);
+            dup = q->item == m->item && overlap > 0.5 * (m->query_end - m->query_start);
+        }
+        if (!dup)
+            (*out)[kept++] = *m;
+    }
+    *n_out = kept;
+    return 0;
+}

@@ -1,0 +1,91 @@
+/* Lists of paths, and the audio files below a folder. */
+#define _GNU_SOURCE
+#include "paths.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *default_globs[] = {"*.wav", "*.flac", "*.ogg", "*.oga", "*.opus", "*.mp3",
+                                      "*.aif", "*.aiff", "*.w64", "*.rf64", "*.caf", NULL};
+
+int strlist_push(strlist *l, const char *s)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 64;
+        char **v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = strdup(s)))
+        return -1;
+    l->n++;
+    return 0;
+}
+
+void strlist_free(strlist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+}
+
+int strlist_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int wanted(const char *name, const strlist *globs)
+{
+    if (globs->n) {
+        for (size_t i = 0; i < globs->n; i++)
+            if (fnmatch(globs->v[i], name, FNM_CASEFOLD) == 0)
+                return 1;
+        return 0;
+    }
+    for (int i = 0; default_globs[i]; i++)
+        if (fnmatch(default_globs[i], name, FNM_CASEFOLD) == 0)
+            return 1;
+    return 0;
+}
+
+/* Add the matching files below dir, sorted by name at every level; symlinked folders are not followed. */
+int walk_audio(const char *dir, const strlist *globs, strlist *out)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        fprintf(stderr, "provmark: %s: %s\n", dir, strerror(errno));
+        return -1;
+    }
+    strlist names = {0};
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d)) != NULL)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && strlist_push(&names, e->d_name))
+            rc = -1;
+    closedir(d);
+    if (names.n)
+        qsort(names.v, names.n, sizeof names.v[0], strlist_cmp);
+    for (size_t i = 0; i < names.n && rc == 0; i++) {
+        char *path = NULL;
+        if (asprintf(&path, "%s/%s", dir, names.v[i]) < 0) {
+            rc = -1;
+            break;
+        }
+        struct stat st;
+        if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+            rc = walk_audio(path, globs, out);
+        else if (wanted(names.v[i], globs) && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            rc = strlist_push(out, path);
+        free(path);
+    }
+    strlist_free(&names);
+    return rc;
+}
+

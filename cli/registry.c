@@ -1,0 +1,60 @@
+/* The model and dataset registry (docs/REGISTRY.md). */
+#include "registry.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "provmark.h"
+
+json_t *registry_load(const char *path)
+{
+    json_error_t err;
+    json_t *r = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    if (!r) {
+        fprintf(stderr, "provmark: %s:%d: %s\n", path, err.line, err.text);
+        return NULL;
+    }
+    const char *why = NULL;
+    json_t *v = json_object_get(r, "version");
+    if (!json_is_object(r))
+        why = "not a JSON object";
+    else if (!json_is_integer(v) || json_integer_value(v) != 1)
+        why = "\"version\" must be 1";
+    static const char *const sections[] = {"models", "datasets"};
+    for (int i = 0; i < 2 && !why; i++) {
+        json_t *sec = json_object_get(r, sections[i]);
+        const char *id;
+        json_t *entry;
+        if (!json_is_object(sec)) {
+            why = i ? "\"datasets\" must be an object" : "\"models\" must be an object";
+            break;
+        }
+        json_object_foreach (sec, id, entry) {
+            char *end;
+            unsigned long n = strtoul(id, &end, 10);
+            if (!*id || *end || n > PM_ID_MAX || (id[0] == '0' && id[1])) {
+                why = "IDs must be decimal numbers from 0 to 16777215";
+                break;
+            }
+            if (!json_is_object(entry) || !json_is_string(json_object_get(entry, "name"))) {
+                why = "every entry needs a \"name\" string";
+                break;
+            }
+        }
+    }
+    if (why) {
+        fprintf(stderr, "provmark: %s: invalid registry: %s\n", path, why);
+        json_decref(r);
+        return NULL;
+    }
+    return r;
+}
+
+json_t *registry_lookup(const json_t *registry, const char *section, uint32_t id)
+{
+    char key[16];
+    snprintf(key, sizeof key, "%u", id);
+    return registry ? json_object_get(json_object_get(registry, section), key) : NULL;
+}
+

@@ -1,0 +1,15 @@
+/* The model and dataset registry (docs/REGISTRY.md). */
+#ifndef PM_CLI_REGISTRY_H
+#define PM_CLI_REGISTRY_H
+#include <jansson.h>
+#include <stdint.h>
+
+/*
+ * Load and check a registry: {"version": 1, "models": {"<id>": {...}}, "datasets":
+ * {"<id>": {...}}}, where every entry has at least a "name" string. Returns NULL after
+ * one line on stderr.
+ */
+json_t *registry_load(const char *path);
+/* The entry for an ID in "models" or "datasets", or NULL (also when registry is NULL). */
+json_t *registry_lookup(const json_t *registry, const char *section, uint32_t id);
+#endif

@@ -1,0 +1,417 @@
+/*
+ * provmark trace: from an output to what its model was trained on. One pass
+ * over each file feeds the watermark detector and the fingerprint extractor;
+ * the dataset ID (through the registry) or --dataset names a manifest, whose
+ * fingerprint index is then searched for training items the output reproduces.
+ *
+ * provmark manifest: a provenance record for publishing with an output, shaped
+ * like a C2PA manifest definition (docs/DATASETS.md says which parts follow the
+ * C2PA specification and which are provmark's own).
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <jansson.h>
+#include <libgen.h>
+#include <sndfile.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "dataset.h"
+#include "fpindex.h"
+#include "registry.h"
+
+#define CHUNK 4096
+
+static const char usage_trace[] =
+    "usage: provmark trace [--json] [--key FILE]... [--registry REG] [--dataset MANIFEST] FILE...\n"
+    "\n"
+    "Detect the watermark in each file, resolve its model and dataset through the\n"
+    "registry (a dataset entry's \"manifest\" names its manifest), and report every\n"
+    "training item of that dataset the file reproduces: the item, the time range in the\n"
+    "file and in the item, the matched duration and a score. --dataset checks against\n"
+    "the given manifest instead (also for unmarked files). The dataset's fingerprint\n"
+    "index (provmark dataset fingerprint) must be beside its manifest.\n"
+    "Exit status: 0 done, 2 an error occurred (the other files are still traced).\n";
+
+static const char usage_manifest[] =
+    "usage: provmark manifest --model N --dataset N --registry REG [--title TEXT]\n"
+    "\n"
+    "Print a provenance record for an output marked with these IDs: JSON shaped like a\n"
+    "C2PA manifest definition (claim_generator_info, assertions), with a c2pa.actions.v2\n"
+    "'created' action of IPTC digital source type trainedAlgorithmicMedia, a\n"
+    "c2pa.soft-binding entry naming the provmark watermark and its IDs, and the model and\n"
+    "dataset descriptions (from the registry and the dataset's manifest). C2PA tooling\n"
+    "(e.g. c2patool) can sign it and attach it to the file.\n";
+
+/* A dataset opened for matching: its manifest and mapped index, kept across files. */
+typedef struct dataset {
+    char *path;
+    json_t *manifest;
+    fpx *index;
+} dataset;
+
+/* Open a manifest and its index, checking the index is the one the manifest names. */
+static int dataset_open(dataset *d, const char *path)
+{
+    memset(d, 0, sizeof *d);
+    char *ipath = NULL;
+    if (!(d->manifest = manifest_load(path)))
+        return -1;
+    json_t *fp = json_object_get(d->manifest, "fingerprints");
+    const char *want = json_string_value(json_object_get(fp, "sha256"));
+    if (!want) {
+        fprintf(stderr, "provmark: %s: no fingerprint index (run 'provmark dataset fingerprint')\n", path);
+        goto fail;
+    }
+    ipath = manifest_index_path(path);
+    FILE *f = ipath ? fopen(ipath, "rb") : NULL;
+    if (!f) {
+        fprintf(stderr, "provmark: %s: missing fingerprint index %s\n", path, ipath ? ipath : "");
+        goto fail;
+    }
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    unsigned char buf[65536], sum[32];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        crypto_hash_sha256_update(&st, buf, n);
+    fclose(f);
+    crypto_hash_sha256_final(&st, sum);
+    char hex[65];
+    sodium_bin2hex(hex, sizeof hex, sum, sizeof sum);
+    if (strcmp(hex, want) != 0) {
+        fprintf(stderr, "provmark: %s: the index does not match the manifest (re-run "
+                        "'provmark dataset fingerprint')\n", ipath);
+        goto fail;
+    }
+    if (!(d->index = fpx_open(ipath)))
+        goto fail;
+    if (fpx_items(d->index) != json_array_size(json_object_get(d->manifest, "items"))) {
+        fprintf(stderr, "provmark: %s: the index and the manifest list different items\n", ipath);
+        goto fail;
+    }
+    d->path = strdup(path);
+    free(ipath);
+    return d->path ? 0 : -1;
+fail:
+    free(ipath);
+    json_decref(d->manifest);
+    fpx_close(d->index);
+    memset(d, 0, sizeof *d);
+    return -1;
+}
+
+static void dataset_close(dataset *d)
+{
+    free(d->path);
+    json_decref(d->manifest);
+    fpx_close(d->index);
+}
+
+/* The manifest a found dataset ID leads to through the registry (malloc'd), or NULL. */
+static char *registry_manifest(const json_t *registry, const char *registry_path, uint32_t id)
+{
+    const char *m = json_string_value(json_object_get(registry_lookup(registry, "datasets", id), "manifest"));
+    if (!m)
+        return NULL;
+    char *out = NULL;
+    if (m[0] == '/')
+        return strdup(m);
+    char *copy = strdup(registry_path);
+    if (copy && asprintf(&out, "%s/%s", dirname(copy), m) < 0)
+        out = NULL;
+    free(copy);
+    return out;
+}
+
+typedef struct traced {
+    pm_result r;
+    double duration;
+    fp_landmark *lm;
+    size_t n_lm;
+} traced;
+
+/* One pass: detector and fingerprint extractor together. -1 after one line. */
+static int read_file(const char *path, const pm_key *keys, int n_keys, traced *t)
+{
+    memset(t, 0, sizeof *t);
+    SF_INFO info = {0};
+    SNDFILE *sf = strcmp(path, "-") == 0 ? sf_open_fd(0, SFM_READ, &info, 0) : sf_open(path, SFM_READ, &info);
+    if (!sf) {
+        fprintf(stderr, "provmark: %s: cannot read audio: %s\n", path, sf_strerror(NULL));
+        return -1;
+    }
+    pm_detector *det = NULL;
+    fp_extractor *fx = fp_new(info.samplerate);
+    float *buf = malloc(sizeof(float) * CHUNK * (size_t)info.channels);
+    int rc = pm_detector_new(&det, info.samplerate, info.channels, keys, n_keys);
+    sf_count_t r, total = 0;
+    if (rc != PM_OK || !fx || !buf) {
+        fprintf(stderr, "provmark: %s: %s\n", path, rc != PM_OK ? pm_strerror(rc) : "cannot analyse this audio");
+        rc = -1;
+        goto out;
+    }
+    rc = -1;
+    while ((r = sf_readf_float(sf, buf, CHUNK)) > 0) {
+        total += r;
+        pm_detector_push_interleaved(det, buf, (size_t)r);
+        if (fp_push(fx, buf, (size_t)r, info.channels) != 0)
+            break;
+    }
+    if (r > 0 || sf_error(sf) || total == 0) {
+        fprintf(stderr, "provmark: %s: %s\n", path, total ? "read error" : "no audio in file");
+        goto out;
+    }
+    t->duration = (double)total / info.samplerate;
+    if (pm_detector_finish(det, &t->r) == PM_OK && fp_finish(fx, &t->lm, &t->n_lm) == 0)
+        rc = 0;
+    else
+        fprintf(stderr, "provmark: %s: out of memory\n", path);
+out:
+    free(buf);
+    fp_free(fx);
+    pm_detector_free(det);
+    sf_close(sf);
+    return rc;
+}
+
+static json_t *match_json(const dataset *d, const fpx_match *m)
+{
+    json_t *item = json_array_get(json_object_get(d->manifest, "items"), m->item);
+    json_t *tags = json_object_get(item, "tags");
+    return json_pack("{s:s, s:s?, s:s?, s:s?, s:f, s:f, s:f, s:f, s:f, s:i, s:f}",
+                     "item", fpx_item_path(d->index, m->item),
+                     "sha256", json_string_value(json_object_get(item, "sha256")),
+                     "title", json_string_value(json_object_get(tags, "title")),
+                     "artist", json_string_value(json_object_get(tags, "artist")),
+                     "output_start", m->query_start, "output_end", m->query_end,
+                     "item_start", m->item_start, "item_end", m->item_end,
+                     "duration", m->query_end - m->query_start, "landmarks", m->landmarks,
+                     "score", m->score);
+}
+
+int cmd_trace(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'J'},          {"key", required_argument, 0, 'k'},
+        {"registry", required_argument, 0, 'G'}, {"dataset", required_argument, 0, 'D'},
+        {0, 0, 0, 0}};
+    const char *key_paths[MAX_KEYS], *registry_path = NULL, *dataset_path = NULL;
+    int n_keys = 0, json = 0, c;
+    if (wants_help(argc, argv)) {
+        fputs(usage_trace, stdout);
+        return 0;
+    }
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'J': json = 1; break;
+        case 'k':
+            if (n_keys == MAX_KEYS) {
+                fprintf(stderr, "provmark: at most %d keys\n", MAX_KEYS);
+                return EXIT_ERROR;
+            }
+            key_paths[n_keys++] = optarg;
+            break;
+        case 'G': registry_path = optarg; break;
+        case 'D': dataset_path = optarg; break;
+        default:
+            fprintf(stderr, "provmark: trace: bad option (see 'provmark trace --help')\n");
+            return EXIT_ERROR;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "provmark: trace needs at least one FILE (see 'provmark trace --help')\n");
+        return EXIT_ERROR;
+    }
+    pm_key keys[MAX_KEYS];
+    for (int i = 0; i < (n_keys ? n_keys : 1); i++)
+        if (load_key(n_keys ? key_paths[i] : NULL, &keys[i]) != 0)
+            return EXIT_ERROR;
+    if (!n_keys)
+        n_keys = 1;
+    json_t *registry = NULL;
+    if (registry_path && !(registry = registry_load(registry_path)))
+        return EXIT_ERROR;
+    dataset fixed = {0}, cached = {0};
+    if (dataset_path && dataset_open(&fixed, dataset_path) != 0) {
+        json_decref(registry);
+        return EXIT_ERROR;
+    }
+    int status = 0;
+    for (int f = optind; f < argc; f++) {
+        const char *path = argv[f];
+        traced t;
+        if (read_file(path, keys, n_keys, &t) != 0) {
+            status = EXIT_ERROR;
+            if (json) {
+                json_t *o = json_pack("{s:s, s:b, s:s}", "file", path, "found", 0, "error", "cannot read audio");
+                json_dumpf(o, stdout, JSON_COMPACT);
+                putchar('\n');
+                json_decref(o);
+            }
+            continue;
+        }
+        const dataset *d = dataset_path ? &fixed : NULL;
+        const char *why = NULL;
+        if (!d && t.r.found) {
+            char *mp = registry_manifest(registry, registry_path ? registry_path : "", t.r.dataset_id);
+            if (!mp) {
+                why = registry ? "the registry names no manifest for this dataset" : "no --registry given";
+            } else if (cached.path && strcmp(cached.path, mp) == 0) {
+                d = &cached;
+            } else {
+                dataset_close(&cached);
+                if (dataset_open(&cached, mp) == 0)
+                    d = &cached;
+                else {
+                    why = "the dataset's manifest or index cannot be used";
+                    status = EXIT_ERROR;
+                }
+            }
+            free(mp);
+        } else if (!d) {
+            why = "no mark, and no --dataset given";
+        }
+        fpx_match *m = NULL;
+        size_t nm = 0;
+        if (d && fpx_query(d->index, t.lm, t.n_lm, &m, &nm) != 0) {
+            fprintf(stderr, "provmark: %s: out of memory\n", path);
+            status = EXIT_ERROR;
+        }
+        if (json) {
+            json_t *o = json_pack("{s:s, s:b, s:O?, s:O?, s:f, s:s?, s:s?, s:[], s:n}", "file", path,
+                                  "found", t.r.found, "model", registry_lookup(registry, "models", t.r.model_id),
+                                  "dataset", registry_lookup(registry, "datasets", t.r.dataset_id),
+                                  "duration", t.duration, "manifest", d ? d->path : NULL,
+                                  "dataset_check", why, "matches", "error");
+            json_object_set_new(o, "model_id", t.r.found ? json_integer(t.r.model_id) : json_null());
+            json_object_set_new(o, "dataset_id", t.r.found ? json_integer(t.r.dataset_id) : json_null());
+            json_object_set_new(o, "p_false", json_real(t.r.p_false));
+            if (!t.r.found) {
+                json_object_set_new(o, "model", json_null());
+                json_object_set_new(o, "dataset", json_null());
+            }
+            for (size_t i = 0; i < nm; i++)
+                json_array_append_new(json_object_get(o, "matches"), match_json(d, &m[i]));
+            json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
+            putchar('\n');
+            json_decref(o);
+        } else {
+            if (t.r.found)
+                printf("%s: model %u, dataset %u (p_false %.1e)\n", path, t.r.model_id, t.r.dataset_id, t.r.p_false);
+            else
+                printf("%s: no mark\n", path);
+            if (why)
+                printf("  training data not checked: %s\n", why);
+            else if (!nm)
+                printf("  reproduces no item of %s\n", d->path);
+            for (size_t i = 0; i < nm; i++)
+                printf("  reproduces %s: %.1f-%.1f s of the file = %.1f-%.1f s of the item (%.1f s, %d landmarks)\n",
+                       fpx_item_path(d->index, m[i].item), m[i].query_start, m[i].query_end,
+                       m[i].item_start, m[i].item_end, m[i].query_end - m[i].query_start, m[i].landmarks);
+        }
+        fflush(stdout);
+        free(m);
+        free(t.lm);
+    }
+    dataset_close(&fixed);
+    dataset_close(&cached);
+    json_decref(registry);
+    return status;
+}
+
+/* ---------------------------------------------------------------- manifest */
+
+int cmd_manifest(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"dataset", required_argument, 0, 'd'},
+        {"registry", required_argument, 0, 'G'}, {"title", required_argument, 0, 't'},
+        {0, 0, 0, 0}};
+    const char *model_s = NULL, *dataset_s = NULL, *registry_path = NULL, *title = NULL;
+    int c;
+    if (wants_help(argc, argv)) {
+        fputs(usage_manifest, stdout);
+        return 0;
+    }
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model_s = optarg; break;
+        case 'd': dataset_s = optarg; break;
+        case 'G': registry_path = optarg; break;
+        case 't': title = optarg; break;
+        default:
+            fprintf(stderr, "provmark: manifest: bad option (see 'provmark manifest --help')\n");
+            return EXIT_ERROR;
+        }
+    }
+    uint32_t model, ds;
+    if (!model_s || !dataset_s || !registry_path || optind != argc) {
+        fprintf(stderr, "provmark: manifest needs --model, --dataset and --registry\n");
+        return EXIT_ERROR;
+    }
+    if (parse_id(model_s, &model, "--model") || parse_id(dataset_s, &ds, "--dataset"))
+        return EXIT_ERROR;
+    json_t *registry = registry_load(registry_path);
+    if (!registry)
+        return EXIT_ERROR;
+    json_t *me = registry_lookup(registry, "models", model), *de = registry_lookup(registry, "datasets", ds);
+    if (!me || !de) {
+        fprintf(stderr, "provmark: %s: %s %u is not in the registry\n", registry_path,
+                me ? "dataset" : "model", me ? ds : model);
+        json_decref(registry);
+        return EXIT_ERROR;
+    }
+    /* The dataset's tier-1 description, when its manifest is at hand. */
+    json_t *summary = NULL;
+    char *mp = registry_manifest(registry, registry_path, ds);
+    json_t *man = mp ? manifest_load(mp) : NULL;
+    if (mp && !man) {
+        free(mp);
+        json_decref(registry);
+        return EXIT_ERROR;
+    }
+    if (man) {
+        summary = json_object();
+        static const char *const keep[] = {"name", "version", "description", "licenses", "sources",
+                                           "collection_date", "item_count", "total_duration", "fingerprints"};
+        for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
+            if (json_object_get(man, keep[i]))
+                json_object_set(summary, keep[i], json_object_get(man, keep[i]));
+    }
+    char ids[64];
+    snprintf(ids, sizeof ids, "model=%u;dataset=%u", model, ds);
+    json_t *out = json_pack(
+        "{s:[{s:s, s:s}], s:s?, s:[{s:s, s:{s:[{s:s, s:s, s:{s:s, s:s?}, s:{s:i, s:i}}]}},"
+        " {s:s, s:{s:s, s:s, s:[{s:{}, s:s}]}},"
+        " {s:s, s:{s:O, s:O, s:i, s:i, s:o?}}]}",
+        "claim_generator_info", "name", "provmark", "version", pm_version_string(),
+        "title", title,
+        "assertions",
+        "label", "c2pa.actions.v2", "data", "actions", "action", "c2pa.created",
+        "digitalSourceType", "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
+        "softwareAgent", "name", json_string_value(json_object_get(me, "name")),
+        "version", json_string_value(json_object_get(me, "version")),
+        "parameters", "org.provmark.model_id", (int)model, "org.provmark.dataset_id", (int)ds,
+        "label", "c2pa.soft-binding", "data", "alg", "org.provmark.audio-watermark.1",
+        "name", "provmark keyed spread-spectrum audio watermark carrying the model and dataset IDs",
+        "blocks", "scope", "value", ids,
+        "label", "org.provmark.training-data", "data", "model", me, "dataset", de,
+        "model_id", (int)model, "dataset_id", (int)ds, "dataset_manifest", summary);
+    int rc = EXIT_ERROR;
+    if (out) {
+        json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        putchar('\n');
+        rc = 0;
+        json_decref(out);
+    } else {
+        fprintf(stderr, "provmark: manifest: cannot build the record\n");
+    }
+    json_decref(man);
+    free(mp);
+    json_decref(registry);
+    return rc;
+}

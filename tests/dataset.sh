@@ -1,0 +1,172 @@
+#!/bin/sh
+# Training-data documentation and the trace: tiers 1-3 on a "training set" of real music
+# from the BENCH.md packages, "generated" pieces that splice 10 s and 5 s excerpts of
+# training items into other music (crossfades, gain changes, watermark, MP3 128k), and
+# the whole chain: mark -> registry -> manifest -> fingerprint index -> trace.
+. tests/lib.sh
+w=build/test-dataset
+rm -rf "$w"
+mkdir -p "$w/train" "$w/other"
+K="--key tests/data/test.key"
+G=/usr/share/games
+for f in etr/music/credits1-cp.ogg etr/music/freezingpoint.ogg etr/music/spunkyrace-ks.ogg \
+    etr/music/calmrace-ks.ogg etr/music/start1-jt.ogg etr/music/race1-jt.ogg \
+    xmoto/Textures/Musics/batcave.ogg xmoto/Textures/Musics/menu.ogg; do
+    cp "$G/$f" "$w/train/"
+done
+for f in frozen-bubble/snd/introzik.ogg frozen-bubble/snd/frozen-mainzik-2p.ogg \
+    xmoto/Textures/Musics/speeditup.ogg xmoto/Textures/Musics/ridealong.ogg \
+    xmoto/Textures/Musics/legolodio.ogg; do
+    cp "$G/$f" "$w/other/"
+done
+M="$w/ds.json"
+
+# Tier 1
+$PM dataset init "$M" --name game-music --version 1.0 --license GPL-2+ --license CC-BY-SA-3.0 \
+    --source https://packages.debian.org/bookworm/extremetuxracer-data \
+    --description "Game soundtracks" --collected 2026-11-29 2>/dev/null
+check "tier 1: init writes the dataset's metadata" \
+    jq -e '.provmark_dataset == 1 and .name == "game-music" and .licenses == ["GPL-2+", "CC-BY-SA-3.0"] and .item_count == 0' "$M"
+cp "$M" "$w/before.json"
+check_exit "tier 1: init refuses to overwrite a manifest" 2 \
+    $PM dataset init "$M" --name x --version 2 --license MIT
+check "tier 1: ... and leaves it as it was" cmp "$M" "$w/before.json"
+check_exit "tier 1: init without a licence is refused" 2 $PM dataset init "$w/x.json" --name x --version 1
+
+# Tier 2
+$PM dataset add "$M" "$w/train" 2>"$w/add1.log"
+check "tier 2: add records every file of the folder" jq -e '.item_count == 8 and (.items | length) == 8' "$M"
+ok=1
+for f in "$w"/train/*.ogg; do
+    b=$(basename "$f")
+    want=$(sha256sum "$f" | cut -d' ' -f1)
+    dur=$(soxi -D "$f")
+    jq -e --arg p "train/$b" --arg s "$want" --argjson d "$dur" \
+        '.items[] | select(.path == $p) | .sha256 == $s and ((.duration - $d) | fabs) < 0.01 and .channels == 2' \
+        "$M" >/dev/null || ok=0
+done
+check "tier 2: relative paths, SHA-256 (= sha256sum) and durations (= soxi) of every item" [ $ok = 1 ]
+check "tier 2: tags read by libsndfile" \
+    jq -e '.items[] | select(.path == "train/credits1-cp.ogg") | .tags.title == "Credits Ballad" and .tags.artist == "Kristian Picon"' "$M"
+cp "$M" "$w/after-add.json"
+$PM dataset add "$M" "$w/train" 2>"$w/add2.log"
+check "tier 2: re-adding unchanged files is a no-op (manifest byte-identical)" \
+    sh -c "cmp -s $M $w/after-add.json && grep -q '0 added, 8 unchanged, 0 changed' $w/add2.log"
+# Incremental: a changed file is reported and its entry updated (in a manifest of its own).
+mkdir -p "$w/inc"
+cp "$w/train/menu.ogg" "$w/inc/song.ogg"
+$PM dataset init "$w/inc.json" --name inc --version 1 --license MIT 2>/dev/null
+$PM dataset add "$w/inc.json" "$w/inc/song.ogg" 2>/dev/null
+old=$(jq -r '.items[0].sha256' "$w/inc.json")
+sox "$w/train/menu.ogg" "$w/inc/song.ogg" gain -1
+$PM dataset add "$w/inc.json" "$w/inc" 2>"$w/inc.log"
+check "tier 2: a changed file is reported and its entry updated" \
+    sh -c "grep -q 'changed since it was added: inc/song.ogg' $w/inc.log && [ \"\$(jq -r '.items[0].sha256' $w/inc.json)\" = \"\$(sha256sum $w/inc/song.ogg | cut -d' ' -f1)\" ] && [ \"\$(jq -r '.items[0].sha256' $w/inc.json)\" != $old ]"
+printf 'not audio' >"$w/inc/bad.wav"
+cp "$w/inc.json" "$w/inc.before"
+check_exit "tier 2: an unreadable file fails the add with a clear error" 2 $PM dataset add "$w/inc.json" "$w/inc/bad.wav"
+check "tier 2: ... and the manifest is left unchanged" cmp "$w/inc.json" "$w/inc.before"
+
+# Manifests against the published schema (python3-jsonschema).
+check "schema: the manifest validates against docs/dataset.schema.json" \
+    /usr/bin/python3 -c "import json, jsonschema; jsonschema.validate(json.load(open('$M')), json.load(open('docs/dataset.schema.json')))"
+jq 'del(.items[0].sha256)' "$M" >"$w/broken.json"
+check "schema: a manifest with an item missing its SHA-256 fails validation" \
+    sh -c "! /usr/bin/python3 -c \"import json, jsonschema; jsonschema.validate(json.load(open('$w/broken.json')), json.load(open('docs/dataset.schema.json')))\" 2>/dev/null"
+check_exit "schema: ... and provmark refuses it" 2 $PM dataset fingerprint "$w/broken.json"
+
+# Tier 3
+$PM dataset fingerprint "$M" 2>"$w/fp.log"
+I="$w/ds.pmfp"
+check "tier 3: index beside the manifest, its SHA-256 recorded in the manifest" \
+    sh -c "[ -s $I ] && [ \"\$(jq -r .fingerprints.sha256 $M)\" = \"\$(sha256sum $I | cut -d' ' -f1)\" ]"
+check "schema: the fingerprinted manifest still validates" \
+    /usr/bin/python3 -c "import json, jsonschema; jsonschema.validate(json.load(open('$M')), json.load(open('docs/dataset.schema.json')))"
+
+# "Generated" pieces: 30 s of other music with a 10 s excerpt of one item at 8 s and a 5 s
+# excerpt of another at 22 s, crossfaded over 0.3 s, at other gains; then marked, MP3 128k.
+piece() { # NAME OTHER ITEM_A START_A ITEM_B START_B
+    n=$1
+    sox "$w/other/$2" -r 44100 -c 2 "$w/$n.o.wav" trim 20 30
+    ffmpeg -nostdin -v error -y -i "$w/$n.o.wav" -af \
+        "volume='min(1,max(0,max(8-t,t-18)/0.3+0.5))*min(1,max(0,max(22-t,t-27)/0.3+0.5))':eval=frame" \
+        "$w/$n.bed.wav"
+    sox "$w/train/$3" -r 44100 -c 2 "$w/$n.a.wav" trim "$4" 10 fade t 0.3 10 0.3 gain -3 pad 8 12
+    sox "$w/train/$5" -r 44100 -c 2 "$w/$n.b.wav" trim "$6" 5 fade t 0.3 5 0.3 gain 2 pad 22 3
+    sox -m "$w/$n.bed.wav" "$w/$n.a.wav" "$w/$n.b.wav" "$w/$n.mix.wav" gain -n -1
+    $PM embed "$w/$n.mix.wav" "$w/$n.m.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
+    ffmpeg -nostdin -v error -y -i "$w/$n.m.wav" -b:a 128k "$w/$n.mp3"
+}
+piece g1 introzik.ogg credits1-cp.ogg 30 batcave.ogg 60
+piece g2 speeditup.ogg spunkyrace-ks.ogg 45.5 start1-jt.ogg 12.25
+piece g3 ridealong.ogg race1-jt.ogg 20 freezingpoint.ogg 70
+cat >"$w/registry.json" <<'REG'
+{"version": 1,
+ "models": {"7": {"name": "tunegen", "version": "2.1", "organisation": "Example Audio Lab"}},
+ "datasets": {"42": {"name": "game-music", "version": "1.0", "manifest": "ds.json"}}}
+REG
+$PM trace --json $K --registry "$w/registry.json" "$w/g1.mp3" "$w/g2.mp3" "$w/g3.mp3" >"$w/trace.jsonl" 2>"$w/trace.err"
+# expect FILE ITEM OUT_START ITEM_START: a match of ITEM from about OUT_START whose
+# alignment (item time - output time) is right within 0.1 s.
+expect() {
+    jq -e -s --arg f "$1" --arg i "train/$2" --argjson o "$3" --argjson s "$4" \
+        'map(select(.file | endswith($f)))[0] | .found and .model_id == 7 and .dataset_id == 42 and
+         ([.matches[] | select(.item == $i and ((.item_start - .output_start) - ($s - $o) | fabs) <= 0.1
+           and (.output_start - $o | fabs) < 1.0)] | length) == 1' "$w/trace.jsonl" >/dev/null
+}
+check "trace: g1 marked 7/42, reproduces credits (10 s at 8 s = item 30 s, +-0.1 s)" expect g1.mp3 credits1-cp.ogg 8 30
+check "trace: g1 reproduces batcave (5 s at 22 s = item 60 s)" expect g1.mp3 batcave.ogg 22 60
+check "trace: g2 reproduces spunkyrace (10 s at 8 s = item 45.5 s)" expect g2.mp3 spunkyrace-ks.ogg 8 45.5
+check "trace: g2 reproduces start1 (5 s at 22 s = item 12.25 s)" expect g2.mp3 start1-jt.ogg 22 12.25
+check "trace: g3 reproduces race1 (10 s at 8 s = item 20 s)" expect g3.mp3 race1-jt.ogg 8 20
+check "trace: g3 reproduces freezingpoint (5 s at 22 s = item 70 s)" expect g3.mp3 freezingpoint.ogg 22 70
+check "trace: nothing else is reported (exactly two matches per piece)" \
+    sh -c "[ \"\$(jq -s '[.[].matches | length] | unique' $w/trace.jsonl -c)\" = '[2]' ]"
+check "trace: matches carry the item's SHA-256 and tags from the manifest" \
+    sh -c "jq -e -s 'map(select(.file | endswith(\"g1.mp3\")))[0].matches[] | select(.item == \"train/credits1-cp.ogg\") | .title == \"Credits Ballad\" and (.sha256 | length) == 64' $w/trace.jsonl"
+$PM trace $K --registry "$w/registry.json" "$w/g1.mp3" >"$w/trace.txt" 2>/dev/null
+check "trace: human output names the model, dataset and each reproduced item" \
+    sh -c "grep -q 'model 7, dataset 42' $w/trace.txt && grep -q 'reproduces train/credits1-cp.ogg' $w/trace.txt"
+# Unrelated music matches nothing; an unmarked copy is checked with --dataset.
+$PM trace --json --dataset "$M" "$w/other/"*.ogg >"$w/unrelated.jsonl" 2>/dev/null
+check "trace: unrelated music (5 tracks, 11 min) matches no training item" \
+    sh -c "[ \$(jq -s '[.[].matches | length] | add' $w/unrelated.jsonl) = 0 ] && [ \$(wc -l <$w/unrelated.jsonl) = 5 ]"
+$PM trace --json --dataset "$M" "$w/g2.mix.wav" >"$w/unmarked.jsonl" 2>/dev/null
+check "trace --dataset: an unmarked piece is still checked (2 items found)" \
+    sh -c "jq -e '.found == false and (.matches | length) == 2' $w/unmarked.jsonl"
+$PM trace --json $K --registry "$w/registry.json" "$w/g1.o.wav" >"$w/nomark.jsonl" 2>/dev/null
+check "trace: an unmarked file without --dataset says why nothing was checked" \
+    jq -e '.found == false and .dataset_check != null and .matches == []' "$w/nomark.jsonl"
+
+# Damaged indexes are refused with one clear line.
+cp "$M" "$w/c.json"
+cp "$I" "$w/c.pmfp"
+printf '\377' | dd of="$w/c.pmfp" bs=1 seek=5000 conv=notrunc 2>/dev/null
+$PM trace $K --dataset "$w/c.json" "$w/g1.mp3" >/dev/null 2>"$w/c.err"
+check "index: a flipped byte is refused with one line" \
+    sh -c "[ \$(wc -l <$w/c.err) = 1 ] && grep -q 'does not match the manifest' $w/c.err"
+check_exit "index: ... exit status 2" 2 $PM trace --dataset "$w/c.json" "$w/g1.mp3"
+jq --arg s "$(sha256sum "$w/c.pmfp" | cut -d' ' -f1)" '.fingerprints.sha256 = $s' "$M" >"$w/c.json"
+$PM trace --dataset "$w/c.json" "$w/g1.mp3" >/dev/null 2>"$w/c2.err"
+check "index: corruption is caught by its own checksum too" grep -q 'checksum mismatch' "$w/c2.err"
+head -c 3000 "$I" >"$w/c.pmfp"
+jq --arg s "$(sha256sum "$w/c.pmfp" | cut -d' ' -f1)" '.fingerprints.sha256 = $s' "$M" >"$w/c.json"
+$PM trace --dataset "$w/c.json" "$w/g1.mp3" >/dev/null 2>"$w/c3.err"
+check "index: a truncated index is refused" grep -q 'truncated' "$w/c3.err"
+: >"$w/c.pmfp"
+jq --arg s "$(sha256sum "$w/c.pmfp" | cut -d' ' -f1)" '.fingerprints.sha256 = $s' "$M" >"$w/c.json"
+check_exit "index: an empty index is refused" 2 $PM trace --dataset "$w/c.json" "$w/g1.mp3"
+
+# The provenance record for publishing with an output.
+$PM manifest --model 7 --dataset 42 --registry "$w/registry.json" --title "g1" >"$w/c2pa.json" 2>/dev/null
+check "manifest: C2PA-shaped record: created action of source type trainedAlgorithmicMedia" \
+    jq -e '.claim_generator_info[0].name == "provmark" and (.assertions[] | select(.label == "c2pa.actions.v2") |
+        .data.actions[0].action == "c2pa.created" and
+        .data.actions[0].digitalSourceType == "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia" and
+        .data.actions[0].softwareAgent.name == "tunegen")' "$w/c2pa.json"
+check "manifest: soft binding naming the provmark watermark and its IDs" \
+    jq -e '.assertions[] | select(.label == "c2pa.soft-binding") | .data.alg == "org.provmark.audio-watermark.1" and .data.blocks[0].value == "model=7;dataset=42"' "$w/c2pa.json"
+check "manifest: model and dataset descriptions, with the dataset's tier-1 summary" \
+    jq -e '.assertions[] | select(.label == "org.provmark.training-data") | .data.model.name == "tunegen" and .data.dataset_manifest.item_count == 8 and .data.dataset_manifest.licenses[0] == "GPL-2+"' "$w/c2pa.json"
+check_exit "manifest: an ID missing from the registry is refused" 2 \
+    $PM manifest --model 8 --dataset 42 --registry "$w/registry.json"
