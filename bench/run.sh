@@ -65,6 +65,9 @@ latency48=$(awk 'BEGIN { h = int(48000 * 1024 / 44100 + 0.5); print 2 * h }')
 # Catalogue scan: 2.6 hours in 160 files of four formats, threads and keys.
 bench/scan.sh "$corpus" "$out/scan" >"$out/scan.md"
 
+# Training-data fingerprints: an index of more than 10 hours (filler cached in build/).
+bench/dataset.sh build/bench-dataset 2>/dev/null >"$out/dataset.md"
+
 cat "$out"/*.tsv >"$out/all.tsv"
 cat "$out"/*.quality >"$out/quality.txt"
 ntracks=$(wc -l <"$out/quality.txt")
@@ -120,6 +123,16 @@ echo
 echo "### Catalogue scan (provmark detect -r --json; wall time of the whole scan, 2 cores)"
 echo
 cat "$out/scan.md"
+echo
+echo "### Training-data fingerprints (bench/dataset.sh)"
+echo
+echo "14 training tracks plus each of them at 30 playback speeds (0.60-1.50, 8 kHz mono) as"
+echo "filler items to pass 10 hours; 20 pieces of 30 s, each a bed from 6 tracks never"
+echo "indexed with a 10 s excerpt of a training track at 8 s and a 5 s excerpt at 22 s"
+echo "(random tracks and offsets, 0.3 s crossfades, -3 / +2 dB), MP3 128k; traced with"
+echo "\`provmark trace --no-detect --dataset\`."
+echo
+cat "$out/dataset.md"
 echo
 echo "### Memory"
 echo

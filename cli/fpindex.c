@@ -31,8 +31,8 @@ _Static_assert(sizeof(fpx_header) == 104, "header layout");
 _Static_assert(sizeof(fpx_item) == 24, "item layout");
 _Static_assert(sizeof(fpx_entry) == 12, "entry layout");
 
-#define MIN_LANDMARKS 10  /* agreeing landmarks for a match */
-#define MIN_DENSITY 0.8   /* ... and at least this many per second of the matched span */
+#define MIN_LANDMARKS 15  /* agreeing landmarks for a match */
+#define MIN_DENSITY 4.0   /* ... and at least this many per second of the matched span */
 #define SPLIT_GAP 94      /* frames (3 s) without agreement end a matched span */
 
 struct fpx {
@@ -313,9 +313,10 @@ int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, fpx_match **out, si
         return -1;
     }
     /*
-     * Music repeats itself: an excerpt of a song also agrees, more weakly, with
-     * the song's other statements of the same phrase. Of the alignments of one
-     * item that cover the same part of the query, only the strongest is kept.
+     * Music repeats itself: an excerpt of a song also agrees with the song's
+     * other statements of the same phrase. Of the alignments of one item that
+     * cover the same part of the query only the strongest is kept: the item is
+     * certain, the offset is the best-supported statement of the passage.
      */
     if (*n_out == 0)
         return 0;

@@ -26,14 +26,16 @@
 #define CHUNK 4096
 
 static const char usage_trace[] =
-    "usage: provmark trace [--json] [--key FILE]... [--registry REG] [--dataset MANIFEST] FILE...\n"
+    "usage: provmark trace [--json] [--key FILE]... [--registry REG] [--dataset MANIFEST]\n"
+    "                      [--no-detect] FILE...\n"
     "\n"
     "Detect the watermark in each file, resolve its model and dataset through the\n"
     "registry (a dataset entry's \"manifest\" names its manifest), and report every\n"
     "training item of that dataset the file reproduces: the item, the time range in the\n"
     "file and in the item, the matched duration and a score. --dataset checks against\n"
-    "the given manifest instead (also for unmarked files). The dataset's fingerprint\n"
-    "index (provmark dataset fingerprint) must be beside its manifest.\n"
+    "the given manifest instead (also for unmarked files); with --no-detect only that\n"
+    "check is made, without looking for a watermark. The dataset's fingerprint index\n"
+    "(provmark dataset fingerprint) must be beside its manifest.\n"
     "Exit status: 0 done, 2 an error occurred (the other files are still traced).\n";
 
 static const char usage_manifest[] =
@@ -134,7 +136,7 @@ typedef struct traced {
     size_t n_lm;
 } traced;
 
-/* One pass: detector and fingerprint extractor together. -1 after one line. */
+/* One pass: detector (unless keys is NULL) and fingerprint extractor together. -1 after one line. */
 static int read_file(const char *path, const pm_key *keys, int n_keys, traced *t)
 {
     memset(t, 0, sizeof *t);
@@ -147,7 +149,7 @@ static int read_file(const char *path, const pm_key *keys, int n_keys, traced *t
     pm_detector *det = NULL;
     fp_extractor *fx = fp_new(info.samplerate);
     float *buf = malloc(sizeof(float) * CHUNK * (size_t)info.channels);
-    int rc = pm_detector_new(&det, info.samplerate, info.channels, keys, n_keys);
+    int rc = keys ? pm_detector_new(&det, info.samplerate, info.channels, keys, n_keys) : PM_OK;
     sf_count_t r, total = 0;
     if (rc != PM_OK || !fx || !buf) {
         fprintf(stderr, "provmark: %s: %s\n", path, rc != PM_OK ? pm_strerror(rc) : "cannot analyse this audio");
@@ -157,7 +159,8 @@ static int read_file(const char *path, const pm_key *keys, int n_keys, traced *t
     rc = -1;
     while ((r = sf_readf_float(sf, buf, CHUNK)) > 0) {
         total += r;
-        pm_detector_push_interleaved(det, buf, (size_t)r);
+        if (det)
+            pm_detector_push_interleaved(det, buf, (size_t)r);
         if (fp_push(fx, buf, (size_t)r, info.channels) != 0)
             break;
     }
@@ -166,7 +169,7 @@ static int read_file(const char *path, const pm_key *keys, int n_keys, traced *t
         goto out;
     }
     t->duration = (double)total / info.samplerate;
-    if (pm_detector_finish(det, &t->r) == PM_OK && fp_finish(fx, &t->lm, &t->n_lm) == 0)
+    if ((!det || pm_detector_finish(det, &t->r) == PM_OK) && fp_finish(fx, &t->lm, &t->n_lm) == 0)
         rc = 0;
     else
         fprintf(stderr, "provmark: %s: out of memory\n", path);
@@ -198,9 +201,9 @@ int cmd_trace(int argc, char **argv)
     static const struct option opts[] = {
         {"json", no_argument, 0, 'J'},          {"key", required_argument, 0, 'k'},
         {"registry", required_argument, 0, 'G'}, {"dataset", required_argument, 0, 'D'},
-        {0, 0, 0, 0}};
+        {"no-detect", no_argument, 0, 'N'},     {0, 0, 0, 0}};
     const char *key_paths[MAX_KEYS], *registry_path = NULL, *dataset_path = NULL;
-    int n_keys = 0, json = 0, c;
+    int n_keys = 0, json = 0, detect = 1, c;
     if (wants_help(argc, argv)) {
         fputs(usage_trace, stdout);
         return 0;
@@ -217,6 +220,7 @@ int cmd_trace(int argc, char **argv)
             break;
         case 'G': registry_path = optarg; break;
         case 'D': dataset_path = optarg; break;
+        case 'N': detect = 0; break;
         default:
             fprintf(stderr, "provmark: trace: bad option (see 'provmark trace --help')\n");
             return EXIT_ERROR;
@@ -226,8 +230,12 @@ int cmd_trace(int argc, char **argv)
         fprintf(stderr, "provmark: trace needs at least one FILE (see 'provmark trace --help')\n");
         return EXIT_ERROR;
     }
+    if (!detect && !dataset_path) {
+        fprintf(stderr, "provmark: trace --no-detect needs --dataset\n");
+        return EXIT_ERROR;
+    }
     pm_key keys[MAX_KEYS];
-    for (int i = 0; i < (n_keys ? n_keys : 1); i++)
+    for (int i = 0; detect && i < (n_keys ? n_keys : 1); i++)
         if (load_key(n_keys ? key_paths[i] : NULL, &keys[i]) != 0)
             return EXIT_ERROR;
     if (!n_keys)
@@ -244,7 +252,7 @@ int cmd_trace(int argc, char **argv)
     for (int f = optind; f < argc; f++) {
         const char *path = argv[f];
         traced t;
-        if (read_file(path, keys, n_keys, &t) != 0) {
+        if (read_file(path, detect ? keys : NULL, n_keys, &t) != 0) {
             status = EXIT_ERROR;
             if (json) {
                 json_t *o = json_pack("{s:s, s:b, s:s}", "file", path, "found", 0, "error", "cannot read audio");
@@ -290,6 +298,8 @@ int cmd_trace(int argc, char **argv)
             json_object_set_new(o, "model_id", t.r.found ? json_integer(t.r.model_id) : json_null());
             json_object_set_new(o, "dataset_id", t.r.found ? json_integer(t.r.dataset_id) : json_null());
             json_object_set_new(o, "p_false", json_real(t.r.p_false));
+            if (!detect)
+                json_object_set_new(o, "found", json_null()); /* not looked for */
             if (!t.r.found) {
                 json_object_set_new(o, "model", json_null());
                 json_object_set_new(o, "dataset", json_null());
@@ -303,7 +313,7 @@ int cmd_trace(int argc, char **argv)
             if (t.r.found)
                 printf("%s: model %u, dataset %u (p_false %.1e)\n", path, t.r.model_id, t.r.dataset_id, t.r.p_false);
             else
-                printf("%s: no mark\n", path);
+                printf("%s: %s\n", path, detect ? "no mark" : "watermark not looked for");
             if (why)
                 printf("  training data not checked: %s\n", why);
             else if (!nm)
