@@ -188,3 +188,45 @@ lint:
 		-- -std=c11 -D_DEFAULT_SOURCE -Idsp -Iplugin -Ibench 2>/dev/null
 
 .PHONY: lint
+
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer harnesses (clang, ASan + UBSan): audio files through the detector and the
+# fingerprinter, the files read by path (key, registry, manifest, index), plugin state.
+# `make fuzz` runs each for FUZZ_SECONDS from the committed seeds in fuzz/corpus/NAME;
+# what it learns goes to build/fuzz/corpus-NAME, crashes to build/fuzz/NAME-crash-*.
+FUZZ_SECONDS ?= 60
+FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=all -Idsp -Icli -Iplugin
+FUZZ_LIBS := -lsndfile -ljansson $(LIBS_DSP)
+FUZZ_CLI := cli/fingerprint.c cli/fpindex.c cli/registry.c cli/dataset.c cli/paths.c cli/common.c
+FUZZERS := audio files state
+
+$(B)/fuzz/fuzz_audio: fuzz/fuzz_audio.c $(DSP_SRC) cli/fingerprint.c $(wildcard dsp/*.h cli/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(DSP_SRC) cli/fingerprint.c $(FUZZ_LIBS)
+
+$(B)/fuzz/fuzz_files: fuzz/fuzz_files.c $(DSP_SRC) $(FUZZ_CLI) $(wildcard dsp/*.h cli/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(DSP_SRC) $(FUZZ_CLI) $(FUZZ_LIBS)
+
+$(B)/fuzz/fuzz_state: fuzz/fuzz_state.c $(DSP_SRC) $(PLUGIN_SRC) $(wildcard dsp/*.h plugin/*.h)
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -o $@ $< $(DSP_SRC) $(PLUGIN_SRC) $(LIBS_DSP)
+
+fuzz-build: $(FUZZERS:%=$(B)/fuzz/fuzz_%)
+
+fuzz: deps-fuzz
+	$(MAKE) fuzz-build
+	@for f in $(FUZZERS); do \
+	  mkdir -p $(B)/fuzz/corpus-$$f; \
+	  echo "fuzz_$$f: $(FUZZ_SECONDS) s"; \
+	  $(B)/fuzz/fuzz_$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -close_fd_mask=2 \
+	    -print_final_stats=1 -artifact_prefix=$(B)/fuzz/$$f- \
+	    $(B)/fuzz/corpus-$$f fuzz/corpus/$$f 2>$(B)/fuzz/$$f.log || { tail -40 $(B)/fuzz/$$f.log; exit 1; }; \
+	  grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' $(B)/fuzz/$$f.log; \
+	done
+
+deps-fuzz:
+	@scripts/deps.sh fuzz
+
+.PHONY: fuzz fuzz-build deps-fuzz

@@ -494,16 +494,20 @@ static int dataset_fingerprint(int argc, char **argv)
     size_t entries = 0;
     for (i = 0; i < n_items; i++)
         entries += in[i].n;
-    char *icopy = strdup(ipath);
-    if (!icopy || sha256_file(ipath, hex, &bytes) != 0) {
+    char *icopy = strdup(ipath), sum[65];
+    fpx *back = icopy ? fpx_open(ipath) : NULL; /* read back what was written */
+    if (!back || sha256_file(ipath, hex, &bytes) != 0) {
         free(icopy);
+        fpx_close(back);
         fprintf(stderr, "provmark: %s: cannot read back the index\n", ipath);
         goto out;
     }
+    fpx_checksum_hex(back, sum);
+    fpx_close(back);
     json_object_set_new(m, "fingerprints",
-                        json_pack("{s:s, s:s, s:I, s:I, s:i}", "index", basename(icopy), "sha256",
-                                  hex, "bytes", (json_int_t)bytes, "landmarks",
-                                  (json_int_t)entries, "format", FPX_VERSION));
+                        json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "index", basename(icopy),
+                                  "checksum", sum, "sha256", hex, "bytes", (json_int_t)bytes,
+                                  "landmarks", (json_int_t)entries, "format", FPX_VERSION));
     free(icopy);
     if (manifest_save(mpath, m) == 0) {
         fprintf(stderr, "provmark: %s: %zu items, %zu landmarks, %lld bytes\n", ipath, n_items,

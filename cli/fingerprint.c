@@ -25,11 +25,13 @@ typedef struct peak {
 
 struct fp_extractor {
     int win, hop, nfft;
+    double bin_scale;     /* FFT bins per fingerprint bin (15.625 Hz) */
     float *window, *in, *time;
     fftwf_complex *freq;
     fftwf_plan plan;
     int fill;             /* samples in `in` */
     float ring[RING][NBINS]; /* log spectra of the last RING frames */
+    float wide[RING][NBINS]; /* each one's maximum over +-PEAK_DF bins */
     uint32_t frames;      /* spectra computed */
     peak *peaks;
     size_t n_peaks, cap_peaks;
@@ -37,6 +39,22 @@ struct fp_extractor {
 
 /* FFTW's planner is not thread-safe; the library has its own lock, this is the command's. */
 static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The smallest 2^a 3^b 5^c >= n: sizes FFTW transforms fastest. */
+static int fast_size(int n)
+{
+    for (int m = n;; m++) {
+        int r = m;
+        while (r % 2 == 0)
+            r /= 2;
+        while (r % 3 == 0)
+            r /= 3;
+        while (r % 5 == 0)
+            r /= 5;
+        if (r == 1)
+            return m;
+    }
+}
 
 fp_extractor *fp_new(double rate)
 {
@@ -47,7 +65,10 @@ fp_extractor *fp_new(double rate)
         return NULL;
     x->win = (int)lround(rate * FP_WIN_SECONDS);
     x->hop = (int)lround(rate * FP_HOP_SECONDS);
-    x->nfft = x->win; /* so that bin k is k / FP_WIN_SECONDS Hz at every rate */
+    /* A fast FFT size; fingerprint bins are then read at k / FP_WIN_SECONDS Hz by
+     * interpolation, so that they are the same at every rate. */
+    x->nfft = fast_size(x->win);
+    x->bin_scale = (double)x->nfft / (rate * FP_WIN_SECONDS);
     x->window = malloc(sizeof(float) * (size_t)x->win);
     x->in = calloc((size_t)x->win, sizeof(float));
     x->time = fftwf_malloc(sizeof(float) * (size_t)x->nfft);
@@ -110,15 +131,19 @@ static int pick(fp_extractor *x)
     for (int k = 0; k < NBINS; k++)
         mean += mid[k];
     mean /= NBINS;
+    const int own = (int)(t % RING);
     for (int k = 0; k < NBINS; k++) {
         const float v = mid[k];
-        if (v < mean + 3.0f) /* dB: well above this frame's average level */
+        if (v < mean + 3.0f || v < x->wide[own][k]) /* dB: well above the frame's average */
             continue;
+        /* The largest in its own frame (ties lose) and above every other frame's maximum. */
         int is_max = 1;
+        for (int j = k - PEAK_DF; j <= k + PEAK_DF && is_max; j++)
+            if (j != k && j >= 0 && j < NBINS && mid[j] >= v)
+                is_max = 0;
         for (int r = 0; r < RING && is_max; r++)
-            for (int j = k - PEAK_DF; j <= k + PEAK_DF && is_max; j++)
-                if (j >= 0 && j < NBINS && (r != (int)(t % RING) || j != k) && x->ring[r][j] >= v)
-                    is_max = 0;
+            if (r != own && x->wide[r][k] >= v)
+                is_max = 0;
         if (is_max && add_peak(x, t, BIN_LO + k, v - (float)mean) != 0)
             return -1;
     }
@@ -129,11 +154,25 @@ static int frame(fp_extractor *x)
 {
     for (int i = 0; i < x->win; i++)
         x->time[i] = x->in[i] * x->window[i];
+    for (int i = x->win; i < x->nfft; i++)
+        x->time[i] = 0.0f;
     fftwf_execute(x->plan);
     float *spec = x->ring[x->frames % RING];
     for (int k = 0; k < NBINS; k++) {
-        const fftwf_complex *c = &x->freq[BIN_LO + k];
-        spec[k] = 10.0f * log10f((*c)[0] * (*c)[0] + (*c)[1] * (*c)[1] + 1e-10f);
+        const double pos = (BIN_LO + k) * x->bin_scale;
+        const int i = (int)pos;
+        const float f = (float)(pos - i);
+        const fftwf_complex *a = &x->freq[i], *b = &x->freq[i + 1];
+        const float pa = (*a)[0] * (*a)[0] + (*a)[1] * (*a)[1];
+        const float pb = (*b)[0] * (*b)[0] + (*b)[1] * (*b)[1];
+        spec[k] = 10.0f * log10f(pa + f * (pb - pa) + 1e-10f);
+    }
+    float *wide = x->wide[x->frames % RING];
+    for (int k = 0; k < NBINS; k++) {
+        float m = spec[k];
+        for (int j = k - PEAK_DF > 0 ? k - PEAK_DF : 0; j <= k + PEAK_DF && j < NBINS; j++)
+            m = spec[j] > m ? spec[j] : m;
+        wide[k] = m;
     }
     x->frames++;
     return pick(x);
@@ -179,6 +218,8 @@ int fp_finish(fp_extractor *x, fp_landmark **out, size_t *n)
 {
     *out = NULL;
     *n = 0;
+    if (x->n_peaks == 0) /* silence, or too short: no landmarks */
+        return (*out = malloc(sizeof **out)) ? 0 : -1;
     /* Density: the strongest PEAKS_PER_SEC peaks of every second. */
     qsort(x->peaks, x->n_peaks, sizeof *x->peaks, by_second_then_prominence);
     size_t kept = 0;

@@ -11,13 +11,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* On-disk layout, little-endian; the SHA-256 covers every byte after the header. */
+/* On-disk layout, little-endian; the checksum (BLAKE2b-256) covers every byte after the header. */
 typedef struct fpx_header {
     char magic[8];
     uint32_t version, n_items;
     uint64_t n_entries, items_off, strings_off, strings_size, entries_off, file_size;
     double hop_seconds;
-    uint8_t sha256[32];
+    uint8_t checksum[32];
 } fpx_header;
 typedef struct fpx_item {
     uint64_t path_off;
@@ -104,7 +104,7 @@ int fpx_write(const char *path, const fpx_item_in *items, uint32_t n_items)
             e[k++] = (fpx_entry){items[i].lm[j].hash, i, items[i].lm[j].t};
     }
     qsort(e, (size_t)n_entries, sizeof *e, cmp_entry);
-    crypto_hash_sha256(h->sha256, buf + sizeof *h, size - sizeof *h);
+    crypto_generichash(h->checksum, sizeof h->checksum, buf + sizeof *h, size - sizeof *h, NULL, 0);
 
     /* Temporary file beside the target, then rename: a reader never sees half an index. */
     size_t n = strlen(path) + 16;
@@ -174,8 +174,8 @@ fpx *fpx_open(const char *path)
         h->entries_off + h->n_entries * sizeof(fpx_entry) != x->size || h->hop_seconds != FP_HOP_SECONDS)
         return refuse(x, path, "inconsistent header");
     uint8_t sum[32];
-    crypto_hash_sha256(sum, x->map + sizeof *h, x->size - sizeof *h);
-    if (memcmp(sum, h->sha256, sizeof sum) != 0)
+    crypto_generichash(sum, sizeof sum, x->map + sizeof *h, x->size - sizeof *h, NULL, 0);
+    if (memcmp(sum, h->checksum, sizeof sum) != 0)
         return refuse(x, path, "checksum mismatch (corrupted)");
     x->items = (const fpx_item *)(x->map + h->items_off);
     x->strings = (const char *)(x->map + h->strings_off);
@@ -201,6 +201,7 @@ void fpx_close(fpx *x)
 
 uint32_t fpx_items(const fpx *x) { return x->h->n_items; }
 uint64_t fpx_entries(const fpx *x) { return x->h->n_entries; }
+void fpx_checksum_hex(const fpx *x, char hex[65]) { sodium_bin2hex(hex, 65, x->h->checksum, 32); }
 const char *fpx_item_path(const fpx *x, uint32_t i) { return x->strings + x->items[i].path_off; }
 double fpx_item_duration(const fpx *x, uint32_t i) { return x->items[i].duration; }
 

@@ -1,8 +1,8 @@
 /*
  * The fingerprint index file of a dataset (docs/DATASETS.md, "Tier 3"): every
  * item's landmarks, sorted by hash so that a query is a binary search per
- * landmark; little-endian, versioned, SHA-256 checksummed, used in place
- * through mmap.
+ * landmark; little-endian, versioned, checksummed (BLAKE2b-256), used in
+ * place through mmap.
  */
 #ifndef PM_CLI_FPINDEX_H
 #define PM_CLI_FPINDEX_H
@@ -33,6 +33,8 @@ uint32_t fpx_items(const fpx *x);
 const char *fpx_item_path(const fpx *x, uint32_t item);
 double fpx_item_duration(const fpx *x, uint32_t item);
 uint64_t fpx_entries(const fpx *x);
+/* The content checksum from the header (verified by fpx_open), as lower-case hex. */
+void fpx_checksum_hex(const fpx *x, char hex[65]);
 
 /* One excerpt of an indexed item found in a query. Times in seconds. */
 typedef struct fpx_match {

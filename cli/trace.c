@@ -13,7 +13,6 @@
 #include <jansson.h>
 #include <libgen.h>
 #include <sndfile.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,34 +62,21 @@ static int dataset_open(dataset *d, const char *path)
     if (!(d->manifest = manifest_load(path)))
         return -1;
     json_t *fp = json_object_get(d->manifest, "fingerprints");
-    const char *want = json_string_value(json_object_get(fp, "sha256"));
+    const char *want = json_string_value(json_object_get(fp, "checksum"));
     if (!want) {
         fprintf(stderr, "provmark: %s: no fingerprint index (run 'provmark dataset fingerprint')\n", path);
         goto fail;
     }
     ipath = manifest_index_path(path);
-    FILE *f = ipath ? fopen(ipath, "rb") : NULL;
-    if (!f) {
-        fprintf(stderr, "provmark: %s: missing fingerprint index %s\n", path, ipath ? ipath : "");
+    if (!ipath || !(d->index = fpx_open(ipath))) /* verifies the index's own checksum */
         goto fail;
-    }
-    crypto_hash_sha256_state st;
-    crypto_hash_sha256_init(&st);
-    unsigned char buf[65536], sum[32];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        crypto_hash_sha256_update(&st, buf, n);
-    fclose(f);
-    crypto_hash_sha256_final(&st, sum);
     char hex[65];
-    sodium_bin2hex(hex, sizeof hex, sum, sizeof sum);
+    fpx_checksum_hex(d->index, hex);
     if (strcmp(hex, want) != 0) {
         fprintf(stderr, "provmark: %s: the index does not match the manifest (re-run "
                         "'provmark dataset fingerprint')\n", ipath);
         goto fail;
     }
-    if (!(d->index = fpx_open(ipath)))
-        goto fail;
     if (fpx_items(d->index) != json_array_size(json_object_get(d->manifest, "items"))) {
         fprintf(stderr, "provmark: %s: the index and the manifest list different items\n", ipath);
         goto fail;

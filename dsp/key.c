@@ -87,9 +87,17 @@ int pm_key_load(pm_key *key, const char *path)
         return PM_ERR_ARG;
     if (pm_crypto_init() != PM_OK)
         return PM_ERR_CRYPTO;
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    /* Only a regular file: a FIFO or a device named by a host's saved state must
+     * not block or feed the loader (the open itself must not block either). */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0)
         return PM_ERR_KEY;
+    FILE *f = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        close(fd);
+        return PM_ERR_KEY;
+    }
     size_t n = fread(buf, 1, sizeof buf - 1, f);
     int bad = ferror(f) || !feof(f); /* a key file is small; anything longer is not one */
     fclose(f);

@@ -3,6 +3,7 @@
  * out of run()), handed to the embedder as a precomputed schedule, saved and
  * restored as a mapped path.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,13 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     const char *value = retrieve(sh, p->uris.key, &size, &type, &vflags);
     if (!value || type != p->uris.atom_Path)
         return LV2_STATE_SUCCESS;
+    /* Saved state is untrusted input: the value need not be NUL-terminated. */
+    char stored[PM_PATH_MAX];
+    if (size == 0 || size >= sizeof stored)
+        return LV2_STATE_ERR_UNKNOWN;
+    memcpy(stored, value, size);
+    stored[size] = '\0';
+    value = stored;
     const LV2_Feature *f = find(features, LV2_STATE__mapPath);
     LV2_State_Map_Path *mp = f ? f->data : NULL;
     char *path = mp ? mp->absolute_path(mp->handle, value) : NULL;
@@ -157,7 +165,7 @@ static LV2_State_Status restore(LV2_Handle h, LV2_State_Retrieve_Function retrie
     if (ks) {
         pm_embedder_set_key_schedule(p->emb, ks);
         pm_key_schedule_free(ks);
-        strncpy(p->key_path, use, sizeof p->key_path - 1);
+        snprintf(p->key_path, sizeof p->key_path, "%s", use);
         p->send_key = 1;
     }
     free_host_path(features, path);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, only those missing.
-# usage: scripts/deps.sh build|demo|test|hosts
+# usage: scripts/deps.sh build|demo|test|hosts|fuzz
 set -eu
 build="gcc make pkg-config libsndfile1-dev libfftw3-dev libsodium-dev libjansson-dev lv2-dev liblilv-dev"
 music="xmoto-data extremetuxracer-data frozen-bubble-data"
@@ -9,8 +9,9 @@ case "${1:-build}" in
 build) want="$build" ;;
 demo) want="$build ffmpeg xmoto-data" ;;
 hosts) want="$build $hosts" ;;
+fuzz) want="$build clang libclang-rt-14-dev" ;;
 test) want="$build libcmocka-dev cppcheck clang-tidy ffmpeg sox libsox-fmt-mp3 jq libxml2-utils parallel openssh-server openssh-client lilv-utils serdi sordi python3 python3-numpy python3-jsonschema $hosts $music" ;;
-*) echo "deps.sh: unknown set '$1' (build, demo, test)" >&2; exit 2 ;;
+*) echo "deps.sh: unknown set '$1' (build, demo, test, hosts, fuzz)" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do

@@ -78,8 +78,8 @@ check_exit "schema: ... and provmark refuses it" 2 $PM dataset fingerprint "$w/b
 # Tier 3
 $PM dataset fingerprint "$M" 2>"$w/fp.log"
 I="$w/ds.pmfp"
-check "tier 3: index beside the manifest, its SHA-256 recorded in the manifest" \
-    sh -c "[ -s $I ] && [ \"\$(jq -r .fingerprints.sha256 $M)\" = \"\$(sha256sum $I | cut -d' ' -f1)\" ]"
+check "tier 3: index beside the manifest, its SHA-256 and checksum recorded in the manifest" \
+    sh -c "[ -s $I ] && [ \"\$(jq -r .fingerprints.sha256 $M)\" = \"\$(sha256sum $I | cut -d' ' -f1)\" ] && [ \$(jq -r '.fingerprints.checksum | length' $M) = 64 ]"
 check "schema: the fingerprinted manifest still validates" \
     /usr/bin/python3 -c "import json, jsonschema; jsonschema.validate(json.load(open('$M')), json.load(open('docs/dataset.schema.json')))"
 
@@ -138,24 +138,26 @@ $PM trace --json $K --registry "$w/registry.json" "$w/g1.o.wav" >"$w/nomark.json
 check "trace: an unmarked file without --dataset says why nothing was checked" \
     jq -e '.found == false and .dataset_check != null and .matches == []' "$w/nomark.jsonl"
 
-# Damaged indexes are refused with one clear line.
+# Damaged or foreign indexes are refused with one clear line.
 cp "$M" "$w/c.json"
 cp "$I" "$w/c.pmfp"
 printf '\377' | dd of="$w/c.pmfp" bs=1 seek=5000 conv=notrunc 2>/dev/null
 $PM trace $K --dataset "$w/c.json" "$w/g1.mp3" >/dev/null 2>"$w/c.err"
-check "index: a flipped byte is refused with one line" \
-    sh -c "[ \$(wc -l <$w/c.err) = 1 ] && grep -q 'does not match the manifest' $w/c.err"
+check "index: a flipped byte is refused with one line (its checksum)" \
+    sh -c "[ \$(wc -l <$w/c.err) = 1 ] && grep -q 'checksum mismatch' $w/c.err"
 check_exit "index: ... exit status 2" 2 $PM trace --dataset "$w/c.json" "$w/g1.mp3"
-jq --arg s "$(sha256sum "$w/c.pmfp" | cut -d' ' -f1)" '.fingerprints.sha256 = $s' "$M" >"$w/c.json"
-$PM trace --dataset "$w/c.json" "$w/g1.mp3" >/dev/null 2>"$w/c2.err"
-check "index: corruption is caught by its own checksum too" grep -q 'checksum mismatch' "$w/c2.err"
+$PM dataset fingerprint "$w/inc.json" 2>/dev/null
+cp "$w/inc.pmfp" "$w/c.pmfp"
+$PM trace $K --dataset "$w/c.json" "$w/g1.mp3" >/dev/null 2>"$w/c2.err"
+check "index: a valid index of another dataset is refused (not the manifest's)" \
+    grep -q 'does not match the manifest' "$w/c2.err"
 head -c 3000 "$I" >"$w/c.pmfp"
-jq --arg s "$(sha256sum "$w/c.pmfp" | cut -d' ' -f1)" '.fingerprints.sha256 = $s' "$M" >"$w/c.json"
-$PM trace --dataset "$w/c.json" "$w/g1.mp3" >/dev/null 2>"$w/c3.err"
+$PM trace $K --dataset "$w/c.json" "$w/g1.mp3" >/dev/null 2>"$w/c3.err"
 check "index: a truncated index is refused" grep -q 'truncated' "$w/c3.err"
 : >"$w/c.pmfp"
-jq --arg s "$(sha256sum "$w/c.pmfp" | cut -d' ' -f1)" '.fingerprints.sha256 = $s' "$M" >"$w/c.json"
 check_exit "index: an empty index is refused" 2 $PM trace --dataset "$w/c.json" "$w/g1.mp3"
+rm -f "$w/c.pmfp"
+check_exit "index: a missing index is refused" 2 $PM trace --dataset "$w/c.json" "$w/g1.mp3"
 
 # The provenance record for publishing with an output.
 $PM manifest --model 7 --dataset 42 --registry "$w/registry.json" --title "g1" >"$w/c2pa.json" 2>/dev/null

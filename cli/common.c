@@ -1,0 +1,56 @@
+/* Helpers shared by the provmark commands (declared in cli.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+
+int parse_id(const char *s, uint32_t *out, const char *what)
+{
+    char *end;
+    errno = 0;
+    if (!s || !*s || *s == '-' || *s == '+') {
+        fprintf(stderr, "provmark: %s must be a whole number from 0 to %u\n", what, PM_ID_MAX);
+        return -1;
+    }
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || v > PM_ID_MAX) {
+        fprintf(stderr, "provmark: %s must be a whole number from 0 to %u\n", what, PM_ID_MAX);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
+int load_key(const char *path, pm_key *key)
+{
+    if (!path) {
+        fprintf(stderr, "provmark: warning: using the public demo key; "
+                        "its marks prove nothing (make one with 'provmark keygen')\n");
+        pm_key_demo(key);
+        return 0;
+    }
+    int rc = pm_key_load(key, path);
+    if (rc != PM_OK) {
+        fprintf(stderr, "provmark: %s: %s\n", path, pm_strerror(rc));
+        return -1;
+    }
+    struct stat st;
+    if (stat(path, &st) == 0 && (st.st_mode & 077))
+        fprintf(stderr, "provmark: warning: key file %s is readable by others (chmod 600 it)\n",
+                path);
+    if (pm_key_is_demo(key))
+        fprintf(stderr, "provmark: warning: %s holds the public demo key\n", path);
+    return 0;
+}
+
+int wants_help(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return 1;
+    return 0;
+}
+
