@@ -9,7 +9,7 @@
 struct report {
     char *path, *tmp;
     FILE *body; /* file sections, copied after the summary at the end */
-    size_t files, marked, unmarked, errors;
+    size_t files, marked, unmarked, errors, copying;
     double hours;
 };
 
@@ -54,8 +54,35 @@ static const char *entry_name(const json_t *registry, const char *section, uint3
     return e ? json_string_value(json_object_get(e, "name")) : NULL;
 }
 
+/* The training items a file reproduces (provmark trace), as a table. */
+static void put_matches(FILE *f, const json_t *matches)
+{
+    size_t i;
+    const json_t *m;
+    fputs("<table class=\"m\"><tr><th>reproduces training item</th><th>in this file (s)</th>"
+          "<th>in the item (s)</th><th>duration (s)</th><th>landmarks</th></tr>\n", f);
+    json_array_foreach (matches, i, m) {
+        fputs("<tr><td class=\"item\">", f);
+        put_escaped(f, json_string_value(json_object_get(m, "item")));
+        const char *title = json_string_value(json_object_get(m, "title"));
+        if (title) {
+            fputs(" (", f);
+            put_escaped(f, title);
+            fputs(")", f);
+        }
+        fprintf(f, "</td><td>%.1f-%.1f</td><td>%.1f-%.1f</td><td>%.1f</td><td>%d</td></tr>\n",
+                json_number_value(json_object_get(m, "output_start")),
+                json_number_value(json_object_get(m, "output_end")),
+                json_number_value(json_object_get(m, "item_start")),
+                json_number_value(json_object_get(m, "item_end")),
+                json_number_value(json_object_get(m, "duration")),
+                (int)json_integer_value(json_object_get(m, "landmarks")));
+    }
+    fputs("</table>\n", f);
+}
+
 void report_add(report *r, const char *file, const pm_result *res, double duration,
-                const char *error, const json_t *registry)
+                const char *error, const json_t *registry, const json_t *matches)
 {
     FILE *f = r->body;
     r->files++;
@@ -92,12 +119,26 @@ void report_add(report *r, const char *file, const pm_result *res, double durati
         fprintf(f, "; p_false %.1e, sync %.1f&#963;, %.1f s</p>\n", res->p_false, res->sync_z,
                 duration);
     }
-    /* Timeline: the whole file as a grey bar, marked stretches in colour, a tick every 10 s. */
+    /* Timeline: the whole file as a grey bar, marked stretches in colour, reproduced
+     * training material (trace) below it in orange, a tick every 10 s. */
     const double w = 800.0, scale = duration > 0 ? w / duration : 0.0;
-    fprintf(f, "<svg class=\"tl\" width=\"%.0f\" height=\"34\" viewBox=\"0 0 %.0f 34\" "
+    const int rows = json_array_size(matches) ? 1 : 0, tick = 20 + 10 * rows;
+    fprintf(f, "<svg class=\"tl\" width=\"%.0f\" height=\"%d\" viewBox=\"0 0 %.0f %d\" "
                "xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">\n"
                "<rect x=\"0\" y=\"4\" width=\"%.0f\" height=\"16\" fill=\"#ddd\"/>\n",
-            w, w, w);
+            w, tick + 14, w, tick + 14, w);
+    size_t k;
+    const json_t *m;
+    json_array_foreach (matches, k, m) {
+        double a = json_number_value(json_object_get(m, "output_start"));
+        double b = json_number_value(json_object_get(m, "output_end"));
+        b = b > duration ? duration : b;
+        fprintf(f, "<rect class=\"match\" x=\"%.1f\" y=\"22\" width=\"%.1f\" height=\"7\" "
+                   "fill=\"#d60\"><title>reproduces ", a * scale, (b - a) * scale);
+        put_escaped(f, json_string_value(json_object_get(m, "item")));
+        fprintf(f, " %.1f-%.1f s</title></rect>\n", json_number_value(json_object_get(m, "item_start")),
+                json_number_value(json_object_get(m, "item_end")));
+    }
     for (int i = 0; i < res->n_segments && res->found; i++) {
         double a = res->segments[i].start, b = res->segments[i].end, z = res->segments[i].score;
         if (b > duration)
@@ -111,10 +152,15 @@ void report_add(report *r, const char *file, const pm_result *res, double durati
                 a, b, z, a * scale, (b - a) * scale, alpha, a, b, z);
     }
     for (double t = 0; t <= duration && scale > 0; t += 10.0)
-        fprintf(f, "<line x1=\"%.1f\" y1=\"20\" x2=\"%.1f\" y2=\"24\" stroke=\"#666\"/>"
-                   "<text x=\"%.1f\" y=\"33\" font-size=\"9\" fill=\"#666\">%.0f</text>\n",
-                t * scale, t * scale, t * scale + 1, t);
-    fputs("</svg></section>\n", f);
+        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#666\"/>"
+                   "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" fill=\"#666\">%.0f</text>\n",
+                t * scale, tick, t * scale, tick + 4, t * scale + 1, tick + 13, t);
+    fputs("</svg>\n", f);
+    if (rows) {
+        r->copying++;
+        put_matches(f, matches);
+    }
+    fputs("</section>\n", f);
 }
 
 int report_close(report *r)
@@ -131,13 +177,16 @@ int report_close(report *r)
               "body{font-family:sans-serif;margin:2em;color:#222}"
               "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 10px;text-align:right}"
               "section{margin:1.2em 0}h3{font-size:1em;margin:0 0 .3em;word-break:break-all}"
-              ".err{color:#b00}p{margin:.2em 0}</style></head><body>\n"
+              ".err{color:#b00}p{margin:.2em 0}table.m td.item{text-align:left}</style></head><body>\n"
               "<h1>provmark scan report</h1>\n<h2>Summary</h2>\n<table>\n",
               out);
         fprintf(out, "<tr><th>files</th><td>%zu</td></tr>\n<tr><th>marked</th><td>%zu</td></tr>\n"
                      "<tr><th>not marked</th><td>%zu</td></tr>\n<tr><th>errors</th><td>%zu</td></tr>\n"
-                     "<tr><th>hours of audio</th><td>%.2f</td></tr>\n</table>\n<h2>Files</h2>\n",
+                     "<tr><th>hours of audio</th><td>%.2f</td></tr>\n",
                 r->files, r->marked, r->unmarked, r->errors, r->hours);
+        if (r->copying)
+            fprintf(out, "<tr><th>reproducing training items</th><td>%zu</td></tr>\n", r->copying);
+        fputs("</table>\n<h2>Files</h2>\n", out);
         rewind(r->body);
         char buf[65536];
         size_t n;

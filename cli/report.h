@@ -15,9 +15,13 @@ typedef struct report report;
 
 /* NULL after one line on stderr. */
 report *report_open(const char *path);
-/* One file's result; error is NULL or a message; registry may be NULL. */
+/*
+ * One file's result; error is NULL or a message; registry may be NULL; matches is
+ * NULL or provmark trace's JSON array of reproduced training items (shown on the
+ * timeline and as a table).
+ */
 void report_add(report *r, const char *file, const pm_result *res, double duration,
-                const char *error, const json_t *registry);
+                const char *error, const json_t *registry, const json_t *matches);
 /* Write the summary and move the report into place; -1 after one line on stderr. */
 int report_close(report *r);
 #endif

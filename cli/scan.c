@@ -56,6 +56,8 @@ static const char usage_detect[] =
     "  --report FILE    also write a self-contained HTML report with a timeline per file\n"
     "  --registry FILE  JSON registry of models and datasets (docs/REGISTRY.md): names\n"
     "                   are printed instead of bare IDs; unknown IDs are flagged\n"
+    "  --max-seconds S  give up on a file (reported as an error) after S seconds, so that\n"
+    "                   one hostile or huge file cannot stall a batch scan\n"
     "\n"
     "'-' as a FILE reads a WAV stream from stdin. Exit status: 0 every file is\n"
     "marked, 1 some file is not, 2 an error occurred (the scan goes on).\n";
@@ -157,8 +159,9 @@ static int spawn_ffmpeg(const char *path, pid_t *pid)
     return fds[0];
 }
 
+/* max_ms > 0: give up on the file (an error) once it has taken that long. */
 static void detect_file(const char *path, const pm_key *keys, int n_keys, enum decoder dec,
-                        detect_out *o)
+                        double max_ms, detect_out *o)
 {
     const double t0 = now_ms();
     memset(o, 0, sizeof *o);
@@ -207,6 +210,10 @@ static void detect_file(const char *path, const pm_key *keys, int n_keys, enum d
     while ((n = sf_readf_float(sf, buf, CHUNK)) > 0) {
         pm_detector_push_interleaved(d, buf, (size_t)n);
         total += n;
+        if (max_ms > 0 && now_ms() - t0 > max_ms) {
+            snprintf(o->error, sizeof o->error, "gave up after %g s (--max-seconds)", max_ms / 1e3);
+            goto done;
+        }
     }
     if (sf_error(sf)) {
         snprintf(o->error, sizeof o->error, "read error: %s", sf_strerror(sf));
@@ -326,6 +333,7 @@ typedef struct pool {
     const pm_key *keys;
     int n_keys;
     enum decoder dec;
+    double max_ms;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 } pool;
@@ -343,7 +351,7 @@ static void *worker(void *arg)
             return NULL;
         detect_out *o = malloc(sizeof *o);
         if (o)
-            detect_file(p->paths[i], p->keys, p->n_keys, p->dec, o);
+            detect_file(p->paths[i], p->keys, p->n_keys, p->dec, p->max_ms, o);
         pthread_mutex_lock(&p->mu);
         p->out[i] = o ? o : (detect_out *)-1;
         pthread_cond_broadcast(&p->cv);
@@ -359,13 +367,14 @@ int cmd_detect(int argc, char **argv)
         {"from", required_argument, 0, 'f'}, {"jobs", required_argument, 0, 'j'},
         {"resume", required_argument, 0, 'R'}, {"help", no_argument, 0, 'h'},
         {"registry", required_argument, 0, 'G'}, {"decoder", required_argument, 0, 'D'},
-        {"report", required_argument, 0, 'H'},
+        {"report", required_argument, 0, 'H'}, {"max-seconds", required_argument, 0, 'T'},
         {0, 0, 0, 0}};
     const char *key_paths[MAX_KEYS];
     const char *from = NULL, *resume = NULL, *registry_path = NULL, *report_path = NULL;
     report *rep = NULL;
     json_t *registry = NULL;
     enum decoder dec = DEC_SNDFILE;
+    double max_seconds = 0.0;
     int n_keys = 0, json = 0, recursive = 0, c;
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
     strlist globs = {0}, paths = {0}, done = {0};
@@ -382,6 +391,15 @@ int cmd_detect(int argc, char **argv)
         case 'R': resume = optarg; break;
         case 'G': registry_path = optarg; break;
         case 'H': report_path = optarg; break;
+        case 'T': {
+            char *end;
+            max_seconds = strtod(optarg, &end);
+            if (*end || !(max_seconds > 0.0)) {
+                fprintf(stderr, "provmark: --max-seconds needs a positive number of seconds\n");
+                goto out;
+            }
+            break;
+        }
         case 'D':
             if (!strcmp(optarg, "sndfile"))
                 dec = DEC_SNDFILE;
@@ -472,7 +490,7 @@ int cmd_detect(int argc, char **argv)
     paths.n = kept;
 
     pool p = {.paths = paths.v, .n = paths.n, .keys = keys, .n_keys = n_keys, .dec = dec,
-              .ahead = (size_t)jobs * AHEAD};
+              .max_ms = max_seconds * 1e3, .ahead = (size_t)jobs * AHEAD};
     p.out = calloc(paths.n ? paths.n : 1, sizeof(detect_out *));
     pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
     if (!p.out || !threads) {
@@ -519,7 +537,7 @@ int cmd_detect(int argc, char **argv)
             audio_s += o->duration;
             if (rep)
                 report_add(rep, p.paths[i], &o->r, o->duration, o->error[0] ? o->error : NULL,
-                           registry);
+                           registry, NULL);
             free(o);
         }
         if (progress) { /* a status line on a terminal only: logs and pipes stay clean */

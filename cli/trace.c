@@ -21,12 +21,13 @@
 #include "dataset.h"
 #include "fpindex.h"
 #include "registry.h"
+#include "report.h"
 
 #define CHUNK 4096
 
 static const char usage_trace[] =
     "usage: provmark trace [--json] [--key FILE]... [--registry REG] [--dataset MANIFEST]\n"
-    "                      [--no-detect] FILE...\n"
+    "                      [--no-detect] [--report FILE] FILE...\n"
     "\n"
     "Detect the watermark in each file, resolve its model and dataset through the\n"
     "registry (a dataset entry's \"manifest\" names its manifest), and report every\n"
@@ -34,7 +35,8 @@ static const char usage_trace[] =
     "file and in the item, the matched duration and a score. --dataset checks against\n"
     "the given manifest instead (also for unmarked files); with --no-detect only that\n"
     "check is made, without looking for a watermark. The dataset's fingerprint index\n"
-    "(provmark dataset fingerprint) must be beside its manifest.\n"
+    "(provmark dataset fingerprint) must be beside its manifest. --report writes the\n"
+    "HTML report of 'provmark detect' with the reproduced items on each timeline.\n"
     "Exit status: 0 done, 2 an error occurred (the other files are still traced).\n";
 
 static const char usage_manifest[] =
@@ -187,8 +189,9 @@ int cmd_trace(int argc, char **argv)
     static const struct option opts[] = {
         {"json", no_argument, 0, 'J'},          {"key", required_argument, 0, 'k'},
         {"registry", required_argument, 0, 'G'}, {"dataset", required_argument, 0, 'D'},
-        {"no-detect", no_argument, 0, 'N'},     {0, 0, 0, 0}};
-    const char *key_paths[MAX_KEYS], *registry_path = NULL, *dataset_path = NULL;
+        {"no-detect", no_argument, 0, 'N'},     {"report", required_argument, 0, 'R'},
+        {0, 0, 0, 0}};
+    const char *key_paths[MAX_KEYS], *registry_path = NULL, *dataset_path = NULL, *report_path = NULL;
     int n_keys = 0, json = 0, detect = 1, c;
     if (wants_help(argc, argv)) {
         fputs(usage_trace, stdout);
@@ -207,6 +210,7 @@ int cmd_trace(int argc, char **argv)
         case 'G': registry_path = optarg; break;
         case 'D': dataset_path = optarg; break;
         case 'N': detect = 0; break;
+        case 'R': report_path = optarg; break;
         default:
             fprintf(stderr, "provmark: trace: bad option (see 'provmark trace --help')\n");
             return EXIT_ERROR;
@@ -234,12 +238,20 @@ int cmd_trace(int argc, char **argv)
         json_decref(registry);
         return EXIT_ERROR;
     }
+    report *rep = report_path ? report_open(report_path) : NULL;
+    if (report_path && !rep) {
+        dataset_close(&fixed);
+        json_decref(registry);
+        return EXIT_ERROR;
+    }
     int status = 0;
     for (int f = optind; f < argc; f++) {
         const char *path = argv[f];
         traced t;
         if (read_file(path, detect ? keys : NULL, n_keys, &t) != 0) {
             status = EXIT_ERROR;
+            if (rep)
+                report_add(rep, path, &t.r, 0.0, "cannot read audio", registry, NULL);
             if (json) {
                 json_t *o = json_pack("{s:s, s:b, s:s}", "file", path, "found", 0, "error", "cannot read audio");
                 json_dumpf(o, stdout, JSON_COMPACT);
@@ -275,6 +287,11 @@ int cmd_trace(int argc, char **argv)
             fprintf(stderr, "provmark: %s: out of memory\n", path);
             status = EXIT_ERROR;
         }
+        json_t *arr = json_array();
+        for (size_t i = 0; i < nm; i++)
+            json_array_append_new(arr, match_json(d, &m[i]));
+        if (rep)
+            report_add(rep, path, &t.r, t.duration, NULL, registry, arr);
         if (json) {
             json_t *o = json_pack("{s:s, s:b, s:O?, s:O?, s:f, s:s?, s:s?, s:[], s:n}", "file", path,
                                   "found", t.r.found, "model", registry_lookup(registry, "models", t.r.model_id),
@@ -290,8 +307,7 @@ int cmd_trace(int argc, char **argv)
                 json_object_set_new(o, "model", json_null());
                 json_object_set_new(o, "dataset", json_null());
             }
-            for (size_t i = 0; i < nm; i++)
-                json_array_append_new(json_object_get(o, "matches"), match_json(d, &m[i]));
+            json_object_set(o, "matches", arr);
             json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
             putchar('\n');
             json_decref(o);
@@ -310,9 +326,12 @@ int cmd_trace(int argc, char **argv)
                        m[i].item_start, m[i].item_end, m[i].query_end - m[i].query_start, m[i].landmarks);
         }
         fflush(stdout);
+        json_decref(arr);
         free(m);
         free(t.lm);
     }
+    if (rep && report_close(rep) != 0)
+        status = EXIT_ERROR;
     dataset_close(&fixed);
     dataset_close(&cached);
     json_decref(registry);

@@ -16,7 +16,7 @@ for t in build/tests/test_* build/asan/tests/test_*; do
     pass=$((pass + p)) fail=$((fail + f))
 done
 # Shell suites; the CLI suite runs twice, the second time on the sanitizer build.
-for s in tests/cli.sh tests/shard.sh tests/plugin.sh tests/examples.sh tests/dataset.sh tests/attribution.sh tests/regress.sh tests/hosts.sh tests/e2e.sh tests/scale.sh tests/asan.sh asan:tests/cli.sh; do
+for s in tests/cli.sh tests/shard.sh tests/plugin.sh tests/examples.sh tests/dataset.sh tests/attribution.sh tests/dataloss.sh tests/regress.sh tests/hosts.sh tests/e2e.sh tests/scale.sh tests/asan.sh asan:tests/cli.sh; do
     case "$s" in
     asan:*) s=${s#asan:}; PM=build/asan/bin/provmark sh "$s" >"$log" 2>&1; s="$s (asan)" ;;
     *) sh "$s" >"$log" 2>&1 ;;
