@@ -174,7 +174,12 @@ asan:
 
 tests: asan
 
-.PHONY: asan
+# The sanitizer set alone: unit tests, the plugin in a host, every command-line suite.
+test-asan: deps-test
+	$(MAKE) asan
+	tests/run.sh asan
+
+.PHONY: asan test-asan
 
 # ---------------------------------------------------------------- static analysis
 TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,\

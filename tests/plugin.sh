@@ -23,6 +23,11 @@ build/tests/lv2host "$w/in.wav" tests/data/test.key "$w/host.wav"
 ffmpeg -nostdin -v error -y -i "$w/host.wav" -c:a libmp3lame -b:a 128k "$w/host.mp3"
 check "lilv host output, MP3 128k, detected" detect_ids "$w/host.mp3" 7 42 $K
 
+# Stress: a million run() calls through lilv with random blocks, controls and hostile input.
+ffmpeg -nostdin -v error -y -ss 20 -t 60 -i /usr/share/games/xmoto/Textures/Musics/batcave.ogg \
+    -ar 48000 -ac 2 -c:a pcm_f32le "$w/stress.wav"
+build/tests/lv2host --stress 1000000 "$w/stress.wav" | grep -E '^(ok|FAIL) stress'
+
 # lv2apply: no features at all (demo key), one frame per run().
 lv2apply -i "$w/in.wav" -o "$w/lv2apply.wav" -c model_id 1234567 -c dataset_id 7654321 urn:provmark:stereo 2>/dev/null
 check "lv2apply (1 frame per run) detected" detect_ids "$w/lv2apply.wav" 1234567 7654321

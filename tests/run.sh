@@ -1,10 +1,18 @@
 #!/bin/sh
 # Run every test program and script; the last line is "N passed, N failed".
+# tests/run.sh asan: the sanitizer set only (make test-asan): unit tests, the plugin
+# in a host, and every command-line suite on the ASan + UBSan build.
 cd "$(dirname "$0")/.." || exit 2
 pass=0 fail=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-for t in build/tests/test_* build/asan/tests/test_*; do
+units="build/tests/test_* build/asan/tests/test_*"
+suites="tests/cli.sh tests/shard.sh tests/plugin.sh tests/examples.sh tests/dataset.sh tests/attribution.sh tests/dataloss.sh tests/regress.sh tests/hosts.sh tests/e2e.sh tests/scale.sh tests/asan.sh asan:tests/cli.sh asan:tests/dataset.sh asan:tests/attribution.sh asan:tests/dataloss.sh"
+if [ "${1:-}" = asan ]; then
+    units="build/asan/tests/test_*"
+    suites="tests/asan.sh tests/regress.sh asan:tests/cli.sh asan:tests/dataset.sh asan:tests/attribution.sh asan:tests/dataloss.sh"
+fi
+for t in $units; do
     "$t" >"$log" 2>&1
     rc=$?
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log")
@@ -15,8 +23,8 @@ for t in build/tests/test_* build/asan/tests/test_*; do
     echo "$t: $p passed, $f failed"
     pass=$((pass + p)) fail=$((fail + f))
 done
-# Shell suites; the CLI suite runs twice, the second time on the sanitizer build.
-for s in tests/cli.sh tests/shard.sh tests/plugin.sh tests/examples.sh tests/dataset.sh tests/attribution.sh tests/dataloss.sh tests/regress.sh tests/hosts.sh tests/e2e.sh tests/scale.sh tests/asan.sh asan:tests/cli.sh; do
+# Shell suites; the command-line ones run twice, the second time on the sanitizer build.
+for s in $suites; do
     case "$s" in
     asan:*) s=${s#asan:}; PM=build/asan/bin/provmark sh "$s" >"$log" 2>&1; s="$s (asan)" ;;
     *) sh "$s" >"$log" 2>&1 ;;

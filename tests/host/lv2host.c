@@ -346,12 +346,103 @@ static int bench(float *x, size_t n, double rate)
     return 0;
 }
 
+/*
+ * Stress: `calls` run() calls of random block sizes (mostly short), in place or not,
+ * with random control changes and bursts of NaN, Inf and denormal input. No
+ * allocation, no non-finite output, a constant latency; afterwards the plugin
+ * still marks correctly.
+ */
+static int stress(const float *x, size_t n, double rate, long calls)
+{
+    enum { MAXB = 8192 };
+    static float in[2][MAXB], out[2][MAXB];
+    unsigned seed = 777;
+    inst I;
+    inst_new(&I, "urn:provmark:stereo", rate);
+    clear_control(&I);
+    long nonfinite = 0, latency_changes = 0;
+    int latency = -1;
+    allocs = 0;
+    for (long k = 0; k < calls; k++) {
+        unsigned r = (unsigned)rand_r(&seed) % 100;
+        size_t b = r < 70 ? 1 + (size_t)rand_r(&seed) % 64
+                 : r < 95 ? 65 + (size_t)rand_r(&seed) % 960 : 1025 + (size_t)rand_r(&seed) % (MAXB - 1024);
+        size_t at = (size_t)rand_r(&seed) % (n - b);
+        for (int c = 0; c < 2; c++)
+            for (size_t i = 0; i < b; i++)
+                in[c][i] = x[2 * (at + i) + (size_t)c];
+        if (rand_r(&seed) % 100 == 0) { /* a burst of hostile samples */
+            static const float bad[] = {NAN, INFINITY, -INFINITY, 1e-40f, -1e-42f, 3e38f};
+            for (int j = 0; j < 16; j++)
+                in[rand_r(&seed) % 2][(size_t)rand_r(&seed) % b] = bad[rand_r(&seed) % 6];
+        }
+        if (k % 1000 == 999) { /* controls move, as automation would */
+            I.ctl[0] = (float)(rand_r(&seed) % 16777216);
+            I.ctl[1] = (float)(rand_r(&seed) % 16777216);
+            I.ctl[2] = (float)(rand_r(&seed) % 400) / 100.0f;
+            I.ctl[3] = (float)(rand_r(&seed) % 4 != 0);
+        }
+        const int in_place = rand_r(&seed) % 2;
+        for (int c = 0; c < 2; c++) {
+            lilv_instance_connect_port(I.li, (uint32_t)c, in[c]);
+            lilv_instance_connect_port(I.li, (uint32_t)(2 + c), in_place ? in[c] : out[c]);
+        }
+        I.notify.seq.atom.size = sizeof I.notify.buf - sizeof(LV2_Atom);
+        armed = 1;
+        lilv_instance_run(I.li, (uint32_t)b);
+        armed = 0;
+        for (int c = 0; c < 2; c++) {
+            const float *o = in_place ? in[c] : out[c];
+            for (size_t i = 0; i < b; i++)
+                nonfinite += !isfinite(o[i]);
+        }
+        if (latency < 0)
+            latency = (int)I.ctl[4];
+        latency_changes += (int)I.ctl[4] != latency;
+    }
+    char name[160];
+    printf("stress: %ld run() calls, random blocks 1..8192, in place or not, %ld bad output samples\n",
+           calls, nonfinite);
+    if (COUNTS_ALLOCATIONS) {
+        snprintf(name, sizeof name, "stress: no allocation in %ld run() calls", calls);
+        check(name, allocs == 0);
+    }
+    snprintf(name, sizeof name, "stress: no NaN or Inf out of %ld calls with NaN/Inf/denormal bursts in", calls);
+    check(name, nonfinite == 0);
+    check("stress: latency constant over every call", latency > 0 && latency_changes == 0);
+
+    /* Then 30 s of music with fixed IDs: the mark must be right. */
+    I.ctl[0] = 1234, I.ctl[1] = 4321, I.ctl[2] = 1, I.ctl[3] = 1;
+    const size_t len = (size_t)(30 * rate) < n ? (size_t)(30 * rate) : n;
+    float **pin = planar(x, len, 2, 0), **pout = planar(x, 0, 2, len);
+    process(&I, pin, pout, len, &seed, 512);
+    float *y = malloc(sizeof(float) * len * 2);
+    for (size_t i = 0; i < len; i++)
+        y[2 * i] = pout[0][i], y[2 * i + 1] = pout[1][i];
+    pm_key demo;
+    pm_key_demo(&demo);
+    pm_detector *d;
+    pm_result res;
+    const size_t skip = (size_t)(6 * rate); /* the IDs change at a payload boundary */
+    pm_detector_new(&d, rate, 2, &demo, 1);
+    pm_detector_push_interleaved(d, y + 2 * skip, len - skip);
+    pm_detector_finish(d, &res);
+    pm_detector_free(d);
+    check("stress: afterwards the plugin still marks 1234/4321", res.found && res.model_id == 1234 && res.dataset_id == 4321);
+    free(y);
+    free2(pin);
+    free2(pout);
+    inst_free(&I);
+    return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IOLBF, 0); /* results survive an abort by a sanitizer */
     const int bench_mode = argc == 3 && !strcmp(argv[1], "--bench");
+    const int stress_mode = argc == 4 && !strcmp(argv[1], "--stress");
     if (argc != 4 && !bench_mode) {
-        fprintf(stderr, "usage: lv2host IN.wav KEYFILE OUT.wav\n");
+        fprintf(stderr, "usage: lv2host IN.wav KEYFILE OUT.wav | --bench IN.wav | --stress CALLS IN.wav\n");
         return 2;
     }
     int32_t blk[2] = {min_block, max_block};
@@ -363,13 +454,19 @@ int main(int argc, char **argv)
     check("bundle found", plugin_of("urn:provmark:stereo") && plugin_of("urn:provmark:mono"));
 
     SF_INFO info = {0};
-    SNDFILE *f = sf_open(argv[bench_mode ? 2 : 1], SFM_READ, &info);
+    SNDFILE *f = sf_open(argv[bench_mode ? 2 : stress_mode ? 3 : 1], SFM_READ, &info);
     if (!f || info.channels != 2)
         return 2;
     size_t n = (size_t)info.frames;
     float *x = malloc(sizeof(float) * n * 2);
     sf_readf_float(f, x, info.frames);
     sf_close(f);
+    if (stress_mode) {
+        int rc = stress(x, n, info.samplerate, atol(argv[2]));
+        free(x);
+        lilv_world_free(world);
+        return rc;
+    }
     if (bench_mode) {
         int rc = bench(x, n, info.samplerate);
         free(x);
