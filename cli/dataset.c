@@ -385,10 +385,8 @@ static int dataset_add(int argc, char **argv)
         free(rel);
         free(abs);
     }
-    if (bad) {
-        fprintf(stderr, "provmark: %s: left unchanged\n", mpath);
+    if (bad) /* all or nothing: the manifest is left as it was */
         goto out;
-    }
     if (added || changed) {
         update_totals(m);
         if (json_object_get(m, "fingerprints")) {
