@@ -1,7 +1,8 @@
 #!/bin/sh
 # Memory barely grows with the length of a file: the detector keeps ~1 KB per 6 s
-# window (three 8-bit candidates), so a 3-hour RF64 file is scanned within 2 MB of the
-# peak RSS of a 3-minute one (build/bin/pmspeed rss reports the child's peak).
+# window (three 8-bit candidates) and builds its alignment lines from them at the end,
+# so a 3-hour RF64 file is scanned within 3 MB of the peak RSS of a 3-minute one
+# (build/bin/pmspeed rss reports the child's peak).
 . tests/lib.sh
 w=build/test-scale
 rm -rf "$w"
@@ -19,8 +20,8 @@ short=$(build/bin/pmspeed rss $PM detect $K "$w/short.wav")
 long=$(build/bin/pmspeed rss $PM detect $K "$w/long.wav")
 echo "peak RSS: 3 min $short MB, 3 h $long MB" >&2
 check "3-hour RF64 file: really RF64" sh -c "head -c 4 $w/long.wav | grep -q RF64"
-check "3-hour RF64 file: peak RSS within 2 MB of a 3-minute file's, under 32 MB ($short -> $long MB)" \
-    awk -v s="$short" -v l="$long" 'BEGIN { exit !(l <= s + 2 && l <= 32) }'
+check "3-hour RF64 file: peak RSS within 3 MB of a 3-minute file's, under 32 MB ($short -> $long MB)" \
+    awk -v s="$short" -v l="$long" 'BEGIN { exit !(l <= s + 3 && l <= 32) }'
 $PM detect --json $K "$w/long.wav" >"$w/long.json" 2>/dev/null
 check "3-hour RF64 file: right IDs, marked from start to end" sh -c "jq -e '.model_id == 600 and .dataset_id == 601 and .duration > 10790 and
     ([.segments[] | .end - .start] | add) > 10700' $w/long.json"
