@@ -1,6 +1,8 @@
 /* Shared pieces of the provmark command. */
 #ifndef PM_CLI_H
 #define PM_CLI_H
+#include <stddef.h>
+
 #include "provmark.h"
 
 enum { EXIT_MARKED = 0, EXIT_UNMARKED = 1, EXIT_ERROR = 2 };
@@ -12,6 +14,12 @@ int load_key(const char *path, pm_key *key);
 int wants_help(int argc, char **argv);
 /* Parse an ID option (0..PM_ID_MAX); -1 after one line on stderr. */
 int parse_id(const char *s, uint32_t *out, const char *what);
+/*
+ * Write n bytes to path so that readers see the old file or the whole new one: a
+ * temporary file beside it, fsync, mode 0644, rename. -1 after one line on stderr
+ * (naming `what`, e.g. "the manifest"); the temporary file is removed.
+ */
+int write_atomic(const char *path, const void *buf, size_t n, const char *what);
 /* provmark detect */
 int cmd_detect(int argc, char **argv);
 /* provmark trace, provmark manifest */

@@ -1,9 +1,11 @@
 /* Helpers shared by the provmark commands (declared in cli.h). */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -54,3 +56,33 @@ int wants_help(int argc, char **argv)
     return 0;
 }
 
+
+int write_atomic(const char *path, const void *buf, size_t n, const char *what)
+{
+    char *tmp = NULL;
+    int fd = -1, rc = -1;
+    if (asprintf(&tmp, "%s.pmtmpXXXXXX", path) >= 0 && (fd = mkstemp(tmp)) >= 0) {
+        const unsigned char *p = buf;
+        size_t left = n;
+        while (left) {
+            ssize_t w = write(fd, p, left);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            p += w;
+            left -= (size_t)w;
+        }
+        int ok = left == 0 && fsync(fd) == 0;
+        ok = close(fd) == 0 && ok;
+        if (ok && chmod(tmp, 0644) == 0 && rename(tmp, path) == 0)
+            rc = 0;
+    }
+    if (rc != 0) {
+        fprintf(stderr, "provmark: %s: cannot write %s: %s\n", path, what, strerror(errno));
+        if (fd >= 0)
+            unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}

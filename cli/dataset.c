@@ -43,29 +43,13 @@ static const char usage_dataset[] =
 
 int manifest_save(const char *path, json_t *m)
 {
-    char *text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    char *tmp = NULL;
-    int fd = -1, rc = -1;
-    if (text && asprintf(&tmp, "%s.pmtmpXXXXXX", path) >= 0 && (fd = mkstemp(tmp)) >= 0) {
-        size_t n = strlen(text);
-        FILE *f = fdopen(fd, "w");
-        if (f) {
-            fd = -1;
-            int ok = fwrite(text, 1, n, f) == n && fputc('\n', f) != EOF && fflush(f) == 0 &&
-                     fsync(fileno(f)) == 0;
-            ok = fclose(f) == 0 && ok;
-            if (ok && chmod(tmp, 0644) == 0 && rename(tmp, path) == 0)
-                rc = 0;
-        }
-    }
-    if (rc != 0) {
-        fprintf(stderr, "provmark: %s: cannot write the manifest: %s\n", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        if (tmp)
-            unlink(tmp);
-    }
-    free(tmp);
+    char *text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER), *line = NULL;
+    int rc = -1;
+    if (text && asprintf(&line, "%s\n", text) >= 0)
+        rc = write_atomic(path, line, strlen(line), "the manifest");
+    else
+        fprintf(stderr, "provmark: %s: out of memory\n", path);
+    free(line);
     free(text);
     return rc;
 }

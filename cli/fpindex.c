@@ -11,6 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cli.h"
+
 /* On-disk layout, little-endian; the checksum (BLAKE2b-256) covers every byte after the header. */
 typedef struct fpx_header {
     char magic[8];
@@ -54,21 +56,6 @@ static int cmp_entry(const void *a, const void *b)
     return (p->t > q->t) - (p->t < q->t);
 }
 
-static int write_all(int fd, const void *buf, size_t n)
-{
-    const uint8_t *p = buf;
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 int fpx_write(const char *path, const fpx_item_in *items, uint32_t n_items)
 {
     uint64_t n_entries = 0, strings_size = 0;
@@ -106,27 +93,8 @@ int fpx_write(const char *path, const fpx_item_in *items, uint32_t n_items)
     qsort(e, (size_t)n_entries, sizeof *e, cmp_entry);
     crypto_generichash(h->checksum, sizeof h->checksum, buf + sizeof *h, size - sizeof *h, NULL, 0);
 
-    /* Temporary file beside the target, then rename: a reader never sees half an index. */
-    size_t n = strlen(path) + 16;
-    char *tmp = malloc(n);
-    int fd = -1, rc = -1;
-    if (tmp) {
-        snprintf(tmp, n, "%s.pmtmpXXXXXX", path);
-        fd = mkstemp(tmp);
-    }
-    if (fd >= 0 && write_all(fd, buf, size) == 0 && fsync(fd) == 0 && close(fd) == 0) {
-        fd = -1;
-        if (chmod(tmp, 0644) == 0 && rename(tmp, path) == 0)
-            rc = 0;
-    }
-    if (rc != 0) {
-        fprintf(stderr, "provmark: %s: cannot write the index: %s\n", path, strerror(errno));
-        if (fd >= 0)
-            close(fd);
-        if (tmp)
-            unlink(tmp);
-    }
-    free(tmp);
+    /* A reader never sees half an index. */
+    int rc = write_atomic(path, buf, size, "the index");
     free(buf);
     return rc;
 }
