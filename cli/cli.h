@@ -1,6 +1,7 @@
 /* Shared pieces of the provmark command. */
 #ifndef PM_CLI_H
 #define PM_CLI_H
+#include <jansson.h>
 #include <stddef.h>
 
 #include "provmark.h"
@@ -10,6 +11,10 @@ enum { EXIT_MARKED = 0, EXIT_UNMARKED = 1, EXIT_ERROR = 2 };
 
 /* Load a key file, or the demo key (with a warning) when path is NULL; -1 after one line on stderr. */
 int load_key(const char *path, pm_key *key);
+/* Load `n` key files (none: the demo key, with its warning); the number of keys, or -1 after one line. */
+int load_keys(const char *const *paths, int n, pm_key keys[]);
+/* Parse a JSON file, refusing duplicate keys; NULL after one line on stderr. */
+json_t *json_load_path(const char *path);
 /* 1 if any argument is --help or -h. */
 int wants_help(int argc, char **argv);
 /* Parse an ID option (0..PM_ID_MAX); -1 after one line on stderr. */

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "cli.h"
 
 int parse_id(const char *s, uint32_t *out, const char *what)
@@ -85,4 +87,23 @@ int write_atomic(const char *path, const void *buf, size_t n, const char *what)
     }
     free(tmp);
     return rc;
+}
+
+int load_keys(const char *const *paths, int n, pm_key keys[])
+{
+    if (n == 0)
+        return load_key(NULL, &keys[0]) == 0 ? 1 : -1;
+    for (int i = 0; i < n; i++)
+        if (load_key(paths[i], &keys[i]) != 0)
+            return -1;
+    return n;
+}
+
+json_t *json_load_path(const char *path)
+{
+    json_error_t err;
+    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    if (!j)
+        fprintf(stderr, "provmark: %s:%d: %s\n", path, err.line, err.text);
+    return j;
 }

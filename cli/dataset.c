@@ -56,12 +56,9 @@ int manifest_save(const char *path, json_t *m)
 
 json_t *manifest_load(const char *path)
 {
-    json_error_t err;
-    json_t *m = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!m) {
-        fprintf(stderr, "provmark: %s:%d: %s\n", path, err.line, err.text);
+    json_t *m = json_load_path(path);
+    if (!m)
         return NULL;
-    }
     const char *why = NULL;
     json_t *items = json_object_get(m, "items");
     if (!json_is_object(m))

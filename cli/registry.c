@@ -5,16 +5,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "provmark.h"
 
 json_t *registry_load(const char *path)
 {
-    json_error_t err;
-    json_t *r = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
-    if (!r) {
-        fprintf(stderr, "provmark: %s:%d: %s\n", path, err.line, err.text);
+    json_t *r = json_load_path(path);
+    if (!r)
         return NULL;
-    }
     const char *why = NULL;
     json_t *v = json_object_get(r, "version");
     if (!json_is_object(r))

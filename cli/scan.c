@@ -467,18 +467,14 @@ int cmd_detect(int argc, char **argv)
 
     pm_key keys[MAX_KEYS];
     char fp[MAX_KEYS][17];
-    if (n_keys == 0) {
-        if (load_key(NULL, &keys[0]))
-            goto out;
-        n_keys = 1;
-        strcpy(fp[0], "demo");
-    } else {
-        for (int i = 0; i < n_keys; i++) {
-            if (load_key(key_paths[i], &keys[i]))
-                goto out;
+    const int given = n_keys;
+    if ((n_keys = load_keys(key_paths, given, keys)) < 0)
+        goto out;
+    for (int i = 0; i < n_keys; i++)
+        if (given)
             pm_key_fingerprint(&keys[i], fp[i]);
-        }
-    }
+        else
+            strcpy(fp[i], "demo");
     /* Drop what --resume says is done; what is left is scanned in order. */
     size_t kept = 0;
     for (size_t i = 0; i < paths.n; i++) {

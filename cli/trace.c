@@ -225,11 +225,8 @@ int cmd_trace(int argc, char **argv)
         return EXIT_ERROR;
     }
     pm_key keys[MAX_KEYS];
-    for (int i = 0; detect && i < (n_keys ? n_keys : 1); i++)
-        if (load_key(n_keys ? key_paths[i] : NULL, &keys[i]) != 0)
-            return EXIT_ERROR;
-    if (!n_keys)
-        n_keys = 1;
+    if (detect && (n_keys = load_keys(key_paths, n_keys, keys)) < 0)
+        return EXIT_ERROR;
     json_t *registry = NULL;
     if (registry_path && !(registry = registry_load(registry_path)))
         return EXIT_ERROR;
