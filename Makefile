@@ -97,9 +97,9 @@ clean:
 .PHONY: all tests test demo bench install clean deps-test deps-demo FORCE
 
 # ---------------------------------------------------------------- bench tools
-$(B)/bin/pmstat: bench/pmstat.c bench/nmr.c bench/nmr.h
+$(B)/bin/pmstat: bench/pmstat.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ibench -o $@ bench/pmstat.c bench/nmr.c -lsndfile -lfftw3f -lm
+	$(CC) $(CFLAGS_ALL) -Ibench -o $@ bench/pmstat.c -lsndfile -lm
 
 all: $(B)/bin/pmstat
 

@@ -1,6 +1,6 @@
 /*
  * Measurement helper for the benchmark and tests.
- *   pmstat compare ORIG MARKED   -> mark SNR, segmental SNR, peak, newly clipped samples, NMR
+ *   pmstat compare ORIG MARKED   -> mark SNR, segmental SNR, peak, newly clipped samples
  *   pmstat noise IN OUT SNR_DB SEED -> IN plus white Gaussian noise at that SNR
  */
 #define _POSIX_C_SOURCE 200809L
@@ -10,7 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nmr.h"
 
 static float *load(const char *path, SF_INFO *info)
 {
@@ -69,9 +68,8 @@ static int compare(const char *a, const char *b)
         seg_sum += 10 * log10(px / pd);
         seg_n++;
     }
-    double nmr = nmr_db(x, y, (size_t)n, ch, ia.samplerate);
-    printf("snr %.2f segsnr %.2f peak %.4f clipped %ld nmr %.2f\n", 10 * log10(sx / sd),
-           seg_n ? seg_sum / seg_n : INFINITY, peak, clipped, nmr);
+    printf("snr %.2f segsnr %.2f peak %.4f clipped %ld\n", 10 * log10(sx / sd),
+           seg_n ? seg_sum / seg_n : INFINITY, peak, clipped);
     free(x);
     free(y);
     return 0;

@@ -70,6 +70,13 @@ bench/dataset.sh build/bench-dataset 2>/dev/null >"$out/dataset.md"
 
 cat "$out"/*.tsv >"$out/all.tsv"
 cat "$out"/*.quality >"$out/quality.txt"
+# The strength scale (reuses the strength-1 results above).
+bench/strength.sh "$corpus" "$out/strength" "$out" >"$out/strength.md"
+if grep -q ' odg - ' "$out/quality.txt"; then
+    odg_tool="not measured: no PEAQ tool installed (install GstPEAQ's \`peaq\` or set PEAQ_ODG)"
+else
+    odg_tool="measured with ${PEAQ_ODG:-GstPEAQ \`peaq\`}, basic model"
+fi
 ntracks=$(wc -l <"$out/quality.txt")
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git status --porcelain 2>/dev/null | grep -q . && echo " (uncommitted changes)" || true)
@@ -95,16 +102,25 @@ done
 echo
 echo "### Quality and speed per track (speed: seconds of audio per CPU second, median of 3)"
 echo
-echo "| track | SNR dB | segSNR dB | NMR dB | white noise at same SNR: NMR dB | new clipped samples | embed x RT | detect x RT |"
-echo "|---|---|---|---|---|---|---|---|"
-awk '{ printf "| %s | %.1f | %.1f | %.1f | %.1f | %d | %d | %d |\n", $1, $3, $5, $11, $13, $9, $15, $17 }' "$out/quality.txt"
-awk '{ s[NR] = $3; e[NR] = $15; d[NR] = $17 } END {
-    n = asort_s(s); asort_e(e); asort_d(d)
-    printf "| **median** | %.1f | | | | | %d | %d |\n", med(s, NR), med(e, NR), med(d, NR)
-    printf "| **min** | %.1f | | | | | %d | %d |\n", s[1], e[1], d[1] }
+echo "| track | SNR dB | segSNR dB | PEAQ ODG | new clipped samples | embed x RT | detect x RT |"
+echo "|---|---|---|---|---|---|---|"
+awk '{ printf "| %s | %.1f | %.1f | %s | %d | %d | %d |\n", $1, $3, $5, $11, $9, $13, $15 }' "$out/quality.txt"
+awk '{ s[NR] = $3; o[NR] = $11; e[NR] = $13; d[NR] = $15 } END {
+    isort(s, NR); isort(o, NR); isort(e, NR); isort(d, NR)
+    printf "| **median** | %.1f | | %s | | %d | %d |\n", med(s, NR), o[1] == "-" ? "-" : sprintf("%.3f", med(o, NR)), med(e, NR), med(d, NR)
+    printf "| **min** | %.1f | | %s | | %d | %d |\n", s[1], o[1], e[1], d[1] }
     function med(x, n) { return n % 2 ? x[(n + 1) / 2] : (x[n / 2] + x[n / 2 + 1]) / 2 }
-    function isort(x, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && x[j - 1] > x[j]; j--) { t = x[j]; x[j] = x[j - 1]; x[j - 1] = t } return n }
-    function asort_s(x) { return isort(s, NR) } function asort_e(x) { return isort(e, NR) } function asort_d(x) { return isort(d, NR) }' "$out/quality.txt"
+    function isort(x, n,   i, j, t) { for (i = 2; i <= n; i++) for (j = i; j > 1 && x[j - 1] + 0 > x[j] + 0; j--) { t = x[j]; x[j] = x[j - 1]; x[j - 1] = t } }' "$out/quality.txt"
+echo
+echo "PEAQ ODG: $odg_tool. 0 is imperceptible, -1 perceptible but not annoying; GstPEAQ gives"
+echo "about +0.2 for two identical files, so compare figures side by side."
+echo
+echo "### Strength scale: audibility and robustness per \`--strength\` (bench/strength.sh)"
+echo
+echo "Exact-ID recoveries / tracks for the attacks that separate the strengths (same corpus,"
+echo "key and attacks as above; the strength-1 row is the run above)."
+echo
+cat "$out/strength.md"
 echo
 echo "### LV2 plugin: CPU of run() through lilv, stereo 48 kHz real music (etr_credits); median of 5 passes, middle of 3 invocations"
 echo

@@ -1,5 +1,6 @@
 #!/bin/sh
-# One track of the benchmark: embed, measure quality, run every attack, detect.
+# One track of the benchmark: embed (at $BENCH_STRENGTH, default 1), measure quality (PEAQ ODG
+# when a PEAQ tool is installed: bench/odg.sh), speed (unless BENCH_SPEED=0), run every attack, detect.
 # usage: bench/track.sh CORPUS_WAV INDEX OUTDIR   -> OUTDIR/NAME.tsv, OUTDIR/NAME.quality
 set -eu
 src=$1 i=$2 out=$3
@@ -9,13 +10,12 @@ K="--key tests/data/test.key"
 m=$((100 + i)) d=$((5000 + i))
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
-$PM embed "$src" "$w/m.wav" --model $m --dataset $d $K --no-verify 2>/dev/null
+$PM embed "$src" "$w/m.wav" --model $m --dataset $d $K --strength "${BENCH_STRENGTH:-1}" --no-verify 2>/dev/null
 q=$(build/bin/pmstat compare "$src" "$w/m.wav")
-snr=$(echo "$q" | awk '{print $2}')
-build/bin/pmstat noise "$src" "$w/n.wav" "$snr" 7
-wn=$(build/bin/pmstat compare "$src" "$w/n.wav" | awk '{print $10}')
-sp=$(build/bin/pmspeed "$w/m.wav" 3)
-echo "$name $q whitenoise_nmr $wn $sp" >"$out/$name.quality"
+odg=$(bench/odg.sh "$src" "$w/m.wav" || true)
+sp="embed_x - detect_x -"
+[ "${BENCH_SPEED:-1}" = 0 ] || sp=$(build/bin/pmspeed "$w/m.wav" 3)
+echo "$name $q odg ${odg:--} $sp" >"$out/$name.quality"
 : >"$out/$name.tsv"
 for a in $BENCH_ATTACKS; do
     if ! bench/attack.sh "$a" "$w/m.wav" "$w/x.wav" 2>/dev/null; then

@@ -104,7 +104,7 @@ int pm_embedder_new(pm_embedder **out, double rate, int channels, const pm_key *
     e->spec = fftwf_alloc_complex(ch * (size_t)e->spec_stride);
     e->power = malloc(sizeof(float) * (size_t)e->nbins);
     if (!e->window || !e->frame || !e->tail || !e->outq || !e->spec || !e->power ||
-        pm_shaper_init(&e->shaper, rate, nfft, e->lo, e->hi, e->n_bands) != 0 ||
+        pm_shaper_init(&e->shaper, rate, nfft, e->win, e->lo, e->hi, e->n_bands) != 0 ||
         pm_fft_init(&e->fft, nfft) != 0) {
         pm_embedder_free(e);
         return PM_ERR_NOMEM;
@@ -189,6 +189,7 @@ void pm_embedder_reset(pm_embedder *e)
     memset(e->outq, 0, sizeof(float) * ch * (size_t)e->hop);
     e->fill = 0;
     e->frame_index = 0;
+    pm_shaper_reset(&e->shaper);
     e->sig_energy = e->mark_energy = 0.0;
     e->level_db = -INFINITY;
 }

@@ -1,36 +1,49 @@
 /*
  * Perceptual shaping: how deep each band of a frame may be modulated.
  *
- * The mark in a band is the band's own content scaled by the depth d, so its
- * energy is d^2 * e. Per frame, the mark's total energy is a fixed fraction
- * (RATIO) of the frame's whole energy, spread evenly in energy over the bands
- * (d ~ (e / mean)^-1/2, so weak bands are modulated deeper): detection gains
- * as much from a weak band as from a strong one, at a fraction of the added
- * energy. Two ceilings keep it inaudible: a simple masking model over the
- * whole spectrum (1-Bark bands spread at -25 dB/Bark downwards and -10 dB/Bark
- * upwards, less a masking offset) bounds each band's mark energy relative to
- * its masking threshold (NMR), and no depth exceeds MAX. Silence carries no
- * mark.
+ * The mark in a band is the band's own content scaled by +-d, so it follows
+ * the music's partials and its level in time; to a listener it is a slow
+ * level modulation of the band (the chips flip every tile, ~11 Hz), and the
+ * ear is most sensitive to exactly that. Measured with an independent model
+ * (PEAQ), the modulation depth is what is heard, far more than the added
+ * energy, so the depth has three ceilings, the smallest of which applies:
+ *
+ * 1. Modulation: a fixed level swing per band (MOD_DB at 1 kHz, rising
+ *    gently with frequency, MOD_TILT), the same in loud and quiet passages.
+ *    Giving weak bands more depth, or fluctuating passages more, was
+ *    measured and costs more audibility than it gains detection.
+ * 2. Masking: the mark's energy stays below a masking threshold computed
+ *    per frame from the music: maskers per Bark band with Johnston's
+ *    offsets (a tonal masker hides noise 14.5 + z dB below it, a noise-like
+ *    one 5.5 dB below; tonality from spectral peaks), spread across bands
+ *    (-25 dB/Bark downwards, -10 dB/Bark upwards), never below the threshold
+ *    in quiet, and held after loud frames with a forward-masking decay.
+ * 3. A fixed cap on d.
+ *
+ * Onsets (pre-echo) are handled by the embedder, which sees the frame's
+ * time structure. Silence carries no mark.
  */
 #ifndef PM_SHAPING_H
 #define PM_SHAPING_H
 #include "format.h"
 
 #define PM_SHAPE_NBARK 25
-/* Mark-to-signal energy ratio per frame at strength 1 (dB). */
-#define PM_SHAPE_RATIO_DB (-27.8f)
-/* Ceiling: mark energy in a band relative to its masking threshold (dB). */
-#define PM_SHAPE_NMR_DB 0.0f
-/* Masking offset below the spread masker energy (dB). */
-#define PM_SHAPE_OFFSET_DB 12.0f
+/* Level swing (peak to peak, dB) a band may carry at 1 kHz, at strength 1. */
+#define PM_SHAPE_MOD_DB 1.3f
+/* The allowed swing scales with (f / 1 kHz)^TILT. */
+#define PM_SHAPE_MOD_TILT 0.2
 /* Largest relative depth of a band at strength 1. */
 #define PM_SHAPE_MAX 0.7f
+/* Hard cap whatever the strength, so a band's gain stays positive. */
+#define PM_SHAPE_LIMIT 0.9f
+/* Level of a full-scale sine, dB SPL (as PEAQ assumes), for the threshold in quiet. */
+#define PM_SHAPE_FULL_SCALE_DB 92.0
+/* Forward masking: the threshold falls by this much per hop after a loud frame. */
+#define PM_SHAPE_DECAY_DB 4.0f
 /* A frame in which a quarter has this many times the energy of the quietest
  * quarter before it holds an onset: its depth is scaled by sqrt(ratio / jump)
  * so the mark does not smear into the quiet before the onset (pre-echo). */
-#define PM_PREECHO_RATIO 4.0
-/* Hard cap whatever the strength, so a band's gain stays positive. */
-#define PM_SHAPE_LIMIT 0.9f
+#define PM_PREECHO_RATIO 1.5
 
 typedef struct pm_shaper {
     int nbins, n_bands;
@@ -40,15 +53,24 @@ typedef struct pm_shaper {
     unsigned char first_bark[PMF_MAX_BANDS];
     float overlap[PMF_MAX_BANDS][3];
     float bins_in_bark[PM_SHAPE_NBARK];
+    float quiet[PM_SHAPE_NBARK];       /* threshold in quiet, as a band energy */
+    float mod_depth[PMF_MAX_BANDS];    /* ceiling 1 at strength 1 */
+    float decay;                       /* forward-masking factor per hop */
+    float held[PM_SHAPE_NBARK];        /* the threshold carried from the last frame */
 } pm_shaper;
 
-/* Tables for an FFT of size nfft at `rate` over the band plan bins lo/hi; 0 on success. */
-int pm_shaper_init(pm_shaper *s, double rate, int nfft, const int *lo, const int *hi, int n_bands);
+/* Tables for an FFT of size nfft over frames of `win` samples at `rate`, for the
+ * band plan's bins lo/hi; 0 on success. */
+int pm_shaper_init(pm_shaper *s, double rate, int nfft, int win, const int *lo, const int *hi,
+                   int n_bands);
+/* Forget the past (the start of a new stream). */
+void pm_shaper_reset(pm_shaper *s);
 void pm_shaper_destroy(pm_shaper *s);
 /*
  * power[nbins]: the frame's power spectrum (summed over channels);
- * band[n_bands]: the band energies. Writes depth[n_bands] >= 0.
+ * band[n_bands]: the band energies. Writes depth[n_bands] >= 0 and updates
+ * the forward-masking state, so call it once per frame, in order.
  */
-void pm_shaper_depths(const pm_shaper *s, const float *power, const float *band, float strength,
+void pm_shaper_depths(pm_shaper *s, const float *power, const float *band, float strength,
                       float *depth);
 #endif
