@@ -128,7 +128,7 @@ static LV2_Worker_Status work(LV2_Handle h, LV2_Worker_Respond_Function respond,
     r->gen = head.gen;
     r->ks = load(r->path, r->fingerprint, r->status, sizeof r->status);
     if (!r->ks)
-        lv2_log_error(&p->logger, "provmark: key file %s; nothing is marked until a key loads\n",
+        lv2_log_error(&p->logger, "provmark: the chosen key cannot be used (%s); nothing is marked until one loads\n",
                       r->status);
     const reply msg = {r};
     LV2_Worker_Status st = respond(rh, sizeof msg, &msg);
@@ -243,7 +243,7 @@ void pm_key_load_now(pm_plugin *p, const char *const *paths, int n)
     /* Keep the reference: saving again must not forget the user's key. */
     snprintf(p->key_path, sizeof p->key_path, "%s", n ? paths[0] : "");
     status_set(p, PM_KEY_FAILED, status, NULL);
-    lv2_log_error(&p->logger, "provmark: key file %s; nothing is marked until a key loads\n",
+    lv2_log_error(&p->logger, "provmark: the chosen key cannot be used (%s); nothing is marked until one loads\n",
                   status);
 }
 
