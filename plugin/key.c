@@ -67,6 +67,36 @@ static void trace(pm_plugin *p, const char *what)
         lv2_log_trace(&p->logger, "provmark: %s\n", what);
 }
 
+/* ------------------------------------------------------- the chosen path */
+
+/* save() may run while run() changes the path (the state extension allows it): the path
+ * is written under a sequence count (odd while writing) that save() checks, so it copies
+ * a path of one instant without run() ever waiting. */
+static void path_set(pm_plugin *p, const char *path, size_t len)
+{
+    atomic_fetch_add_explicit(&p->key_seq, 1, memory_order_relaxed);
+    atomic_thread_fence(memory_order_release);
+    memcpy(p->key_path, path, len);
+    p->key_path[len] = '\0';
+    atomic_thread_fence(memory_order_release);
+    atomic_fetch_add_explicit(&p->key_seq, 1, memory_order_relaxed);
+}
+
+int pm_key_path_copy(pm_plugin *p, char out[PM_PATH_MAX])
+{
+    for (;;) {
+        const uint32_t before = atomic_load_explicit(&p->key_seq, memory_order_acquire);
+        if (before & 1u)
+            continue; /* run() is writing it: a few hundred nanoseconds */
+        memcpy(out, p->key_path, PM_PATH_MAX);
+        atomic_thread_fence(memory_order_acquire);
+        if (atomic_load_explicit(&p->key_seq, memory_order_relaxed) == before)
+            break;
+    }
+    out[PM_PATH_MAX - 1] = '\0';
+    return out[0] != '\0';
+}
+
 /* ------------------------------------------------------------------ loading */
 
 /* Read a key file into a new schedule; on failure a status line saying why. */
@@ -181,8 +211,7 @@ void pm_key_choose(pm_plugin *p, const char *path, uint32_t size)
         status_set(p, PM_KEY_FAILED, "failed: key file path too long", NULL);
         return;
     }
-    memcpy(p->key_path, path, len);
-    p->key_path[len] = '\0';
+    path_set(p, path, len);
     p->key_gen++;
     p->key_wait = 0;
     p->key_adopting = 0;
@@ -233,7 +262,7 @@ void pm_key_load_now(pm_plugin *p, const char *const *paths, int n)
         pm_key_schedule_free(ks);
         if (rc != PM_OK)
             break;
-        snprintf(p->key_path, sizeof p->key_path, "%s", paths[i]);
+        path_set(p, paths[i], strnlen(paths[i], PM_PATH_MAX - 1));
         memcpy(p->fingerprint, fingerprint, sizeof p->fingerprint);
         p->key_adopting = 1;
         status_set(p, PM_KEY_LOADING, "loading: ", p->key_path);
@@ -241,7 +270,7 @@ void pm_key_load_now(pm_plugin *p, const char *const *paths, int n)
         return;
     }
     /* Keep the reference: saving again must not forget the user's key. */
-    snprintf(p->key_path, sizeof p->key_path, "%s", n ? paths[0] : "");
+    path_set(p, paths[0], n ? strnlen(paths[0], PM_PATH_MAX - 1) : 0);
     status_set(p, PM_KEY_FAILED, status, NULL);
     lv2_log_error(&p->logger, "provmark: the chosen key cannot be used (%s); nothing is marked until one loads\n",
                   status);
@@ -263,7 +292,8 @@ int pm_key_choice_init(pm_plugin *p, pm_key *key)
         return rc;
     }
     char *abs = realpath(env, NULL); /* saved with the state: make it absolute */
-    snprintf(p->key_path, sizeof p->key_path, "%s", abs ? abs : env);
+    const char *use = abs ? abs : env;
+    path_set(p, use, strnlen(use, PM_PATH_MAX - 1));
     free(abs);
     pm_key_fingerprint(key, p->fingerprint);
     status_set(p, PM_KEY_LOADED, "loaded: key ", p->fingerprint);

@@ -68,7 +68,8 @@ typedef struct pm_plugin {
     uint64_t key_wait;              /* frames run since that request */
     int send_key;                   /* tell the host the key and its status on the next run() */
 
-    /* Shared with the worker thread, lock-free. */
+    /* Shared with the worker thread and save(), lock-free. */
+    _Atomic uint32_t key_seq;         /* odd while run() writes key_path */
     _Atomic uint32_t lost_gen;        /* a load whose answer the host could not queue */
     _Atomic(pm_loaded *) garbage;     /* results run() is done with, for the worker to free */
 } pm_plugin;
@@ -86,6 +87,8 @@ int pm_key_may_mark(pm_plugin *p, uint32_t frames);
 /* Not real-time (state restore): use the first of paths[0..n) that loads; if none does,
  * keep paths[0] as the chosen key, marked as failed (and logged). */
 void pm_key_load_now(pm_plugin *p, const char *const *paths, int n);
+/* From save() (any thread): the chosen path as of one instant; 0 if none. */
+int pm_key_path_copy(pm_plugin *p, char out[PM_PATH_MAX]);
 /* From cleanup(): free whatever the worker has not freed yet. */
 void pm_key_choice_free(pm_plugin *p);
 

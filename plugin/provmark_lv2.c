@@ -213,7 +213,8 @@ static void run(LV2_Handle h, uint32_t n)
 #endif
     read_controls(p);
     read_messages(p);
-    const int marking = p->enabled && pm_key_may_mark(p, n);
+    const int key_ok = pm_key_may_mark(p, n); /* also while bypassed: the key state moves on */
+    const int marking = p->enabled && key_ok;
     pm_embedder_set_bypass(p->emb, !marking);
     if (p->in[0] && p->out[0] && (p->channels == 1 || (p->in[1] && p->out[1])) &&
         pm_embedder_process_planar(p->emb, (const float *const *)p->in, p->out, n) != PM_OK)

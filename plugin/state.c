@@ -47,21 +47,27 @@ static LV2_State_Status save(LV2_Handle h, LV2_State_Store_Function store,
 {
     (void)flags;
     pm_plugin *p = h;
-    if (!p->map || !p->key_path[0])
+    char *chosen = malloc(PM_PATH_MAX);
+    if (!chosen)
+        return LV2_STATE_ERR_UNKNOWN;
+    if (!p->map || !pm_key_path_copy(p, chosen)) {
+        free(chosen);
         return LV2_STATE_SUCCESS; /* the demo key needs no state */
+    }
     LV2_State_Map_Path *mp = map_path(features);
-    char *apath = mp ? mp->abstract_path(mp->handle, p->key_path) : NULL;
-    const char *path = apath ? apath : p->key_path;
+    char *apath = mp ? mp->abstract_path(mp->handle, chosen) : NULL;
+    const char *path = apath ? apath : chosen;
     LV2_State_Status st = store(sh, p->uris.key, path, strlen(path) + 1, p->uris.atom_Path,
                                 LV2_STATE_IS_POD);
     free_host_path(features, apath);
     /* Where the key is now, or (missing) where it was when the session was last restored. */
-    char *real = realpath(p->key_path, NULL);
+    char *real = realpath(chosen, NULL);
     const char *origin = real ? real : p->key_origin[0] ? p->key_origin : NULL;
     if (st == LV2_STATE_SUCCESS && origin)
         st = store(sh, p->uris.key_origin, origin, strlen(origin) + 1, p->uris.atom_String,
                    LV2_STATE_IS_POD);
     free(real);
+    free(chosen);
     return st;
 }
 
