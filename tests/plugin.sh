@@ -59,3 +59,17 @@ check "ffmpeg lv2 filter to Opus detected" detect_ids "$w/ff_opus.wav" 8 43
 ffmpeg -nostdin -v error -y -i "$w/in.wav" -ar 48000 -af 'lv2=p=urn\\:provmark\\:stereo:c=model_id=9|dataset_id=44' \
     -c:a pcm_s16le "$w/ff48.wav"
 check "ffmpeg lv2 filter at 48 kHz detected" detect_ids "$w/ff48.wav" 9 44
+# The README's ffmpeg recipes: the mono plugin into MP3 needs `pan` after the filter
+# (ffmpeg 5.1 refuses the layout change otherwise); apad/atrim by the latency keeps
+# every sample in place (the difference from the input is only the mark).
+ffmpeg -nostdin -v error -y -i "$w/mono.wav" \
+    -af 'lv2=p=urn\\:provmark\\:mono:c=model_id=5|dataset_id=6,pan=mono|c0=c0' -c:a libmp3lame -b:a 128k "$w/ffmono.mp3" 2>/dev/null
+check "ffmpeg: mono plugin to MP3 with the pan workaround, detected" detect_ids "$w/ffmono.mp3" 5 6
+ffmpeg -nostdin -v error -y -i "$w/in.wav" -af \
+    'apad=pad_len=2048,lv2=p=urn\\:provmark\\:stereo:c=model_id=7|dataset_id=42,atrim=start_sample=2048' \
+    -c:a pcm_f32le "$w/ffaligned.wav" 2>/dev/null
+check "ffmpeg: apad/atrim by the latency keeps length and alignment" sh -c \
+    "[ \$(soxi -s $w/ffaligned.wav) = \$(soxi -s $w/in.wav) ] && \
+     d=\$(sox -m -v 1 $w/in.wav -v -1 $w/ffaligned.wav -n stat 2>&1 | awk '/RMS +amplitude/ {print \$3}') && \
+     s=\$(sox $w/in.wav -n stat 2>&1 | awk '/RMS +amplitude/ {print \$3}') && \
+     awk -v d=\$d -v s=\$s 'BEGIN {exit !(d < 0.1 * s)}'"
