@@ -870,6 +870,79 @@ static void state_tests(const float *x, size_t n, double rate, const char *keyfi
     free2(out);
 }
 
+/* The same through lilv's own state functions (what jalv and Ardour use, with their links
+ * into the session): save; the key goes missing; restore, save again; the key returns. */
+static void lilv_state_tests(double rate, const char *keyfile)
+{
+    char cwd[PATH_MAX], dir[PATH_MAX + 64], key[PATH_MAX + 64], cmd[3 * PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return;
+    snprintf(dir, sizeof dir, "%s/build/test-plugin/lilv", cwd);
+    snprintf(key, sizeof key, "%s/build/test-plugin/lilv-chosen.key", cwd);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s.moved' && mkdir -p '%s/externals' && cp '%s' '%s'", dir, dir, dir,
+             keyfile, key);
+    if (system(cmd) != 0)
+        return;
+    const LilvPlugin *plugin = plugin_of("urn:provmark:stereo");
+    char save1[PATH_MAX + 80], save2[PATH_MAX + 80], links[PATH_MAX + 80], file[PATH_MAX + 100];
+    snprintf(save1, sizeof save1, "%s/state1", dir);
+    snprintf(save2, sizeof save2, "%s/state2", dir);
+    snprintf(links, sizeof links, "%s/externals", dir);
+
+    inst I;
+    inst_new(&I, "urn:provmark:stereo", rate, MODE_THREAD);
+    clear_control(&I);
+    send_key(&I, key);
+    settle(&I, (size_t)(10 * rate));
+    LilvState *st = lilv_state_new_from_instance(plugin, I.li, &map, NULL, links, links, save1, NULL,
+                                                 NULL, LV2_STATE_IS_POD, NULL);
+    int ok = st && lilv_state_save(world, &map, &unmap, st, NULL, save1, "state.ttl") == 0;
+    lilv_state_free(st);
+    inst_free(&I);
+    check("lilv state: saved with the chosen key", ok);
+
+    unlink(key); /* the key goes missing */
+    snprintf(file, sizeof file, "%s/state.ttl", save1);
+    inst J;
+    inst_new(&J, "urn:provmark:stereo", rate, MODE_THREAD);
+    clear_control(&J);
+    st = lilv_state_new_from_file(world, &map, NULL, file);
+    if (st)
+        lilv_state_restore(st, J.li, NULL, NULL, 0, NULL);
+    lilv_state_free(st);
+    settle(&J, 1024);
+    check("lilv state: restored with the key missing: failed, nothing marked",
+          (int)J.ctl[PM_PORT_KEY_STATE] == PM_KEY_FAILED && (int)J.ctl[PM_PORT_EMBEDDING] == 0);
+    st = lilv_state_new_from_instance(plugin, J.li, &map, NULL, links, links, save2, NULL, NULL,
+                                      LV2_STATE_IS_POD, NULL);
+    ok = st && lilv_state_save(world, &map, &unmap, st, NULL, save2, "state.ttl") == 0;
+    lilv_state_free(st);
+    inst_free(&J);
+    snprintf(cmd, sizeof cmd, "grep -q 'urn:provmark:key' '%s/state.ttl' && grep -q '%s' '%s/state.ttl'",
+             save2, key, save2);
+    check("lilv state: saving again keeps the key reference and its location", ok && system(cmd) == 0);
+
+    /* The key comes back; the session folder is copied two levels deeper, where its relative
+     * links lead nowhere: the key's saved location is used. */
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s' && mkdir -p '%s.moved/a/b' && cp -a '%s' '%s.moved/a/b/'",
+             keyfile, key, dir, dir, dir);
+    ok = system(cmd) == 0;
+    snprintf(file, sizeof file, "%s.moved/a/b/lilv/state2/state.ttl", dir);
+    inst K;
+    inst_new(&K, "urn:provmark:stereo", rate, MODE_THREAD);
+    clear_control(&K);
+    st = lilv_state_new_from_file(world, &map, NULL, file);
+    if (st)
+        lilv_state_restore(st, K.li, NULL, NULL, 0, NULL);
+    lilv_state_free(st);
+    settle(&K, (size_t)(10 * rate));
+    char name[300];
+    snprintf(name, sizeof name, "lilv state: the copied session finds the key again (\"%s\")", K.status);
+    snprintf(cmd, sizeof cmd, "test -e '%s.moved/a/b/lilv/state2/lilv-chosen.key'", dir);
+    check(name, ok && system(cmd) != 0 && (int)K.ctl[PM_PORT_KEY_STATE] == PM_KEY_LOADED);
+    inst_free(&K);
+}
+
 /* Instances with a worker thread each load keys in turn, all at once. */
 typedef struct keyfile {
     char path[300];
@@ -1238,6 +1311,7 @@ int main(int argc, char **argv)
         free2(out);
     }
     state_tests(x, n, info.samplerate, argv[2], &key);
+    lilv_state_tests(info.samplerate, argv[2]);
     free(x);
     for (int i = 0; i < n_uris; i++)
         free(uris[i]);
