@@ -180,7 +180,8 @@ static LV2_Worker_Status work_response(LV2_Handle h, uint32_t size, const void *
         return LV2_WORKER_ERR_UNKNOWN;
     memcpy(&msg, data, sizeof msg); /* hosts need not align worker messages */
     pm_loaded *r = msg.r;
-    if (r->gen == p->key_gen && p->key_state == PM_KEY_LOADING) {
+    /* The answer to the latest choice, also one that comes after it was given up on. */
+    if (r->gen == p->key_gen && p->key_state != PM_KEY_LOADED) {
         if (!r->ks) {
             status_set(p, PM_KEY_FAILED, r->status, NULL);
         } else if (pm_embedder_set_key_schedule(p->emb, r->ks) != PM_OK) {
@@ -208,6 +209,7 @@ void pm_key_choose(pm_plugin *p, const char *path, uint32_t size)
         return;
     }
     if (len >= sizeof p->key_path) {
+        p->key_gen++; /* answers to the previous choice no longer count */
         status_set(p, PM_KEY_FAILED, "failed: key file path too long", NULL);
         return;
     }
