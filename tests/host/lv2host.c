@@ -870,6 +870,27 @@ static void state_tests(const float *x, size_t n, double rate, const char *keyfi
     free2(out);
 }
 
+/* lilv's save, as hosts do it: links to outside files in `links`, the state in `dir`. */
+static int lilv_save(inst *I, const char *links, const char *dir)
+{
+    LilvState *st = lilv_state_new_from_instance(plugin_of("urn:provmark:stereo"), I->li, &map, NULL,
+                                                 links, links, dir, NULL, NULL, LV2_STATE_IS_POD, NULL);
+    int ok = st && lilv_state_save(world, &map, &unmap, st, NULL, dir, "state.ttl") == 0;
+    lilv_state_free(st);
+    return ok;
+}
+/* A new instance restored by lilv from a saved state file, run until its key settles. */
+static void lilv_restored(inst *I, double rate, const char *file)
+{
+    inst_new(I, "urn:provmark:stereo", rate, MODE_THREAD);
+    clear_control(I);
+    LilvState *st = lilv_state_new_from_file(world, &map, NULL, file);
+    if (st)
+        lilv_state_restore(st, I->li, NULL, NULL, 0, NULL);
+    lilv_state_free(st);
+    settle(I, (size_t)(10 * rate));
+}
+
 /* The same through lilv's own state functions (what jalv and Ardour use, with their links
  * into the session): save; the key goes missing; restore, save again; the key returns. */
 static void lilv_state_tests(double rate, const char *keyfile)
@@ -883,7 +904,6 @@ static void lilv_state_tests(double rate, const char *keyfile)
              keyfile, key);
     if (system(cmd) != 0)
         return;
-    const LilvPlugin *plugin = plugin_of("urn:provmark:stereo");
     char save1[PATH_MAX + 80], save2[PATH_MAX + 80], links[PATH_MAX + 80], file[PATH_MAX + 100];
     snprintf(save1, sizeof save1, "%s/state1", dir);
     snprintf(save2, sizeof save2, "%s/state2", dir);
@@ -894,29 +914,16 @@ static void lilv_state_tests(double rate, const char *keyfile)
     clear_control(&I);
     send_key(&I, key);
     settle(&I, (size_t)(10 * rate));
-    LilvState *st = lilv_state_new_from_instance(plugin, I.li, &map, NULL, links, links, save1, NULL,
-                                                 NULL, LV2_STATE_IS_POD, NULL);
-    int ok = st && lilv_state_save(world, &map, &unmap, st, NULL, save1, "state.ttl") == 0;
-    lilv_state_free(st);
+    check("lilv state: saved with the chosen key", lilv_save(&I, links, save1));
     inst_free(&I);
-    check("lilv state: saved with the chosen key", ok);
 
     unlink(key); /* the key goes missing */
     snprintf(file, sizeof file, "%s/state.ttl", save1);
     inst J;
-    inst_new(&J, "urn:provmark:stereo", rate, MODE_THREAD);
-    clear_control(&J);
-    st = lilv_state_new_from_file(world, &map, NULL, file);
-    if (st)
-        lilv_state_restore(st, J.li, NULL, NULL, 0, NULL);
-    lilv_state_free(st);
-    settle(&J, 1024);
+    lilv_restored(&J, rate, file);
     check("lilv state: restored with the key missing: failed, nothing marked",
           (int)J.ctl[PM_PORT_KEY_STATE] == PM_KEY_FAILED && (int)J.ctl[PM_PORT_EMBEDDING] == 0);
-    st = lilv_state_new_from_instance(plugin, J.li, &map, NULL, links, links, save2, NULL, NULL,
-                                      LV2_STATE_IS_POD, NULL);
-    ok = st && lilv_state_save(world, &map, &unmap, st, NULL, save2, "state.ttl") == 0;
-    lilv_state_free(st);
+    int ok = lilv_save(&J, links, save2);
     inst_free(&J);
     snprintf(cmd, sizeof cmd, "grep -q 'urn:provmark:key' '%s/state.ttl' && grep -q '%s' '%s/state.ttl'",
              save2, key, save2);
@@ -929,13 +936,7 @@ static void lilv_state_tests(double rate, const char *keyfile)
     ok = system(cmd) == 0;
     snprintf(file, sizeof file, "%s.moved/a/b/lilv/state2/state.ttl", dir);
     inst K;
-    inst_new(&K, "urn:provmark:stereo", rate, MODE_THREAD);
-    clear_control(&K);
-    st = lilv_state_new_from_file(world, &map, NULL, file);
-    if (st)
-        lilv_state_restore(st, K.li, NULL, NULL, 0, NULL);
-    lilv_state_free(st);
-    settle(&K, (size_t)(10 * rate));
+    lilv_restored(&K, rate, file);
     char name[300];
     snprintf(name, sizeof name, "lilv state: the copied session finds the key again (\"%s\")", K.status);
     snprintf(cmd, sizeof cmd, "test -e '%s.moved/a/b/lilv/state2/lilv-chosen.key'", dir);
