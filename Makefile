@@ -119,14 +119,35 @@ all: $(B)/bin/pmapi
 LV2_DIR := $(B)/lv2/provmark.lv2
 PLUGIN_SRC := $(wildcard plugin/*.c)
 
-$(LV2_DIR)/provmark.so: $(PLUGIN_SRC) plugin/plugin.h $(B)/lib/libprovmark.a
+$(LV2_DIR)/provmark.so: $(PLUGIN_SRC) $(wildcard plugin/*.h) $(B)/lib/libprovmark.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Iplugin -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $(LDFLAGS) \
 		-o $@ $(PLUGIN_SRC) $(B)/lib/libprovmark.a $(LIBS_DSP)
 
-$(LV2_DIR)/%.ttl: ttl/%.ttl
+# The TTL is generated (as x42's fil4.lv2 does): templates in ttl/ filled by sed with the
+# values of the C headers (port indices, limits, version, latency at the highest rate),
+# which ttl/values.c prints as a sed script. Mono and stereo share the control ports.
+$(B)/ttl/values: ttl/values.c $(wildcard plugin/*.h) $(B)/lib/libprovmark.a
 	@mkdir -p $(dir $@)
-	cp $< $@
+	$(CC) $(CFLAGS_ALL) -Iplugin -o $@ $< $(B)/lib/libprovmark.a $(LIBS_DSP)
+
+$(B)/ttl/values.sed: $(B)/ttl/values
+	$< >$@.tmp && mv $@.tmp $@
+
+TTL_PARTS := head plugin controls audio-stereo audio-mono
+$(LV2_DIR)/provmark.ttl: $(TTL_PARTS:%=ttl/%.ttl.in) $(B)/ttl/values.sed
+	@mkdir -p $(dir $@)
+	{ cat ttl/head.ttl.in; \
+	  for v in stereo mono; do \
+	    cat ttl/plugin.ttl.in ttl/controls.ttl.in ttl/audio-$$v.ttl.in | \
+	      sed -e "s|@URI@|@URI_$$(echo $$v | tr a-z A-Z)@|g" -e "s|@VARIANT@|$$v|g"; \
+	  done; } | sed -f $(B)/ttl/values.sed >$@.tmp
+	@if grep -n '@[A-Z_0-9]*@' $@.tmp; then echo "unfilled template values" >&2; exit 1; fi
+	mv $@.tmp $@
+
+$(LV2_DIR)/manifest.ttl: ttl/manifest.ttl.in $(B)/ttl/values.sed
+	@mkdir -p $(dir $@)
+	sed -f $(B)/ttl/values.sed $< >$@
 
 lv2: $(LV2_DIR)/provmark.so $(LV2_DIR)/manifest.ttl $(LV2_DIR)/provmark.ttl
 all: lv2
@@ -144,10 +165,11 @@ install-user: lv2
 
 .PHONY: lv2 install-lv2 install-user
 
-$(B)/tests/lv2host: tests/host/lv2host.c bench/timing.h $(B)/lib/libprovmark.a
+# -rdynamic: the host's interposed malloc/stdio/lock functions must be seen by the plugin.
+$(B)/tests/lv2host: tests/host/lv2host.c bench/timing.h plugin/ports.h $(B)/lib/libprovmark.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -Ibench $$(pkg-config --cflags lilv-0) -o $@ $< $(B)/lib/libprovmark.a \
-		$$(pkg-config --libs lilv-0) -lsndfile $(LIBS_DSP)
+	$(CC) $(CFLAGS_ALL) -Wno-format-truncation -Ibench -Iplugin $$(pkg-config --cflags lilv-0) -rdynamic -o $@ $< \
+		$(B)/lib/libprovmark.a $$(pkg-config --libs lilv-0) -lsndfile $(LIBS_DSP) -ldl
 
 tests: $(B)/tests/lv2host lv2
 
@@ -174,12 +196,21 @@ asan:
 
 tests: asan
 
+# ThreadSanitizer: the library, plugin and lilv host, for the parallel key loads (tests/asan.sh).
+TSAN_FLAGS := -O1 -g -fsanitize=thread
+tsan:
+	$(MAKE) B=build/tsan OPT="$(TSAN_FLAGS)" LDFLAGS="$(TSAN_FLAGS)" build/tsan/tests/lv2host \
+		build/tsan/lv2/provmark.lv2/provmark.so build/tsan/lv2/provmark.lv2/manifest.ttl \
+		build/tsan/lv2/provmark.lv2/provmark.ttl
+
+tests: tsan
+
 # The sanitizer set alone: unit tests, the plugin in a host, every command-line suite.
 test-asan: deps-test
 	$(MAKE) asan
 	tests/run.sh asan
 
-.PHONY: asan test-asan
+.PHONY: asan test-asan tsan
 
 # ---------------------------------------------------------------- static analysis
 TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,\
@@ -188,8 +219,8 @@ TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-paramet
 
 lint:
 	cppcheck --quiet --force --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-		-Idsp -Iplugin -Icli -Ibench --suppress=missingIncludeSystem dsp cli plugin bench examples/c tests/unit tests/host
-	clang-tidy --quiet --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' dsp/*.c cli/*.c plugin/*.c bench/*.c examples/c/*.c \
+		-Idsp -Iplugin -Icli -Ibench --suppress=missingIncludeSystem dsp cli plugin ttl bench examples/c tests/unit tests/host
+	clang-tidy --quiet --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' dsp/*.c cli/*.c plugin/*.c ttl/*.c bench/*.c examples/c/*.c \
 		-- -std=c11 -D_DEFAULT_SOURCE -Idsp -Iplugin -Ibench 2>/dev/null
 
 .PHONY: lint

@@ -165,6 +165,17 @@ int pm_embedder_set_key_schedule(pm_embedder *e, const pm_key_schedule *ks)
     return PM_OK;
 }
 
+/* The next frame to be processed starts a payload period. */
+static int at_period_start(const pm_embedder *e)
+{
+    return e->frame_index % ((uint64_t)PMF_FRAMES_PER_TILE * PMF_PERIOD_TILES) == 0;
+}
+
+int pm_embedder_key_pending(const pm_embedder *e)
+{
+    return e && e->key_pending && !at_period_start(e);
+}
+
 int pm_embedder_set_strength(pm_embedder *e, float strength)
 {
     if (!e)
@@ -241,8 +252,7 @@ static float sum_squares(const float *x, int n)
 static void process_frame(pm_embedder *e)
 {
     const int hop = e->hop, win = e->win, nbins = e->nbins, nfft = e->fft.n;
-    const uint64_t frames_per_period = (uint64_t)PMF_FRAMES_PER_TILE * PMF_PERIOD_TILES;
-    if (e->frame_index % frames_per_period == 0)
+    if (at_period_start(e))
         period_boundary(e);
     const int tile_no = (int)(e->frame_index / PMF_FRAMES_PER_TILE % PMF_PERIOD_TILES);
     const int slot = tile_no / PMF_TILES_PER_UNIT;

@@ -123,6 +123,13 @@ PM_API void pm_key_schedule_free(pm_key_schedule *ks);
  * caller keeps ownership); real-time safe: no allocation, no lock, no syscall.
  */
 PM_API int pm_embedder_set_key_schedule(pm_embedder *e, const pm_key_schedule *ks);
+/**
+ * 1 while the key given to pm_embedder_set_key_schedule() is not yet in use, i.e. the next
+ * frame would still be marked with the previous key; 0 once it is in use or when the next
+ * frame starts a payload period (the key is adopted before that frame is marked).
+ * Real-time safe. Lets a caller bypass until the key it chose is the one marking.
+ */
+PM_API int pm_embedder_key_pending(const pm_embedder *e);
 
 /**
  * Process `frames` frames of interleaved float audio. `in` and `out` may be the

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ports.h"
+
 const LV2_Descriptor *lv2_descriptor(uint32_t index);
 
 static const char *uris[64];
@@ -61,16 +63,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Mostly a path, sometimes another type: both must be handled. */
     blob b = {data + 1, size - 1, data[0] & 2 ? map(NULL, LV2_ATOM__String) : map(NULL, LV2_ATOM__Path)};
     st->restore(h, retrieve, &b, 0, features);
-    float in[2][256], out[2][256], ctl[8] = {7, 42, 1, 1, 0, 0, 0, 0};
+    float in[2][256], out[2][256], ctl[PM_PORT_CONTROL] = {0};
+    ctl[PM_PORT_MODEL] = 7, ctl[PM_PORT_DATASET] = 42, ctl[PM_PORT_STRENGTH] = 1, ctl[PM_PORT_ENABLED] = 1;
     for (int i = 0; i < 256; i++)
         in[0][i] = in[1][i] = sinf(0.05f * i) * 0.3f;
     const int ch = data[0] & 1 ? 1 : 2;
     for (int c = 0; c < ch; c++) {
-        d->connect_port(h, (uint32_t)c, in[c]);
-        d->connect_port(h, (uint32_t)(ch + c), out[c]);
+        d->connect_port(h, (uint32_t)(PM_PORT_AUDIO + c), in[c]);
+        d->connect_port(h, (uint32_t)(PM_PORT_AUDIO + ch + c), out[c]);
     }
-    for (uint32_t port = (uint32_t)(2 * ch); port < (uint32_t)(2 * ch + 7); port++)
-        d->connect_port(h, port, &ctl[port - 2 * ch]);
+    for (uint32_t port = 0; port < PM_PORT_CONTROL; port++)
+        d->connect_port(h, port, &ctl[port]);
     d->activate(h);
     for (int k = 0; k < 8; k++)
         d->run(h, 256);

@@ -23,11 +23,14 @@ static void map_uris(pm_plugin *p)
     p->uris.atom_Object = m->map(m->handle, LV2_ATOM__Object);
     p->uris.atom_URID = m->map(m->handle, LV2_ATOM__URID);
     p->uris.atom_Sequence = m->map(m->handle, LV2_ATOM__Sequence);
+    p->uris.atom_String = m->map(m->handle, LV2_ATOM__String);
     p->uris.patch_Set = m->map(m->handle, LV2_PATCH__Set);
     p->uris.patch_Get = m->map(m->handle, LV2_PATCH__Get);
     p->uris.patch_property = m->map(m->handle, LV2_PATCH__property);
     p->uris.patch_value = m->map(m->handle, LV2_PATCH__value);
     p->uris.key = m->map(m->handle, PM_URI_KEY);
+    p->uris.key_status = m->map(m->handle, PM_URI_KEY_STATUS);
+    p->uris.key_origin = m->map(m->handle, PM_URI_KEY_ORIGIN);
 }
 
 static LV2_Handle instantiate(const LV2_Descriptor *desc, double rate, const char *bundle,
@@ -57,24 +60,14 @@ static LV2_Handle instantiate(const LV2_Descriptor *desc, double rate, const cha
      * file in the environment; a key that cannot be read stops instantiation
      * rather than marking with the wrong key. */
     pm_key key;
-    const char *env = getenv("PROVMARK_KEY");
-    int rc = PM_OK;
-    if (env && *env) {
-        rc = pm_key_load(&key, env);
-        if (rc != PM_OK) {
-            lv2_log_error(&p->logger, "provmark: PROVMARK_KEY=%s: %s\n", env, pm_strerror(rc));
-            free(p);
-            return NULL;
-        }
-        char *abs = realpath(env, NULL); /* saved with the state: make it absolute */
-        if (abs && strlen(abs) < sizeof p->key_path)
-            memcpy(p->key_path, abs, strlen(abs) + 1);
-        free(abs);
-    } else {
-        pm_key_demo(&key);
-        lv2_log_note(&p->logger, "provmark: using the public demo key until a key file is set; "
-                                 "its marks prove nothing\n");
+    int rc = pm_key_choice_init(p, &key);
+    if (rc != PM_OK) {
+        free(p);
+        return NULL;
     }
+    if (!p->schedule && p->key_state == PM_KEY_DEMO)
+        lv2_log_warning(&p->logger, "provmark: this host cannot load key files (no worker): "
+                                    "name the key file in PROVMARK_KEY\n");
     p->strength = PM_STRENGTH_DEFAULT;
     p->enabled = 1;
     rc = pm_embedder_new(&p->emb, rate, p->channels, &key, 0, 0, p->strength);
@@ -90,23 +83,28 @@ static LV2_Handle instantiate(const LV2_Descriptor *desc, double rate, const cha
 static void connect_port(LV2_Handle h, uint32_t port, void *data)
 {
     pm_plugin *p = h;
-    const uint32_t audio = 2u * (uint32_t)p->channels;
-    if (port < audio) {
-        if (port < (uint32_t)p->channels)
-            p->in[port] = data;
-        else
-            p->out[port - (uint32_t)p->channels] = data;
-        return;
-    }
-    uint32_t c = port - audio;
-    if (c == PORT_CONTROL)
+    const uint32_t ch = (uint32_t)p->channels;
+    switch (port) {
+    case PM_PORT_CONTROL:
         p->control = data;
-    else if (c == PORT_NOTIFY)
+        break;
+    case PM_PORT_NOTIFY:
         p->notify = data;
-    else if (c == PORT_LATENCY || c == PORT_LEVEL || c == PORT_EMBEDDING)
-        p->ctl_out[c] = data;
-    else if (c < N_CONTROL_PORTS)
-        p->ctl[c] = data;
+        break;
+    case PM_PORT_LATENCY:
+    case PM_PORT_LEVEL:
+    case PM_PORT_EMBEDDING:
+    case PM_PORT_KEY_STATE:
+        p->ctl_out[port] = data;
+        break;
+    default:
+        if (port < PM_N_CONTROLS)
+            p->ctl[port] = data;
+        else if (port < PM_PORT_AUDIO + ch)
+            p->in[port - PM_PORT_AUDIO] = data;
+        else if (port < PM_PORT_AUDIO + 2 * ch)
+            p->out[port - PM_PORT_AUDIO - ch] = data;
+    }
 }
 
 static void activate(LV2_Handle h)
@@ -129,25 +127,22 @@ static uint32_t id_of(const float *port, uint32_t current)
 
 static void read_controls(pm_plugin *p)
 {
-    uint32_t model = id_of(p->ctl[PORT_MODEL], p->model);
-    uint32_t dataset = id_of(p->ctl[PORT_DATASET], p->dataset);
-    if (model != p->model || dataset != p->dataset) {
+    uint32_t model = id_of(p->ctl[PM_PORT_MODEL], p->model);
+    uint32_t dataset = id_of(p->ctl[PM_PORT_DATASET], p->dataset);
+    /* The IDs are clamped to the accepted range; were one refused, it would be retried. */
+    if ((model != p->model || dataset != p->dataset) &&
+        pm_embedder_set_ids(p->emb, model, dataset) == PM_OK) {
         p->model = model;
         p->dataset = dataset;
-        pm_embedder_set_ids(p->emb, model, dataset);
     }
-    const float *s = p->ctl[PORT_STRENGTH];
+    const float *s = p->ctl[PM_PORT_STRENGTH];
     if (s && isfinite(*s) && *s != p->strength) {
         float v = *s < PM_STRENGTH_MIN ? PM_STRENGTH_MIN : *s > PM_STRENGTH_MAX ? PM_STRENGTH_MAX : *s;
-        p->strength = *s;
-        pm_embedder_set_strength(p->emb, v);
+        if (pm_embedder_set_strength(p->emb, v) == PM_OK) /* clamped: always accepted */
+            p->strength = *s;
     }
-    const float *en = p->ctl[PORT_ENABLED];
-    int enabled = en ? *en > 0.0f : 1;
-    if (enabled != p->enabled) {
-        p->enabled = enabled;
-        pm_embedder_set_bypass(p->emb, !enabled);
-    }
+    const float *en = p->ctl[PM_PORT_ENABLED];
+    p->enabled = en ? *en > 0.0f : 1;
 }
 
 /* patch:Set of the key path starts a load in the worker; patch:Get asks for it. */
@@ -167,11 +162,28 @@ static void read_messages(pm_plugin *p)
             if (prop && prop->type == p->uris.atom_URID &&
                 ((const LV2_Atom_URID *)prop)->body == p->uris.key && value &&
                 value->type == p->uris.atom_Path)
-                pm_request_key(p, LV2_ATOM_BODY_CONST(value), value->size);
+                pm_key_choose(p, LV2_ATOM_BODY_CONST(value), value->size);
         }
     }
 }
 
+/* patch:Set of one property; 0 if it did not fit. */
+static int forge_set(pm_plugin *p, LV2_URID property, LV2_URID type, const char *text)
+{
+    LV2_Atom_Forge_Frame obj;
+    const uint32_t len = (uint32_t)strlen(text);
+    if (!lv2_atom_forge_frame_time(&p->forge, 0) ||
+        !lv2_atom_forge_object(&p->forge, &obj, 0, p->uris.patch_Set))
+        return 0;
+    int ok = lv2_atom_forge_key(&p->forge, p->uris.patch_property) &&
+             lv2_atom_forge_urid(&p->forge, property) &&
+             lv2_atom_forge_key(&p->forge, p->uris.patch_value) &&
+             lv2_atom_forge_typed_string(&p->forge, type, text, len);
+    lv2_atom_forge_pop(&p->forge, &obj);
+    return ok;
+}
+
+/* The key the user chose (never an empty path) and what became of it. */
 static void write_notify(pm_plugin *p)
 {
     if (!p->notify || !p->map)
@@ -179,17 +191,15 @@ static void write_notify(pm_plugin *p)
     const uint32_t capacity = p->notify->atom.size;
     lv2_atom_forge_set_buffer(&p->forge, (uint8_t *)p->notify, capacity);
     LV2_Atom_Forge_Frame seq;
-    lv2_atom_forge_sequence_head(&p->forge, &seq, 0);
-    if (p->send_key) {
+    if (!lv2_atom_forge_sequence_head(&p->forge, &seq, 0))
+        return;
+    /* Both messages or neither: a half-written pair is retried with the next run(). */
+    const size_t need = 2 * 96 + strlen(p->key_path) + strlen(p->key_status);
+    if (p->send_key && capacity >= need) {
         p->send_key = 0;
-        LV2_Atom_Forge_Frame obj;
-        lv2_atom_forge_frame_time(&p->forge, 0);
-        lv2_atom_forge_object(&p->forge, &obj, 0, p->uris.patch_Set);
-        lv2_atom_forge_key(&p->forge, p->uris.patch_property);
-        lv2_atom_forge_urid(&p->forge, p->uris.key);
-        lv2_atom_forge_key(&p->forge, p->uris.patch_value);
-        lv2_atom_forge_path(&p->forge, p->key_path, (uint32_t)strlen(p->key_path));
-        lv2_atom_forge_pop(&p->forge, &obj);
+        if (p->key_path[0])
+            forge_set(p, p->uris.key, p->uris.atom_Path, p->key_path);
+        forge_set(p, p->uris.key_status, p->uris.atom_String, p->key_status);
     }
     lv2_atom_forge_pop(&p->forge, &seq);
 }
@@ -203,15 +213,22 @@ static void run(LV2_Handle h, uint32_t n)
 #endif
     read_controls(p);
     read_messages(p);
-    if (p->in[0] && p->out[0] && (p->channels == 1 || (p->in[1] && p->out[1])))
-        pm_embedder_process_planar(p->emb, (const float *const *)p->in, p->out, n);
-    if (p->ctl_out[PORT_LATENCY])
-        *p->ctl_out[PORT_LATENCY] = (float)pm_embedder_latency(p->emb);
+    const int key_ok = pm_key_may_mark(p, n); /* also while bypassed: the key state moves on */
+    const int marking = p->enabled && key_ok;
+    pm_embedder_set_bypass(p->emb, !marking);
+    if (p->in[0] && p->out[0] && (p->channels == 1 || (p->in[1] && p->out[1])) &&
+        pm_embedder_process_planar(p->emb, (const float *const *)p->in, p->out, n) != PM_OK)
+        for (int c = 0; c < p->channels; c++) /* not reached (valid arguments): keep the audio */
+            memmove(p->out[c], p->in[c], sizeof(float) * n);
+    if (p->ctl_out[PM_PORT_LATENCY])
+        *p->ctl_out[PM_PORT_LATENCY] = (float)pm_embedder_latency(p->emb);
     double level = pm_embedder_mark_level_db(p->emb);
-    if (p->ctl_out[PORT_LEVEL])
-        *p->ctl_out[PORT_LEVEL] = isfinite(level) ? (float)(level < -120 ? -120 : level) : -120.0f;
-    if (p->ctl_out[PORT_EMBEDDING])
-        *p->ctl_out[PORT_EMBEDDING] = p->enabled && isfinite(level) ? 1.0f : 0.0f;
+    if (p->ctl_out[PM_PORT_LEVEL])
+        *p->ctl_out[PM_PORT_LEVEL] = isfinite(level) ? (float)(level < -120 ? -120 : level) : -120.0f;
+    if (p->ctl_out[PM_PORT_EMBEDDING])
+        *p->ctl_out[PM_PORT_EMBEDDING] = marking && isfinite(level) ? 1.0f : 0.0f;
+    if (p->ctl_out[PM_PORT_KEY_STATE])
+        *p->ctl_out[PM_PORT_KEY_STATE] = (float)p->key_state;
     write_notify(p);
 #if defined(__SSE__)
     _mm_setcsr(csr);
@@ -222,6 +239,7 @@ static void cleanup(LV2_Handle h)
 {
     pm_plugin *p = h;
     pm_embedder_free(p->emb);
+    pm_key_choice_free(p);
     free(p);
 }
 
@@ -229,8 +247,8 @@ static const void *extension_data(const char *uri)
 {
     if (!strcmp(uri, LV2_WORKER__interface))
         return &pm_worker_interface;
-    if (!strcmp(uri, "http://lv2plug.in/ns/ext/state#interface"))
-        return pm_state_interface_ptr();
+    if (!strcmp(uri, LV2_STATE__interface))
+        return &pm_state_interface;
     return NULL;
 }
 

@@ -1,8 +1,10 @@
 #!/bin/sh
 # Hosts that run in real time (in make test; alone: make test-hosts). jalv on a dummy JACK server, with real
 # music played in by jack-play and the plugin's output recorded by jack_rec; model_id
-# is changed on jalv's console while running; and Ardour 7 headless (Lua session,
-# take replaced by music, ardour7-export). About 90 s of wall time.
+# is changed on jalv's console while running; saved state folders with a key file, and
+# with a missing one, restored by jalv -l; and Ardour 7 headless (Lua session, take
+# replaced by music, ardour7-export), also with the key in the plugin's saved state.
+# About 2 minutes of wall time.
 . tests/lib.sh
 w=build/test-hosts
 rm -rf "$w"
@@ -40,6 +42,55 @@ sox "$w/rec.wav" "$w/second.wav" trim 17 10
 check "jalv: first IDs detected (model 7)" detect_ids "$w/first.wav" 7 42
 check "jalv: model_id changed while running (model 9)" detect_ids "$w/second.wav" 9 42
 
+# jalv restoring a saved state folder (jalv -l), as a user's saved session: the key
+# named in the state is loaded and marks; a state whose key file is missing marks nothing.
+state_dir() { # DIR KEYFILE: a jalv/lilv state folder with model 7, dataset 42 and the key
+    mkdir -p "$1"
+    cat >"$1/manifest.ttl" <<EOT
+@prefix lv2: <http://lv2plug.in/ns/lv2core#> .
+@prefix pset: <http://lv2plug.in/ns/ext/presets#> .
+@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .
+<state.ttl> a pset:Preset ; lv2:appliesTo <urn:provmark:stereo> ; rdfs:seeAlso <state.ttl> .
+EOT
+    cat >"$1/state.ttl" <<EOT
+@prefix lv2: <http://lv2plug.in/ns/lv2core#> .
+@prefix pset: <http://lv2plug.in/ns/ext/presets#> .
+@prefix state: <http://lv2plug.in/ns/ext/state#> .
+<> a pset:Preset ;
+    lv2:appliesTo <urn:provmark:stereo> ;
+    lv2:port [ lv2:symbol "model_id" ; pset:value 7.0 ] , [ lv2:symbol "dataset_id" ; pset:value 42.0 ] ;
+    state:state [ <urn:provmark:key> <file://$2> ] .
+EOT
+}
+jalv_state() { # NAME STATE_DIR: play 14 s of music through jalv -l STATE_DIR, record NAME.wav
+    ( sleep 30 ) | jalv -n "$1" -l "$2" urn:provmark:stereo >"$w/$1.log" 2>&1 &
+    j=$!
+    pids="$pids $j"
+    for i in 1 2 3 4 5 6 7 8 9 10; do jack_lsp 2>/dev/null | grep -q "^$1:out_r\$" && break; sleep 0.5; done
+    jack_rec -f "$w/$1.wav" -d 14 -b 32 "$1:out_l" "$1:out_r" >/dev/null 2>&1 &
+    r=$!
+    jack-play "$w/in.wav" >/dev/null 2>&1 &
+    pl=$!
+    pids="$pids $r $pl"
+    for i in 1 2 3 4 5 6 7 8 9 10; do jack_lsp 2>/dev/null | grep -q "^jack-play-$pl:out_2\$" && break; sleep 0.2; done
+    jack_connect "jack-play-$pl:out_1" "$1:in_l" && jack_connect "jack-play-$pl:out_2" "$1:in_r"
+    wait "$r"
+    kill "$pl" "$j" 2>/dev/null
+}
+K="--key tests/data/test.key"
+state_dir "$w/state-key" "$PWD/tests/data/test.key"
+jalv_state pmkey "$w/state-key"
+sox "$w/pmkey.wav" "$w/pmkey-cut.wav" trim 1
+check "jalv -l: the key in the saved state marks (detected with it, 7/42)" detect_ids "$w/pmkey-cut.wav" 7 42 $K
+check "jalv -l: nothing detected with the demo key" detect_none "$w/pmkey-cut.wav"
+state_dir "$w/state-missing" "$PWD/$w/moved-away.key"
+jalv_state pmmiss "$w/state-missing"
+sox "$w/pmmiss.wav" "$w/pmmiss-cut.wav" trim 1
+check "jalv -l: key file missing - says so" grep -q 'moved-away.key: key file missing' "$w/pmmiss.log"
+check "jalv -l: key file missing - the output carries no mark (demo key)" detect_none "$w/pmmiss-cut.wav"
+check "jalv -l: key file missing - audio passes (not silent)" sh -c \
+    "sox $w/pmmiss-cut.wav -n stat 2>&1 | awk '/RMS +amplitude/ {exit !(\$3 > 0.01)}'"
+
 # Ardour 7 headless: session from examples/ardour, take replaced with music, export.
 ses="$PWD/$w/ardour"
 PM_SESSION_DIR="$ses" PM_MODEL=4242 PM_DATASET=777 PM_SECONDS=12 \
@@ -56,3 +107,22 @@ if [ -s "$take%L.wav" ]; then
     timeout 120 ardour7-export -b float -o "$PWD/$w/ardour_out.wav" "$ses" pm >>"$w/ardour.log" 2>&1
 fi
 check "ardour: export carries the IDs set by set_processor_param" detect_ids "$w/ardour_out.wav" 4242 777
+# The key in the plugin's saved state (as the Key file chooser leaves it; Ardour 7's Lua
+# cannot set a plugin property): Ardour restores it when it loads the session.
+st=$(ls -d "$ses"/plugins/*/state* 2>/dev/null | head -n 1)
+with_key() { # KEYFILE: name the key in the plugin's saved state
+    grep -v 'state:state' "$st/state.ttl" | sed '/^@prefix/! s/ \.$/ ;/' >"$st/state.tmp"
+    printf '\tstate:state [ <urn:provmark:key> <file://%s> ] .\n' "$1" >>"$st/state.tmp"
+    mv "$st/state.tmp" "$st/state.ttl"
+}
+if [ -n "$st" ]; then
+    with_key "$PWD/tests/data/test.key"
+    timeout 120 ardour7-export -b float -o "$PWD/$w/ardour_key.wav" "$ses" pm >>"$w/ardour.log" 2>&1
+    with_key "$PWD/$w/moved-away.key"
+    timeout 120 ardour7-export -b float -o "$PWD/$w/ardour_miss.wav" "$ses" pm >"$w/ardour_miss.log" 2>&1
+fi
+check "ardour: the key in the saved plugin state marks the export (detected with it)" \
+    detect_ids "$w/ardour_key.wav" 4242 777 $K
+check "ardour: ... and not with the demo key" detect_none "$w/ardour_key.wav"
+check "ardour: key file missing - export unmarked (no demo-key mark), audio present" sh -c \
+    "$(printf '%s' "$PM") detect --json $w/ardour_miss.wav | jq -e '.found == false' >/dev/null && sox $w/ardour_miss.wav -n stat 2>&1 | awk '/RMS +amplitude/ {exit !(\$3 > 0.01)}'"
