@@ -29,7 +29,7 @@
 
 #define PM_SHAPE_NBARK 25
 /* Level swing (peak to peak, dB) a band may carry at 1 kHz, at strength 1. */
-#define PM_SHAPE_MOD_DB 1.3f
+#define PM_SHAPE_MOD_DB 1.2f
 /* The allowed swing scales with (f / 1 kHz)^TILT. */
 #define PM_SHAPE_MOD_TILT 0.2
 /* Largest relative depth of a band at strength 1. */
