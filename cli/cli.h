@@ -25,6 +25,8 @@ int parse_id(const char *s, uint32_t *out, const char *what);
  * (naming `what`, e.g. "the manifest"); the temporary file is removed.
  */
 int write_atomic(const char *path, const void *buf, size_t n, const char *what);
+/* A monotonic clock in milliseconds (for elapsed times and time guards). */
+double now_ms(void);
 /* provmark detect */
 int cmd_detect(int argc, char **argv);
 /* provmark trace, provmark manifest */

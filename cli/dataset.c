@@ -19,25 +19,26 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyse.h"
 #include "cli.h"
 #include "dataset.h"
 #include "fingerprint.h"
 #include "fpindex.h"
 #include "paths.h"
 
-#define CHUNK 4096
-
 static const char usage_dataset[] =
     "usage: provmark dataset init MANIFEST --name NAME --version V --license L [--license L]...\n"
     "                            [--source URL]... [--description TEXT] [--collected DATE]\n"
-    "       provmark dataset add MANIFEST PATH...\n"
-    "       provmark dataset fingerprint MANIFEST\n"
+    "       provmark dataset add [--decoder D] MANIFEST PATH...\n"
+    "       provmark dataset fingerprint [--decoder D] MANIFEST\n"
     "\n"
     "Document a training set in tiers (docs/DATASETS.md): 'init' writes a new JSON\n"
     "manifest with the dataset's metadata; 'add' records every audio file given or found\n"
     "below the folders given (relative path, SHA-256, duration, rate, channels, tags) -\n"
     "unchanged files are skipped, changed ones reported and updated; 'fingerprint'\n"
-    "writes the audio fingerprint index beside the manifest (MANIFEST with .pmfp).\n";
+    "writes the audio fingerprint index beside the manifest (MANIFEST with .pmfp).\n"
+    "\n"
+    AUDIO_DECODER_HELP;
 
 /* ---------------------------------------------------------------- manifest */
 
@@ -252,20 +253,36 @@ static int find_isrc(const char *s, char out[13])
     return 0;
 }
 
-/* The tier-2 entry of one file; NULL after one line on stderr. */
-static json_t *describe(const char *path, const char *rel)
+static int count_frames(void *ctx, const float *buf, size_t frames)
 {
-    char hex[65];
+    (void)ctx, (void)buf, (void)frames;
+    return 0;
+}
+
+/* The tier-2 entry of one file; NULL after one line on stderr. */
+static json_t *describe(const char *path, const char *rel, audio_decoder dec)
+{
+    audio_in in; /* first: it refuses what is not a regular file before anything reads it */
+    char err[AUDIO_ERR], hex[65];
     long long bytes;
-    if (sha256_file(path, hex, &bytes) != 0) {
-        fprintf(stderr, "provmark: %s: %s\n", path, strerror(errno));
+    if (audio_in_open(&in, path, dec, err) != 0) {
+        fprintf(stderr, "provmark: %s: not readable audio: %s\n", path, err);
         return NULL;
     }
-    SF_INFO info = {0};
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf || info.frames <= 0 || info.samplerate <= 0) {
-        fprintf(stderr, "provmark: %s: not readable audio: %s\n", path, sf ? "no frames" : sf_strerror(NULL));
-        sf_close(sf);
+    if (sha256_file(path, hex, &bytes) != 0) {
+        fprintf(stderr, "provmark: %s: %s\n", path, strerror(errno));
+        audio_in_close(&in);
+        return NULL;
+    }
+    SNDFILE *sf = in.sf;
+    const SF_INFO info = in.info;
+    /* A header's frame count when libsndfile has one; a stream's frames are counted. */
+    long long frames = in.child < 0 && info.frames > 0 && info.frames < SF_COUNT_MAX ? info.frames : 0;
+    if (!frames && audio_in_feed(&in, count_frames, NULL, err) == 0)
+        frames = in.read;
+    if (frames <= 0) {
+        fprintf(stderr, "provmark: %s: not readable audio: %s\n", path, err);
+        audio_in_close(&in);
         return NULL;
     }
     static const struct { int id; const char *name; } tags[] = {
@@ -284,11 +301,11 @@ static json_t *describe(const char *path, const char *rel)
     }
     json_t *e = json_pack("{s:s, s:s, s:I, s:f, s:i, s:i, s:o}", "path", rel, "sha256", hex,
                           "bytes", (json_int_t)bytes, "duration",
-                          (double)info.frames / info.samplerate, "sample_rate", info.samplerate,
+                          (double)frames / info.samplerate, "sample_rate", info.samplerate,
                           "channels", info.channels, "tags", t);
     if (e && isrc[0])
         json_object_set_new(e, "isrc", json_string(isrc));
-    sf_close(sf);
+    audio_in_close(&in);
     if (!e)
         fprintf(stderr, "provmark: %s: path is not UTF-8 text\n", path);
     return e;
@@ -308,8 +325,31 @@ static void update_totals(json_t *m)
     json_object_set_new(m, "updated", json_string(now));
 }
 
+/* The options of add and fingerprint (--decoder); argv is left with the operands. -1 after one line. */
+static int decoder_option(int *argc, char ***argv, audio_decoder *dec)
+{
+    static const struct option opts[] = {{"decoder", required_argument, 0, 'D'}, {0, 0, 0, 0}};
+    int c;
+    *dec = DECODER_SNDFILE;
+    optind = 1;
+    while ((c = getopt_long(*argc, *argv, "", opts, NULL)) != -1) {
+        if (c != 'D') {
+            fprintf(stderr, "provmark: dataset %s: bad option (see 'provmark dataset --help')\n", (*argv)[0]);
+            return -1;
+        }
+        if (audio_decoder_parse(optarg, dec))
+            return -1;
+    }
+    *argc -= optind - 1; /* keep the subcommand's name as argv[0] */
+    *argv += optind - 1;
+    return 0;
+}
+
 static int dataset_add(int argc, char **argv)
 {
+    audio_decoder dec;
+    if (decoder_option(&argc, &argv, &dec))
+        return EXIT_ERROR;
     if (argc < 3) {
         fprintf(stderr, "provmark: dataset add needs MANIFEST and PATH...\n");
         return EXIT_ERROR;
@@ -339,7 +379,7 @@ static int dataset_add(int argc, char **argv)
     json_t *items = json_object_get(m, "items");
     for (size_t f = 0; f < files.n && !bad; f++) {
         char *abs = realpath(files.v[f], NULL), *rel = abs ? relative_to(mdir, abs) : NULL;
-        json_t *e = rel ? describe(abs, rel) : NULL;
+        json_t *e = rel ? describe(abs, rel, dec) : NULL;
         if (!e) {
             if (!rel)
                 fprintf(stderr, "provmark: %s: cannot resolve the path\n", files.v[f]);
@@ -391,45 +431,11 @@ out:
 
 /* ------------------------------------------------------------ fingerprint */
 
-int fingerprint_file(const char *path, fp_landmark **lm, size_t *n, double *duration)
-{
-    SF_INFO info = {0};
-    SNDFILE *sf = strcmp(path, "-") == 0 ? sf_open_fd(0, SFM_READ, &info, 0) : sf_open(path, SFM_READ, &info);
-    if (!sf) {
-        fprintf(stderr, "provmark: %s: cannot read audio: %s\n", path, sf_strerror(NULL));
-        return -1;
-    }
-    fp_extractor *x = fp_new(info.samplerate);
-    float *buf = malloc(sizeof(float) * CHUNK * (size_t)info.channels);
-    sf_count_t r, total = 0;
-    int rc = -1;
-    if (!x || !buf) {
-        fprintf(stderr, "provmark: %s: %s\n", path,
-                x ? "out of memory" : "sample rate below 8 kHz, too low to fingerprint");
-        goto out;
-    }
-    while ((r = sf_readf_float(sf, buf, CHUNK)) > 0) {
-        total += r;
-        if (fp_push(x, buf, (size_t)r, info.channels) != 0)
-            break;
-    }
-    if (r > 0 || sf_error(sf) || total == 0) {
-        fprintf(stderr, "provmark: %s: %s\n", path, total ? "read error" : "no audio");
-        goto out;
-    }
-    *duration = (double)total / info.samplerate;
-    rc = fp_finish(x, lm, n);
-    if (rc != 0)
-        fprintf(stderr, "provmark: %s: out of memory\n", path);
-out:
-    free(buf);
-    fp_free(x);
-    sf_close(sf);
-    return rc;
-}
-
 static int dataset_fingerprint(int argc, char **argv)
 {
+    audio_decoder dec;
+    if (decoder_option(&argc, &argv, &dec))
+        return EXIT_ERROR;
     if (argc != 2) {
         fprintf(stderr, "provmark: dataset fingerprint needs MANIFEST\n");
         return EXIT_ERROR;
@@ -459,7 +465,16 @@ static int dataset_fingerprint(int argc, char **argv)
             fprintf(stderr, "provmark: %s: changed since it was added (run 'provmark dataset add')\n", rel);
             ok = 0;
         }
-        ok = ok && fingerprint_file(file, &in[i].lm, &in[i].n, &in[i].duration) == 0;
+        analysis an;
+        if (ok && analyse_file(file, &(analysis_opts){.fingerprint = 1, .dec = dec}, &an) != 0) {
+            fprintf(stderr, "provmark: %s: %s\n", file, an.error);
+            ok = 0;
+        }
+        if (ok) {
+            in[i].lm = an.lm;
+            in[i].n = an.n_lm;
+            in[i].duration = an.duration;
+        }
         free(file);
         if (!ok)
             goto out;

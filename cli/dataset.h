@@ -14,8 +14,6 @@ int manifest_save(const char *path, json_t *m);
 char *manifest_index_path(const char *manifest);
 /* An item's path as stored (relative to the manifest's folder) made usable (malloc'd). */
 char *manifest_item_path(const char *manifest, const char *item);
-/* Landmarks of a whole file ("-" = stdin); -1 after one line on stderr. */
-int fingerprint_file(const char *path, fp_landmark **lm, size_t *n, double *duration);
 /* provmark dataset init|add|fingerprint */
 int cmd_dataset(int argc, char **argv);
 #endif

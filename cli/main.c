@@ -12,8 +12,6 @@
 #include "dataset.h"
 #include "provmark.h"
 
-#define CHUNK 4096
-
 static const char usage_main[] =
     "usage: provmark COMMAND [OPTIONS]\n"
     "\n"
@@ -41,7 +39,8 @@ static const char usage_embed[] =
     "  --dataset N    dataset ID\n"
     "  --key FILE     secret key (default: the public demo key, with a warning)\n"
     "  --strength S   0..4, default 1 (higher: more robust, less transparent)\n"
-    "  --no-verify    skip decoding the output to report the detection margin\n";
+    "  --no-verify    skip decoding the output to report the detection margin\n"
+    AUDIO_DECODER_HELP;
 
 static const char usage_keygen[] =
     "usage: provmark keygen FILE\n"
@@ -52,6 +51,8 @@ static const char usage_keygen[] =
 
 /* Where embedded audio goes: the output file (after the latency is skipped) and the verifier. */
 typedef struct sink {
+    pm_embedder *emb;
+    float *outbuf;
     audio_out *out;
     pm_detector *det;
     const char *path;
@@ -66,14 +67,28 @@ static int sink_write(sink *s, const float *buf, size_t n)
     size_t keep = n - drop;
     if (!keep)
         return 0;
-    if (s->det)
-        pm_detector_push_interleaved(s->det, o, keep);
+    int rc = s->det ? pm_detector_push_interleaved(s->det, o, keep) : PM_OK;
+    if (rc != PM_OK) {
+        fprintf(stderr, "provmark: %s: %s\n", s->path, pm_strerror(rc));
+        return -1;
+    }
     if (sf_writef_float(s->out->sf, o, (sf_count_t)keep) != (sf_count_t)keep) {
         fprintf(stderr, "provmark: %s: write failed: %s\n", s->path, sf_strerror(s->out->sf));
-        audio_out_abort(s->out);
         return -1;
     }
     return 0;
+}
+
+/* The embedder as a consumer of the input. */
+static int embed_chunk(void *ctx, const float *buf, size_t frames)
+{
+    sink *s = ctx;
+    int rc = pm_embedder_process_interleaved(s->emb, buf, s->outbuf, frames);
+    if (rc != PM_OK) {
+        fprintf(stderr, "provmark: %s: %s\n", s->path, pm_strerror(rc));
+        return -1;
+    }
+    return sink_write(s, s->outbuf, frames);
 }
 
 static int cmd_embed(int argc, char **argv)
@@ -82,8 +97,9 @@ static int cmd_embed(int argc, char **argv)
         {"model", required_argument, 0, 'm'},   {"dataset", required_argument, 0, 'd'},
         {"key", required_argument, 0, 'k'},     {"strength", required_argument, 0, 's'},
         {"no-verify", no_argument, 0, 'n'},     {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
+        {"decoder", required_argument, 0, 'D'}, {0, 0, 0, 0}};
     const char *model_s = NULL, *dataset_s = NULL, *key_path = NULL, *strength_s = NULL;
+    audio_decoder dec = DECODER_SNDFILE;
     int verify = 1, c;
     if (wants_help(argc, argv)) {
         fputs(usage_embed, stdout);
@@ -96,6 +112,10 @@ static int cmd_embed(int argc, char **argv)
         case 'k': key_path = optarg; break;
         case 's': strength_s = optarg; break;
         case 'n': verify = 0; break;
+        case 'D':
+            if (audio_decoder_parse(optarg, &dec))
+                return EXIT_ERROR;
+            break;
         default:
             fprintf(stderr, "provmark: embed: bad option (see 'provmark embed --help')\n");
             return EXIT_ERROR;
@@ -131,14 +151,17 @@ static int cmd_embed(int argc, char **argv)
     if (load_key(key_path, &key))
         return EXIT_ERROR;
 
-    SF_INFO info;
-    SNDFILE *in = audio_open_read(in_path, &info);
-    if (!in)
+    audio_in in;
+    char err[AUDIO_ERR];
+    if (audio_in_open(&in, in_path, dec, err) != 0) {
+        fprintf(stderr, "provmark: %s: %s\n", in_path, err);
         return EXIT_ERROR;
+    }
+    const SF_INFO info = in.info;
     int status = EXIT_ERROR;
     pm_embedder *emb = NULL;
     pm_detector *det = NULL;
-    float *buf = NULL, *outbuf = NULL;
+    float *outbuf = NULL;
     audio_out out = {.fd = -1};
     int rc = pm_embedder_new(&emb, info.samplerate, info.channels, &key, model, dataset, strength);
     if (rc == PM_OK && verify)
@@ -148,10 +171,9 @@ static int cmd_embed(int argc, char **argv)
         goto done;
     }
     const size_t ch = (size_t)info.channels, latency = pm_embedder_latency(emb);
-    const size_t cap = latency > CHUNK ? latency : CHUNK;
-    buf = malloc(sizeof(float) * CHUNK * ch);
+    const size_t cap = latency > AUDIO_CHUNK ? latency : AUDIO_CHUNK;
     outbuf = malloc(sizeof(float) * cap * ch);
-    if (!buf || !outbuf) {
+    if (!outbuf) {
         fprintf(stderr, "provmark: out of memory\n");
         goto done;
     }
@@ -159,40 +181,31 @@ static int cmd_embed(int argc, char **argv)
     if (audio_out_open(&out, out_path, &info, &out_info))
         goto done;
     /* Output lags input by the latency: drop that much at the start, flush it at the end. */
-    sink snk = {.out = &out, .det = det, .path = out_path, .skip = latency, .channels = ch};
-    sf_count_t total = 0;
-    for (;;) {
-        sf_count_t n = sf_readf_float(in, buf, CHUNK);
-        if (n < 0 || sf_error(in)) {
-            fprintf(stderr, "provmark: %s: read error: %s\n", in_path, sf_strerror(in));
-            audio_out_abort(&out);
-            goto done;
-        }
-        if (n == 0)
-            break;
-        total += n;
-        pm_embedder_process_interleaved(emb, buf, outbuf, (size_t)n);
-        if (sink_write(&snk, outbuf, (size_t)n))
-            goto done;
-    }
+    sink snk = {.emb = emb, .outbuf = outbuf, .out = &out, .det = det, .path = out_path,
+                .skip = latency, .channels = ch};
+    rc = audio_in_feed(&in, embed_chunk, &snk, err);
+    if (rc < 0)
+        fprintf(stderr, "provmark: %s: %s\n", in_path, err);
+    if (rc != 0)
+        goto done;
     const double level = pm_embedder_mark_level_db(emb); /* the flush resets it */
-    pm_embedder_flush_interleaved(emb, outbuf);
-    if (sink_write(&snk, outbuf, latency))
-        goto done;
-    if (total == 0) {
-        fprintf(stderr, "provmark: %s: no audio in input\n", in_path);
-        audio_out_abort(&out);
+    rc = pm_embedder_flush_interleaved(emb, outbuf);
+    if (rc != PM_OK) {
+        fprintf(stderr, "provmark: %s: %s\n", out_path, pm_strerror(rc));
         goto done;
     }
-    if (audio_out_commit(&out))
+    if (sink_write(&snk, outbuf, latency) || audio_out_commit(&out))
         goto done;
     status = 0;
     fprintf(stderr, "provmark: marked %s: model %u, dataset %u, mark level %.1f dB\n", out_path,
             model, dataset, level);
     if (det) {
         pm_result r;
-        pm_detector_finish(det, &r);
-        if (r.found && r.model_id == model && r.dataset_id == dataset)
+        rc = pm_detector_finish(det, &r);
+        if (rc != PM_OK)
+            fprintf(stderr, "provmark: warning: the output could not be verified: %s\n",
+                    pm_strerror(rc));
+        else if (r.found && r.model_id == model && r.dataset_id == dataset)
             fprintf(stderr, "provmark: verified: sync %.1f sigma, p_false %.1e\n", r.sync_z,
                     r.p_false);
         else
@@ -200,11 +213,12 @@ static int cmd_embed(int argc, char **argv)
                             "(too short, too quiet or silent?)\n");
     }
 done:
-    free(buf);
+    if (status != 0)
+        audio_out_abort(&out);
     free(outbuf);
     pm_embedder_free(emb);
     pm_detector_free(det);
-    sf_close(in);
+    audio_in_close(&in);
     return status;
 }
 

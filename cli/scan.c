@@ -14,9 +14,6 @@
 #include <math.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sndfile.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,15 +21,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyse.h"
 #include "cli.h"
 #include "paths.h"
 #include "registry.h"
 #include "report.h"
+#include "result.h"
 
-#define CHUNK 4096
-
-enum decoder { DEC_SNDFILE, DEC_FFMPEG, DEC_AUTO };
-extern char **environ;
 #define AHEAD 4 /* files a worker may finish ahead of the printer, per worker */
 
 static const char usage_detect[] =
@@ -50,9 +45,7 @@ static const char usage_detect[] =
     "  --from FILE      read more paths, one per line, from FILE ('-' = stdin)\n"
     "  -j, --jobs N     worker threads (default: all cores)\n"
     "  --resume FILE    skip files already reported without error in FILE (JSON lines)\n"
-    "  --decoder D      sndfile (default), ffmpeg (decode every file with an ffmpeg\n"
-    "                   subprocess: AAC/M4A, video containers, ...) or auto (ffmpeg\n"
-    "                   only for files libsndfile cannot read)\n"
+    AUDIO_DECODER_HELP
     "  --report FILE    also write a self-contained HTML report with a timeline per file\n"
     "  --registry FILE  JSON registry of models and datasets (docs/REGISTRY.md): names\n"
     "                   are printed instead of bare IDs; unknown IDs are flagged\n"
@@ -113,227 +106,14 @@ static int read_resume(const char *path, strlist *done)
     return rc;
 }
 
-/* -------------------------------------------------------------- detection */
-
-typedef struct detect_out {
-    int found;
-    pm_result r;
-    double duration;
-    int rate, channels;
-    long elapsed_ms;
-    char error[256];
-} detect_out;
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
-}
-
-/*
- * Start `ffmpeg -i path` writing Sun AU (float, length unknown: made for pipes) to
- * a pipe; returns the read end, or -1. No shell is involved, so any file name is safe.
- */
-static int spawn_ffmpeg(const char *path, pid_t *pid)
-{
-    int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, fds[0]);
-    posix_spawn_file_actions_addclose(&fa, fds[1]);
-    posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-    char *argv[] = {"ffmpeg", "-nostdin", "-v", "error", "-i", (char *)path, "-vn", "-f", "au",
-                    "-c:a", "pcm_f32be", "-", NULL};
-    int rc = posix_spawnp(pid, "ffmpeg", &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fds[1]);
-    if (rc != 0) {
-        close(fds[0]);
-        return -1;
-    }
-    return fds[0];
-}
-
-/* max_ms > 0: give up on the file (an error) once it has taken that long. */
-static void detect_file(const char *path, const pm_key *keys, int n_keys, enum decoder dec,
-                        double max_ms, detect_out *o)
-{
-    const double t0 = now_ms();
-    memset(o, 0, sizeof *o);
-    SF_INFO info;
-    memset(&info, 0, sizeof info);
-    SNDFILE *sf = NULL;
-    pid_t child = -1;
-    int pipe_fd = -1;
-    if (dec != DEC_FFMPEG)
-        sf = strcmp(path, "-") == 0 ? sf_open_fd(0, SFM_READ, &info, 0)
-                                     : sf_open(path, SFM_READ, &info);
-    if (!sf && dec != DEC_SNDFILE && strcmp(path, "-") != 0) {
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            snprintf(o->error, sizeof o->error, "%s", strerror(errno));
-            return;
-        }
-        memset(&info, 0, sizeof info);
-        pipe_fd = spawn_ffmpeg(path, &child);
-        if (pipe_fd < 0) {
-            snprintf(o->error, sizeof o->error, "cannot run ffmpeg (is it installed?)");
-            return;
-        }
-        sf = sf_open_fd(pipe_fd, SFM_READ, &info, 1);
-        if (!sf) {
-            close(pipe_fd);
-            waitpid(child, NULL, 0);
-            snprintf(o->error, sizeof o->error, "ffmpeg cannot decode this file");
-            return;
-        }
-    }
-    if (!sf) {
-        snprintf(o->error, sizeof o->error, "cannot read audio: %s", sf_strerror(NULL));
-        return;
-    }
-    o->rate = info.samplerate;
-    o->channels = info.channels;
-    pm_detector *d = NULL;
-    int rc = pm_detector_new(&d, info.samplerate, info.channels, keys, n_keys);
-    float *buf = rc == PM_OK ? malloc(sizeof(float) * CHUNK * (size_t)info.channels) : NULL;
-    if (rc != PM_OK || !buf) {
-        snprintf(o->error, sizeof o->error, "%s", pm_strerror(rc != PM_OK ? rc : PM_ERR_NOMEM));
-        goto done;
-    }
-    sf_count_t n, total = 0;
-    while ((n = sf_readf_float(sf, buf, CHUNK)) > 0) {
-        pm_detector_push_interleaved(d, buf, (size_t)n);
-        total += n;
-        if (max_ms > 0 && now_ms() - t0 > max_ms) {
-            snprintf(o->error, sizeof o->error, "gave up after %g s (--max-seconds)", max_ms / 1e3);
-            goto done;
-        }
-    }
-    if (sf_error(sf)) {
-        snprintf(o->error, sizeof o->error, "read error: %s", sf_strerror(sf));
-        goto done;
-    }
-    if (total == 0) {
-        snprintf(o->error, sizeof o->error, "no audio in file");
-        goto done;
-    }
-    o->duration = (double)total / info.samplerate;
-    pm_detector_finish(d, &o->r);
-    o->found = o->r.found;
-done:
-    free(buf);
-    pm_detector_free(d);
-    sf_close(sf); /* closes the pipe too, so ffmpeg ends if it was not finished */
-    if (child > 0) {
-        int ws = 0;
-        waitpid(child, &ws, 0);
-        if (!o->error[0] && !(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) && !o->duration)
-            snprintf(o->error, sizeof o->error, "ffmpeg cannot decode this file");
-    }
-    o->elapsed_ms = lround(now_ms() - t0);
-}
-
-static void print_json(const char *path, const detect_out *o, char fp[][17], const json_t *registry)
-{
-    json_t *j = json_object();
-    json_object_set_new(j, "file", json_string(path));
-    json_object_set_new(j, "found", json_boolean(o->found));
-    if (o->error[0]) {
-        json_object_set_new(j, "error", json_string(o->error));
-    } else {
-        json_object_set_new(j, "model_id", o->found ? json_integer(o->r.model_id) : json_null());
-        json_object_set_new(j, "dataset_id",
-                            o->found ? json_integer(o->r.dataset_id) : json_null());
-        json_object_set_new(j, "p_false", json_real(o->r.p_false));
-        json_object_set_new(j, "key", o->found ? json_string(fp[o->r.key_index]) : json_null());
-        if (registry) {
-            json_t *m = o->found ? registry_lookup(registry, "models", o->r.model_id) : NULL;
-            json_t *d = o->found ? registry_lookup(registry, "datasets", o->r.dataset_id) : NULL;
-            json_object_set_new(j, "model", m ? json_deep_copy(m) : json_null());
-            json_object_set_new(j, "dataset", d ? json_deep_copy(d) : json_null());
-            json_t *unknown = json_array();
-            if (o->found && !m)
-                json_array_append_new(unknown, json_string("model"));
-            if (o->found && !d)
-                json_array_append_new(unknown, json_string("dataset"));
-            json_object_set_new(j, "unregistered", unknown);
-        }
-        json_object_set_new(j, "sync_z", json_real(round(o->r.sync_z * 100) / 100));
-        json_object_set_new(j, "speed", json_real(o->r.speed));
-        json_object_set_new(j, "tempo", json_real(o->r.tempo));
-        json_t *segs = json_array();
-        for (int i = 0; i < o->r.n_segments; i++) {
-            json_t *s = json_object();
-            json_object_set_new(s, "start", json_real(round(o->r.segments[i].start * 1000) / 1000));
-            json_object_set_new(s, "end", json_real(round(o->r.segments[i].end * 1000) / 1000));
-            json_object_set_new(s, "score", json_real(round(o->r.segments[i].score * 100) / 100));
-            json_array_append_new(segs, s);
-        }
-        json_object_set_new(j, "segments", segs);
-        json_object_set_new(j, "duration", json_real(round(o->duration * 1000) / 1000));
-        json_object_set_new(j, "sample_rate", json_integer(o->rate));
-        json_object_set_new(j, "channels", json_integer(o->channels));
-        json_object_set_new(j, "error", json_null());
-    }
-    json_object_set_new(j, "elapsed_ms", json_integer(o->elapsed_ms));
-    char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10));
-    if (s)
-        puts(s);
-    free(s);
-    json_decref(j);
-}
-
-static void print_name(const json_t *registry, const char *section, uint32_t id)
-{
-    if (!registry)
-        return;
-    const json_t *e = registry_lookup(registry, section, id);
-    if (!e) {
-        printf(" [not in registry]");
-        return;
-    }
-    const char *version = json_string_value(json_object_get(e, "version"));
-    const char *org = json_string_value(json_object_get(e, "organisation"));
-    printf(" \"%s%s%s%s%s\"", json_string_value(json_object_get(e, "name")),
-           version ? " " : "", version ? version : "", org ? ", " : "", org ? org : "");
-}
-
-static void print_human(const char *path, const detect_out *o, const json_t *registry)
-{
-    if (o->error[0]) {
-        printf("%s: error: %s\n", path, o->error);
-    } else if (!o->found) {
-        printf("%s: no mark\n", path);
-    } else {
-        printf("%s: model %u", path, o->r.model_id);
-        print_name(registry, "models", o->r.model_id);
-        printf(", dataset %u", o->r.dataset_id);
-        print_name(registry, "datasets", o->r.dataset_id);
-        printf(" (p_false %.1e", o->r.p_false);
-        for (int i = 0; i < o->r.n_segments; i++)
-            printf("%s%.1f-%.1f s", i ? ", " : "; marked ", o->r.segments[i].start,
-                   o->r.segments[i].end);
-        printf(")\n");
-    }
-}
-
 /* ----------------------------------------------------------- worker pool */
 
 typedef struct pool {
     char **paths;
-    detect_out **out; /* out[i] set when file i is done; freed once printed */
+    analysis **out; /* out[i] set when file i is done; freed once printed */
     size_t n, next, printed;
     size_t ahead;
-    const pm_key *keys;
-    int n_keys;
-    enum decoder dec;
-    double max_ms;
+    analysis_opts opts;
     pthread_mutex_t mu;
     pthread_cond_t cv;
 } pool;
@@ -349,11 +129,11 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&p->mu);
         if (i >= p->n)
             return NULL;
-        detect_out *o = malloc(sizeof *o);
+        analysis *o = malloc(sizeof *o);
         if (o)
-            detect_file(p->paths[i], p->keys, p->n_keys, p->dec, p->max_ms, o);
+            analyse_file(p->paths[i], &p->opts, o);
         pthread_mutex_lock(&p->mu);
-        p->out[i] = o ? o : (detect_out *)-1;
+        p->out[i] = o ? o : (analysis *)-1;
         pthread_cond_broadcast(&p->cv);
         pthread_mutex_unlock(&p->mu);
     }
@@ -373,7 +153,7 @@ int cmd_detect(int argc, char **argv)
     const char *from = NULL, *resume = NULL, *registry_path = NULL, *report_path = NULL;
     report *rep = NULL;
     json_t *registry = NULL;
-    enum decoder dec = DEC_SNDFILE;
+    audio_decoder dec = DECODER_SNDFILE;
     double max_seconds = 0.0;
     int n_keys = 0, json = 0, recursive = 0, c;
     long jobs = sysconf(_SC_NPROCESSORS_ONLN);
@@ -401,16 +181,8 @@ int cmd_detect(int argc, char **argv)
             break;
         }
         case 'D':
-            if (!strcmp(optarg, "sndfile"))
-                dec = DEC_SNDFILE;
-            else if (!strcmp(optarg, "ffmpeg"))
-                dec = DEC_FFMPEG;
-            else if (!strcmp(optarg, "auto"))
-                dec = DEC_AUTO;
-            else {
-                fprintf(stderr, "provmark: --decoder is sndfile, ffmpeg or auto\n");
+            if (audio_decoder_parse(optarg, &dec))
                 goto out;
-            }
             break;
         case 'i':
             if (strlist_push(&globs, optarg))
@@ -466,15 +238,11 @@ int cmd_detect(int argc, char **argv)
         goto out;
 
     pm_key keys[MAX_KEYS];
-    char fp[MAX_KEYS][17];
     const int given = n_keys;
     if ((n_keys = load_keys(key_paths, given, keys)) < 0)
         goto out;
-    for (int i = 0; i < n_keys; i++)
-        if (given)
-            pm_key_fingerprint(&keys[i], fp[i]);
-        else
-            strcpy(fp[i], "demo");
+    result_ctx rc = {.registry = registry, .looked = 1};
+    result_name_keys(&rc, keys, n_keys, given);
     /* Drop what --resume says is done; what is left is scanned in order. */
     size_t kept = 0;
     for (size_t i = 0; i < paths.n; i++) {
@@ -485,9 +253,9 @@ int cmd_detect(int argc, char **argv)
     }
     paths.n = kept;
 
-    pool p = {.paths = paths.v, .n = paths.n, .keys = keys, .n_keys = n_keys, .dec = dec,
-              .max_ms = max_seconds * 1e3, .ahead = (size_t)jobs * AHEAD};
-    p.out = calloc(paths.n ? paths.n : 1, sizeof(detect_out *));
+    pool p = {.paths = paths.v, .n = paths.n, .ahead = (size_t)jobs * AHEAD,
+              .opts = {.keys = keys, .n_keys = n_keys, .dec = dec, .max_ms = max_seconds * 1e3}};
+    p.out = calloc(paths.n ? paths.n : 1, sizeof(analysis *));
     pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
     if (!p.out || !threads) {
         fprintf(stderr, "provmark: out of memory\n");
@@ -512,22 +280,25 @@ int cmd_detect(int argc, char **argv)
         pthread_mutex_lock(&p.mu);
         while (!p.out[i])
             pthread_cond_wait(&p.cv, &p.mu);
-        detect_out *o = p.out[i];
+        analysis *o = p.out[i];
         pthread_mutex_unlock(&p.mu);
-        if (o == (detect_out *)-1) {
+        if (o == (analysis *)-1) {
             fprintf(stderr, "provmark: %s: out of memory\n", p.paths[i]);
             any_error = 1;
         } else {
-            if (json)
-                print_json(p.paths[i], o, fp, registry);
-            else
-                print_human(p.paths[i], o, registry);
+            if (json) {
+                json_t *j = result_json(&rc, p.paths[i], o);
+                result_print_json(j);
+                json_decref(j);
+            } else {
+                result_print_text(&rc, p.paths[i], o);
+            }
             fflush(stdout);
             if (o->error[0]) {
                 any_error = 1;
                 if (!json)
                     fprintf(stderr, "provmark: %s: %s\n", p.paths[i], o->error);
-            } else if (!o->found) {
+            } else if (!o->r.found) {
                 any_unmarked = 1;
             }
             audio_s += o->duration;

@@ -19,15 +19,15 @@
 
 #include "cli.h"
 #include "dataset.h"
+#include "analyse.h"
 #include "fpindex.h"
 #include "registry.h"
 #include "report.h"
-
-#define CHUNK 4096
+#include "result.h"
 
 static const char usage_trace[] =
     "usage: provmark trace [--json] [--key FILE]... [--registry REG] [--dataset MANIFEST]\n"
-    "                      [--no-detect] [--report FILE] FILE...\n"
+    "                      [--no-detect] [--report FILE] [--decoder D] FILE...\n"
     "\n"
     "Detect the watermark in each file, resolve its model and dataset through the\n"
     "registry (a dataset entry's \"manifest\" names its manifest), and report every\n"
@@ -37,7 +37,9 @@ static const char usage_trace[] =
     "check is made, without looking for a watermark. The dataset's fingerprint index\n"
     "(provmark dataset fingerprint) must be beside its manifest. --report writes the\n"
     "HTML report of 'provmark detect' with the reproduced items on each timeline.\n"
-    "Exit status: 0 done, 2 an error occurred (the other files are still traced).\n";
+    "Exit status: 0 done, 2 an error occurred (the other files are still traced).\n"
+    "\n"
+    AUDIO_DECODER_HELP;
 
 static const char usage_manifest[] =
     "usage: provmark manifest --model N --dataset N --registry REG [--title TEXT]\n"
@@ -99,6 +101,7 @@ static void dataset_close(dataset *d)
     free(d->path);
     json_decref(d->manifest);
     fpx_close(d->index);
+    memset(d, 0, sizeof *d);
 }
 
 /* The manifest a found dataset ID leads to through the registry (malloc'd), or NULL. */
@@ -117,55 +120,43 @@ static char *registry_manifest(const json_t *registry, const char *registry_path
     return out;
 }
 
-typedef struct traced {
-    pm_result r;
-    double duration;
-    fp_landmark *lm;
-    size_t n_lm;
-} traced;
+/* The training sets a trace checks against: --dataset, or the last one a registry led to. */
+typedef struct training_sets {
+    dataset fixed, cached;
+    const json_t *registry;
+    const char *registry_path;
+} training_sets;
 
-/* One pass: detector (unless keys is NULL) and fingerprint extractor together. -1 after one line. */
-static int read_file(const char *path, const pm_key *keys, int n_keys, traced *t)
+/*
+ * The dataset a file is checked against (*d), or why none is (*why). -1 when the
+ * registry names a manifest that cannot be used (after one line on stderr).
+ */
+static int training_set(training_sets *s, const pm_result *r, const dataset **d, const char **why)
 {
-    memset(t, 0, sizeof *t);
-    SF_INFO info = {0};
-    SNDFILE *sf = strcmp(path, "-") == 0 ? sf_open_fd(0, SFM_READ, &info, 0) : sf_open(path, SFM_READ, &info);
-    if (!sf) {
-        fprintf(stderr, "provmark: %s: cannot read audio: %s\n", path, sf_strerror(NULL));
-        return -1;
+    *d = s->fixed.path ? &s->fixed : NULL;
+    *why = NULL;
+    if (*d)
+        return 0;
+    if (!r->found) {
+        *why = "no mark, and no --dataset given";
+        return 0;
     }
-    pm_detector *det = NULL;
-    fp_extractor *fx = fp_new(info.samplerate);
-    float *buf = malloc(sizeof(float) * CHUNK * (size_t)info.channels);
-    int rc = keys ? pm_detector_new(&det, info.samplerate, info.channels, keys, n_keys) : PM_OK;
-    sf_count_t r, total = 0;
-    if (rc != PM_OK || !fx || !buf) {
-        fprintf(stderr, "provmark: %s: %s\n", path, rc != PM_OK ? pm_strerror(rc) : "cannot analyse this audio");
-        rc = -1;
-        goto out;
+    char *mp = registry_manifest(s->registry, s->registry_path ? s->registry_path : "", r->dataset_id);
+    int rc = 0;
+    if (!mp) {
+        *why = s->registry ? "the registry names no manifest for this dataset" : "no --registry given";
+    } else if (s->cached.path && strcmp(s->cached.path, mp) == 0) {
+        *d = &s->cached;
+    } else {
+        dataset_close(&s->cached);
+        if (dataset_open(&s->cached, mp) == 0) {
+            *d = &s->cached;
+        } else {
+            *why = "the dataset's manifest or index cannot be used";
+            rc = -1;
+        }
     }
-    rc = -1;
-    while ((r = sf_readf_float(sf, buf, CHUNK)) > 0) {
-        total += r;
-        if (det)
-            pm_detector_push_interleaved(det, buf, (size_t)r);
-        if (fp_push(fx, buf, (size_t)r, info.channels) != 0)
-            break;
-    }
-    if (r > 0 || sf_error(sf) || total == 0) {
-        fprintf(stderr, "provmark: %s: %s\n", path, total ? "read error" : "no audio in file");
-        goto out;
-    }
-    t->duration = (double)total / info.samplerate;
-    if ((!det || pm_detector_finish(det, &t->r) == PM_OK) && fp_finish(fx, &t->lm, &t->n_lm) == 0)
-        rc = 0;
-    else
-        fprintf(stderr, "provmark: %s: out of memory\n", path);
-out:
-    free(buf);
-    fp_free(fx);
-    pm_detector_free(det);
-    sf_close(sf);
+    free(mp);
     return rc;
 }
 
@@ -190,7 +181,8 @@ int cmd_trace(int argc, char **argv)
         {"json", no_argument, 0, 'J'},          {"key", required_argument, 0, 'k'},
         {"registry", required_argument, 0, 'G'}, {"dataset", required_argument, 0, 'D'},
         {"no-detect", no_argument, 0, 'N'},     {"report", required_argument, 0, 'R'},
-        {0, 0, 0, 0}};
+        {"decoder", required_argument, 0, 'd'}, {0, 0, 0, 0}};
+    audio_decoder dec = DECODER_SNDFILE;
     const char *key_paths[MAX_KEYS], *registry_path = NULL, *dataset_path = NULL, *report_path = NULL;
     int n_keys = 0, json = 0, detect = 1, c;
     if (wants_help(argc, argv)) {
@@ -211,6 +203,10 @@ int cmd_trace(int argc, char **argv)
         case 'D': dataset_path = optarg; break;
         case 'N': detect = 0; break;
         case 'R': report_path = optarg; break;
+        case 'd':
+            if (audio_decoder_parse(optarg, &dec))
+                return EXIT_ERROR;
+            break;
         default:
             fprintf(stderr, "provmark: trace: bad option (see 'provmark trace --help')\n");
             return EXIT_ERROR;
@@ -225,59 +221,40 @@ int cmd_trace(int argc, char **argv)
         return EXIT_ERROR;
     }
     pm_key keys[MAX_KEYS];
+    const int n_given = n_keys;
     if (detect && (n_keys = load_keys(key_paths, n_keys, keys)) < 0)
         return EXIT_ERROR;
     json_t *registry = NULL;
     if (registry_path && !(registry = registry_load(registry_path)))
         return EXIT_ERROR;
-    dataset fixed = {0}, cached = {0};
-    if (dataset_path && dataset_open(&fixed, dataset_path) != 0) {
+    training_sets sets = {.registry = registry, .registry_path = registry_path};
+    dataset *fixed = &sets.fixed, *cached = &sets.cached;
+    if (dataset_path && dataset_open(fixed, dataset_path) != 0) {
         json_decref(registry);
         return EXIT_ERROR;
     }
     report *rep = report_path ? report_open(report_path) : NULL;
     if (report_path && !rep) {
-        dataset_close(&fixed);
+        dataset_close(fixed);
         json_decref(registry);
         return EXIT_ERROR;
     }
+    result_ctx rc = {.registry = registry, .looked = detect};
+    if (detect)
+        result_name_keys(&rc, keys, n_keys, n_given);
     int status = 0;
     for (int f = optind; f < argc; f++) {
         const char *path = argv[f];
-        traced t;
-        if (read_file(path, detect ? keys : NULL, n_keys, &t) != 0) {
+        analysis t;
+        const analysis_opts aopts = {.keys = detect ? keys : NULL, .n_keys = n_keys, .fingerprint = 1, .dec = dec};
+        if (analyse_file(path, &aopts, &t) != 0) {
             status = EXIT_ERROR;
-            if (rep)
-                report_add(rep, path, &t.r, 0.0, "cannot read audio", registry, NULL);
-            if (json) {
-                json_t *o = json_pack("{s:s, s:b, s:s}", "file", path, "found", 0, "error", "cannot read audio");
-                json_dumpf(o, stdout, JSON_COMPACT);
-                putchar('\n');
-                json_decref(o);
-            }
-            continue;
+            fprintf(stderr, "provmark: %s: %s\n", path, t.error);
         }
-        const dataset *d = dataset_path ? &fixed : NULL;
+        const dataset *d = NULL;
         const char *why = NULL;
-        if (!d && t.r.found) {
-            char *mp = registry_manifest(registry, registry_path ? registry_path : "", t.r.dataset_id);
-            if (!mp) {
-                why = registry ? "the registry names no manifest for this dataset" : "no --registry given";
-            } else if (cached.path && strcmp(cached.path, mp) == 0) {
-                d = &cached;
-            } else {
-                dataset_close(&cached);
-                if (dataset_open(&cached, mp) == 0)
-                    d = &cached;
-                else {
-                    why = "the dataset's manifest or index cannot be used";
-                    status = EXIT_ERROR;
-                }
-            }
-            free(mp);
-        } else if (!d) {
-            why = "no mark, and no --dataset given";
-        }
+        if (!t.error[0] && training_set(&sets, &t.r, &d, &why) != 0)
+            status = EXIT_ERROR;
         fpx_match *m = NULL;
         size_t nm = 0;
         if (d && fpx_query(d->index, t.lm, t.n_lm, &m, &nm) != 0) {
@@ -288,34 +265,21 @@ int cmd_trace(int argc, char **argv)
         for (size_t i = 0; i < nm; i++)
             json_array_append_new(arr, match_json(d, &m[i]));
         if (rep)
-            report_add(rep, path, &t.r, t.duration, NULL, registry, arr);
+            report_add(rep, path, &t.r, t.duration, t.error[0] ? t.error : NULL, registry, arr);
         if (json) {
-            json_t *o = json_pack("{s:s, s:b, s:O?, s:O?, s:f, s:s?, s:s?, s:[], s:n}", "file", path,
-                                  "found", t.r.found, "model", registry_lookup(registry, "models", t.r.model_id),
-                                  "dataset", registry_lookup(registry, "datasets", t.r.dataset_id),
-                                  "duration", t.duration, "manifest", d ? d->path : NULL,
-                                  "dataset_check", why, "matches", "error");
-            json_object_set_new(o, "model_id", t.r.found ? json_integer(t.r.model_id) : json_null());
-            json_object_set_new(o, "dataset_id", t.r.found ? json_integer(t.r.dataset_id) : json_null());
-            json_object_set_new(o, "p_false", json_real(t.r.p_false));
-            if (!detect)
-                json_object_set_new(o, "found", json_null()); /* not looked for */
-            if (!t.r.found) {
-                json_object_set_new(o, "model", json_null());
-                json_object_set_new(o, "dataset", json_null());
+            json_t *o = result_json(&rc, path, &t);
+            if (!t.error[0]) {
+                json_object_set_new(o, "manifest", d ? json_string(d->path) : json_null());
+                json_object_set_new(o, "dataset_check", why ? json_string(why) : json_null());
+                json_object_set(o, "matches", arr);
             }
-            json_object_set(o, "matches", arr);
-            json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-            putchar('\n');
+            result_print_json(o);
             json_decref(o);
         } else {
-            if (t.r.found)
-                printf("%s: model %u, dataset %u (p_false %.1e)\n", path, t.r.model_id, t.r.dataset_id, t.r.p_false);
-            else
-                printf("%s: %s\n", path, detect ? "no mark" : "watermark not looked for");
+            result_print_text(&rc, path, &t);
             if (why)
                 printf("  training data not checked: %s\n", why);
-            else if (!nm)
+            else if (d && !nm)
                 printf("  reproduces no item of %s\n", d->path);
             for (size_t i = 0; i < nm; i++)
                 printf("  reproduces %s: %.1f-%.1f s of the file = %.1f-%.1f s of the item (%.1f s, %d landmarks)\n",
@@ -325,12 +289,12 @@ int cmd_trace(int argc, char **argv)
         fflush(stdout);
         json_decref(arr);
         free(m);
-        free(t.lm);
+        analysis_free(&t);
     }
     if (rep && report_close(rep) != 0)
         status = EXIT_ERROR;
-    dataset_close(&fixed);
-    dataset_close(&cached);
+    dataset_close(fixed);
+    dataset_close(cached);
     json_decref(registry);
     return status;
 }
