@@ -115,3 +115,13 @@ double now_ms(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
 }
+
+int add_key_path(const char *paths[MAX_KEYS], int *n, const char *path)
+{
+    if (*n == MAX_KEYS) {
+        fprintf(stderr, "provmark: at most %d keys\n", MAX_KEYS);
+        return -1;
+    }
+    paths[(*n)++] = path;
+    return 0;
+}

@@ -89,3 +89,25 @@ int walk_audio(const char *dir, const strlist *globs, strlist *out)
     return rc;
 }
 
+int strlist_read_lines(const char *from, strlist *out)
+{
+    FILE *f = strcmp(from, "-") == 0 ? stdin : fopen(from, "r");
+    if (!f) {
+        fprintf(stderr, "provmark: %s: %s\n", from, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+    while (rc == 0 && (len = getline(&line, &cap, f)) > 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len > 0)
+            rc = strlist_push(out, line);
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}

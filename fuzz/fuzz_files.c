@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "dataset.h"
+#include "dsmanifest.h"
 #include "fpindex.h"
 #include "provmark.h"
 #include "registry.h"
