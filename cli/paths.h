@@ -8,7 +8,7 @@ typedef struct strlist {
     size_t n, cap;
 } strlist;
 
-/* Append a copy of s; -1 if out of memory. */
+/* Append a copy of s; -1 after one line on stderr (out of memory). */
 int strlist_push(strlist *l, const char *s);
 void strlist_free(strlist *l);
 /* qsort comparator for the entries of a strlist. */

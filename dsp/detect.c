@@ -134,7 +134,7 @@ struct pm_detector {
     key_state keys[MAX_KEYS];
 };
 
-int pm_detector_new(pm_detector **out, double rate, int channels, const pm_key *keys, int n_keys)
+pm_status pm_detector_new(pm_detector **out, double rate, int channels, const pm_key *keys, int n_keys)
 {
     if (!out || !keys)
         return PM_ERR_ARG;
@@ -456,7 +456,7 @@ static int add_step(pm_detector *d)
     return PM_OK;
 }
 
-int pm_detector_push_interleaved(pm_detector *d, const float *in, size_t frames)
+pm_status pm_detector_push_interleaved(pm_detector *d, const float *in, size_t frames)
 {
     if (!d || (frames && !in))
         return PM_ERR_ARG;
@@ -695,7 +695,7 @@ static int by_z(const void *a, const void *b)
     return za < zb ? 1 : za > zb ? -1 : 0;
 }
 
-int pm_detector_finish(pm_detector *d, pm_result *res)
+pm_status pm_detector_finish(pm_detector *d, pm_result *res)
 {
     if (!d || !res)
         return PM_ERR_ARG;

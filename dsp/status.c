@@ -3,7 +3,7 @@
 int pm_version(void) { return PM_VERSION; }
 const char *pm_version_string(void) { return PM_VERSION_STRING; }
 
-const char *pm_strerror(int status)
+const char *pm_strerror(pm_status status)
 {
     switch (status) {
     case PM_OK: return "success";
