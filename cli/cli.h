@@ -7,7 +7,7 @@
 #include "provmark.h"
 
 enum { EXIT_MARKED = 0, EXIT_UNMARKED = 1, EXIT_ERROR = 2 };
-#define MAX_KEYS 16
+#define MAX_KEYS PM_MAX_KEYS
 
 /* Load a key file, or the demo key (with a warning) when path is NULL; -1 after one line on stderr. */
 int load_key(const char *path, pm_key *key);

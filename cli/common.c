@@ -17,12 +17,12 @@ int parse_id(const char *s, uint32_t *out, const char *what)
     char *end;
     errno = 0;
     if (!s || !*s || *s == '-' || *s == '+') {
-        fprintf(stderr, "provmark: %s must be a whole number from 0 to %u\n", what, PM_ID_MAX);
+        fprintf(stderr, "provmark: %s must be a whole number from 0 to " PM_STR(PM_ID_MAX) "\n", what);
         return -1;
     }
     unsigned long v = strtoul(s, &end, 10);
     if (errno || *end || v > PM_ID_MAX) {
-        fprintf(stderr, "provmark: %s must be a whole number from 0 to %u\n", what, PM_ID_MAX);
+        fprintf(stderr, "provmark: %s must be a whole number from 0 to " PM_STR(PM_ID_MAX) "\n", what);
         return -1;
     }
     *out = (uint32_t)v;

@@ -23,7 +23,6 @@
 #include "cli.h"
 #include "dsmanifest.h"
 #include "fingerprint.h"
-#include "fpindex.h"
 #include "paths.h"
 
 static const char usage_dataset[] =
@@ -411,7 +410,16 @@ static int dataset_fingerprint(int argc, char **argv)
         in[i].path = rel;
         done = i + 1;
     }
-    if (fpx_write(ipath, in, (uint32_t)n_items) != 0)
+    uint8_t *bytes_out;
+    size_t size_out;
+    if (fpx_build(in, (uint32_t)n_items, &bytes_out, &size_out) != 0) {
+        fprintf(stderr, "provmark: %s: out of memory\n", ipath);
+        goto out;
+    }
+    /* A reader never sees half an index. */
+    int written = write_atomic(ipath, bytes_out, size_out, "the index");
+    free(bytes_out);
+    if (written != 0)
         goto out;
     char hex[65];
     long long bytes;
@@ -419,11 +427,12 @@ static int dataset_fingerprint(int argc, char **argv)
     for (i = 0; i < n_items; i++)
         entries += in[i].n;
     char *icopy = strdup(ipath), sum[65];
-    fpx *back = icopy ? fpx_open(ipath) : NULL; /* read back what was written */
+    const char *why = "out of memory";
+    fpx *back = icopy ? fpx_open(ipath, &why) : NULL; /* read back what was written */
     if (!back || sha256_file(ipath, hex, &bytes) != 0) {
         free(icopy);
         fpx_close(back);
-        fprintf(stderr, "provmark: %s: cannot read back the index\n", ipath);
+        fprintf(stderr, "provmark: %s: cannot read back the index: %s\n", ipath, back ? strerror(errno) : why);
         goto out;
     }
     fpx_checksum_hex(back, sum);

@@ -29,7 +29,7 @@ static const char usage_detect[] =
     "\n"
     "  --json           JSON lines: file found model_id dataset_id p_false key sync_z\n"
     "                   speed tempo segments duration sample_rate channels elapsed_ms error\n"
-    "  --key FILE       key to try (repeat for several, at most 16; default: demo key)\n"
+    "  --key FILE       key to try (repeat for several, at most " PM_STR(PM_MAX_KEYS) "; default: demo key)\n"
     "  -r, --recursive  scan folders given as arguments\n"
     "  --include GLOB   in folders, scan only names matching GLOB (repeatable; default:\n"
     "                   *.wav *.flac *.ogg *.oga *.opus *.mp3 *.aif *.aiff *.w64 *.rf64 *.caf)\n"

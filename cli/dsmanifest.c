@@ -90,8 +90,11 @@ int trainingset_open(trainingset *d, const char *path)
         goto fail;
     }
     ipath = manifest_index_path(path);
-    if (!ipath || !(d->index = fpx_open(ipath))) /* verifies the index's own checksum */
+    const char *why = "out of memory";
+    if (!ipath || !(d->index = fpx_open(ipath, &why))) { /* verifies the index's own checksum */
+        fprintf(stderr, "provmark: %s: not a usable fingerprint index: %s\n", ipath ? ipath : path, why);
         goto fail;
+    }
     char hex[65];
     fpx_checksum_hex(d->index, hex);
     if (strcmp(hex, want) != 0) {

@@ -3,7 +3,7 @@
 #define PM_CLI_DSMANIFEST_H
 #include <jansson.h>
 
-#include "fpindex.h"
+#include "fingerprint.h"
 
 /* Load and check a manifest; NULL after one line on stderr. */
 json_t *manifest_load(const char *path);

@@ -17,12 +17,13 @@ static const char usage_embed[] =
     "Watermark IN into OUT. IN is anything libsndfile reads; OUT is WAV, FLAC,\n"
     "Ogg Vorbis, Opus or MP3 by its extension; '-' is a WAV stream on stdin/stdout.\n"
     "OUT keeps IN's rate, channels, length and (where possible) sample format, and\n"
-    "appears only when complete. IDs are 0..16777215.\n"
+    "appears only when complete. IDs are 0.." PM_STR(PM_ID_MAX) ".\n"
     "\n"
     "  --model N      model ID\n"
     "  --dataset N    dataset ID\n"
     "  --key FILE     secret key (default: the public demo key, with a warning)\n"
-    "  --strength S   0..4, default 1 (higher: more robust, less transparent)\n"
+    "  --strength S   " PM_STR(PM_STRENGTH_MIN) ".." PM_STR(PM_STRENGTH_MAX) ", default " PM_STR(PM_STRENGTH_DEFAULT)
+    " (higher: more robust, less transparent)\n"
     "  --no-verify    skip decoding the output to report the detection margin\n"
     AUDIO_DECODER_HELP;
 
@@ -115,7 +116,8 @@ int cmd_embed(int argc, char **argv)
         char *end;
         strength = strtof(strength_s, &end);
         if (*end || !(strength >= PM_STRENGTH_MIN && strength <= PM_STRENGTH_MAX)) {
-            fprintf(stderr, "provmark: --strength must be a number from 0 to 4\n");
+            fprintf(stderr, "provmark: --strength must be a number from " PM_STR(PM_STRENGTH_MIN) " to " PM_STR(
+                                PM_STRENGTH_MAX) "\n");
             return EXIT_ERROR;
         }
     }

@@ -34,7 +34,7 @@ json_t *registry_load(const char *path)
             char *end;
             unsigned long n = strtoul(id, &end, 10);
             if (!*id || *end || n > PM_ID_MAX || (id[0] == '0' && id[1])) {
-                why = "IDs must be decimal numbers from 0 to 16777215";
+                why = "IDs must be decimal numbers from 0 to " PM_STR(PM_ID_MAX);
                 break;
             }
             if (!json_is_object(entry) || !json_is_string(json_object_get(entry, "name"))) {

@@ -44,7 +44,7 @@ int scan_files(char *const *paths, size_t n, long jobs, const analysis_opts *opt
     if (jobs < 1)
         jobs = 1;
     pool p = {.paths = paths, .n = n, .opts = opts, .ahead = (size_t)jobs * AHEAD};
-    p.out = calloc(n ? n : 1, sizeof *p.out);
+    p.out = calloc(n ? n : 1, sizeof(analysis *));
     pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
     if (!p.out || !threads) {
         fprintf(stderr, "provmark: out of memory\n");

@@ -14,7 +14,7 @@
 #include "cli.h"
 #include "dsmanifest.h"
 #include "analyse.h"
-#include "fpindex.h"
+#include "fingerprint.h"
 #include "registry.h"
 #include "report.h"
 #include "result.h"

@@ -36,17 +36,27 @@ extern "C" {
 #define PM_VERSION 10000
 #define PM_VERSION_STRING "1.0.0"
 /** The shared library's SONAME carries MAJOR: libprovmark.so.1. */
+/*
+ * Limits. Each is defined here and nowhere else: the command, the plugin and its
+ * TTL, the Python binding (through the accessors below) and the messages all take
+ * them from here. Plain integers, so that messages can quote them (PM_STR).
+ */
 /** Largest model or dataset ID: IDs are 24-bit so an LV2 float port holds them exactly. */
-#define PM_ID_MAX 16777215u
-/** Channel range accepted by the embedder and detector. */
+#define PM_ID_MAX 16777215
+/** Most keys a detector tries at once. */
+#define PM_MAX_KEYS 16
+/** Channel range accepted by the embedder and detector: 1..PM_MAX_CHANNELS. */
 #define PM_MAX_CHANNELS 8
 /** Sample-rate range accepted (Hz). */
-#define PM_MIN_RATE 8000.0
-#define PM_MAX_RATE 384000.0
-/** Strength range; 1.0 is the default documented in docs/FORMAT.md. */
-#define PM_STRENGTH_MIN 0.0f
-#define PM_STRENGTH_MAX 4.0f
-#define PM_STRENGTH_DEFAULT 1.0f
+#define PM_MIN_RATE 8000
+#define PM_MAX_RATE 384000
+/** Strength range (a linear factor); PM_STRENGTH_DEFAULT is the one docs/FORMAT.md documents. */
+#define PM_STRENGTH_MIN 0
+#define PM_STRENGTH_MAX 4
+#define PM_STRENGTH_DEFAULT 1
+/** A limit as a string literal, e.g. PM_STR(PM_ID_MAX) is "16777215". */
+#define PM_STR(x) PM_STR_(x)
+#define PM_STR_(x) #x
 
 typedef enum pm_status {
     PM_OK = 0,
@@ -69,6 +79,19 @@ PM_API const char *pm_strerror(pm_status status);
 PM_API int pm_version(void);
 /** Run-time library version as text, e.g. "1.0.0". */
 PM_API const char *pm_version_string(void);
+/*
+ * The limits above and the size of pm_result, at run time: for bindings that
+ * cannot read this header (python/provmark takes them from here, and checks its
+ * copy of the pm_result layout against pm_result_size()).
+ */
+PM_API uint32_t pm_id_max(void);
+PM_API int pm_max_keys(void);
+PM_API int pm_max_channels(void);
+PM_API int pm_max_segments(void);
+PM_API float pm_strength_min(void);
+PM_API float pm_strength_max(void);
+PM_API float pm_strength_default(void);
+PM_API size_t pm_result_size(void);
 
 /* ------------------------------------------------------------------ keys */
 
@@ -189,7 +212,7 @@ typedef struct pm_result {
 
 /**
  * Create a blind detector for audio at `sample_rate` with `channels` channels,
- * trying each of the `n_keys` keys (1..16). Memory stays bounded by a small
+ * trying each of the `n_keys` keys (1..PM_MAX_KEYS). Memory stays bounded by a small
  * per-window record however much audio is pushed.
  */
 PM_API PM_WARN_UNUSED pm_status pm_detector_new(pm_detector **out, double sample_rate, int channels,
