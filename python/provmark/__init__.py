@@ -17,6 +17,8 @@ samples in [-1, 1]. Errors raise ProvmarkError carrying the library's message.
 
 The shared library is looked up in $PROVMARK_LIBRARY, then in the source tree's
 build/lib, then on the system's library path (libprovmark.so.1).
+
+License: MIT (LICENSE at the top of the source tree), as the library and the plugin.
 """
 import ctypes
 import ctypes.util
@@ -28,6 +30,7 @@ __all__ = ["ProvmarkError", "Key", "Embedder", "Detector", "Result", "Segment",
            "version", "ID_MAX", "MAX_KEYS", "MAX_CHANNELS", "STRENGTH_MIN", "STRENGTH_MAX",
            "STRENGTH_DEFAULT"]
 
+__license__ = "MIT"
 _SONAME = "libprovmark.so.1"
 
 
