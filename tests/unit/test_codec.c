@@ -43,11 +43,18 @@ static float *make_signal(size_t frames, int ch, double rate)
     return x;
 }
 
-static float *embed_all(const float *x, size_t frames, int ch, double rate, uint32_t m,
-                        uint32_t d, const pm_key *key)
+/* An embedder at the default strength (the test fails if it cannot be made). */
+static pm_embedder *new_embedder(double rate, int ch, const pm_key *key, uint32_t m, uint32_t d)
 {
     pm_embedder *e;
     assert_int_equal(pm_embedder_new(&e, rate, ch, key, m, d, PM_STRENGTH_DEFAULT), PM_OK);
+    return e;
+}
+
+static float *embed_all(const float *x, size_t frames, int ch, double rate, uint32_t m,
+                        uint32_t d, const pm_key *key)
+{
+    pm_embedder *e = new_embedder(rate, ch, key, m, d);
     size_t lat = pm_embedder_latency(e);
     float *y = malloc(sizeof(float) * (frames + lat) * (size_t)ch);
     float *in = calloc((frames + lat) * (size_t)ch, sizeof(float));
@@ -80,8 +87,7 @@ static void streaming_in_random_blocks_equals_one_shot(void **state)
     pm_key_demo(&key);
     float *x = make_signal(frames, ch, rate);
     float *a = embed_all(x, frames, ch, rate, 7, 42, &key);
-    pm_embedder *e;
-    assert_int_equal(pm_embedder_new(&e, rate, ch, &key, 7, 42, PM_STRENGTH_DEFAULT), PM_OK);
+    pm_embedder *e = new_embedder(rate, ch, &key, 7, 42);
     size_t lat = pm_embedder_latency(e);
     float *b = malloc(sizeof(float) * (frames + lat) * ch);
     float *in = calloc((frames + lat) * ch, sizeof(float));
@@ -116,8 +122,7 @@ static void flush_completes_the_stream_and_resets(void **state)
     pm_key_demo(&key);
     float *x = make_signal(frames, ch, rate);
     float *want = embed_all(x, frames, ch, rate, 11, 22, &key);
-    pm_embedder *e;
-    assert_int_equal(pm_embedder_new(&e, rate, ch, &key, 11, 22, PM_STRENGTH_DEFAULT), PM_OK);
+    pm_embedder *e = new_embedder(rate, ch, &key, 11, 22);
     const size_t lat = pm_embedder_latency(e);
     float *y = malloc(sizeof(float) * (frames + lat) * ch);
     for (int pass = 0; pass < 2; pass++) { /* the second pass checks the reset */
