@@ -274,6 +274,49 @@ static int decoder_option(int *argc, char ***argv, audio_decoder *dec)
     return 0;
 }
 
+/* The files the operands name: files as given, folders walked. -1 after one line per bad operand. */
+static int list_operands(char **operands, int n, strlist *files)
+{
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(operands[i], &st) != 0) {
+            fprintf(stderr, "provmark: %s: %s\n", operands[i], strerror(errno));
+            bad = 1;
+        } else if (S_ISDIR(st.st_mode)) {
+            bad |= walk_audio(operands[i], &(strlist){0}, files) != 0;
+        } else if (strlist_push(files, operands[i]) != 0) {
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+typedef struct add_counts {
+    int added, same, changed;
+} add_counts;
+
+/* Put a file's entry into the items: new, unchanged, or changed (reported, updated). */
+static void merge_entry(json_t *items, json_t *e, const char *rel, add_counts *n)
+{
+    size_t i;
+    json_t *it, *old = NULL;
+    json_array_foreach (items, i, it)
+        if (strcmp(json_string_value(json_object_get(it, "path")), rel) == 0)
+            old = it;
+    if (!old) {
+        json_array_append(items, e);
+        n->added++;
+    } else if (strcmp(json_string_value(json_object_get(old, "sha256")),
+                      json_string_value(json_object_get(e, "sha256"))) == 0) {
+        n->same++;
+    } else {
+        fprintf(stderr, "provmark: changed since it was added: %s (entry updated)\n", rel);
+        json_object_update(old, e);
+        n->changed++;
+    }
+}
+
 static int dataset_add(int argc, char **argv)
 {
     audio_decoder dec;
@@ -289,22 +332,13 @@ static int dataset_add(int argc, char **argv)
         return EXIT_ERROR;
     char *mcopy = strdup(mpath), *mdir = mcopy ? realpath(dirname(mcopy), NULL) : NULL;
     strlist files = {0};
-    int rc = EXIT_ERROR, bad = 0, added = 0, same = 0, changed = 0;
+    add_counts n = {0};
+    int rc = EXIT_ERROR, bad = 0;
     if (!mdir) {
         fprintf(stderr, "provmark: %s: cannot resolve its folder\n", mpath);
         goto out;
     }
-    for (int i = 2; i < argc; i++) {
-        struct stat st;
-        if (stat(argv[i], &st) != 0) {
-            fprintf(stderr, "provmark: %s: %s\n", argv[i], strerror(errno));
-            bad = 1;
-        } else if (S_ISDIR(st.st_mode)) {
-            bad |= walk_audio(argv[i], &(strlist){0}, &files) != 0;
-        } else if (strlist_push(&files, argv[i]) != 0) {
-            bad = 1;
-        }
-    }
+    bad = list_operands(argv + 2, argc - 2, &files) != 0;
     json_t *items = json_object_get(m, "items");
     for (size_t f = 0; f < files.n && !bad; f++) {
         char *abs = realpath(files.v[f], NULL), *rel = abs ? relative_to(mdir, abs) : NULL;
@@ -314,22 +348,7 @@ static int dataset_add(int argc, char **argv)
                 fprintf(stderr, "provmark: %s: cannot resolve the path\n", files.v[f]);
             bad = 1;
         } else {
-            size_t i;
-            json_t *it, *old = NULL;
-            json_array_foreach (items, i, it)
-                if (strcmp(json_string_value(json_object_get(it, "path")), rel) == 0)
-                    old = it;
-            if (!old) {
-                json_array_append(items, e);
-                added++;
-            } else if (strcmp(json_string_value(json_object_get(old, "sha256")),
-                              json_string_value(json_object_get(e, "sha256"))) == 0) {
-                same++;
-            } else {
-                fprintf(stderr, "provmark: changed since it was added: %s (entry updated)\n", rel);
-                json_object_update(old, e);
-                changed++;
-            }
+            merge_entry(items, e, rel, &n);
         }
         json_decref(e);
         free(rel);
@@ -337,7 +356,7 @@ static int dataset_add(int argc, char **argv)
     }
     if (bad) /* all or nothing: the manifest is left as it was */
         goto out;
-    if (added || changed) {
+    if (n.added || n.changed) {
         update_totals(m);
         if (json_object_get(m, "fingerprints")) {
             json_object_del(m, "fingerprints");
@@ -347,8 +366,8 @@ static int dataset_add(int argc, char **argv)
         if (manifest_save(mpath, m) != 0)
             goto out;
     }
-    fprintf(stderr, "provmark: %s: %d added, %d unchanged, %d changed; %zu items\n", mpath, added,
-            same, changed, json_array_size(items));
+    fprintf(stderr, "provmark: %s: %d added, %d unchanged, %d changed; %zu items\n", mpath, n.added,
+            n.same, n.changed, json_array_size(items));
     rc = 0;
 out:
     strlist_free(&files);
@@ -359,6 +378,67 @@ out:
 }
 
 /* ------------------------------------------------------------ fingerprint */
+
+/* One item's landmarks, after checking it is the file the manifest recorded. -1 after one line. */
+static int fingerprint_item(const char *mpath, const json_t *it, audio_decoder dec, fpx_item_in *out)
+{
+    const char *rel = json_string_value(json_object_get(it, "path"));
+    char *file = manifest_item_path(mpath, rel), hex[65];
+    long long bytes;
+    int ok = file && sha256_file(file, hex, &bytes) == 0;
+    if (!ok)
+        fprintf(stderr, "provmark: %s: cannot read item %s\n", mpath, rel);
+    else if (strcmp(hex, json_string_value(json_object_get(it, "sha256"))) != 0) {
+        fprintf(stderr, "provmark: %s: changed since it was added (run 'provmark dataset add')\n", rel);
+        ok = 0;
+    }
+    analysis an;
+    if (ok && analyse_file(file, &(analysis_opts){.fingerprint = 1, .dec = dec}, &an) != 0) {
+        fprintf(stderr, "provmark: %s: %s\n", file, an.error);
+        ok = 0;
+    }
+    if (ok)
+        *out = (fpx_item_in){.path = rel, .duration = an.duration, .lm = an.lm, .n = an.n_lm};
+    free(file);
+    return ok ? 0 : -1;
+}
+
+/*
+ * Write the index atomically and read it back; the manifest's "fingerprints" record
+ * of it, or NULL after one line.
+ */
+static json_t *write_index(const char *ipath, const fpx_item_in *in, size_t n_items)
+{
+    uint8_t *buf;
+    size_t size;
+    if (fpx_build(in, (uint32_t)n_items, &buf, &size) != 0) {
+        fprintf(stderr, "provmark: %s: out of memory\n", ipath);
+        return NULL;
+    }
+    const int written = write_atomic(ipath, buf, size, "the index"); /* never half an index */
+    free(buf);
+    if (written != 0)
+        return NULL;
+    char hex[65], sum[65], *icopy = strdup(ipath);
+    long long bytes;
+    const char *why = "out of memory";
+    fpx *back = icopy ? fpx_open(ipath, &why) : NULL;
+    if (!back || sha256_file(ipath, hex, &bytes) != 0) {
+        fprintf(stderr, "provmark: %s: cannot read back the index: %s\n", ipath, back ? strerror(errno) : why);
+        free(icopy);
+        fpx_close(back);
+        return NULL;
+    }
+    fpx_checksum_hex(back, sum);
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "index", basename(icopy), "checksum", sum,
+                            "sha256", hex, "bytes", (json_int_t)bytes, "landmarks",
+                            (json_int_t)fpx_entries(back), "format", FPX_VERSION);
+    fpx_close(back);
+    free(icopy);
+    if (!rec)
+        fprintf(stderr, "provmark: %s: out of memory\n", ipath);
+    return rec;
+}
 
 static int dataset_fingerprint(int argc, char **argv)
 {
@@ -373,7 +453,7 @@ static int dataset_fingerprint(int argc, char **argv)
     json_t *m = manifest_load(mpath);
     if (!m)
         return EXIT_ERROR;
-    json_t *items = json_object_get(m, "items"), *it;
+    json_t *items = json_object_get(m, "items"), *it, *rec = NULL;
     const size_t n_items = json_array_size(items);
     fpx_item_in *in = calloc(n_items ? n_items : 1, sizeof *in);
     char *ipath = manifest_index_path(mpath);
@@ -384,67 +464,17 @@ static int dataset_fingerprint(int argc, char **argv)
         goto out;
     }
     json_array_foreach (items, i, it) {
-        const char *rel = json_string_value(json_object_get(it, "path"));
-        char *file = manifest_item_path(mpath, rel), hex[65];
-        long long bytes;
-        int ok = file && sha256_file(file, hex, &bytes) == 0;
-        if (!ok)
-            fprintf(stderr, "provmark: %s: cannot read item %s\n", mpath, rel);
-        else if (strcmp(hex, json_string_value(json_object_get(it, "sha256"))) != 0) {
-            fprintf(stderr, "provmark: %s: changed since it was added (run 'provmark dataset add')\n", rel);
-            ok = 0;
-        }
-        analysis an;
-        if (ok && analyse_file(file, &(analysis_opts){.fingerprint = 1, .dec = dec}, &an) != 0) {
-            fprintf(stderr, "provmark: %s: %s\n", file, an.error);
-            ok = 0;
-        }
-        if (ok) {
-            in[i].lm = an.lm;
-            in[i].n = an.n_lm;
-            in[i].duration = an.duration;
-        }
-        free(file);
-        if (!ok)
+        if (fingerprint_item(mpath, it, dec, &in[i]) != 0)
             goto out;
-        in[i].path = rel;
         done = i + 1;
     }
-    uint8_t *bytes_out;
-    size_t size_out;
-    if (fpx_build(in, (uint32_t)n_items, &bytes_out, &size_out) != 0) {
-        fprintf(stderr, "provmark: %s: out of memory\n", ipath);
+    if (!(rec = write_index(ipath, in, n_items)))
         goto out;
-    }
-    /* A reader never sees half an index. */
-    int written = write_atomic(ipath, bytes_out, size_out, "the index");
-    free(bytes_out);
-    if (written != 0)
-        goto out;
-    char hex[65];
-    long long bytes;
-    size_t entries = 0;
-    for (i = 0; i < n_items; i++)
-        entries += in[i].n;
-    char *icopy = strdup(ipath), sum[65];
-    const char *why = "out of memory";
-    fpx *back = icopy ? fpx_open(ipath, &why) : NULL; /* read back what was written */
-    if (!back || sha256_file(ipath, hex, &bytes) != 0) {
-        free(icopy);
-        fpx_close(back);
-        fprintf(stderr, "provmark: %s: cannot read back the index: %s\n", ipath, back ? strerror(errno) : why);
-        goto out;
-    }
-    fpx_checksum_hex(back, sum);
-    fpx_close(back);
-    json_object_set_new(m, "fingerprints",
-                        json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "index", basename(icopy),
-                                  "checksum", sum, "sha256", hex, "bytes", (json_int_t)bytes,
-                                  "landmarks", (json_int_t)entries, "format", FPX_VERSION));
-    free(icopy);
+    json_object_set(m, "fingerprints", rec);
     if (manifest_save(mpath, m) == 0) {
-        fprintf(stderr, "provmark: %s: %zu items, %zu landmarks, %lld bytes\n", ipath, n_items,
-                entries, bytes);
+        fprintf(stderr, "provmark: %s: %zu items, %lld landmarks, %lld bytes\n", ipath, n_items,
+                (long long)json_integer_value(json_object_get(rec, "landmarks")),
+                (long long)json_integer_value(json_object_get(rec, "bytes")));
         rc = 0;
     }
 out:
@@ -452,6 +482,7 @@ out:
         free(in[i].lm);
     free(in);
     free(ipath);
+    json_decref(rec);
     json_decref(m);
     return rc;
 }
