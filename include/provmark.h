@@ -54,7 +54,7 @@ extern "C" {
 #define PM_STRENGTH_MIN 0
 #define PM_STRENGTH_MAX 4
 #define PM_STRENGTH_DEFAULT 1
-/** A limit as a string literal, e.g. PM_STR(PM_ID_MAX) is "16777215". */
+/** A limit as a string literal (its digits), for messages: PM_STR(PM_ID_MAX). */
 #define PM_STR(x) PM_STR_(x)
 #define PM_STR_(x) #x
 
