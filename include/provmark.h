@@ -120,7 +120,7 @@ typedef struct pm_embedder pm_embedder;
 /**
  * Create a streaming embedder. All memory is allocated here; processing never
  * allocates. `strength` is a linear factor on the mark amplitude
- * (PM_STRENGTH_DEFAULT = 1).
+ * (PM_STRENGTH_DEFAULT).
  */
 PM_API PM_WARN_UNUSED pm_status pm_embedder_new(pm_embedder **out, double sample_rate, int channels,
                            const pm_key *key, uint32_t model_id, uint32_t dataset_id,
