@@ -42,8 +42,12 @@ static int bench_embed(const SF_INFO *info, const float *x, float *y, double *t)
         for (int i = 0; i < per_pass; i++) {
             const size_t off = (size_t)i * chunk * (size_t)ch;
             double t0 = now();
-            pm_embedder_process_interleaved(e, x + off, y + off, chunk);
+            const pm_status rc = pm_embedder_process_interleaved(e, x + off, y + off, chunk);
             t[n++] = (now() - t0) * 1e6;
+            if (rc != PM_OK) {
+                pm_embedder_free(e);
+                return 2;
+            }
         }
     pm_embedder_free(e);
     double med = median(t, n);
@@ -66,10 +70,15 @@ static int bench_detect(const SF_INFO *info, const float *y, double *t)
         if (pm_detector_new(&d, info->samplerate, info->channels, &key, 1) != PM_OK)
             return 2;
         const size_t start = (size_t)r * 4800 % (frames - ten + 1); /* 0.1 s apart */
-        pm_detector_push_interleaved(d, y + start * (size_t)info->channels, ten);
-        pm_detector_finish(d, &res);
+        pm_status rc = pm_detector_push_interleaved(d, y + start * (size_t)info->channels, ten);
+        if (rc == PM_OK)
+            rc = pm_detector_finish(d, &res);
         t[n++] = (now() - t0) * 1e3;
         pm_detector_free(d);
+        if (rc != PM_OK) {
+            fprintf(stderr, "pmapi: %s\n", pm_strerror(rc));
+            return 2;
+        }
         if (!res.found) {
             fprintf(stderr, "pmapi: the marked 10 s buffer was not detected\n");
             return 1;

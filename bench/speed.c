@@ -79,20 +79,29 @@ int main(int argc, char **argv)
     double emb[50] = {0}, det[50] = {0};
     for (int r = 0; r < runs; r++) {
         pm_embedder *e;
-        pm_embedder_new(&e, info.samplerate, info.channels, &key, 7, 42, 1.0f);
+        pm_status rc = pm_embedder_new(&e, info.samplerate, info.channels, &key, 7, 42, 1.0f);
         double t0 = cpu_seconds();
-        for (size_t i = 0; i < n; i += 1024)
-            pm_embedder_process_interleaved(e, x + i * ch, y + i * ch, n - i < 1024 ? n - i : 1024);
+        for (size_t i = 0; i < n && rc == PM_OK; i += 1024)
+            rc = pm_embedder_process_interleaved(e, x + i * ch, y + i * ch, n - i < 1024 ? n - i : 1024);
         emb[r] = seconds / (cpu_seconds() - t0);
         pm_embedder_free(e);
-        pm_detector *d;
+        pm_detector *d = NULL;
         pm_result res;
-        pm_detector_new(&d, info.samplerate, info.channels, &key, 1);
+        if (rc == PM_OK)
+            rc = pm_detector_new(&d, info.samplerate, info.channels, &key, 1);
         t0 = cpu_seconds();
-        pm_detector_push_interleaved(d, y, n);
-        pm_detector_finish(d, &res);
+        if (rc == PM_OK)
+            rc = pm_detector_push_interleaved(d, y, n);
+        if (rc == PM_OK)
+            rc = pm_detector_finish(d, &res);
         det[r] = seconds / (cpu_seconds() - t0);
         pm_detector_free(d);
+        if (rc != PM_OK) {
+            fprintf(stderr, "pmspeed: %s\n", pm_strerror(rc));
+            free(x);
+            free(y);
+            return 2;
+        }
     }
     printf("embed_x %.0f detect_x %.0f\n", median(emb, runs), median(det, runs));
     free(x);

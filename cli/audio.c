@@ -10,37 +10,151 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-SNDFILE *audio_open_read(const char *path, SF_INFO *info)
+extern char **environ;
+
+int audio_decoder_parse(const char *name, audio_decoder *out)
 {
-    memset(info, 0, sizeof *info);
-    SNDFILE *sf;
-    if (strcmp(path, "-") == 0) {
-        sf = sf_open_fd(STDIN_FILENO, SFM_READ, info, 0);
-    } else {
+    static const char *const names[] = {"sndfile", "ffmpeg", "auto"};
+    for (int i = 0; i < 3; i++)
+        if (strcmp(name, names[i]) == 0) {
+            *out = (audio_decoder)i;
+            return 0;
+        }
+    fprintf(stderr, "provmark: --decoder is sndfile, ffmpeg or auto\n");
+    return -1;
+}
+
+/*
+ * Start `ffmpeg -i path` writing Sun AU (float, length unknown: made for pipes) to
+ * a pipe; the read end, or -1. No shell is involved, so any file name is safe;
+ * "-" hands ffmpeg our standard input.
+ */
+static int spawn_ffmpeg(const char *path, pid_t *pid)
+{
+    int fds[2];
+    if (pipe(fds) != 0)
+        return -1;
+    const int from_stdin = strcmp(path, "-") == 0;
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_addclose(&fa, fds[0]);
+    posix_spawn_file_actions_addclose(&fa, fds[1]);
+    if (!from_stdin)
+        posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    /* With "-" ffmpeg reads the stream from the standard input it inherits. */
+    char *argv[] = {"ffmpeg", from_stdin ? "-hide_banner" : "-nostdin", "-v", "error", "-i",
+                    from_stdin ? "pipe:0" : (char *)path, "-vn", "-f", "au", "-c:a", "pcm_f32be",
+                    "-", NULL};
+    int rc = posix_spawnp(pid, "ffmpeg", &fa, NULL, argv, environ);
+    posix_spawn_file_actions_destroy(&fa);
+    close(fds[1]);
+    if (rc != 0) {
+        close(fds[0]);
+        return -1;
+    }
+    return fds[0];
+}
+
+static int open_ffmpeg(audio_in *a, const char *path, char err[AUDIO_ERR])
+{
+    memset(&a->info, 0, sizeof a->info);
+    int fd = spawn_ffmpeg(path, &a->child);
+    if (fd < 0) {
+        a->child = -1;
+        snprintf(err, AUDIO_ERR, "cannot run ffmpeg (is it installed?)");
+        return -1;
+    }
+    a->sf = sf_open_fd(fd, SFM_READ, &a->info, 1);
+    if (!a->sf) {
+        close(fd);
+        waitpid(a->child, NULL, 0);
+        a->child = -1;
+        snprintf(err, AUDIO_ERR, "ffmpeg cannot decode this file");
+        return -1;
+    }
+    return 0;
+}
+
+int audio_in_open(audio_in *a, const char *path, audio_decoder dec, char err[AUDIO_ERR])
+{
+    memset(a, 0, sizeof *a);
+    a->child = -1;
+    const int from_stdin = strcmp(path, "-") == 0;
+    if (!from_stdin) {
         struct stat st;
         if (stat(path, &st) != 0) {
-            fprintf(stderr, "provmark: %s: %s\n", path, strerror(errno));
-            return NULL;
+            snprintf(err, AUDIO_ERR, "%s", strerror(errno));
+            return -1;
         }
         if (!S_ISREG(st.st_mode)) {
-            fprintf(stderr, "provmark: %s: not a regular file\n", path);
-            return NULL;
+            snprintf(err, AUDIO_ERR, "not a regular file");
+            return -1;
         }
-        sf = sf_open(path, SFM_READ, info);
     }
-    if (!sf) {
-        fprintf(stderr, "provmark: %s: cannot read audio: %s\n", path, sf_strerror(NULL));
-        return NULL;
+    if (dec != DECODER_FFMPEG)
+        a->sf = from_stdin ? sf_open_fd(STDIN_FILENO, SFM_READ, &a->info, 0)
+                           : sf_open(path, SFM_READ, &a->info);
+    /* A stream read by libsndfile cannot be given to ffmpeg again: auto is sndfile there. */
+    if (!a->sf && (dec == DECODER_FFMPEG || (dec == DECODER_AUTO && !from_stdin))) {
+        if (open_ffmpeg(a, path, err) != 0)
+            return -1;
+    } else if (!a->sf) {
+        snprintf(err, AUDIO_ERR, "cannot read audio: %s", sf_strerror(NULL));
+        return -1;
     }
-    if (info->samplerate <= 0 || info->channels <= 0) {
-        fprintf(stderr, "provmark: %s: invalid header (rate %d, channels %d)\n", path,
-                info->samplerate, info->channels);
-        sf_close(sf);
-        return NULL;
+    if (a->info.samplerate <= 0 || a->info.channels <= 0) {
+        snprintf(err, AUDIO_ERR, "invalid header (rate %d, channels %d)", a->info.samplerate,
+                 a->info.channels);
+        audio_in_close(a);
+        return -1;
     }
-    return sf;
+    return 0;
+}
+
+long audio_in_read(audio_in *a, float *buf, size_t frames, char err[AUDIO_ERR])
+{
+    sf_count_t n = sf_readf_float(a->sf, buf, (sf_count_t)frames);
+    if (n < 0 || sf_error(a->sf)) {
+        snprintf(err, AUDIO_ERR, "read error: %s", sf_strerror(a->sf));
+        return -1;
+    }
+    if (n == 0 && a->read == 0) {
+        snprintf(err, AUDIO_ERR, "%s", a->child > 0 ? "ffmpeg cannot decode this file" : "no audio in file");
+        return -1;
+    }
+    a->read += n;
+    return (long)n;
+}
+
+int audio_in_feed(audio_in *a, audio_sink fn, void *ctx, char err[AUDIO_ERR])
+{
+    float *buf = malloc(sizeof(float) * AUDIO_CHUNK * (size_t)a->info.channels);
+    if (!buf) {
+        snprintf(err, AUDIO_ERR, "out of memory");
+        return -1;
+    }
+    long n;
+    int rc = 0;
+    while (rc == 0 && (n = audio_in_read(a, buf, AUDIO_CHUNK, err)) != 0)
+        rc = n < 0 ? -1 : fn(ctx, buf, (size_t)n) != 0;
+    free(buf);
+    return rc;
+}
+
+void audio_in_close(audio_in *a)
+{
+    if (a->sf)
+        sf_close(a->sf); /* closes the pipe too, so ffmpeg ends if it was not finished */
+    a->sf = NULL;
+    if (a->child > 0)
+        waitpid(a->child, NULL, 0); /* a failure before any audio was read is an error already */
+    a->child = -1;
 }
 
 static const char *extension(const char *path)

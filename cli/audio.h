@@ -1,10 +1,62 @@
-/* Audio file access for the command line: libsndfile input, atomic output. */
+/*
+ * Audio file access for every command: one reader (the same file-type policy,
+ * decoders, limits and messages for embed, detect, trace, dataset add and
+ * dataset fingerprint) and atomic output.
+ */
 #ifndef PM_CLI_AUDIO_H
 #define PM_CLI_AUDIO_H
 #include <sndfile.h>
+#include <stddef.h>
+#include <sys/types.h>
 
-/* Open `path` ("-" = stdin) for reading; on failure print one line and return NULL. */
-SNDFILE *audio_open_read(const char *path, SF_INFO *info);
+/*
+ * Which decoder reads the input: libsndfile; an ffmpeg subprocess (AAC/M4A, video
+ * containers, ...); or auto: libsndfile, and ffmpeg for what libsndfile cannot read.
+ */
+typedef enum audio_decoder { DECODER_SNDFILE, DECODER_FFMPEG, DECODER_AUTO } audio_decoder;
+
+/* The --decoder option's help text, for the commands' usage. */
+#define AUDIO_DECODER_HELP \
+    "  --decoder D      sndfile (default), ffmpeg (decode with an ffmpeg subprocess:\n" \
+    "                   AAC/M4A, video containers, ...) or auto (ffmpeg only for files\n" \
+    "                   libsndfile cannot read)\n"
+
+/* Parse a --decoder value; -1 after one line on stderr. */
+int audio_decoder_parse(const char *name, audio_decoder *out);
+
+/* An open input: read it with audio_in_read, then audio_in_close. */
+typedef struct audio_in {
+    SNDFILE *sf;
+    SF_INFO info;   /* samplerate and channels are always valid (> 0) */
+    pid_t child;    /* the ffmpeg subprocess, or -1 */
+    long long read; /* frames read so far */
+} audio_in;
+
+/* Room for any message of the reader (without the path). */
+#define AUDIO_ERR 256
+
+/*
+ * Open `path` for reading: a regular file, or "-" for the standard input (a pipe).
+ * 0, or -1 with a one-line reason (without the path) in err[AUDIO_ERR].
+ */
+int audio_in_open(audio_in *a, const char *path, audio_decoder dec, char err[AUDIO_ERR]);
+/*
+ * Read up to `frames` interleaved frames into buf: the number read, 0 at the end,
+ * -1 with the reason in err on a read error. Reading nothing at all is an error
+ * ("no audio in file"), reported by the call that finds the end.
+ */
+long audio_in_read(audio_in *a, float *buf, size_t frames, char err[AUDIO_ERR]);
+/* Frames per read of audio_in_feed. */
+#define AUDIO_CHUNK 4096
+/* A consumer of audio: 0 to go on, non-zero to stop (its reason is the consumer's). */
+typedef int (*audio_sink)(void *ctx, const float *buf, size_t frames);
+/*
+ * Read to the end, handing every chunk to fn. 0 at the end; 1 when fn stopped it;
+ * -1 with the reason in err (read error, no audio, out of memory).
+ */
+int audio_in_feed(audio_in *a, audio_sink fn, void *ctx, char err[AUDIO_ERR]);
+/* Close, and wait for ffmpeg when it was used. */
+void audio_in_close(audio_in *a);
 
 /* An output file that appears at its final path only when committed. */
 typedef struct audio_out {

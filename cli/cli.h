@@ -7,12 +7,14 @@
 #include "provmark.h"
 
 enum { EXIT_MARKED = 0, EXIT_UNMARKED = 1, EXIT_ERROR = 2 };
-#define MAX_KEYS 16
+#define MAX_KEYS PM_MAX_KEYS
 
 /* Load a key file, or the demo key (with a warning) when path is NULL; -1 after one line on stderr. */
 int load_key(const char *path, pm_key *key);
 /* Load `n` key files (none: the demo key, with its warning); the number of keys, or -1 after one line. */
 int load_keys(const char *const *paths, int n, pm_key keys[]);
+/* Add a --key path to the list (at most MAX_KEYS); -1 after one line on stderr. */
+int add_key_path(const char *paths[MAX_KEYS], int *n, const char *path);
 /* Parse a JSON file, refusing duplicate keys; NULL after one line on stderr. */
 json_t *json_load_path(const char *path);
 /* 1 if any argument is --help or -h. */
@@ -25,9 +27,14 @@ int parse_id(const char *s, uint32_t *out, const char *what);
  * (naming `what`, e.g. "the manifest"); the temporary file is removed.
  */
 int write_atomic(const char *path, const void *buf, size_t n, const char *what);
-/* provmark detect */
+/* A monotonic clock in milliseconds (for elapsed times and time guards). */
+double now_ms(void);
+/* provmark embed, keygen, detect */
+int cmd_embed(int argc, char **argv);
+int cmd_keygen(int argc, char **argv);
 int cmd_detect(int argc, char **argv);
-/* provmark trace, provmark manifest */
+/* provmark trace, manifest, dataset */
 int cmd_trace(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
+int cmd_dataset(int argc, char **argv);
 #endif

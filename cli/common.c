@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -16,12 +17,12 @@ int parse_id(const char *s, uint32_t *out, const char *what)
     char *end;
     errno = 0;
     if (!s || !*s || *s == '-' || *s == '+') {
-        fprintf(stderr, "provmark: %s must be a whole number from 0 to %u\n", what, PM_ID_MAX);
+        fprintf(stderr, "provmark: %s must be a whole number from 0 to " PM_STR(PM_ID_MAX) "\n", what);
         return -1;
     }
     unsigned long v = strtoul(s, &end, 10);
     if (errno || *end || v > PM_ID_MAX) {
-        fprintf(stderr, "provmark: %s must be a whole number from 0 to %u\n", what, PM_ID_MAX);
+        fprintf(stderr, "provmark: %s must be a whole number from 0 to " PM_STR(PM_ID_MAX) "\n", what);
         return -1;
     }
     *out = (uint32_t)v;
@@ -106,4 +107,21 @@ json_t *json_load_path(const char *path)
     if (!j)
         fprintf(stderr, "provmark: %s:%d: %s\n", path, err.line, err.text);
     return j;
+}
+
+double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec * 1e-6;
+}
+
+int add_key_path(const char *paths[MAX_KEYS], int *n, const char *path)
+{
+    if (*n == MAX_KEYS) {
+        fprintf(stderr, "provmark: at most %d keys\n", MAX_KEYS);
+        return -1;
+    }
+    paths[(*n)++] = path;
+    return 0;
 }

@@ -19,95 +19,25 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyse.h"
 #include "cli.h"
-#include "dataset.h"
+#include "dsmanifest.h"
 #include "fingerprint.h"
-#include "fpindex.h"
 #include "paths.h"
-
-#define CHUNK 4096
 
 static const char usage_dataset[] =
     "usage: provmark dataset init MANIFEST --name NAME --version V --license L [--license L]...\n"
     "                            [--source URL]... [--description TEXT] [--collected DATE]\n"
-    "       provmark dataset add MANIFEST PATH...\n"
-    "       provmark dataset fingerprint MANIFEST\n"
+    "       provmark dataset add [--decoder D] MANIFEST PATH...\n"
+    "       provmark dataset fingerprint [--decoder D] MANIFEST\n"
     "\n"
     "Document a training set in tiers (docs/DATASETS.md): 'init' writes a new JSON\n"
     "manifest with the dataset's metadata; 'add' records every audio file given or found\n"
     "below the folders given (relative path, SHA-256, duration, rate, channels, tags) -\n"
     "unchanged files are skipped, changed ones reported and updated; 'fingerprint'\n"
-    "writes the audio fingerprint index beside the manifest (MANIFEST with .pmfp).\n";
-
-/* ---------------------------------------------------------------- manifest */
-
-int manifest_save(const char *path, json_t *m)
-{
-    char *text = json_dumps(m, JSON_INDENT(2) | JSON_PRESERVE_ORDER), *line = NULL;
-    int rc = -1;
-    if (text && asprintf(&line, "%s\n", text) >= 0)
-        rc = write_atomic(path, line, strlen(line), "the manifest");
-    else
-        fprintf(stderr, "provmark: %s: out of memory\n", path);
-    free(line);
-    free(text);
-    return rc;
-}
-
-json_t *manifest_load(const char *path)
-{
-    json_t *m = json_load_path(path);
-    if (!m)
-        return NULL;
-    const char *why = NULL;
-    json_t *items = json_object_get(m, "items");
-    if (!json_is_object(m))
-        why = "not a JSON object";
-    else if (json_integer_value(json_object_get(m, "provmark_dataset")) != 1)
-        why = "\"provmark_dataset\" must be 1";
-    else if (!json_is_string(json_object_get(m, "name")) || !json_is_string(json_object_get(m, "version")))
-        why = "\"name\" and \"version\" must be strings";
-    else if (!json_is_array(items))
-        why = "\"items\" must be an array";
-    size_t i;
-    json_t *it;
-    json_array_foreach (items, i, it) {
-        if (why)
-            break;
-        if (!json_is_string(json_object_get(it, "path")) || !json_is_string(json_object_get(it, "sha256")))
-            why = "every item needs \"path\" and \"sha256\" strings";
-    }
-    if (why) {
-        fprintf(stderr, "provmark: %s: invalid dataset manifest: %s\n", path, why);
-        json_decref(m);
-        return NULL;
-    }
-    return m;
-}
-
-char *manifest_index_path(const char *manifest)
-{
-    char *out = NULL;
-    size_t n = strlen(manifest);
-    if (n > 5 && strcmp(manifest + n - 5, ".json") == 0) {
-        if (asprintf(&out, "%.*s.pmfp", (int)(n - 5), manifest) < 0)
-            return NULL;
-    } else if (asprintf(&out, "%s.pmfp", manifest) < 0) {
-        return NULL;
-    }
-    return out;
-}
-
-char *manifest_item_path(const char *manifest, const char *item)
-{
-    if (item[0] == '/')
-        return strdup(item);
-    char *copy = strdup(manifest), *out = NULL;
-    if (copy && asprintf(&out, "%s/%s", dirname(copy), item) < 0)
-        out = NULL;
-    free(copy);
-    return out;
-}
+    "writes the audio fingerprint index beside the manifest (MANIFEST with .pmfp).\n"
+    "\n"
+    AUDIO_DECODER_HELP;
 
 static void utc_now(char out[32])
 {
@@ -252,20 +182,36 @@ static int find_isrc(const char *s, char out[13])
     return 0;
 }
 
-/* The tier-2 entry of one file; NULL after one line on stderr. */
-static json_t *describe(const char *path, const char *rel)
+static int count_frames(void *ctx, const float *buf, size_t frames)
 {
-    char hex[65];
+    (void)ctx, (void)buf, (void)frames;
+    return 0;
+}
+
+/* The tier-2 entry of one file; NULL after one line on stderr. */
+static json_t *describe(const char *path, const char *rel, audio_decoder dec)
+{
+    audio_in in; /* first: it refuses what is not a regular file before anything reads it */
+    char err[AUDIO_ERR], hex[65];
     long long bytes;
-    if (sha256_file(path, hex, &bytes) != 0) {
-        fprintf(stderr, "provmark: %s: %s\n", path, strerror(errno));
+    if (audio_in_open(&in, path, dec, err) != 0) {
+        fprintf(stderr, "provmark: %s: not readable audio: %s\n", path, err);
         return NULL;
     }
-    SF_INFO info = {0};
-    SNDFILE *sf = sf_open(path, SFM_READ, &info);
-    if (!sf || info.frames <= 0 || info.samplerate <= 0) {
-        fprintf(stderr, "provmark: %s: not readable audio: %s\n", path, sf ? "no frames" : sf_strerror(NULL));
-        sf_close(sf);
+    if (sha256_file(path, hex, &bytes) != 0) {
+        fprintf(stderr, "provmark: %s: %s\n", path, strerror(errno));
+        audio_in_close(&in);
+        return NULL;
+    }
+    SNDFILE *sf = in.sf;
+    const SF_INFO info = in.info;
+    /* A header's frame count when libsndfile has one; a stream's frames are counted. */
+    long long frames = in.child < 0 && info.frames > 0 && info.frames < SF_COUNT_MAX ? info.frames : 0;
+    if (!frames && audio_in_feed(&in, count_frames, NULL, err) == 0)
+        frames = in.read;
+    if (frames <= 0) {
+        fprintf(stderr, "provmark: %s: not readable audio: %s\n", path, err);
+        audio_in_close(&in);
         return NULL;
     }
     static const struct { int id; const char *name; } tags[] = {
@@ -284,11 +230,11 @@ static json_t *describe(const char *path, const char *rel)
     }
     json_t *e = json_pack("{s:s, s:s, s:I, s:f, s:i, s:i, s:o}", "path", rel, "sha256", hex,
                           "bytes", (json_int_t)bytes, "duration",
-                          (double)info.frames / info.samplerate, "sample_rate", info.samplerate,
+                          (double)frames / info.samplerate, "sample_rate", info.samplerate,
                           "channels", info.channels, "tags", t);
     if (e && isrc[0])
         json_object_set_new(e, "isrc", json_string(isrc));
-    sf_close(sf);
+    audio_in_close(&in);
     if (!e)
         fprintf(stderr, "provmark: %s: path is not UTF-8 text\n", path);
     return e;
@@ -308,8 +254,74 @@ static void update_totals(json_t *m)
     json_object_set_new(m, "updated", json_string(now));
 }
 
+/* The options of add and fingerprint (--decoder); argv is left with the operands. -1 after one line. */
+static int decoder_option(int *argc, char ***argv, audio_decoder *dec)
+{
+    static const struct option opts[] = {{"decoder", required_argument, 0, 'D'}, {0, 0, 0, 0}};
+    int c;
+    *dec = DECODER_SNDFILE;
+    optind = 1;
+    while ((c = getopt_long(*argc, *argv, "", opts, NULL)) != -1) {
+        if (c != 'D') {
+            fprintf(stderr, "provmark: dataset %s: bad option (see 'provmark dataset --help')\n", (*argv)[0]);
+            return -1;
+        }
+        if (audio_decoder_parse(optarg, dec))
+            return -1;
+    }
+    *argc -= optind - 1; /* keep the subcommand's name as argv[0] */
+    *argv += optind - 1;
+    return 0;
+}
+
+/* The files the operands name: files as given, folders walked. -1 after one line per bad operand. */
+static int list_operands(char **operands, int n, strlist *files)
+{
+    int bad = 0;
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if (stat(operands[i], &st) != 0) {
+            fprintf(stderr, "provmark: %s: %s\n", operands[i], strerror(errno));
+            bad = 1;
+        } else if (S_ISDIR(st.st_mode)) {
+            bad |= walk_audio(operands[i], &(strlist){0}, files) != 0;
+        } else if (strlist_push(files, operands[i]) != 0) {
+            bad = 1;
+        }
+    }
+    return bad ? -1 : 0;
+}
+
+typedef struct add_counts {
+    int added, same, changed;
+} add_counts;
+
+/* Put a file's entry into the items: new, unchanged, or changed (reported, updated). */
+static void merge_entry(json_t *items, json_t *e, const char *rel, add_counts *n)
+{
+    size_t i;
+    json_t *it, *old = NULL;
+    json_array_foreach (items, i, it)
+        if (strcmp(json_string_value(json_object_get(it, "path")), rel) == 0)
+            old = it;
+    if (!old) {
+        json_array_append(items, e);
+        n->added++;
+    } else if (strcmp(json_string_value(json_object_get(old, "sha256")),
+                      json_string_value(json_object_get(e, "sha256"))) == 0) {
+        n->same++;
+    } else {
+        fprintf(stderr, "provmark: changed since it was added: %s (entry updated)\n", rel);
+        json_object_update(old, e);
+        n->changed++;
+    }
+}
+
 static int dataset_add(int argc, char **argv)
 {
+    audio_decoder dec;
+    if (decoder_option(&argc, &argv, &dec))
+        return EXIT_ERROR;
     if (argc < 3) {
         fprintf(stderr, "provmark: dataset add needs MANIFEST and PATH...\n");
         return EXIT_ERROR;
@@ -320,47 +332,23 @@ static int dataset_add(int argc, char **argv)
         return EXIT_ERROR;
     char *mcopy = strdup(mpath), *mdir = mcopy ? realpath(dirname(mcopy), NULL) : NULL;
     strlist files = {0};
-    int rc = EXIT_ERROR, bad = 0, added = 0, same = 0, changed = 0;
+    add_counts n = {0};
+    int rc = EXIT_ERROR, bad = 0;
     if (!mdir) {
         fprintf(stderr, "provmark: %s: cannot resolve its folder\n", mpath);
         goto out;
     }
-    for (int i = 2; i < argc; i++) {
-        struct stat st;
-        if (stat(argv[i], &st) != 0) {
-            fprintf(stderr, "provmark: %s: %s\n", argv[i], strerror(errno));
-            bad = 1;
-        } else if (S_ISDIR(st.st_mode)) {
-            bad |= walk_audio(argv[i], &(strlist){0}, &files) != 0;
-        } else if (strlist_push(&files, argv[i]) != 0) {
-            bad = 1;
-        }
-    }
+    bad = list_operands(argv + 2, argc - 2, &files) != 0;
     json_t *items = json_object_get(m, "items");
     for (size_t f = 0; f < files.n && !bad; f++) {
         char *abs = realpath(files.v[f], NULL), *rel = abs ? relative_to(mdir, abs) : NULL;
-        json_t *e = rel ? describe(abs, rel) : NULL;
+        json_t *e = rel ? describe(abs, rel, dec) : NULL;
         if (!e) {
             if (!rel)
                 fprintf(stderr, "provmark: %s: cannot resolve the path\n", files.v[f]);
             bad = 1;
         } else {
-            size_t i;
-            json_t *it, *old = NULL;
-            json_array_foreach (items, i, it)
-                if (strcmp(json_string_value(json_object_get(it, "path")), rel) == 0)
-                    old = it;
-            if (!old) {
-                json_array_append(items, e);
-                added++;
-            } else if (strcmp(json_string_value(json_object_get(old, "sha256")),
-                              json_string_value(json_object_get(e, "sha256"))) == 0) {
-                same++;
-            } else {
-                fprintf(stderr, "provmark: changed since it was added: %s (entry updated)\n", rel);
-                json_object_update(old, e);
-                changed++;
-            }
+            merge_entry(items, e, rel, &n);
         }
         json_decref(e);
         free(rel);
@@ -368,7 +356,7 @@ static int dataset_add(int argc, char **argv)
     }
     if (bad) /* all or nothing: the manifest is left as it was */
         goto out;
-    if (added || changed) {
+    if (n.added || n.changed) {
         update_totals(m);
         if (json_object_get(m, "fingerprints")) {
             json_object_del(m, "fingerprints");
@@ -378,8 +366,8 @@ static int dataset_add(int argc, char **argv)
         if (manifest_save(mpath, m) != 0)
             goto out;
     }
-    fprintf(stderr, "provmark: %s: %d added, %d unchanged, %d changed; %zu items\n", mpath, added,
-            same, changed, json_array_size(items));
+    fprintf(stderr, "provmark: %s: %d added, %d unchanged, %d changed; %zu items\n", mpath, n.added,
+            n.same, n.changed, json_array_size(items));
     rc = 0;
 out:
     strlist_free(&files);
@@ -391,45 +379,72 @@ out:
 
 /* ------------------------------------------------------------ fingerprint */
 
-int fingerprint_file(const char *path, fp_landmark **lm, size_t *n, double *duration)
+/* One item's landmarks, after checking it is the file the manifest recorded. -1 after one line. */
+static int fingerprint_item(const char *mpath, const json_t *it, audio_decoder dec, fpx_item_in *out)
 {
-    SF_INFO info = {0};
-    SNDFILE *sf = strcmp(path, "-") == 0 ? sf_open_fd(0, SFM_READ, &info, 0) : sf_open(path, SFM_READ, &info);
-    if (!sf) {
-        fprintf(stderr, "provmark: %s: cannot read audio: %s\n", path, sf_strerror(NULL));
-        return -1;
+    const char *rel = json_string_value(json_object_get(it, "path"));
+    char *file = manifest_item_path(mpath, rel), hex[65];
+    long long bytes;
+    int ok = file && sha256_file(file, hex, &bytes) == 0;
+    if (!ok)
+        fprintf(stderr, "provmark: %s: cannot read item %s\n", mpath, rel);
+    else if (strcmp(hex, json_string_value(json_object_get(it, "sha256"))) != 0) {
+        fprintf(stderr, "provmark: %s: changed since it was added (run 'provmark dataset add')\n", rel);
+        ok = 0;
     }
-    fp_extractor *x = fp_new(info.samplerate);
-    float *buf = malloc(sizeof(float) * CHUNK * (size_t)info.channels);
-    sf_count_t r, total = 0;
-    int rc = -1;
-    if (!x || !buf) {
-        fprintf(stderr, "provmark: %s: %s\n", path,
-                x ? "out of memory" : "sample rate below 8 kHz, too low to fingerprint");
-        goto out;
+    analysis an;
+    if (ok && analyse_file(file, &(analysis_opts){.fingerprint = 1, .dec = dec}, &an) != 0) {
+        fprintf(stderr, "provmark: %s: %s\n", file, an.error);
+        ok = 0;
     }
-    while ((r = sf_readf_float(sf, buf, CHUNK)) > 0) {
-        total += r;
-        if (fp_push(x, buf, (size_t)r, info.channels) != 0)
-            break;
+    if (ok)
+        *out = (fpx_item_in){.path = rel, .duration = an.duration, .lm = an.lm, .n = an.n_lm};
+    free(file);
+    return ok ? 0 : -1;
+}
+
+/*
+ * Write the index atomically and read it back; the manifest's "fingerprints" record
+ * of it, or NULL after one line.
+ */
+static json_t *write_index(const char *ipath, const fpx_item_in *in, size_t n_items)
+{
+    uint8_t *buf;
+    size_t size;
+    if (fpx_build(in, (uint32_t)n_items, &buf, &size) != 0) {
+        fprintf(stderr, "provmark: %s: out of memory\n", ipath);
+        return NULL;
     }
-    if (r > 0 || sf_error(sf) || total == 0) {
-        fprintf(stderr, "provmark: %s: %s\n", path, total ? "read error" : "no audio");
-        goto out;
-    }
-    *duration = (double)total / info.samplerate;
-    rc = fp_finish(x, lm, n);
-    if (rc != 0)
-        fprintf(stderr, "provmark: %s: out of memory\n", path);
-out:
+    const int written = write_atomic(ipath, buf, size, "the index"); /* never half an index */
     free(buf);
-    fp_free(x);
-    sf_close(sf);
-    return rc;
+    if (written != 0)
+        return NULL;
+    char hex[65], sum[65], *icopy = strdup(ipath);
+    long long bytes;
+    const char *why = "out of memory";
+    fpx *back = icopy ? fpx_open(ipath, &why) : NULL;
+    if (!back || sha256_file(ipath, hex, &bytes) != 0) {
+        fprintf(stderr, "provmark: %s: cannot read back the index: %s\n", ipath, back ? strerror(errno) : why);
+        free(icopy);
+        fpx_close(back);
+        return NULL;
+    }
+    fpx_checksum_hex(back, sum);
+    json_t *rec = json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "index", basename(icopy), "checksum", sum,
+                            "sha256", hex, "bytes", (json_int_t)bytes, "landmarks",
+                            (json_int_t)fpx_entries(back), "format", FPX_VERSION);
+    fpx_close(back);
+    free(icopy);
+    if (!rec)
+        fprintf(stderr, "provmark: %s: out of memory\n", ipath);
+    return rec;
 }
 
 static int dataset_fingerprint(int argc, char **argv)
 {
+    audio_decoder dec;
+    if (decoder_option(&argc, &argv, &dec))
+        return EXIT_ERROR;
     if (argc != 2) {
         fprintf(stderr, "provmark: dataset fingerprint needs MANIFEST\n");
         return EXIT_ERROR;
@@ -438,7 +453,7 @@ static int dataset_fingerprint(int argc, char **argv)
     json_t *m = manifest_load(mpath);
     if (!m)
         return EXIT_ERROR;
-    json_t *items = json_object_get(m, "items"), *it;
+    json_t *items = json_object_get(m, "items"), *it, *rec = NULL;
     const size_t n_items = json_array_size(items);
     fpx_item_in *in = calloc(n_items ? n_items : 1, sizeof *in);
     char *ipath = manifest_index_path(mpath);
@@ -449,48 +464,17 @@ static int dataset_fingerprint(int argc, char **argv)
         goto out;
     }
     json_array_foreach (items, i, it) {
-        const char *rel = json_string_value(json_object_get(it, "path"));
-        char *file = manifest_item_path(mpath, rel), hex[65];
-        long long bytes;
-        int ok = file && sha256_file(file, hex, &bytes) == 0;
-        if (!ok)
-            fprintf(stderr, "provmark: %s: cannot read item %s\n", mpath, rel);
-        else if (strcmp(hex, json_string_value(json_object_get(it, "sha256"))) != 0) {
-            fprintf(stderr, "provmark: %s: changed since it was added (run 'provmark dataset add')\n", rel);
-            ok = 0;
-        }
-        ok = ok && fingerprint_file(file, &in[i].lm, &in[i].n, &in[i].duration) == 0;
-        free(file);
-        if (!ok)
+        if (fingerprint_item(mpath, it, dec, &in[i]) != 0)
             goto out;
-        in[i].path = rel;
         done = i + 1;
     }
-    if (fpx_write(ipath, in, (uint32_t)n_items) != 0)
+    if (!(rec = write_index(ipath, in, n_items)))
         goto out;
-    char hex[65];
-    long long bytes;
-    size_t entries = 0;
-    for (i = 0; i < n_items; i++)
-        entries += in[i].n;
-    char *icopy = strdup(ipath), sum[65];
-    fpx *back = icopy ? fpx_open(ipath) : NULL; /* read back what was written */
-    if (!back || sha256_file(ipath, hex, &bytes) != 0) {
-        free(icopy);
-        fpx_close(back);
-        fprintf(stderr, "provmark: %s: cannot read back the index\n", ipath);
-        goto out;
-    }
-    fpx_checksum_hex(back, sum);
-    fpx_close(back);
-    json_object_set_new(m, "fingerprints",
-                        json_pack("{s:s, s:s, s:s, s:I, s:I, s:i}", "index", basename(icopy),
-                                  "checksum", sum, "sha256", hex, "bytes", (json_int_t)bytes,
-                                  "landmarks", (json_int_t)entries, "format", FPX_VERSION));
-    free(icopy);
+    json_object_set(m, "fingerprints", rec);
     if (manifest_save(mpath, m) == 0) {
-        fprintf(stderr, "provmark: %s: %zu items, %zu landmarks, %lld bytes\n", ipath, n_items,
-                entries, bytes);
+        fprintf(stderr, "provmark: %s: %zu items, %lld landmarks, %lld bytes\n", ipath, n_items,
+                (long long)json_integer_value(json_object_get(rec, "landmarks")),
+                (long long)json_integer_value(json_object_get(rec, "bytes")));
         rc = 0;
     }
 out:
@@ -498,6 +482,7 @@ out:
         free(in[i].lm);
     free(in);
     free(ipath);
+    json_decref(rec);
     json_decref(m);
     return rc;
 }

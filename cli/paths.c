@@ -18,13 +18,17 @@ int strlist_push(strlist *l, const char *s)
     if (l->n == l->cap) {
         size_t cap = l->cap ? 2 * l->cap : 64;
         char **v = realloc(l->v, cap * sizeof *v);
-        if (!v)
+        if (!v) {
+            fprintf(stderr, "provmark: out of memory\n");
             return -1;
+        }
         l->v = v;
         l->cap = cap;
     }
-    if (!(l->v[l->n] = strdup(s)))
+    if (!(l->v[l->n] = strdup(s))) {
+        fprintf(stderr, "provmark: out of memory\n");
         return -1;
+    }
     l->n++;
     return 0;
 }
@@ -66,7 +70,7 @@ int walk_audio(const char *dir, const strlist *globs, strlist *out)
     strlist names = {0};
     struct dirent *e;
     int rc = 0;
-    while ((e = readdir(d)) != NULL)
+    while (rc == 0 && (e = readdir(d)) != NULL)
         if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 && strlist_push(&names, e->d_name))
             rc = -1;
     closedir(d);
@@ -75,6 +79,7 @@ int walk_audio(const char *dir, const strlist *globs, strlist *out)
     for (size_t i = 0; i < names.n && rc == 0; i++) {
         char *path = NULL;
         if (asprintf(&path, "%s/%s", dir, names.v[i]) < 0) {
+            fprintf(stderr, "provmark: out of memory\n");
             rc = -1;
             break;
         }
@@ -89,3 +94,25 @@ int walk_audio(const char *dir, const strlist *globs, strlist *out)
     return rc;
 }
 
+int strlist_read_lines(const char *from, strlist *out)
+{
+    FILE *f = strcmp(from, "-") == 0 ? stdin : fopen(from, "r");
+    if (!f) {
+        fprintf(stderr, "provmark: %s: %s\n", from, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t len;
+    int rc = 0;
+    while (rc == 0 && (len = getline(&line, &cap, f)) > 0) {
+        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (len > 0)
+            rc = strlist_push(out, line);
+    }
+    free(line);
+    if (f != stdin)
+        fclose(f);
+    return rc;
+}

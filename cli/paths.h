@@ -8,7 +8,7 @@ typedef struct strlist {
     size_t n, cap;
 } strlist;
 
-/* Append a copy of s; -1 if out of memory. */
+/* Append a copy of s; -1 after one line on stderr (out of memory). */
 int strlist_push(strlist *l, const char *s);
 void strlist_free(strlist *l);
 /* qsort comparator for the entries of a strlist. */
@@ -19,4 +19,6 @@ int strlist_cmp(const void *a, const void *b);
  * symlinked folders are not followed. -1 after one line on stderr.
  */
 int walk_audio(const char *dir, const strlist *globs, strlist *out);
+/* Append the non-empty lines of a file ("-" = stdin); -1 after one line on stderr. */
+int strlist_read_lines(const char *path, strlist *out);
 #endif

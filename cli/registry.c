@@ -1,6 +1,8 @@
 /* The model and dataset registry (docs/REGISTRY.md). */
+#define _GNU_SOURCE
 #include "registry.h"
 
+#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +34,7 @@ json_t *registry_load(const char *path)
             char *end;
             unsigned long n = strtoul(id, &end, 10);
             if (!*id || *end || n > PM_ID_MAX || (id[0] == '0' && id[1])) {
-                why = "IDs must be decimal numbers from 0 to 16777215";
+                why = "IDs must be decimal numbers from 0 to " PM_STR(PM_ID_MAX);
                 break;
             }
             if (!json_is_object(entry) || !json_is_string(json_object_get(entry, "name"))) {
@@ -56,3 +58,18 @@ json_t *registry_lookup(const json_t *registry, const char *section, uint32_t id
     return registry ? json_object_get(json_object_get(registry, section), key) : NULL;
 }
 
+/* The manifest a found dataset ID leads to through the registry (malloc'd), or NULL. */
+char *registry_manifest_path(const json_t *registry, const char *registry_path, uint32_t id)
+{
+    const char *m = json_string_value(json_object_get(registry_lookup(registry, "datasets", id), "manifest"));
+    if (!m)
+        return NULL;
+    char *out = NULL;
+    if (m[0] == '/')
+        return strdup(m);
+    char *copy = strdup(registry_path);
+    if (copy && asprintf(&out, "%s/%s", dirname(copy), m) < 0)
+        out = NULL;
+    free(copy);
+    return out;
+}

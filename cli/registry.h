@@ -12,4 +12,6 @@
 json_t *registry_load(const char *path);
 /* The entry for an ID in "models" or "datasets", or NULL (also when registry is NULL). */
 json_t *registry_lookup(const json_t *registry, const char *section, uint32_t id);
+/* The manifest path of a dataset entry, relative to the registry's folder (malloc'd), or NULL. */
+char *registry_manifest_path(const json_t *registry, const char *registry_path, uint32_t id);
 #endif

@@ -3,31 +3,25 @@
  * over each file feeds the watermark detector and the fingerprint extractor;
  * the dataset ID (through the registry) or --dataset names a manifest, whose
  * fingerprint index is then searched for training items the output reproduces.
- *
- * provmark manifest: a provenance record for publishing with an output, shaped
- * like a C2PA manifest definition (docs/DATASETS.md says which parts follow the
- * C2PA specification and which are provmark's own).
  */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <jansson.h>
-#include <libgen.h>
-#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
-#include "dataset.h"
-#include "fpindex.h"
+#include "dsmanifest.h"
+#include "analyse.h"
+#include "fingerprint.h"
 #include "registry.h"
 #include "report.h"
-
-#define CHUNK 4096
+#include "result.h"
 
 static const char usage_trace[] =
     "usage: provmark trace [--json] [--key FILE]... [--registry REG] [--dataset MANIFEST]\n"
-    "                      [--no-detect] [--report FILE] FILE...\n"
+    "                      [--no-detect] [--report FILE] [--decoder D] FILE...\n"
     "\n"
     "Detect the watermark in each file, resolve its model and dataset through the\n"
     "registry (a dataset entry's \"manifest\" names its manifest), and report every\n"
@@ -37,139 +31,51 @@ static const char usage_trace[] =
     "check is made, without looking for a watermark. The dataset's fingerprint index\n"
     "(provmark dataset fingerprint) must be beside its manifest. --report writes the\n"
     "HTML report of 'provmark detect' with the reproduced items on each timeline.\n"
-    "Exit status: 0 done, 2 an error occurred (the other files are still traced).\n";
-
-static const char usage_manifest[] =
-    "usage: provmark manifest --model N --dataset N --registry REG [--title TEXT]\n"
+    "Exit status: 0 done, 2 an error occurred (the other files are still traced).\n"
     "\n"
-    "Print a provenance record for an output marked with these IDs: JSON shaped like a\n"
-    "C2PA manifest definition (claim_generator_info, assertions), with a c2pa.actions.v2\n"
-    "'created' action of IPTC digital source type trainedAlgorithmicMedia, a\n"
-    "c2pa.soft-binding entry naming the provmark watermark and its IDs, and the model and\n"
-    "dataset descriptions (from the registry and the dataset's manifest). C2PA tooling\n"
-    "(e.g. c2patool) can sign it and attach it to the file.\n";
+    AUDIO_DECODER_HELP;
 
-/* A dataset opened for matching: its manifest and mapped index, kept across files. */
-typedef struct dataset {
-    char *path;
-    json_t *manifest;
-    fpx *index;
-} dataset;
+/* The training sets a trace checks against: --dataset, or the last one a registry led to. */
+typedef struct training_sets {
+    trainingset fixed, cached;
+    const json_t *registry;
+    const char *registry_path;
+} training_sets;
 
-/* Open a manifest and its index, checking the index is the one the manifest names. */
-static int dataset_open(dataset *d, const char *path)
+/*
+ * The dataset a file is checked against (*d), or why none is (*why). -1 when the
+ * registry names a manifest that cannot be used (after one line on stderr).
+ */
+static int training_set(training_sets *s, const pm_result *r, const trainingset **d, const char **why)
 {
-    memset(d, 0, sizeof *d);
-    char *ipath = NULL;
-    if (!(d->manifest = manifest_load(path)))
-        return -1;
-    json_t *fp = json_object_get(d->manifest, "fingerprints");
-    const char *want = json_string_value(json_object_get(fp, "checksum"));
-    if (!want) {
-        fprintf(stderr, "provmark: %s: no fingerprint index (run 'provmark dataset fingerprint')\n", path);
-        goto fail;
+    *d = s->fixed.path ? &s->fixed : NULL;
+    *why = NULL;
+    if (*d)
+        return 0;
+    if (!r->found) {
+        *why = "no mark, and no --dataset given";
+        return 0;
     }
-    ipath = manifest_index_path(path);
-    if (!ipath || !(d->index = fpx_open(ipath))) /* verifies the index's own checksum */
-        goto fail;
-    char hex[65];
-    fpx_checksum_hex(d->index, hex);
-    if (strcmp(hex, want) != 0) {
-        fprintf(stderr, "provmark: %s: the index does not match the manifest (re-run "
-                        "'provmark dataset fingerprint')\n", ipath);
-        goto fail;
+    char *mp = registry_manifest_path(s->registry, s->registry_path ? s->registry_path : "", r->dataset_id);
+    int rc = 0;
+    if (!mp) {
+        *why = s->registry ? "the registry names no manifest for this dataset" : "no --registry given";
+    } else if (s->cached.path && strcmp(s->cached.path, mp) == 0) {
+        *d = &s->cached;
+    } else {
+        trainingset_close(&s->cached);
+        if (trainingset_open(&s->cached, mp) == 0) {
+            *d = &s->cached;
+        } else {
+            *why = "the dataset's manifest or index cannot be used";
+            rc = -1;
+        }
     }
-    if (fpx_items(d->index) != json_array_size(json_object_get(d->manifest, "items"))) {
-        fprintf(stderr, "provmark: %s: the index and the manifest list different items\n", ipath);
-        goto fail;
-    }
-    d->path = strdup(path);
-    free(ipath);
-    return d->path ? 0 : -1;
-fail:
-    free(ipath);
-    json_decref(d->manifest);
-    fpx_close(d->index);
-    memset(d, 0, sizeof *d);
-    return -1;
-}
-
-static void dataset_close(dataset *d)
-{
-    free(d->path);
-    json_decref(d->manifest);
-    fpx_close(d->index);
-}
-
-/* The manifest a found dataset ID leads to through the registry (malloc'd), or NULL. */
-static char *registry_manifest(const json_t *registry, const char *registry_path, uint32_t id)
-{
-    const char *m = json_string_value(json_object_get(registry_lookup(registry, "datasets", id), "manifest"));
-    if (!m)
-        return NULL;
-    char *out = NULL;
-    if (m[0] == '/')
-        return strdup(m);
-    char *copy = strdup(registry_path);
-    if (copy && asprintf(&out, "%s/%s", dirname(copy), m) < 0)
-        out = NULL;
-    free(copy);
-    return out;
-}
-
-typedef struct traced {
-    pm_result r;
-    double duration;
-    fp_landmark *lm;
-    size_t n_lm;
-} traced;
-
-/* One pass: detector (unless keys is NULL) and fingerprint extractor together. -1 after one line. */
-static int read_file(const char *path, const pm_key *keys, int n_keys, traced *t)
-{
-    memset(t, 0, sizeof *t);
-    SF_INFO info = {0};
-    SNDFILE *sf = strcmp(path, "-") == 0 ? sf_open_fd(0, SFM_READ, &info, 0) : sf_open(path, SFM_READ, &info);
-    if (!sf) {
-        fprintf(stderr, "provmark: %s: cannot read audio: %s\n", path, sf_strerror(NULL));
-        return -1;
-    }
-    pm_detector *det = NULL;
-    fp_extractor *fx = fp_new(info.samplerate);
-    float *buf = malloc(sizeof(float) * CHUNK * (size_t)info.channels);
-    int rc = keys ? pm_detector_new(&det, info.samplerate, info.channels, keys, n_keys) : PM_OK;
-    sf_count_t r, total = 0;
-    if (rc != PM_OK || !fx || !buf) {
-        fprintf(stderr, "provmark: %s: %s\n", path, rc != PM_OK ? pm_strerror(rc) : "cannot analyse this audio");
-        rc = -1;
-        goto out;
-    }
-    rc = -1;
-    while ((r = sf_readf_float(sf, buf, CHUNK)) > 0) {
-        total += r;
-        if (det)
-            pm_detector_push_interleaved(det, buf, (size_t)r);
-        if (fp_push(fx, buf, (size_t)r, info.channels) != 0)
-            break;
-    }
-    if (r > 0 || sf_error(sf) || total == 0) {
-        fprintf(stderr, "provmark: %s: %s\n", path, total ? "read error" : "no audio in file");
-        goto out;
-    }
-    t->duration = (double)total / info.samplerate;
-    if ((!det || pm_detector_finish(det, &t->r) == PM_OK) && fp_finish(fx, &t->lm, &t->n_lm) == 0)
-        rc = 0;
-    else
-        fprintf(stderr, "provmark: %s: out of memory\n", path);
-out:
-    free(buf);
-    fp_free(fx);
-    pm_detector_free(det);
-    sf_close(sf);
+    free(mp);
     return rc;
 }
 
-static json_t *match_json(const dataset *d, const fpx_match *m)
+static json_t *match_json(const trainingset *d, const fpx_match *m)
 {
     json_t *item = json_array_get(json_object_get(d->manifest, "items"), m->item);
     json_t *tags = json_object_get(item, "tags");
@@ -184,246 +90,161 @@ static json_t *match_json(const dataset *d, const fpx_match *m)
                      "score", m->score);
 }
 
-int cmd_trace(int argc, char **argv)
+typedef struct trace_opts {
+    const char *key_paths[MAX_KEYS];
+    int n_keys, json, detect;
+    const char *registry_path, *dataset_path, *report_path;
+    audio_decoder dec;
+} trace_opts;
+
+/* The options; argv[optind..] are then the files. -1 after one line. */
+static int parse_options(int argc, char **argv, trace_opts *o)
 {
     static const struct option opts[] = {
         {"json", no_argument, 0, 'J'},          {"key", required_argument, 0, 'k'},
         {"registry", required_argument, 0, 'G'}, {"dataset", required_argument, 0, 'D'},
         {"no-detect", no_argument, 0, 'N'},     {"report", required_argument, 0, 'R'},
-        {0, 0, 0, 0}};
-    const char *key_paths[MAX_KEYS], *registry_path = NULL, *dataset_path = NULL, *report_path = NULL;
-    int n_keys = 0, json = 0, detect = 1, c;
-    if (wants_help(argc, argv)) {
-        fputs(usage_trace, stdout);
-        return 0;
-    }
+        {"decoder", required_argument, 0, 'd'}, {0, 0, 0, 0}};
+    int c;
+    o->detect = 1;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
-        case 'J': json = 1; break;
+        case 'J': o->json = 1; break;
         case 'k':
-            if (n_keys == MAX_KEYS) {
-                fprintf(stderr, "provmark: at most %d keys\n", MAX_KEYS);
-                return EXIT_ERROR;
-            }
-            key_paths[n_keys++] = optarg;
+            if (add_key_path(o->key_paths, &o->n_keys, optarg))
+                return -1;
             break;
-        case 'G': registry_path = optarg; break;
-        case 'D': dataset_path = optarg; break;
-        case 'N': detect = 0; break;
-        case 'R': report_path = optarg; break;
+        case 'G': o->registry_path = optarg; break;
+        case 'D': o->dataset_path = optarg; break;
+        case 'N': o->detect = 0; break;
+        case 'R': o->report_path = optarg; break;
+        case 'd':
+            if (audio_decoder_parse(optarg, &o->dec))
+                return -1;
+            break;
         default:
             fprintf(stderr, "provmark: trace: bad option (see 'provmark trace --help')\n");
-            return EXIT_ERROR;
+            return -1;
         }
     }
     if (optind >= argc) {
         fprintf(stderr, "provmark: trace needs at least one FILE (see 'provmark trace --help')\n");
-        return EXIT_ERROR;
+        return -1;
     }
-    if (!detect && !dataset_path) {
+    if (!o->detect && !o->dataset_path) {
         fprintf(stderr, "provmark: trace --no-detect needs --dataset\n");
-        return EXIT_ERROR;
+        return -1;
     }
+    return 0;
+}
+
+/* One file traced: its analysis, the training set checked (or why none was) and the items found. */
+typedef struct traced {
+    analysis a;
+    const trainingset *set;
+    const char *why;
+    json_t *matches;
+} traced;
+
+/* 0, or -1 when something failed (after one line on stderr); t is then still printable. */
+static int trace_file(training_sets *sets, const analysis_opts *ao, const char *path, traced *t)
+{
+    t->set = NULL;
+    t->why = NULL;
+    t->matches = json_array();
+    if (analyse_file(path, ao, &t->a) != 0) {
+        fprintf(stderr, "provmark: %s: %s\n", path, t->a.error);
+        return -1;
+    }
+    int rc = training_set(sets, &t->a.r, &t->set, &t->why);
+    fpx_match *m = NULL;
+    size_t nm = 0;
+    if (t->set && fpx_query(t->set->index, t->a.lm, t->a.n_lm, &m, &nm) != 0) {
+        fprintf(stderr, "provmark: %s: out of memory\n", path);
+        rc = -1;
+    }
+    for (size_t i = 0; i < nm; i++)
+        json_array_append_new(t->matches, match_json(t->set, &m[i]));
+    free(m);
+    return rc;
+}
+
+static void print_traced(const result_ctx *rc, int json, const char *path, const traced *t)
+{
+    if (json) {
+        json_t *o = result_json(rc, path, &t->a);
+        if (!t->a.error[0]) {
+            json_object_set_new(o, "manifest", t->set ? json_string(t->set->path) : json_null());
+            json_object_set_new(o, "dataset_check", t->why ? json_string(t->why) : json_null());
+            json_object_set(o, "matches", t->matches);
+        }
+        result_print_json(o);
+        json_decref(o);
+    } else {
+        result_print_text(rc, path, &t->a);
+        if (t->why)
+            printf("  training data not checked: %s\n", t->why);
+        else if (t->set && !json_array_size(t->matches))
+            printf("  reproduces no item of %s\n", t->set->path);
+        size_t i;
+        const json_t *m;
+        json_array_foreach (t->matches, i, m) {
+#define NUM(k) json_number_value(json_object_get(m, k))
+            printf("  reproduces %s: %.1f-%.1f s of the file = %.1f-%.1f s of the item (%.1f s, %d landmarks)\n",
+                   json_string_value(json_object_get(m, "item")), NUM("output_start"), NUM("output_end"),
+                   NUM("item_start"), NUM("item_end"), NUM("duration"),
+                   (int)json_integer_value(json_object_get(m, "landmarks")));
+#undef NUM
+        }
+    }
+    fflush(stdout);
+}
+
+int cmd_trace(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(usage_trace, stdout);
+        return 0;
+    }
+    trace_opts o = {0};
     pm_key keys[MAX_KEYS];
-    if (detect && (n_keys = load_keys(key_paths, n_keys, keys)) < 0)
-        return EXIT_ERROR;
+    int n_keys = 0, status = EXIT_ERROR;
+    training_sets sets = {0};
     json_t *registry = NULL;
-    if (registry_path && !(registry = registry_load(registry_path)))
-        return EXIT_ERROR;
-    dataset fixed = {0}, cached = {0};
-    if (dataset_path && dataset_open(&fixed, dataset_path) != 0) {
-        json_decref(registry);
-        return EXIT_ERROR;
-    }
-    report *rep = report_path ? report_open(report_path) : NULL;
-    if (report_path && !rep) {
-        dataset_close(&fixed);
-        json_decref(registry);
-        return EXIT_ERROR;
-    }
-    int status = 0;
+    report *rep = NULL;
+    if (parse_options(argc, argv, &o) || (o.detect && (n_keys = load_keys(o.key_paths, o.n_keys, keys)) < 0))
+        goto out;
+    if (o.registry_path && !(registry = registry_load(o.registry_path)))
+        goto out;
+    sets.registry = registry;
+    sets.registry_path = o.registry_path;
+    if (o.dataset_path && trainingset_open(&sets.fixed, o.dataset_path) != 0)
+        goto out;
+    if (o.report_path && !(rep = report_open(o.report_path)))
+        goto out;
+    result_ctx rc = {.registry = registry, .looked = o.detect};
+    if (o.detect)
+        result_name_keys(&rc, keys, n_keys, o.n_keys);
+    const analysis_opts ao = {.keys = o.detect ? keys : NULL, .n_keys = n_keys, .fingerprint = 1, .dec = o.dec};
+    status = 0;
     for (int f = optind; f < argc; f++) {
-        const char *path = argv[f];
         traced t;
-        if (read_file(path, detect ? keys : NULL, n_keys, &t) != 0) {
+        if (trace_file(&sets, &ao, argv[f], &t) != 0)
             status = EXIT_ERROR;
-            if (rep)
-                report_add(rep, path, &t.r, 0.0, "cannot read audio", registry, NULL);
-            if (json) {
-                json_t *o = json_pack("{s:s, s:b, s:s}", "file", path, "found", 0, "error", "cannot read audio");
-                json_dumpf(o, stdout, JSON_COMPACT);
-                putchar('\n');
-                json_decref(o);
-            }
-            continue;
-        }
-        const dataset *d = dataset_path ? &fixed : NULL;
-        const char *why = NULL;
-        if (!d && t.r.found) {
-            char *mp = registry_manifest(registry, registry_path ? registry_path : "", t.r.dataset_id);
-            if (!mp) {
-                why = registry ? "the registry names no manifest for this dataset" : "no --registry given";
-            } else if (cached.path && strcmp(cached.path, mp) == 0) {
-                d = &cached;
-            } else {
-                dataset_close(&cached);
-                if (dataset_open(&cached, mp) == 0)
-                    d = &cached;
-                else {
-                    why = "the dataset's manifest or index cannot be used";
-                    status = EXIT_ERROR;
-                }
-            }
-            free(mp);
-        } else if (!d) {
-            why = "no mark, and no --dataset given";
-        }
-        fpx_match *m = NULL;
-        size_t nm = 0;
-        if (d && fpx_query(d->index, t.lm, t.n_lm, &m, &nm) != 0) {
-            fprintf(stderr, "provmark: %s: out of memory\n", path);
-            status = EXIT_ERROR;
-        }
-        json_t *arr = json_array();
-        for (size_t i = 0; i < nm; i++)
-            json_array_append_new(arr, match_json(d, &m[i]));
         if (rep)
-            report_add(rep, path, &t.r, t.duration, NULL, registry, arr);
-        if (json) {
-            json_t *o = json_pack("{s:s, s:b, s:O?, s:O?, s:f, s:s?, s:s?, s:[], s:n}", "file", path,
-                                  "found", t.r.found, "model", registry_lookup(registry, "models", t.r.model_id),
-                                  "dataset", registry_lookup(registry, "datasets", t.r.dataset_id),
-                                  "duration", t.duration, "manifest", d ? d->path : NULL,
-                                  "dataset_check", why, "matches", "error");
-            json_object_set_new(o, "model_id", t.r.found ? json_integer(t.r.model_id) : json_null());
-            json_object_set_new(o, "dataset_id", t.r.found ? json_integer(t.r.dataset_id) : json_null());
-            json_object_set_new(o, "p_false", json_real(t.r.p_false));
-            if (!detect)
-                json_object_set_new(o, "found", json_null()); /* not looked for */
-            if (!t.r.found) {
-                json_object_set_new(o, "model", json_null());
-                json_object_set_new(o, "dataset", json_null());
-            }
-            json_object_set(o, "matches", arr);
-            json_dumpf(o, stdout, JSON_COMPACT | JSON_PRESERVE_ORDER);
-            putchar('\n');
-            json_decref(o);
-        } else {
-            if (t.r.found)
-                printf("%s: model %u, dataset %u (p_false %.1e)\n", path, t.r.model_id, t.r.dataset_id, t.r.p_false);
-            else
-                printf("%s: %s\n", path, detect ? "no mark" : "watermark not looked for");
-            if (why)
-                printf("  training data not checked: %s\n", why);
-            else if (!nm)
-                printf("  reproduces no item of %s\n", d->path);
-            for (size_t i = 0; i < nm; i++)
-                printf("  reproduces %s: %.1f-%.1f s of the file = %.1f-%.1f s of the item (%.1f s, %d landmarks)\n",
-                       fpx_item_path(d->index, m[i].item), m[i].query_start, m[i].query_end,
-                       m[i].item_start, m[i].item_end, m[i].query_end - m[i].query_start, m[i].landmarks);
-        }
-        fflush(stdout);
-        json_decref(arr);
-        free(m);
-        free(t.lm);
+            report_add(rep, argv[f], &t.a.r, t.a.duration, t.a.error[0] ? t.a.error : NULL, registry, t.matches);
+        print_traced(&rc, o.json, argv[f], &t);
+        json_decref(t.matches);
+        analysis_free(&t.a);
     }
     if (rep && report_close(rep) != 0)
         status = EXIT_ERROR;
-    dataset_close(&fixed);
-    dataset_close(&cached);
+    rep = NULL;
+out:
+    if (rep)
+        report_close(rep);
+    trainingset_close(&sets.fixed);
+    trainingset_close(&sets.cached);
     json_decref(registry);
     return status;
-}
-
-/* ---------------------------------------------------------------- manifest */
-
-int cmd_manifest(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'}, {"dataset", required_argument, 0, 'd'},
-        {"registry", required_argument, 0, 'G'}, {"title", required_argument, 0, 't'},
-        {0, 0, 0, 0}};
-    const char *model_s = NULL, *dataset_s = NULL, *registry_path = NULL, *title = NULL;
-    int c;
-    if (wants_help(argc, argv)) {
-        fputs(usage_manifest, stdout);
-        return 0;
-    }
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        switch (c) {
-        case 'm': model_s = optarg; break;
-        case 'd': dataset_s = optarg; break;
-        case 'G': registry_path = optarg; break;
-        case 't': title = optarg; break;
-        default:
-            fprintf(stderr, "provmark: manifest: bad option (see 'provmark manifest --help')\n");
-            return EXIT_ERROR;
-        }
-    }
-    uint32_t model, ds;
-    if (!model_s || !dataset_s || !registry_path || optind != argc) {
-        fprintf(stderr, "provmark: manifest needs --model, --dataset and --registry\n");
-        return EXIT_ERROR;
-    }
-    if (parse_id(model_s, &model, "--model") || parse_id(dataset_s, &ds, "--dataset"))
-        return EXIT_ERROR;
-    json_t *registry = registry_load(registry_path);
-    if (!registry)
-        return EXIT_ERROR;
-    json_t *me = registry_lookup(registry, "models", model), *de = registry_lookup(registry, "datasets", ds);
-    if (!me || !de) {
-        fprintf(stderr, "provmark: %s: %s %u is not in the registry\n", registry_path,
-                me ? "dataset" : "model", me ? ds : model);
-        json_decref(registry);
-        return EXIT_ERROR;
-    }
-    /* The dataset's tier-1 description, when its manifest is at hand. */
-    json_t *summary = NULL;
-    char *mp = registry_manifest(registry, registry_path, ds);
-    json_t *man = mp ? manifest_load(mp) : NULL;
-    if (mp && !man) {
-        free(mp);
-        json_decref(registry);
-        return EXIT_ERROR;
-    }
-    if (man) {
-        summary = json_object();
-        static const char *const keep[] = {"name", "version", "description", "licenses", "sources",
-                                           "collection_date", "item_count", "total_duration", "fingerprints"};
-        for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++)
-            if (json_object_get(man, keep[i]))
-                json_object_set(summary, keep[i], json_object_get(man, keep[i]));
-    }
-    char ids[64];
-    snprintf(ids, sizeof ids, "model=%u;dataset=%u", model, ds);
-    json_t *out = json_pack(
-        "{s:[{s:s, s:s}], s:s?, s:[{s:s, s:{s:[{s:s, s:s, s:{s:s, s:s?}, s:{s:i, s:i}}]}},"
-        " {s:s, s:{s:s, s:s, s:[{s:{}, s:s}]}},"
-        " {s:s, s:{s:O, s:O, s:i, s:i, s:o?}}]}",
-        "claim_generator_info", "name", "provmark", "version", pm_version_string(),
-        "title", title,
-        "assertions",
-        "label", "c2pa.actions.v2", "data", "actions", "action", "c2pa.created",
-        "digitalSourceType", "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia",
-        "softwareAgent", "name", json_string_value(json_object_get(me, "name")),
-        "version", json_string_value(json_object_get(me, "version")),
-        "parameters", "org.provmark.model_id", (int)model, "org.provmark.dataset_id", (int)ds,
-        "label", "c2pa.soft-binding", "data", "alg", "org.provmark.audio-watermark.1",
-        "name", "provmark keyed spread-spectrum audio watermark carrying the model and dataset IDs",
-        "blocks", "scope", "value", ids,
-        "label", "org.provmark.training-data", "data", "model", me, "dataset", de,
-        "model_id", (int)model, "dataset_id", (int)ds, "dataset_manifest", summary);
-    int rc = EXIT_ERROR;
-    if (out) {
-        json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        putchar('\n');
-        rc = 0;
-        json_decref(out);
-    } else {
-        fprintf(stderr, "provmark: manifest: cannot build the record\n");
-    }
-    json_decref(man);
-    free(mp);
-    json_decref(registry);
-    return rc;
 }

@@ -34,7 +34,6 @@ _Static_assert(2 * WIN_STEPS + CTX - 1 <= PM_MAX_WINDOW, "the last window must f
 #define Z_COMBINE 4.5f     /* windows combined across the file need this sync score */
 #define PATH_DECAY 0.85f   /* weight of the past in the alignment tracker (per window) */
 #define Z_SEGMENT 3.0f     /* data agreement that marks a window as carrying the mark */
-#define MAX_KEYS 16
 
 /*
  * Per window: the tracked paths' candidates, and the window's own best
@@ -131,10 +130,10 @@ struct pm_detector {
     float *scores;             /* PM_N_STATES sync z of the current window */
     long total_frames;
     int finished;
-    key_state keys[MAX_KEYS];
+    key_state keys[PM_MAX_KEYS];
 };
 
-int pm_detector_new(pm_detector **out, double rate, int channels, const pm_key *keys, int n_keys)
+pm_status pm_detector_new(pm_detector **out, double rate, int channels, const pm_key *keys, int n_keys)
 {
     if (!out || !keys)
         return PM_ERR_ARG;
@@ -143,7 +142,7 @@ int pm_detector_new(pm_detector **out, double rate, int channels, const pm_key *
         return PM_ERR_RATE;
     if (channels < 1 || channels > PM_MAX_CHANNELS)
         return PM_ERR_CHANNELS;
-    if (n_keys < 1 || n_keys > MAX_KEYS)
+    if (n_keys < 1 || n_keys > PM_MAX_KEYS)
         return PM_ERR_ARG;
     pm_detector *d = calloc(1, sizeof *d);
     if (!d)
@@ -456,7 +455,7 @@ static int add_step(pm_detector *d)
     return PM_OK;
 }
 
-int pm_detector_push_interleaved(pm_detector *d, const float *in, size_t frames)
+pm_status pm_detector_push_interleaved(pm_detector *d, const float *in, size_t frames)
 {
     if (!d || (frames && !in))
         return PM_ERR_ARG;
@@ -695,7 +694,7 @@ static int by_z(const void *a, const void *b)
     return za < zb ? 1 : za > zb ? -1 : 0;
 }
 
-int pm_detector_finish(pm_detector *d, pm_result *res)
+pm_status pm_detector_finish(pm_detector *d, pm_result *res)
 {
     if (!d || !res)
         return PM_ERR_ARG;

@@ -65,7 +65,7 @@ static int check_strength(float s)
     return isfinite(s) && s >= PM_STRENGTH_MIN && s <= PM_STRENGTH_MAX ? PM_OK : PM_ERR_STRENGTH;
 }
 
-int pm_embedder_new(pm_embedder **out, double rate, int channels, const pm_key *key,
+pm_status pm_embedder_new(pm_embedder **out, double rate, int channels, const pm_key *key,
                     uint32_t model, uint32_t dataset, float strength)
 {
     if (!out || !key)
@@ -138,7 +138,7 @@ void pm_embedder_free(pm_embedder *e)
     free(e);
 }
 
-int pm_embedder_set_ids(pm_embedder *e, uint32_t model, uint32_t dataset)
+pm_status pm_embedder_set_ids(pm_embedder *e, uint32_t model, uint32_t dataset)
 {
     if (!e)
         return PM_ERR_ARG;
@@ -156,7 +156,7 @@ void pm_embedder_set_bypass(pm_embedder *e, int bypass)
         e->bypass = bypass != 0;
 }
 
-int pm_embedder_set_key_schedule(pm_embedder *e, const pm_key_schedule *ks)
+pm_status pm_embedder_set_key_schedule(pm_embedder *e, const pm_key_schedule *ks)
 {
     if (!e || !ks)
         return PM_ERR_ARG;
@@ -176,7 +176,7 @@ int pm_embedder_key_pending(const pm_embedder *e)
     return e && e->key_pending && !at_period_start(e);
 }
 
-int pm_embedder_set_strength(pm_embedder *e, float strength)
+pm_status pm_embedder_set_strength(pm_embedder *e, float strength)
 {
     if (!e)
         return PM_ERR_ARG;
@@ -377,7 +377,7 @@ static void process(pm_embedder *e, const float *const *in, float *const *out, s
     }
 }
 
-int pm_embedder_process_planar(pm_embedder *e, const float *const *in, float *const *out,
+pm_status pm_embedder_process_planar(pm_embedder *e, const float *const *in, float *const *out,
                                size_t frames)
 {
     if (!e || (frames && (!in || !out)))
@@ -393,7 +393,7 @@ static void split(float *buf, float *ptr[PM_MAX_CHANNELS])
         ptr[c] = buf + c;
 }
 
-int pm_embedder_process_interleaved(pm_embedder *e, const float *in, float *out, size_t frames)
+pm_status pm_embedder_process_interleaved(pm_embedder *e, const float *in, float *out, size_t frames)
 {
     if (!e || (frames && (!in || !out)))
         return PM_ERR_ARG;
@@ -406,7 +406,7 @@ int pm_embedder_process_interleaved(pm_embedder *e, const float *in, float *out,
     return PM_OK;
 }
 
-int pm_embedder_flush_planar(pm_embedder *e, float *const *out)
+pm_status pm_embedder_flush_planar(pm_embedder *e, float *const *out)
 {
     if (!e || !out)
         return PM_ERR_ARG;
@@ -415,7 +415,7 @@ int pm_embedder_flush_planar(pm_embedder *e, float *const *out)
     return PM_OK;
 }
 
-int pm_embedder_flush_interleaved(pm_embedder *e, float *out)
+pm_status pm_embedder_flush_interleaved(pm_embedder *e, float *out)
 {
     if (!e || !out)
         return PM_ERR_ARG;

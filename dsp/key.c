@@ -33,7 +33,7 @@ static int derive(const pm_key *key, uint64_t id, uint8_t out[32])
 int pm_key_derive_layout(const pm_key *key, uint8_t out[32]) { return derive(key, KDF_LAYOUT, out); }
 int pm_key_derive_mac(const pm_key *key, uint8_t out[32]) { return derive(key, KDF_MAC, out); }
 
-int pm_key_generate(pm_key *key)
+pm_status pm_key_generate(pm_key *key)
 {
     if (!key)
         return PM_ERR_ARG;
@@ -80,7 +80,7 @@ void pm_key_fingerprint(const pm_key *key, char out[17])
     sodium_bin2hex(out, 17, h, sizeof h);
 }
 
-int pm_key_load(pm_key *key, const char *path)
+pm_status pm_key_load(pm_key *key, const char *path)
 {
     char buf[160];
     if (!key || !path)
@@ -121,7 +121,7 @@ int pm_key_load(pm_key *key, const char *path)
     return PM_OK;
 }
 
-int pm_key_save(const pm_key *key, const char *path)
+pm_status pm_key_save(const pm_key *key, const char *path)
 {
     char hex[65];
     if (!key || !path)

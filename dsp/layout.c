@@ -151,7 +151,7 @@ int pm_key_schedule_init(pm_key_schedule *ks, const pm_key *key)
     return rc == PM_OK ? pm_key_derive_mac(key, ks->mac_key) : rc;
 }
 
-int pm_key_schedule_new(pm_key_schedule **out, const pm_key *key)
+pm_status pm_key_schedule_new(pm_key_schedule **out, const pm_key *key)
 {
     if (!out || !key)
         return PM_ERR_ARG;

@@ -2,6 +2,10 @@
 
 #include <sodium.h>
 
+#include "provmark.h"
+
+_Static_assert(PM_ID_MAX == (1L << PMF_ID_BITS) - 1, "an ID fills its field of the payload");
+
 static uint32_t tag_of(const uint8_t mac_key[32], uint32_t version, uint32_t model,
                        uint32_t dataset)
 {

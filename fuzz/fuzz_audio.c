@@ -57,13 +57,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const sf_count_t per = (sf_count_t)(sizeof buf / sizeof buf[0]) / info.channels;
         sf_count_t r, total = 0;
         /* Bounded: a header may claim hours; a few seconds exercise every path. */
-        while (total < 8 * (sf_count_t)info.samplerate && (r = sf_readf_float(sf, buf, per)) > 0) {
-            pm_detector_push_interleaved(d, buf, (size_t)r);
-            fp_push(x, buf, (size_t)r, info.channels);
+        pm_status rc = PM_OK;
+        while (rc == PM_OK && total < 8 * (sf_count_t)info.samplerate &&
+               (r = sf_readf_float(sf, buf, per)) > 0) {
+            rc = pm_detector_push_interleaved(d, buf, (size_t)r);
+            if (fp_push(x, buf, (size_t)r, info.channels) != 0)
+                break;
             total += r;
         }
         pm_result res;
-        pm_detector_finish(d, &res);
+        if (rc == PM_OK)
+            rc = pm_detector_finish(d, &res); /* any status is an answer: only crashes count */
         fp_landmark *lm;
         size_t n;
         if (fp_finish(x, &lm, &n) == 0)

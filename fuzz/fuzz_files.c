@@ -12,8 +12,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "dataset.h"
-#include "fpindex.h"
+#include "dsmanifest.h"
+#include "fingerprint.h"
 #include "provmark.h"
 #include "registry.h"
 
@@ -33,7 +33,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     switch (data[0] % 4) {
     case 0: {
         pm_key k;
-        pm_key_load(&k, path);
+        if (pm_key_load(&k, path) != PM_OK)
+            break; /* a refusal is an answer: only crashes count */
         break;
     }
     case 1:
@@ -43,7 +44,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         json_decref(manifest_load(path));
         break;
     default: {
-        fpx *x = fpx_open(path);
+        const char *why;
+        fpx *x = fpx_open(path, &why);
         if (x) {
             fp_landmark lm[64];
             for (int i = 0; i < 64; i++)

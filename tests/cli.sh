@@ -121,6 +121,10 @@ check "scan: sorted walk, subfolders included" test "$(jq -r '.file' "$s.j1" | t
 check "scan: marked, unmarked and damaged told apart" sh -c "jq -s -e '
     [.[] | [.found, .model_id, (.error != null)]] ==
     [[true,16777215,false],[true,8,false],[false,null,false],[true,5,false],[false,null,true],[false,null,true]]' $s.j1"
+check "scan: every line (results and errors, with --registry) valid against docs/result.schema.json" sh -c \
+    ". tests/lib.sh; $PM detect -r --json --registry examples/registry/registry.json $K $s >$s.reg 2>/dev/null; valid_lines detect $s.reg && valid_lines detect $s.j1"
+jq -c '.extra = 1' "$s.j1" >"$s.bad"
+check "scan: ... and the schema is strict (an unknown field fails it)" sh -c ". tests/lib.sh; ! valid_lines detect $s.bad 2>/dev/null"
 check "scan: duration, rate, channels, elapsed_ms" sh -c "jq -s -e '.[0].duration == 20 and .[0].sample_rate == 44100 and .[0].channels == 2 and (.[0].elapsed_ms | type == \"number\")' $s.j1"
 $PM detect -r --json -j 3 $K "$s" >"$s.j3" 2>/dev/null
 check "scan: -j 3 gives the same lines in the same order" sh -c \
@@ -161,6 +165,28 @@ check "--decoder auto reads a video container" detect_ids "$w/m.mp4" 16777215 0 
 check "--decoder auto still reads WAV itself" detect_ids "$w/m.wav" 16777215 0 --decoder auto $K
 check "--decoder auto: junk is an error line" sh -c "$PM detect --json --decoder auto $K $w/junk.wav | jq -e '.error != null'"
 check_exit "--decoder with a bad name refused" 2 $PM detect --decoder vlc $K "$w/m.wav"
+# One audio reader for every command: the same decoders and the same file-type policy.
+ffmpeg -nostdin -v error -y -i "$w/in.wav" -c:a aac -b:a 192k "$w/in.m4a"
+check_exit "embed: m4a without --decoder is an error" 2 $PM embed "$w/in.m4a" "$w/x.wav" --model 1 --dataset 1 $K
+$PM embed --decoder auto "$w/in.m4a" "$w/m4a.m.wav" --model 21 --dataset 22 $K --no-verify 2>/dev/null
+check "embed --decoder auto reads AAC in M4A" detect_ids "$w/m4a.m.wav" 21 22 $K
+ffmpeg -nostdin -v error -y -i "$w/in.wav" -c:a aac -b:a 192k -f adts "$w/in.aac"
+cat "$w/in.aac" | $PM embed --decoder ffmpeg - "$w/m4a.pipe.wav" --model 23 --dataset 24 $K --no-verify 2>/dev/null
+check "embed --decoder ffmpeg reads an AAC stream on stdin" detect_ids "$w/m4a.pipe.wav" 23 24 $K
+check "trace --decoder ffmpeg reads AAC in M4A" sh -c "$PM trace --json --decoder ffmpeg $K $w/m.m4a 2>/dev/null | jq -e '.found and .model_id == 16777215'"
+check_exit "trace: m4a without --decoder is an error" 2 $PM trace $K "$w/m.m4a"
+mkfifo "$w/fifo.wav"
+for cmd in "embed $w/fifo.wav $w/x.wav --model 1 --dataset 1" "detect $w/fifo.wav" "trace $w/fifo.wav"; do
+    out=$(timeout 10 $PM $cmd $K 2>&1 >/dev/null)
+    check "${cmd%% *}: a FIFO is refused as not a regular file" sh -c "echo '$out' | grep -q 'not a regular file'"
+done
+$PM dataset init "$w/ds.json" --name d --version 1 --license MIT 2>/dev/null
+check_exit "dataset add: a FIFO is refused" 2 timeout 10 $PM dataset add "$w/ds.json" "$w/fifo.wav"
+check_exit "dataset add: m4a without --decoder is refused" 2 $PM dataset add "$w/ds.json" "$w/in.m4a"
+$PM dataset add --decoder ffmpeg "$w/ds.json" "$w/in.m4a" 2>/dev/null
+check "dataset add --decoder ffmpeg records an M4A (duration counted)" jq -e '.items[0].path == "in.m4a" and (.items[0].duration - 20 | fabs) < 0.1' "$w/ds.json"
+check "dataset fingerprint --decoder ffmpeg indexes it" $PM dataset fingerprint --decoder ffmpeg "$w/ds.json"
+check_exit "dataset fingerprint without --decoder cannot read it" 2 $PM dataset fingerprint "$w/ds.json"
 check "no progress line when stderr is not a terminal" sh -c "test -z \"\$($PM detect $K $w/m.wav 2>&1 >/dev/null | grep 'files,')\""
 
 # HTML report: well-formed, self-contained, and the timeline shows where the mark is.

@@ -126,7 +126,7 @@ check "trace: matches carry the item's SHA-256 and tags from the manifest" \
     sh -c "jq -e -s 'map(select(.file | endswith(\"g1.mp3\")))[0].matches[] | select(.item == \"train/credits1-cp.ogg\") | .title == \"Credits Ballad\" and (.sha256 | length) == 64' $w/trace.jsonl"
 $PM trace $K --registry "$w/registry.json" "$w/g1.mp3" >"$w/trace.txt" 2>/dev/null
 check "trace: human output names the model, dataset and each reproduced item" \
-    sh -c "grep -q 'model 7, dataset 42' $w/trace.txt && grep -q 'reproduces train/credits1-cp.ogg' $w/trace.txt"
+    sh -c "grep -q 'model 7 \"tunegen 2.1, Example Audio Lab\", dataset 42 \"game-music 1.0\"' $w/trace.txt && grep -q 'reproduces train/credits1-cp.ogg' $w/trace.txt"
 $PM trace $K --registry "$w/registry.json" --report "$w/trace.html" "$w/g1.mp3" "$w/g1.o.wav" >/dev/null 2>&1
 check "trace --report: well-formed HTML report with the reproduced items on g1's timeline and table" \
     sh -c "xmllint --noout $w/trace.html && [ \$(grep -c 'class=\"match\"' $w/trace.html) = 2 ] &&
@@ -142,6 +142,11 @@ check "trace --dataset: an unmarked piece is still checked (2 items found)" \
 $PM trace --json $K --registry "$w/registry.json" "$w/g1.o.wav" >"$w/nomark.jsonl" 2>/dev/null
 check "trace: an unmarked file without --dataset says why nothing was checked" \
     jq -e '.found == false and .dataset_check != null and .matches == []' "$w/nomark.jsonl"
+$PM trace --json --no-detect --dataset "$M" "$w/g1.mp3" "$w/none.wav" >"$w/nodetect.jsonl" 2>/dev/null
+check "trace: every line (marked, unmarked, not looked for, error) valid against docs/result.schema.json" \
+    sh -c ". tests/lib.sh; cat $w/trace.jsonl $w/unmarked.jsonl $w/nomark.jsonl $w/nodetect.jsonl >$w/all.jsonl && valid_lines trace $w/all.jsonl && [ \$(wc -l <$w/all.jsonl) = 7 ]"
+check "trace and detect write the same fields for the same file" \
+    sh -c "$PM detect --json $K --registry $w/registry.json $w/g1.mp3 2>/dev/null | jq -S 'del(.elapsed_ms) | keys' >$w/dk && jq -S 'select(.file | endswith(\"g1.mp3\")) | del(.elapsed_ms, .manifest, .dataset_check, .matches) | keys' $w/trace.jsonl >$w/tk && cmp -s $w/dk $w/tk"
 
 # Damaged or foreign indexes are refused with one clear line.
 cp "$M" "$w/c.json"

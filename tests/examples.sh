@@ -23,7 +23,7 @@ check "shared library: only the public API (pm_*) is exported" \
     sh -c "nm -D --defined-only '$prefix/lib/libprovmark.so' | awk '{print \$3}' | grep -v '^pm_' | grep -q . && exit 1 || nm -D --defined-only '$prefix/lib/libprovmark.so' | grep -q ' pm_embedder_new'"
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
 check "pkg-config: version of the header" \
-    sh -c "[ \"\$(pkg-config --modversion provmark)\" = \"\$(sed -n 's/^#define PM_VERSION_STRING \"\(.*\)\"/\1/p' dsp/provmark.h)\" ]"
+    sh -c "[ \"\$(pkg-config --modversion provmark)\" = \"\$(sed -n 's/^#define PM_VERSION_STRING \"\(.*\)\"/\1/p' include/provmark.h)\" ]"
 
 # The C example, built with nothing but what pkg-config says.
 cc -std=c11 -Wall -Wextra -Werror -o "$w/embed_stream" examples/c/embed_stream.c \

@@ -22,3 +22,17 @@ detect_none() { # FILE [KEYARGS...]: the detector reports no mark (and no error)
     f=$1; shift
     "$PM" detect --json "$@" "$f" 2>/dev/null | jq -e '.found == false and .error == null' >/dev/null
 }
+# valid_lines KIND FILE: every line of FILE is valid against docs/result.schema.json's $defs/KIND
+valid_lines() {
+    /usr/bin/python3 - "$1" "$2" <<'PY'
+import json, sys, jsonschema
+schema = json.load(open("docs/result.schema.json"))
+kind, path = sys.argv[1], sys.argv[2]
+check = jsonschema.Draft202012Validator({**schema, "$ref": "#/$defs/" + kind})
+lines = [json.loads(l) for l in open(path) if l.strip()]
+if not lines:
+    sys.exit("no lines")
+for l in lines:
+    check.validate(l)
+PY
+}

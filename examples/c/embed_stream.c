@@ -169,8 +169,9 @@ int main(int argc, char **argv)
     if ((rc = pm_detector_new(&det, RATE, CHANNELS, &key, 1)) != PM_OK)
         return fail("detector", rc);
     for (long i = 0; i < total; i += RATE) /* pushed a second at a time */
-        pm_detector_push_interleaved(det, aligned + i * CHANNELS,
-                                     (size_t)(total - i < RATE ? total - i : RATE));
+        if ((rc = pm_detector_push_interleaved(det, aligned + i * CHANNELS,
+                                               (size_t)(total - i < RATE ? total - i : RATE))) != PM_OK)
+            return fail("detect", rc);
     if ((rc = pm_detector_finish(det, &res)) != PM_OK)
         return fail("detect", rc);
     pm_detector_free(det);

@@ -17,6 +17,8 @@ samples in [-1, 1]. Errors raise ProvmarkError carrying the library's message.
 
 The shared library is looked up in $PROVMARK_LIBRARY, then in the source tree's
 build/lib, then on the system's library path (libprovmark.so.1).
+
+License: MIT (LICENSE at the top of the source tree), as the library and the plugin.
 """
 import ctypes
 import ctypes.util
@@ -25,12 +27,10 @@ import os
 import numpy as np
 
 __all__ = ["ProvmarkError", "Key", "Embedder", "Detector", "Result", "Segment",
-           "version", "ID_MAX", "MAX_CHANNELS", "STRENGTH_DEFAULT"]
+           "version", "ID_MAX", "MAX_KEYS", "MAX_CHANNELS", "STRENGTH_MIN", "STRENGTH_MAX",
+           "STRENGTH_DEFAULT"]
 
-ID_MAX = 16777215
-MAX_CHANNELS = 8
-STRENGTH_DEFAULT = 1.0
-_MAX_SEGMENTS = 64
+__license__ = "MIT"
 _SONAME = "libprovmark.so.1"
 
 
@@ -54,6 +54,23 @@ def _load():
 _lib = _load()
 
 
+def _limit(name, restype):
+    fn = getattr(_lib, name)
+    fn.restype = restype
+    fn.argtypes = []
+    return fn()
+
+
+# The limits come from the library (include/provmark.h defines each once).
+ID_MAX = _limit("pm_id_max", ctypes.c_uint32)
+MAX_KEYS = _limit("pm_max_keys", ctypes.c_int)
+MAX_CHANNELS = _limit("pm_max_channels", ctypes.c_int)
+STRENGTH_MIN = _limit("pm_strength_min", ctypes.c_float)
+STRENGTH_MAX = _limit("pm_strength_max", ctypes.c_float)
+STRENGTH_DEFAULT = _limit("pm_strength_default", ctypes.c_float)
+_MAX_SEGMENTS = _limit("pm_max_segments", ctypes.c_int)
+
+
 class _Key(ctypes.Structure):
     _fields_ = [("bytes", ctypes.c_uint8 * 32)]
 
@@ -70,6 +87,12 @@ class _Result(ctypes.Structure):
                 ("speed", ctypes.c_double), ("tempo", ctypes.c_double),
                 ("attempts", ctypes.c_int), ("n_segments", ctypes.c_int),
                 ("segments", _Segment * _MAX_SEGMENTS)]
+
+
+# This copy of struct pm_result must be the library's: refuse to load otherwise.
+if ctypes.sizeof(_Result) != _limit("pm_result_size", ctypes.c_size_t):
+    raise ImportError("provmark: this binding does not match the loaded libprovmark "
+                      "(struct pm_result differs)")
 
 
 _vp = ctypes.c_void_p
@@ -333,8 +356,8 @@ class Detector(_Handle):
     def __init__(self, sample_rate, channels, keys):
         self.keys = list(keys)
         self.channels = int(channels)
-        if not 1 <= len(self.keys) <= 16:
-            raise ValueError("Detector: give 1 to 16 keys")
+        if not 1 <= len(self.keys) <= MAX_KEYS:
+            raise ValueError(f"Detector: give 1 to {MAX_KEYS} keys")
         arr = (_Key * len(self.keys))(*[k._k for k in self.keys])
         h = _vp()
         _check(_det_new(ctypes.byref(h), float(sample_rate), self.channels, arr,

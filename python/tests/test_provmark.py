@@ -37,6 +37,21 @@ class BindingTest(unittest.TestCase):
     def test_version_matches_the_library(self):
         self.assertRegex(provmark.version(), r"^1\.\d+\.\d+$")
 
+    def test_limits_come_from_the_library(self):
+        # The library's own limits: an ID fills its 24-bit field, the edges are accepted
+        # and one past them is refused by the library, not by a copy in Python.
+        self.assertEqual(provmark.ID_MAX, 2 ** 24 - 1)
+        provmark.Embedder(48000, provmark.MAX_CHANNELS, self.key, provmark.ID_MAX,
+                          provmark.ID_MAX, strength=provmark.STRENGTH_MAX).close()
+        with self.assertRaises(provmark.ProvmarkError):
+            provmark.Embedder(48000, 2, self.key, 1, 2, strength=provmark.STRENGTH_MAX + 0.5)
+        with self.assertRaises(provmark.ProvmarkError):
+            provmark.Embedder(48000, provmark.MAX_CHANNELS + 1, self.key, 1, 2)
+        provmark.Detector(48000, 2, [self.key] * provmark.MAX_KEYS).close()
+        with self.assertRaises(ValueError):
+            provmark.Detector(48000, 2, [self.key] * (provmark.MAX_KEYS + 1))
+        self.assertEqual(len(provmark._Result().segments), provmark._lib.pm_max_segments())
+
     def test_streaming_chunks_equal_whole_signal(self):
         x = music(4)
         whole = provmark.Embedder(48000, 2, self.key, 7, 42).mark(x)

@@ -1043,7 +1043,7 @@ static void ttl_checks(const char *uri)
     int ok = pm_embedder_new(&e, PM_MAX_RATE, 1, &demo, 0, 0, 1.0f) == PM_OK &&
              lat_max == (float)pm_embedder_latency(e);
     snprintf(name, sizeof name, "%s TTL: latency maximum %.0f = the latency at %.0f Hz", uri, lat_max,
-             PM_MAX_RATE);
+             (double)PM_MAX_RATE);
     check(name, ok);
     pm_embedder_free(e);
     static const char *const labels[] = {"demo", "loaded", "failed", "loading"};

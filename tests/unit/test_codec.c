@@ -50,16 +50,23 @@ static float *make_signal(size_t frames, int ch, double rate)
     return x;
 }
 
-static float *embed_all(const float *x, size_t frames, int ch, double rate, uint32_t m,
-                        uint32_t d, const pm_key *key)
+/* An embedder at the tests' strength (the test fails if it cannot be made). */
+static pm_embedder *new_embedder(double rate, int ch, const pm_key *key, uint32_t m, uint32_t d)
 {
     pm_embedder *e;
     assert_int_equal(pm_embedder_new(&e, rate, ch, key, m, d, TEST_STRENGTH), PM_OK);
+    return e;
+}
+
+static float *embed_all(const float *x, size_t frames, int ch, double rate, uint32_t m,
+                        uint32_t d, const pm_key *key)
+{
+    pm_embedder *e = new_embedder(rate, ch, key, m, d);
     size_t lat = pm_embedder_latency(e);
     float *y = malloc(sizeof(float) * (frames + lat) * (size_t)ch);
     float *in = calloc((frames + lat) * (size_t)ch, sizeof(float));
     memcpy(in, x, sizeof(float) * frames * (size_t)ch);
-    pm_embedder_process_interleaved(e, in, y, frames + lat);
+    assert_int_equal(pm_embedder_process_interleaved(e, in, y, frames + lat), PM_OK);
     memmove(y, y + lat * (size_t)ch, sizeof(float) * frames * (size_t)ch);
     free(in);
     pm_embedder_free(e);
@@ -87,8 +94,7 @@ static void streaming_in_random_blocks_equals_one_shot(void **state)
     pm_key_demo(&key);
     float *x = make_signal(frames, ch, rate);
     float *a = embed_all(x, frames, ch, rate, 7, 42, &key);
-    pm_embedder *e;
-    pm_embedder_new(&e, rate, ch, &key, 7, 42, TEST_STRENGTH);
+    pm_embedder *e = new_embedder(rate, ch, &key, 7, 42);
     size_t lat = pm_embedder_latency(e);
     float *b = malloc(sizeof(float) * (frames + lat) * ch);
     float *in = calloc((frames + lat) * ch, sizeof(float));
@@ -103,9 +109,9 @@ static void streaming_in_random_blocks_equals_one_shot(void **state)
         /* in place on half the calls */
         if (rand_r(&seed) % 2) {
             memcpy(b + done * ch, in + done * ch, sizeof(float) * n * ch);
-            pm_embedder_process_interleaved(e, b + done * ch, b + done * ch, n);
+            assert_int_equal(pm_embedder_process_interleaved(e, b + done * ch, b + done * ch, n), PM_OK);
         } else {
-            pm_embedder_process_interleaved(e, in + done * ch, b + done * ch, n);
+            assert_int_equal(pm_embedder_process_interleaved(e, in + done * ch, b + done * ch, n), PM_OK);
         }
         done += n;
     }
@@ -123,8 +129,7 @@ static void flush_completes_the_stream_and_resets(void **state)
     pm_key_demo(&key);
     float *x = make_signal(frames, ch, rate);
     float *want = embed_all(x, frames, ch, rate, 11, 22, &key);
-    pm_embedder *e;
-    pm_embedder_new(&e, rate, ch, &key, 11, 22, TEST_STRENGTH);
+    pm_embedder *e = new_embedder(rate, ch, &key, 11, 22);
     const size_t lat = pm_embedder_latency(e);
     float *y = malloc(sizeof(float) * (frames + lat) * ch);
     for (int pass = 0; pass < 2; pass++) { /* the second pass checks the reset */
@@ -140,7 +145,7 @@ static void flush_completes_the_stream_and_resets(void **state)
     }
     float *l = malloc(sizeof(float) * lat), *r = malloc(sizeof(float) * lat);
     float *out[2] = {l, r};
-    pm_embedder_process_interleaved(e, x, y, frames);
+    assert_int_equal(pm_embedder_process_interleaved(e, x, y, frames), PM_OK);
     assert_int_equal(pm_embedder_flush_planar(e, out), PM_OK);
     for (size_t i = 0; i < lat; i++) {
         assert_true(l[i] == want[(frames - lat + i) * ch]);
@@ -170,12 +175,12 @@ static void *thread_work(void *arg)
     if (pm_embedder_new(&e, 44100, 2, &key, 5, 6, TEST_STRENGTH) != PM_OK)
         return NULL;
     const size_t lat = pm_embedder_latency(e);
-    pm_embedder_process_interleaved(e, j->x, j->y, j->frames);
+    assert_int_equal(pm_embedder_process_interleaved(e, j->x, j->y, j->frames), PM_OK);
     pm_embedder_free(e);
     if (pm_detector_new(&d, 44100, 2, &key, 1) != PM_OK)
         return NULL;
-    pm_detector_push_interleaved(d, j->y + lat * 2, j->frames - lat);
-    pm_detector_finish(d, &j->r);
+    assert_int_equal(pm_detector_push_interleaved(d, j->y + lat * 2, j->frames - lat), PM_OK);
+    assert_int_equal(pm_detector_finish(d, &j->r), PM_OK);
     pm_detector_free(d);
     return j;
 }
@@ -216,12 +221,12 @@ static void planar_equals_interleaved(void **state)
     for (size_t i = 0; i < frames; i++)
         l[i] = x[2 * i], r[i] = x[2 * i + 1];
     pm_embedder *e1, *e2;
-    pm_embedder_new(&e1, rate, 2, &key, 1, 2, 1.0f);
-    pm_embedder_new(&e2, rate, 2, &key, 1, 2, 1.0f);
-    pm_embedder_process_interleaved(e1, x, y, frames);
+    assert_int_equal(pm_embedder_new(&e1, rate, 2, &key, 1, 2, 1.0f), PM_OK);
+    assert_int_equal(pm_embedder_new(&e2, rate, 2, &key, 1, 2, 1.0f), PM_OK);
+    assert_int_equal(pm_embedder_process_interleaved(e1, x, y, frames), PM_OK);
     const float *in[2] = {l, r};
     float *out[2] = {l, r};
-    pm_embedder_process_planar(e2, in, out, frames);
+    assert_int_equal(pm_embedder_process_planar(e2, in, out, frames), PM_OK);
     for (size_t i = 0; i < frames; i++) {
         assert_true(y[2 * i] == l[i]);
         assert_true(y[2 * i + 1] == r[i]);
@@ -235,16 +240,16 @@ static void no_allocation_while_processing(void **state)
     pm_key key;
     pm_key_demo(&key);
     pm_embedder *e;
-    pm_embedder_new(&e, 48000, 2, &key, 3, 4, 1.0f);
+    assert_int_equal(pm_embedder_new(&e, 48000, 2, &key, 3, 4, 1.0f), PM_OK);
     float *buf = make_signal(8192, 2, 48000);
     long before = allocs;
     unsigned seed = 9;
     for (int call = 0; call < 5000; call++) {
         size_t n = 1 + (size_t)rand_r(&seed) % 8192;
-        pm_embedder_process_interleaved(e, buf, buf, n);
+        assert_int_equal(pm_embedder_process_interleaved(e, buf, buf, n), PM_OK);
         if (call % 100 == 0) {
-            pm_embedder_set_ids(e, (uint32_t)call, 5);
-            pm_embedder_set_strength(e, 0.5f + (call % 3) * 0.5f);
+            assert_int_equal(pm_embedder_set_ids(e, (uint32_t)call, 5), PM_OK);
+            assert_int_equal(pm_embedder_set_strength(e, 0.5f + (call % 3) * 0.5f), PM_OK);
         }
     }
     if (COUNTS_ALLOCATIONS)
@@ -258,23 +263,23 @@ static void silence_stays_silent_and_latency_is_exact(void **state)
     pm_key key;
     pm_key_demo(&key);
     pm_embedder *e;
-    pm_embedder_new(&e, 44100, 1, &key, 3, 4, 4.0f);
+    assert_int_equal(pm_embedder_new(&e, 44100, 1, &key, 3, 4, 4.0f), PM_OK);
     size_t lat = pm_embedder_latency(e);
     assert_true(lat > 0 && lat <= 4096);
     size_t n = 44100;
     float *x = calloc(n, sizeof(float)), *y = malloc(sizeof(float) * n);
-    pm_embedder_process_interleaved(e, x, y, n);
+    assert_int_equal(pm_embedder_process_interleaved(e, x, y, n), PM_OK);
     for (size_t i = 0; i < n; i++)
         assert_true(y[i] == 0.0f);
     /* An impulse comes out exactly `lat` frames later. */
     pm_embedder_reset(e);
-    pm_embedder_set_strength(e, 0.0f);
+    assert_int_equal(pm_embedder_set_strength(e, 0.0f), PM_OK);
     pm_embedder_reset(e);
     memset(x, 0, sizeof(float) * n);
     x[100] = 0.5f;
     pm_embedder_free(e);
-    pm_embedder_new(&e, 44100, 1, &key, 3, 4, 0.0f);
-    pm_embedder_process_interleaved(e, x, y, n);
+    assert_int_equal(pm_embedder_new(&e, 44100, 1, &key, 3, 4, 0.0f), PM_OK);
+    assert_int_equal(pm_embedder_process_interleaved(e, x, y, n), PM_OK);
     for (size_t i = 0; i < n; i++)
         assert_true(y[i] == (i == 100 + lat ? 0.5f : 0.0f));
     pm_embedder_free(e);
@@ -286,7 +291,7 @@ static void output_is_finite_and_never_clips(void **state)
     pm_key key;
     pm_key_demo(&key);
     pm_embedder *e;
-    pm_embedder_new(&e, 44100, 2, &key, 3, 4, 4.0f);
+    assert_int_equal(pm_embedder_new(&e, 44100, 2, &key, 3, 4, 4.0f), PM_OK);
     size_t n = 2 * 44100;
     float *x = make_signal(n, 2, 44100);
     for (size_t i = 0; i < 2 * n; i++)
@@ -296,7 +301,7 @@ static void output_is_finite_and_never_clips(void **state)
             x[i] = x[i] > 0 ? 1.0f : -1.0f;
     x[1000] = NAN, x[2001] = INFINITY, x[3000] = -INFINITY, x[4000] = 1e-40f;
     float *y = malloc(sizeof(float) * 2 * n);
-    pm_embedder_process_interleaved(e, x, y, n);
+    assert_int_equal(pm_embedder_process_interleaved(e, x, y, n), PM_OK);
     for (size_t i = 0; i < 2 * n; i++) {
         assert_true(isfinite(y[i]));
         assert_true(fabsf(y[i]) <= 1.0f);
@@ -310,7 +315,7 @@ static void detects_at_every_rate_and_rejects_wrong_key(void **state)
     static const double rates[] = {16000, 22050, 32000, 44100, 48000, 88200, 96000, 192000};
     pm_key key, other;
     pm_key_demo(&key);
-    pm_key_generate(&other);
+    assert_int_equal(pm_key_generate(&other), PM_OK);
     for (size_t i = 0; i < sizeof rates / sizeof rates[0]; i++) {
         size_t frames = (size_t)(12 * rates[i]);
         float *x = make_signal(frames, 1, rates[i]);
@@ -343,10 +348,10 @@ static void ids_change_at_payload_boundary(void **state)
     size_t frames = (size_t)(30 * rate);
     float *x = make_signal(frames, 1, rate);
     pm_embedder *e;
-    pm_embedder_new(&e, rate, 1, &key, 1, 1, TEST_STRENGTH);
-    pm_embedder_process_interleaved(e, x, x, frames / 2);
-    pm_embedder_set_ids(e, 2, 2);
-    pm_embedder_process_interleaved(e, x + frames / 2, x + frames / 2, frames - frames / 2);
+    assert_int_equal(pm_embedder_new(&e, rate, 1, &key, 1, 1, TEST_STRENGTH), PM_OK);
+    assert_int_equal(pm_embedder_process_interleaved(e, x, x, frames / 2), PM_OK);
+    assert_int_equal(pm_embedder_set_ids(e, 2, 2), PM_OK);
+    assert_int_equal(pm_embedder_process_interleaved(e, x + frames / 2, x + frames / 2, frames - frames / 2), PM_OK);
     pm_embedder_free(e);
     pm_result a = detect_all(x, frames / 2 - 44100, 1, rate, &key, 1);
     pm_result b = detect_all(x + frames / 2 + 3 * 44100, frames / 2 - 3 * 44100, 1, rate, &key, 1);

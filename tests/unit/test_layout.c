@@ -50,7 +50,7 @@ static void layout_is_keyed_and_balanced(void **state)
 {
     pm_key a, b;
     pm_key_demo(&a);
-    pm_key_generate(&b);
+    assert_int_equal(pm_key_generate(&b), PM_OK);
     static pm_layout la, lb, la2;
     assert_int_equal(pm_layout_make(&la, &a), PM_OK);
     assert_int_equal(pm_layout_make(&la2, &a), PM_OK);

@@ -1,10 +1,11 @@
 #include "fingerprint.h"
 
-#include <fftw3.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "fft.h"    /* libprovmark's FFT wrapper: one planner lock for all of provmark */
+#include "layout.h" /* pm_fft_size: the one FFT-size rule */
 
 #define BIN_LO 4      /* 62 Hz */
 #define BIN_HI 256    /* 4 kHz: what survives every codec and most filtering */
@@ -26,9 +27,8 @@ typedef struct peak {
 struct fp_extractor {
     int win, hop, nfft;
     double bin_scale;     /* FFT bins per fingerprint bin (15.625 Hz) */
-    float *window, *in, *time;
-    fftwf_complex *freq;
-    fftwf_plan plan;
+    float *window, *in;
+    pm_fft fft;
     int fill;             /* samples in `in` */
     float ring[RING][NBINS]; /* log spectra of the last RING frames */
     float wide[RING][NBINS]; /* each one's maximum over +-PEAK_DF bins */
@@ -36,25 +36,6 @@ struct fp_extractor {
     peak *peaks;
     size_t n_peaks, cap_peaks;
 };
-
-/* FFTW's planner is not thread-safe; the library has its own lock, this is the command's. */
-static pthread_mutex_t plan_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* The smallest 2^a 3^b 5^c >= n: sizes FFTW transforms fastest. */
-static int fast_size(int n)
-{
-    for (int m = n;; m++) {
-        int r = m;
-        while (r % 2 == 0)
-            r /= 2;
-        while (r % 3 == 0)
-            r /= 3;
-        while (r % 5 == 0)
-            r /= 5;
-        if (r == 1)
-            return m;
-    }
-}
 
 fp_extractor *fp_new(double rate)
 {
@@ -67,20 +48,11 @@ fp_extractor *fp_new(double rate)
     x->hop = (int)lround(rate * FP_HOP_SECONDS);
     /* A fast FFT size; fingerprint bins are then read at k / FP_WIN_SECONDS Hz by
      * interpolation, so that they are the same at every rate. */
-    x->nfft = fast_size(x->win);
+    x->nfft = pm_fft_size(x->win);
     x->bin_scale = (double)x->nfft / (rate * FP_WIN_SECONDS);
     x->window = malloc(sizeof(float) * (size_t)x->win);
     x->in = calloc((size_t)x->win, sizeof(float));
-    x->time = fftwf_malloc(sizeof(float) * (size_t)x->nfft);
-    x->freq = fftwf_malloc(sizeof(fftwf_complex) * (size_t)(x->nfft / 2 + 1));
-    if (!x->window || !x->in || !x->time || !x->freq) {
-        fp_free(x);
-        return NULL;
-    }
-    pthread_mutex_lock(&plan_lock);
-    x->plan = fftwf_plan_dft_r2c_1d(x->nfft, x->time, x->freq, FFTW_ESTIMATE);
-    pthread_mutex_unlock(&plan_lock);
-    if (!x->plan) {
+    if (!x->window || !x->in || pm_fft_init(&x->fft, x->nfft) != 0) {
         fp_free(x);
         return NULL;
     }
@@ -93,13 +65,7 @@ void fp_free(fp_extractor *x)
 {
     if (!x)
         return;
-    if (x->plan) {
-        pthread_mutex_lock(&plan_lock);
-        fftwf_destroy_plan(x->plan);
-        pthread_mutex_unlock(&plan_lock);
-    }
-    fftwf_free(x->time);
-    fftwf_free(x->freq);
+    pm_fft_destroy(&x->fft);
     free(x->window);
     free(x->in);
     free(x->peaks);
@@ -152,17 +118,18 @@ static int pick(fp_extractor *x)
 
 static int frame(fp_extractor *x)
 {
+    float *time = x->fft.time;
     for (int i = 0; i < x->win; i++)
-        x->time[i] = x->in[i] * x->window[i];
+        time[i] = x->in[i] * x->window[i];
     for (int i = x->win; i < x->nfft; i++)
-        x->time[i] = 0.0f;
-    fftwf_execute(x->plan);
+        time[i] = 0.0f;
+    fftwf_execute(x->fft.forward);
     float *spec = x->ring[x->frames % RING];
     for (int k = 0; k < NBINS; k++) {
         const double pos = (BIN_LO + k) * x->bin_scale;
         const int i = (int)pos;
         const float f = (float)(pos - i);
-        const fftwf_complex *a = &x->freq[i], *b = &x->freq[i + 1];
+        const fftwf_complex *a = &x->fft.freq[i], *b = &x->fft.freq[i + 1];
         const float pa = (*a)[0] * (*a)[0] + (*a)[1] * (*a)[1];
         const float pb = (*b)[0] * (*b)[0] + (*b)[1] * (*b)[1];
         spec[k] = 10.0f * log10f(pa + f * (pb - pa) + 1e-10f);

@@ -1,19 +1,16 @@
-#include "fpindex.h"
+#include "fingerprint.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <sodium.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-
-/* On-disk layout, little-endian; the checksum (BLAKE2b-256) covers every byte after the header. */
+/* On-disk layout (docs/FPINDEX.md), little-endian; the checksum (BLAKE2b-256) covers every byte after the header. */
 typedef struct fpx_header {
     char magic[8];
     uint32_t version, n_items;
@@ -56,7 +53,7 @@ static int cmp_entry(const void *a, const void *b)
     return (p->t > q->t) - (p->t < q->t);
 }
 
-int fpx_write(const char *path, const fpx_item_in *items, uint32_t n_items)
+int fpx_build(const fpx_item_in *items, uint32_t n_items, uint8_t **out, size_t *out_size)
 {
     uint64_t n_entries = 0, strings_size = 0;
     for (uint32_t i = 0; i < n_items; i++) {
@@ -67,11 +64,11 @@ int fpx_write(const char *path, const fpx_item_in *items, uint32_t n_items)
     const uint64_t strings_off = items_off + (uint64_t)n_items * sizeof(fpx_item);
     const uint64_t entries_off = (strings_off + strings_size + 7) & ~(uint64_t)7;
     const uint64_t size = entries_off + n_entries * sizeof(fpx_entry);
-    uint8_t *buf = calloc(1, size);
-    if (!buf) {
-        fprintf(stderr, "provmark: %s: out of memory\n", path);
+    uint8_t *buf = size <= SIZE_MAX ? calloc(1, (size_t)size) : NULL;
+    *out = NULL;
+    *out_size = 0;
+    if (!buf)
         return -1;
-    }
     fpx_header *h = (fpx_header *)buf;
     *h = (fpx_header){.version = FPX_VERSION, .n_items = n_items, .n_entries = n_entries,
                       .items_off = items_off, .strings_off = strings_off,
@@ -92,34 +89,32 @@ int fpx_write(const char *path, const fpx_item_in *items, uint32_t n_items)
     }
     qsort(e, (size_t)n_entries, sizeof *e, cmp_entry);
     crypto_generichash(h->checksum, sizeof h->checksum, buf + sizeof *h, size - sizeof *h, NULL, 0);
-
-    /* A reader never sees half an index. */
-    int rc = write_atomic(path, buf, size, "the index");
-    free(buf);
-    return rc;
+    *out = buf;
+    *out_size = (size_t)size;
+    return 0;
 }
 
-static fpx *refuse(fpx *x, const char *path, const char *why)
+static fpx *refuse(fpx *x, const char **why, const char *reason)
 {
-    fprintf(stderr, "provmark: %s: not a usable fingerprint index: %s\n", path, why);
+    *why = reason;
     fpx_close(x);
     return NULL;
 }
 
-fpx *fpx_open(const char *path)
+fpx *fpx_open(const char *path, const char **why)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        fprintf(stderr, "provmark: %s: %s\n", path, strerror(errno));
-        return NULL;
-    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK); /* a FIFO must not block */
+    if (fd < 0)
+        return refuse(NULL, why, strerror(errno));
     struct stat st;
     fpx *x = calloc(1, sizeof *x);
     if (!x || fstat(fd, &st) != 0) {
         close(fd);
-        free(x);
-        fprintf(stderr, "provmark: %s: cannot open the index\n", path);
-        return NULL;
+        return refuse(x, why, x ? strerror(errno) : "out of memory");
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return refuse(x, why, "not a regular file");
     }
     x->size = (size_t)st.st_size;
     if (x->size >= sizeof(fpx_header)) {
@@ -128,33 +123,33 @@ fpx *fpx_open(const char *path)
     }
     close(fd);
     if (!x->map)
-        return refuse(x, path, x->size < sizeof(fpx_header) ? "truncated header" : "cannot map it");
+        return refuse(x, why, x->size < sizeof(fpx_header) ? "truncated header" : "cannot map it");
     const fpx_header *h = x->h = (const fpx_header *)x->map;
     if (memcmp(h->magic, FPX_MAGIC, sizeof h->magic) != 0)
-        return refuse(x, path, "wrong magic");
+        return refuse(x, why, "wrong magic");
     if (h->version != FPX_VERSION)
-        return refuse(x, path, "unknown version");
+        return refuse(x, why, "unknown version");
     if (h->file_size != x->size)
-        return refuse(x, path, "truncated or extended (size differs from its header)");
+        return refuse(x, why, "truncated or extended (size differs from its header)");
     if (h->items_off != sizeof *h || h->strings_off != h->items_off + (uint64_t)h->n_items * sizeof(fpx_item) ||
         h->strings_size > x->size || h->strings_off + h->strings_size > h->entries_off ||
         h->entries_off % 4 || h->n_entries > x->size / sizeof(fpx_entry) ||
         h->entries_off + h->n_entries * sizeof(fpx_entry) != x->size || h->hop_seconds != FP_HOP_SECONDS)
-        return refuse(x, path, "inconsistent header");
+        return refuse(x, why, "inconsistent header");
     uint8_t sum[32];
     crypto_generichash(sum, sizeof sum, x->map + sizeof *h, x->size - sizeof *h, NULL, 0);
     if (memcmp(sum, h->checksum, sizeof sum) != 0)
-        return refuse(x, path, "checksum mismatch (corrupted)");
+        return refuse(x, why, "checksum mismatch (corrupted)");
     x->items = (const fpx_item *)(x->map + h->items_off);
     x->strings = (const char *)(x->map + h->strings_off);
     x->entries = (const fpx_entry *)(x->map + h->entries_off);
     for (uint32_t i = 0; i < h->n_items; i++) /* checksummed, but written by anyone */
         if (x->items[i].path_off + x->items[i].path_len >= h->strings_size ||
             x->strings[x->items[i].path_off + x->items[i].path_len] != '\0')
-            return refuse(x, path, "bad item table");
+            return refuse(x, why, "bad item table");
     for (uint64_t i = 0; i < h->n_entries; i++)
         if (x->entries[i].item >= h->n_items || (i && cmp_entry(&x->entries[i - 1], &x->entries[i]) > 0))
-            return refuse(x, path, "bad entry table");
+            return refuse(x, why, "bad entry table");
     return x;
 }
 

@@ -6,8 +6,9 @@
  * with its own lock. One handle must not be used from two threads at once;
  * distinct handles may be used concurrently.
  *
- * Every function that can fail returns a pm_status (0 on success, negative
- * on failure); pm_strerror() gives a one-line English message for it.
+ * Every function that can fail returns a pm_status (PM_OK on success, negative
+ * on failure) that the compiler asks the caller to look at (PM_WARN_UNUSED);
+ * pm_strerror() gives a one-line English message for it.
  */
 #ifndef PROVMARK_H
 #define PROVMARK_H
@@ -24,22 +25,38 @@ extern "C" {
 #else
 #define PM_API
 #endif
+/* A status the caller must check: GCC and Clang warn when it is ignored. */
+#if defined(__GNUC__) && !defined(PM_NO_WARN_UNUSED)
+#define PM_WARN_UNUSED __attribute__((warn_unused_result))
+#else
+#define PM_WARN_UNUSED
+#endif
 
 /** Library version, as MAJOR*10000 + MINOR*100 + PATCH, and as text. */
 #define PM_VERSION 10000
 #define PM_VERSION_STRING "1.0.0"
 /** The shared library's SONAME carries MAJOR: libprovmark.so.1. */
+/*
+ * Limits. Each is defined here and nowhere else: the command, the plugin and its
+ * TTL, the Python binding (through the accessors below) and the messages all take
+ * them from here. Plain integers, so that messages can quote them (PM_STR).
+ */
 /** Largest model or dataset ID: IDs are 24-bit so an LV2 float port holds them exactly. */
-#define PM_ID_MAX 16777215u
-/** Channel range accepted by the embedder and detector. */
+#define PM_ID_MAX 16777215
+/** Most keys a detector tries at once. */
+#define PM_MAX_KEYS 16
+/** Channel range accepted by the embedder and detector: 1..PM_MAX_CHANNELS. */
 #define PM_MAX_CHANNELS 8
 /** Sample-rate range accepted (Hz). */
-#define PM_MIN_RATE 8000.0
-#define PM_MAX_RATE 384000.0
-/** Strength range; 1.0 is the default documented in docs/FORMAT.md. */
-#define PM_STRENGTH_MIN 0.0f
-#define PM_STRENGTH_MAX 4.0f
-#define PM_STRENGTH_DEFAULT 1.0f
+#define PM_MIN_RATE 8000
+#define PM_MAX_RATE 384000
+/** Strength range (a linear factor); PM_STRENGTH_DEFAULT is the one docs/FORMAT.md documents. */
+#define PM_STRENGTH_MIN 0
+#define PM_STRENGTH_MAX 4
+#define PM_STRENGTH_DEFAULT 1
+/** A limit as a string literal (its digits), for messages: PM_STR(PM_ID_MAX). */
+#define PM_STR(x) PM_STR_(x)
+#define PM_STR_(x) #x
 
 typedef enum pm_status {
     PM_OK = 0,
@@ -57,11 +74,24 @@ typedef enum pm_status {
 } pm_status;
 
 /** One-line message for a pm_status; never NULL. */
-PM_API const char *pm_strerror(int status);
+PM_API const char *pm_strerror(pm_status status);
 /** Run-time library version (compare with PM_VERSION, e.g. to check the loaded .so). */
 PM_API int pm_version(void);
 /** Run-time library version as text, e.g. "1.0.0". */
 PM_API const char *pm_version_string(void);
+/*
+ * The limits above and the size of pm_result, at run time: for bindings that
+ * cannot read this header (python/provmark takes them from here, and checks its
+ * copy of the pm_result layout against pm_result_size()).
+ */
+PM_API uint32_t pm_id_max(void);
+PM_API int pm_max_keys(void);
+PM_API int pm_max_channels(void);
+PM_API int pm_max_segments(void);
+PM_API float pm_strength_min(void);
+PM_API float pm_strength_max(void);
+PM_API float pm_strength_default(void);
+PM_API size_t pm_result_size(void);
 
 /* ------------------------------------------------------------------ keys */
 
@@ -71,15 +101,15 @@ typedef struct pm_key {
 } pm_key;
 
 /** Fill `key` with 256 bits from the operating system's CSPRNG. */
-PM_API int pm_key_generate(pm_key *key);
+PM_API PM_WARN_UNUSED pm_status pm_key_generate(pm_key *key);
 /** The documented, public demo key (docs/FORMAT.md). Marks made with it prove nothing. */
 PM_API void pm_key_demo(pm_key *key);
 /** 1 if `key` is the demo key. */
 PM_API int pm_key_is_demo(const pm_key *key);
 /** Read a key file written by pm_key_save(). */
-PM_API int pm_key_load(pm_key *key, const char *path);
+PM_API PM_WARN_UNUSED pm_status pm_key_load(pm_key *key, const char *path);
 /** Write `key` to a new file with mode 0600; PM_ERR_EXISTS if the path exists. */
-PM_API int pm_key_save(const pm_key *key, const char *path);
+PM_API PM_WARN_UNUSED pm_status pm_key_save(const pm_key *key, const char *path);
 /** Public 16-hex-digit fingerprint of a key (names a key without revealing it). */
 PM_API void pm_key_fingerprint(const pm_key *key, char out[17]);
 
@@ -90,9 +120,9 @@ typedef struct pm_embedder pm_embedder;
 /**
  * Create a streaming embedder. All memory is allocated here; processing never
  * allocates. `strength` is a linear factor on the mark amplitude
- * (PM_STRENGTH_DEFAULT = 1).
+ * (PM_STRENGTH_DEFAULT).
  */
-PM_API int pm_embedder_new(pm_embedder **out, double sample_rate, int channels,
+PM_API PM_WARN_UNUSED pm_status pm_embedder_new(pm_embedder **out, double sample_rate, int channels,
                            const pm_key *key, uint32_t model_id, uint32_t dataset_id,
                            float strength);
 PM_API void pm_embedder_free(pm_embedder *e);
@@ -101,9 +131,9 @@ PM_API void pm_embedder_free(pm_embedder *e);
  * Change IDs. The change takes effect at the next payload boundary, so one
  * payload period is never a mix of two ID pairs.
  */
-PM_API int pm_embedder_set_ids(pm_embedder *e, uint32_t model_id, uint32_t dataset_id);
+PM_API PM_WARN_UNUSED pm_status pm_embedder_set_ids(pm_embedder *e, uint32_t model_id, uint32_t dataset_id);
 /** Change strength; takes effect at the next payload boundary. */
-PM_API int pm_embedder_set_strength(pm_embedder *e, float strength);
+PM_API PM_WARN_UNUSED pm_status pm_embedder_set_strength(pm_embedder *e, float strength);
 /**
  * Bypass (1) or resume (0) marking from the next frame on (about 23 ms). The
  * latency stays the same and the frames' overlap makes the switch click-free.
@@ -116,13 +146,13 @@ PM_API void pm_embedder_set_bypass(pm_embedder *e, int bypass);
  */
 typedef struct pm_key_schedule pm_key_schedule;
 /** Derive a key schedule (allocates; not real-time safe). */
-PM_API int pm_key_schedule_new(pm_key_schedule **out, const pm_key *key);
+PM_API PM_WARN_UNUSED pm_status pm_key_schedule_new(pm_key_schedule **out, const pm_key *key);
 PM_API void pm_key_schedule_free(pm_key_schedule *ks);
 /**
  * Use this key from the next payload boundary on. Copies the schedule (the
  * caller keeps ownership); real-time safe: no allocation, no lock, no syscall.
  */
-PM_API int pm_embedder_set_key_schedule(pm_embedder *e, const pm_key_schedule *ks);
+PM_API PM_WARN_UNUSED pm_status pm_embedder_set_key_schedule(pm_embedder *e, const pm_key_schedule *ks);
 /**
  * 1 while the key given to pm_embedder_set_key_schedule() is not yet in use, i.e. the next
  * frame would still be marked with the previous key; 0 once it is in use or when the next
@@ -136,10 +166,10 @@ PM_API int pm_embedder_key_pending(const pm_embedder *e);
  * same buffer. Output is the input delayed by pm_embedder_latency() frames,
  * with the mark added. Any `frames` value is accepted, also 0.
  */
-PM_API int pm_embedder_process_interleaved(pm_embedder *e, const float *in, float *out,
+PM_API PM_WARN_UNUSED pm_status pm_embedder_process_interleaved(pm_embedder *e, const float *in, float *out,
                                            size_t frames);
 /** Planar variant: in[c] and out[c] for each channel; in[c] may equal out[c]. */
-PM_API int pm_embedder_process_planar(pm_embedder *e, const float *const *in,
+PM_API PM_WARN_UNUSED pm_status pm_embedder_process_planar(pm_embedder *e, const float *const *in,
                                       float *const *out, size_t frames);
 /**
  * End of a stream: write the last pm_embedder_latency() frames of output (the
@@ -148,9 +178,9 @@ PM_API int pm_embedder_process_planar(pm_embedder *e, const float *const *in,
  * dropping the first pm_embedder_latency() output frames, this gives output
  * sample-aligned with the input and of the same length.
  */
-PM_API int pm_embedder_flush_interleaved(pm_embedder *e, float *out);
+PM_API PM_WARN_UNUSED pm_status pm_embedder_flush_interleaved(pm_embedder *e, float *out);
 /** Planar variant of pm_embedder_flush_interleaved(): out[c] for each channel. */
-PM_API int pm_embedder_flush_planar(pm_embedder *e, float *const *out);
+PM_API PM_WARN_UNUSED pm_status pm_embedder_flush_planar(pm_embedder *e, float *const *out);
 /** Constant delay of the output, in frames. */
 PM_API size_t pm_embedder_latency(const pm_embedder *e);
 /** Forget all audio seen; the next sample is treated as the start of a stream. */
@@ -189,16 +219,16 @@ typedef struct pm_result {
 
 /**
  * Create a blind detector for audio at `sample_rate` with `channels` channels,
- * trying each of the `n_keys` keys (1..16). Memory stays bounded by a small
+ * trying each of the `n_keys` keys (1..PM_MAX_KEYS). Memory stays bounded by a small
  * per-window record however much audio is pushed.
  */
-PM_API int pm_detector_new(pm_detector **out, double sample_rate, int channels,
+PM_API PM_WARN_UNUSED pm_status pm_detector_new(pm_detector **out, double sample_rate, int channels,
                            const pm_key *keys, int n_keys);
 PM_API void pm_detector_free(pm_detector *d);
 /** Feed interleaved float audio; may be called any number of times. */
-PM_API int pm_detector_push_interleaved(pm_detector *d, const float *in, size_t frames);
+PM_API PM_WARN_UNUSED pm_status pm_detector_push_interleaved(pm_detector *d, const float *in, size_t frames);
 /** Finish the stream and decode. The detector can then only be freed or reset. */
-PM_API int pm_detector_finish(pm_detector *d, pm_result *result);
+PM_API PM_WARN_UNUSED pm_status pm_detector_finish(pm_detector *d, pm_result *result);
 /** Start over for a new stream with the same parameters. */
 PM_API void pm_detector_reset(pm_detector *d);
 

@@ -1,0 +1,78 @@
+#include "analyse.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+typedef struct consumers {
+    pm_detector *det;
+    fp_extractor *fx;
+    int channels;
+    double t0, max_ms;
+    analysis *a;
+} consumers;
+
+static int push(void *ctx, const float *buf, size_t frames)
+{
+    consumers *c = ctx;
+    int rc = c->det ? pm_detector_push_interleaved(c->det, buf, frames) : PM_OK;
+    if (rc == PM_OK && c->fx && fp_push(c->fx, buf, frames, c->channels) != 0)
+        rc = PM_ERR_NOMEM;
+    if (rc != PM_OK) {
+        snprintf(c->a->error, sizeof c->a->error, "%s", pm_strerror(rc));
+        return 1;
+    }
+    if (c->max_ms > 0 && now_ms() - c->t0 > c->max_ms) {
+        snprintf(c->a->error, sizeof c->a->error, "gave up after %g s (--max-seconds)",
+                 c->max_ms / 1e3);
+        return 1;
+    }
+    return 0;
+}
+
+int analyse_file(const char *path, const analysis_opts *opts, analysis *a)
+{
+    memset(a, 0, sizeof *a);
+    consumers c = {.t0 = now_ms(), .max_ms = opts->max_ms, .a = a};
+    audio_in in;
+    if (audio_in_open(&in, path, opts->dec, a->error) != 0)
+        goto out;
+    a->rate = in.info.samplerate;
+    a->channels = c.channels = in.info.channels;
+    int rc = opts->keys ? pm_detector_new(&c.det, a->rate, a->channels, opts->keys, opts->n_keys)
+                        : PM_OK;
+    if (rc != PM_OK) {
+        snprintf(a->error, sizeof a->error, "%s", pm_strerror(rc));
+    } else if (opts->fingerprint && !(c.fx = fp_new(a->rate))) {
+        snprintf(a->error, sizeof a->error, "%s",
+                 a->rate < 8000 ? "sample rate below 8 kHz, too low to fingerprint" : "out of memory");
+    } else if (audio_in_feed(&in, push, &c, a->error) == 0) {
+        a->duration = (double)in.read / a->rate;
+        rc = c.det ? pm_detector_finish(c.det, &a->r) : PM_OK;
+        if (rc == PM_OK && c.fx && fp_finish(c.fx, &a->lm, &a->n_lm) != 0)
+            rc = PM_ERR_NOMEM;
+        if (rc != PM_OK) {
+            memset(&a->r, 0, sizeof a->r);
+            snprintf(a->error, sizeof a->error, "%s", pm_strerror(rc));
+        }
+    }
+    pm_detector_free(c.det);
+    fp_free(c.fx);
+    audio_in_close(&in);
+out:
+    a->elapsed_ms = lround(now_ms() - c.t0);
+    if (!a->error[0])
+        return 0;
+    analysis_free(a);
+    return -1;
+}
+
+void analysis_free(analysis *a)
+{
+    free(a->lm);
+    a->lm = NULL;
+    a->n_lm = 0;
+}

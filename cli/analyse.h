@@ -1,0 +1,33 @@
+/*
+ * One pass over an audio file: the watermark detector and the fingerprint
+ * extractor, either or both, fed from the one audio reader. Used by detect,
+ * trace and dataset fingerprint.
+ */
+#ifndef PM_CLI_ANALYSE_H
+#define PM_CLI_ANALYSE_H
+#include "audio.h"
+#include "fingerprint.h"
+#include "provmark.h"
+
+typedef struct analysis_opts {
+    const pm_key *keys; /* NULL: no watermark detection */
+    int n_keys;
+    int fingerprint;    /* 1: extract the landmarks */
+    audio_decoder dec;
+    double max_ms;      /* > 0: give up (an error) once the file has taken that long */
+} analysis_opts;
+
+typedef struct analysis {
+    pm_result r;        /* all zero when no detection was asked for or it failed */
+    double duration;    /* seconds of audio read */
+    int rate, channels;
+    fp_landmark *lm;    /* with opts.fingerprint: the landmarks (free with analysis_free) */
+    size_t n_lm;
+    long elapsed_ms;
+    char error[AUDIO_ERR]; /* empty, or why the file could not be analysed */
+} analysis;
+
+/* 0, or -1 with the reason (one line, without the path) in a->error. */
+int analyse_file(const char *path, const analysis_opts *opts, analysis *a);
+void analysis_free(analysis *a);
+#endif

@@ -1,0 +1,273 @@
+/*
+ * provmark detect: the options, the list of files (folders, --from, --resume),
+ * then scan.c's worker pool, whose results are printed in input order through
+ * result.c, with the HTML report and a progress line on a terminal.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analyse.h"
+#include "cli.h"
+#include "paths.h"
+#include "registry.h"
+#include "report.h"
+#include "result.h"
+#include "scan.h"
+
+static const char usage_detect[] =
+    "usage: provmark detect [OPTIONS] FILE|DIR...\n"
+    "\n"
+    "Look for a provmark watermark in each file and print one line per file, or\n"
+    "with --json one JSON object per line, in input order.\n"
+    "\n"
+    "  --json           JSON lines: file found model_id dataset_id p_false key sync_z\n"
+    "                   speed tempo segments duration sample_rate channels elapsed_ms error\n"
+    "  --key FILE       key to try (repeat for several, at most " PM_STR(PM_MAX_KEYS) "; default: demo key)\n"
+    "  -r, --recursive  scan folders given as arguments\n"
+    "  --include GLOB   in folders, scan only names matching GLOB (repeatable; default:\n"
+    "                   *.wav *.flac *.ogg *.oga *.opus *.mp3 *.aif *.aiff *.w64 *.rf64 *.caf)\n"
+    "  --from FILE      read more paths, one per line, from FILE ('-' = stdin)\n"
+    "  -j, --jobs N     worker threads (default: all cores)\n"
+    "  --resume FILE    skip files already reported without error in FILE (JSON lines)\n"
+    AUDIO_DECODER_HELP
+    "  --report FILE    also write a self-contained HTML report with a timeline per file\n"
+    "  --registry FILE  JSON registry of models and datasets (docs/REGISTRY.md): names\n"
+    "                   are printed instead of bare IDs; unknown IDs are flagged\n"
+    "  --max-seconds S  give up on a file (reported as an error) after S seconds, so that\n"
+    "                   one hostile or huge file cannot stall a batch scan\n"
+    "\n"
+    "'-' as a FILE reads a WAV stream from stdin. Exit status: 0 every file is\n"
+    "marked, 1 some file is not, 2 an error occurred (the scan goes on).\n";
+
+/* Paths reported without error in an earlier JSON-lines output, sorted for bsearch. */
+static int read_resume(const char *path, strlist *done)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0; /* nothing scanned yet */
+        fprintf(stderr, "provmark: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    int rc = 0;
+    while (rc == 0 && getline(&line, &cap, f) > 0) {
+        json_t *j = json_loads(line, 0, NULL);
+        const char *file = j ? json_string_value(json_object_get(j, "file")) : NULL;
+        json_t *err = j ? json_object_get(j, "error") : NULL;
+        if (file && (!err || json_is_null(err)))
+            rc = strlist_push(done, file); /* a truncated last line does not parse: it is redone */
+        json_decref(j);
+    }
+    free(line);
+    fclose(f);
+    if (done->n)
+        qsort(done->v, done->n, sizeof done->v[0], strlist_cmp);
+    return rc;
+}
+
+typedef struct detect_opts {
+    const char *key_paths[MAX_KEYS];
+    int n_keys, json, recursive;
+    const char *from, *resume, *registry_path, *report_path;
+    strlist globs;
+    long jobs;
+    analysis_opts analysis;
+} detect_opts;
+
+/* The options; argv[optind..] are then the files and folders. -1 after one line. */
+static int parse_options(int argc, char **argv, detect_opts *o)
+{
+    static const struct option opts[] = {
+        {"json", no_argument, 0, 'J'},       {"key", required_argument, 0, 'k'},
+        {"recursive", no_argument, 0, 'r'},  {"include", required_argument, 0, 'i'},
+        {"from", required_argument, 0, 'f'}, {"jobs", required_argument, 0, 'j'},
+        {"resume", required_argument, 0, 'R'}, {"help", no_argument, 0, 'h'},
+        {"registry", required_argument, 0, 'G'}, {"decoder", required_argument, 0, 'D'},
+        {"report", required_argument, 0, 'H'}, {"max-seconds", required_argument, 0, 'T'},
+        {0, 0, 0, 0}};
+    int c;
+    char *end;
+    o->jobs = sysconf(_SC_NPROCESSORS_ONLN);
+    while ((c = getopt_long(argc, argv, "rj:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'J': o->json = 1; break;
+        case 'r': o->recursive = 1; break;
+        case 'f': o->from = optarg; break;
+        case 'R': o->resume = optarg; break;
+        case 'G': o->registry_path = optarg; break;
+        case 'H': o->report_path = optarg; break;
+        case 'T':
+            o->analysis.max_ms = strtod(optarg, &end) * 1e3;
+            if (*end || !(o->analysis.max_ms > 0.0)) {
+                fprintf(stderr, "provmark: --max-seconds needs a positive number of seconds\n");
+                return -1;
+            }
+            break;
+        case 'D':
+            if (audio_decoder_parse(optarg, &o->analysis.dec))
+                return -1;
+            break;
+        case 'i':
+            if (strlist_push(&o->globs, optarg))
+                return -1;
+            break;
+        case 'j':
+            o->jobs = strtol(optarg, &end, 10);
+            if (*end || o->jobs < 1 || o->jobs > 256) {
+                fprintf(stderr, "provmark: --jobs takes a number from 1 to 256\n");
+                return -1;
+            }
+            break;
+        case 'k':
+            if (add_key_path(o->key_paths, &o->n_keys, optarg))
+                return -1;
+            break;
+        default:
+            fprintf(stderr, "provmark: detect: bad option (see 'provmark detect --help')\n");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* The files to scan, in order: operands (folders walked with -r), --from, less --resume's. */
+static int list_files(const detect_opts *o, char **operands, int n, strlist *paths)
+{
+    strlist done = {0};
+    int rc = -1;
+    for (int i = 0; i < n; i++) {
+        struct stat st;
+        if (strcmp(operands[i], "-") != 0 && stat(operands[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            if (!o->recursive) {
+                fprintf(stderr, "provmark: %s is a folder (use -r to scan folders)\n", operands[i]);
+                goto out;
+            }
+            if (walk_audio(operands[i], &o->globs, paths))
+                goto out;
+        } else if (strlist_push(paths, operands[i])) {
+            goto out;
+        }
+    }
+    if (o->from && strlist_read_lines(o->from, paths))
+        goto out;
+    if (!paths->n && !o->from) {
+        fprintf(stderr, "provmark: detect needs at least one FILE or folder\n");
+        goto out;
+    }
+    if (o->resume && read_resume(o->resume, &done))
+        goto out;
+    size_t kept = 0;
+    for (size_t i = 0; i < paths->n; i++) {
+        if (done.n && bsearch(&paths->v[i], done.v, done.n, sizeof done.v[0], strlist_cmp))
+            free(paths->v[i]);
+        else
+            paths->v[kept++] = paths->v[i];
+    }
+    paths->n = kept;
+    rc = 0;
+out:
+    strlist_free(&done);
+    return rc;
+}
+
+/* What is printed as results arrive, and what decides the exit status. */
+typedef struct printer {
+    result_ctx rc;
+    int json, progress, any_error, any_unmarked;
+    report *rep;
+    size_t n;
+    double start_ms, audio_s;
+} printer;
+
+static void print_progress(printer *p, size_t done)
+{
+    const double wall = (now_ms() - p->start_ms) / 1000.0;
+    const double eta = wall / (double)done * (double)(p->n - done);
+    fprintf(stderr, "\r%zu/%zu files, %.2f h of audio, %.0fx real time, ETA %02d:%02d:%02d ", done,
+            p->n, p->audio_s / 3600.0, wall > 0 ? p->audio_s / wall : 0.0, (int)(eta / 3600),
+            (int)(eta / 60) % 60, (int)eta % 60);
+    if (done == p->n)
+        fputc('\n', stderr);
+}
+
+static void print_result(void *ctx, size_t i, const char *path, const analysis *a)
+{
+    printer *p = ctx;
+    if (!a) {
+        fprintf(stderr, "provmark: %s: out of memory\n", path);
+        p->any_error = 1;
+    } else {
+        if (p->json) {
+            json_t *j = result_json(&p->rc, path, a);
+            result_print_json(j);
+            json_decref(j);
+        } else {
+            result_print_text(&p->rc, path, a);
+        }
+        fflush(stdout);
+        if (a->error[0]) {
+            p->any_error = 1;
+            if (!p->json)
+                fprintf(stderr, "provmark: %s: %s\n", path, a->error);
+        } else if (!a->r.found) {
+            p->any_unmarked = 1;
+        }
+        p->audio_s += a->duration;
+        if (p->rep)
+            report_add(p->rep, path, &a->r, a->duration, a->error[0] ? a->error : NULL,
+                       p->rc.registry, NULL);
+    }
+    if (p->progress) /* a status line on a terminal only: logs and pipes stay clean */
+        print_progress(p, i + 1);
+}
+
+int cmd_detect(int argc, char **argv)
+{
+    if (wants_help(argc, argv)) {
+        fputs(usage_detect, stdout);
+        return 0;
+    }
+    detect_opts o = {0};
+    strlist paths = {0};
+    json_t *registry = NULL;
+    printer pr = {.progress = isatty(STDERR_FILENO)};
+    pm_key keys[MAX_KEYS];
+    int status = EXIT_ERROR, n_keys;
+    if (parse_options(argc, argv, &o) || list_files(&o, argv + optind, argc - optind, &paths))
+        goto out;
+    if (o.registry_path && !(registry = registry_load(o.registry_path)))
+        goto out;
+    if (o.report_path && !(pr.rep = report_open(o.report_path)))
+        goto out;
+    if ((n_keys = load_keys(o.key_paths, o.n_keys, keys)) < 0)
+        goto out;
+    o.analysis.keys = keys;
+    o.analysis.n_keys = n_keys;
+    pr.json = o.json;
+    pr.n = paths.n;
+    pr.start_ms = now_ms();
+    pr.rc = (result_ctx){.registry = registry, .looked = 1};
+    result_name_keys(&pr.rc, keys, n_keys, o.n_keys);
+    if (scan_files(paths.v, paths.n, o.jobs, &o.analysis, print_result, &pr))
+        goto out;
+    status = pr.any_error ? EXIT_ERROR : pr.any_unmarked ? EXIT_UNMARKED : EXIT_MARKED;
+    if (pr.rep && report_close(pr.rep) != 0)
+        status = EXIT_ERROR;
+    pr.rep = NULL;
+out:
+    if (pr.rep)
+        report_close(pr.rep);
+    json_decref(registry);
+    strlist_free(&o.globs);
+    strlist_free(&paths);
+    return status;
+}

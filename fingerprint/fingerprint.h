@@ -1,0 +1,78 @@
+/*
+ * libpmfp: the audio fingerprint engine of tier 3 of the dataset documentation
+ * (docs/DATASETS.md), a library of its own beside libprovmark.
+ *
+ * Extraction: landmarks, i.e. pairs of spectral peaks hashed with their
+ * frequencies and time gap. Frames and bins are defined in seconds and hertz
+ * (64 ms frames, 32 ms apart, bins 15.625 Hz wide), so every sample rate gives
+ * the same landmarks; peaks survive lossy coding, gain, resampling and moderate
+ * noise.
+ *
+ * The index (docs/FPINDEX.md, normative): every item's landmarks sorted by hash,
+ * so that a query is a binary search per landmark; little-endian, versioned,
+ * checksummed (BLAKE2b-256), used in place through mmap.
+ *
+ * Nothing here prints or writes files: failures are returned (with a reason
+ * where there is one) and the caller reports them.
+ */
+#ifndef PM_FINGERPRINT_H
+#define PM_FINGERPRINT_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define FP_HOP_SECONDS 0.032
+#define FP_WIN_SECONDS 0.064
+
+typedef struct fp_landmark {
+    uint32_t hash; /* 8 bits first peak's bin, 8 bits second's, 6 bits frame gap */
+    uint32_t t;    /* frame of the first peak */
+} fp_landmark;
+
+typedef struct fp_extractor fp_extractor;
+
+/* NULL if out of memory or the rate is unusable (< 8 kHz). */
+fp_extractor *fp_new(double rate);
+void fp_free(fp_extractor *x);
+/* Feed interleaved audio; 0, or -1 if out of memory. */
+int fp_push(fp_extractor *x, const float *in, size_t frames, int channels);
+/* Finish and hand over the landmarks, sorted by t (caller frees *out). 0 or -1. */
+int fp_finish(fp_extractor *x, fp_landmark **out, size_t *n);
+
+/* ------------------------------------------------------------ the index */
+
+#define FPX_MAGIC "PMFPIDX\0"
+#define FPX_VERSION 1
+
+/* What the writer is given per item. */
+typedef struct fpx_item_in {
+    const char *path;      /* as in the manifest */
+    double duration;
+    fp_landmark *lm;
+    size_t n;
+} fpx_item_in;
+
+/* The bytes of an index of these items (*buf malloc'd, *size bytes). 0, or -1 if out of memory. */
+int fpx_build(const fpx_item_in *items, uint32_t n_items, uint8_t **buf, size_t *size);
+
+typedef struct fpx fpx;
+/* Map and check an index; NULL with *why (a static one-line reason) on failure. */
+fpx *fpx_open(const char *path, const char **why);
+void fpx_close(fpx *x);
+uint32_t fpx_items(const fpx *x);
+const char *fpx_item_path(const fpx *x, uint32_t item);
+double fpx_item_duration(const fpx *x, uint32_t item);
+uint64_t fpx_entries(const fpx *x);
+/* The content checksum from the header (verified by fpx_open), as lower-case hex. */
+void fpx_checksum_hex(const fpx *x, char hex[65]);
+
+/* One excerpt of an indexed item found in a query. Times in seconds. */
+typedef struct fpx_match {
+    uint32_t item;
+    double query_start, query_end, item_start, item_end;
+    int landmarks; /* landmarks agreeing on this alignment */
+    double score;  /* landmarks per second of the matched span */
+} fpx_match;
+
+/* Matches of a query's landmarks (sorted by t), strongest first; *out is malloc'd. 0 or -1. */
+int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, fpx_match **out, size_t *n_out);
+#endif

@@ -1,0 +1,217 @@
+/*
+ * libpmfp alone: landmark extraction, index building, reading and querying
+ * (docs/FPINDEX.md), on the deterministic music-like signal of synth.h.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "fingerprint.h"
+#include "synth.h"
+
+#define RATE 44100.0
+
+/* Landmarks of `seconds` of the signal from `start` s, pushed in chunks of `chunk` frames. */
+static fp_landmark *landmarks(double rate, double start, double seconds, size_t chunk, size_t *n)
+{
+    const size_t frames = (size_t)(seconds * rate);
+    float *buf = malloc(sizeof(float) * 2 * frames);
+    assert_non_null(buf);
+    synth_music(buf, frames, 2, rate, (size_t)(start * rate));
+    fp_extractor *x = fp_new(rate);
+    assert_non_null(x);
+    for (size_t i = 0; i < frames; i += chunk)
+        assert_int_equal(fp_push(x, buf + 2 * i, frames - i < chunk ? frames - i : chunk, 2), 0);
+    fp_landmark *lm;
+    assert_int_equal(fp_finish(x, &lm, n), 0);
+    fp_free(x);
+    free(buf);
+    return lm;
+}
+
+/* Landmarks of b found in a with the same hash at frame t + shift. */
+static size_t agreeing(const fp_landmark *a, size_t n, const fp_landmark *b, size_t nb, uint32_t shift)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < nb; i++)
+        for (size_t j = 0; j < n; j++)
+            if (a[j].hash == b[i].hash && a[j].t == b[i].t + shift) {
+                k++;
+                break;
+            }
+    return k;
+}
+
+static void extraction(void **state)
+{
+    size_t n, n2, n3;
+    fp_landmark *a = landmarks(RATE, 0.0, 20.0, 4096, &n);
+    /* About 12 peaks per second, 4 partners each; sorted by time; fields in range. */
+    assert_true(n > 20 * 20 && n <= 20 * 12 * 4 + 48);
+    for (size_t i = 0; i < n; i++) {
+        const uint32_t b1 = a[i].hash >> 14, b2 = (a[i].hash >> 6) & 0xff, dt = a[i].hash & 63;
+        assert_true(b1 >= 4 && b1 < 256 && b2 >= 4 && b2 < 256 && dt >= 1);
+        assert_true(a[i].hash >> 22 == 0);
+        if (i)
+            assert_true(a[i].t >= a[i - 1].t);
+    }
+    /* The same whatever the chunking. */
+    fp_landmark *b = landmarks(RATE, 0.0, 20.0, 77, &n2);
+    assert_int_equal(n, n2);
+    assert_memory_equal(a, b, n * sizeof *a);
+    free(b);
+    /* Another rate, the same content: many landmarks agree (frames and bins are in s and
+     * Hz), against next to none with other content at the same rate. */
+    fp_landmark *c = landmarks(48000.0, 0.0, 20.0, 4096, &n2);
+    fp_landmark *other = landmarks(RATE, 3000.0, 20.0, 4096, &n3);
+    const size_t same = agreeing(a, n, c, n2, 0), unrelated = agreeing(a, n, other, n3, 0);
+    assert_true(same > n / 8);
+    assert_true(unrelated < n / 50);
+    free(other);
+    free(c);
+    free(a);
+    /* Silence: no landmarks, and no error. */
+    fp_extractor *x = fp_new(RATE);
+    float zero[2048] = {0};
+    assert_int_equal(fp_push(x, zero, 1024, 2), 0);
+    fp_landmark *none;
+    assert_int_equal(fp_finish(x, &none, &n), 0);
+    assert_int_equal(n, 0);
+    free(none);
+    fp_free(x);
+    assert_null(fp_new(7999.0));
+}
+
+/* An index of three "songs" (20 s each, different content) in a temporary file. */
+static char *write_index(void)
+{
+    fpx_item_in in[3];
+    static const char *const names[] = {"a/one.wav", "b/two.flac", "three.ogg"};
+    for (int k = 0; k < 3; k++) {
+        in[k].path = names[k];
+        in[k].duration = 20.0;
+        in[k].lm = landmarks(RATE, 1000.0 * (k + 1), 20.0, 4096, &in[k].n);
+    }
+    uint8_t *buf;
+    size_t size;
+    assert_int_equal(fpx_build(in, 3, &buf, &size), 0);
+    char *path = strdup("/tmp/pmfp-test-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, buf, size), (ssize_t)size);
+    close(fd);
+    free(buf);
+    for (int k = 0; k < 3; k++)
+        free(in[k].lm);
+    return path;
+}
+
+static void index_round_trip(void **state)
+{
+    char *path = write_index();
+    const char *why = NULL;
+    fpx *x = fpx_open(path, &why);
+    assert_non_null(x);
+    assert_int_equal(fpx_items(x), 3);
+    assert_string_equal(fpx_item_path(x, 1), "b/two.flac");
+    assert_true(fpx_item_duration(x, 2) == 20.0);
+    assert_true(fpx_entries(x) > 3 * 400);
+    char hex[65];
+    fpx_checksum_hex(x, hex);
+    assert_int_equal(strlen(hex), 64);
+    fpx_close(x);
+    unlink(path);
+    free(path);
+}
+
+static void query(void **state)
+{
+    char *path = write_index();
+    const char *why;
+    fpx *x = fpx_open(path, &why);
+    assert_non_null(x);
+    /* 8 s of song two from 6.4 s on (200 frames), as a query of its own. */
+    size_t n;
+    fp_landmark *q = landmarks(RATE, 2000.0 + 6.4, 8.0, 4096, &n);
+    fpx_match *m;
+    size_t nm;
+    assert_int_equal(fpx_query(x, q, n, &m, &nm), 0);
+    assert_true(nm >= 1);
+    assert_int_equal(m[0].item, 1);
+    assert_true(m[0].landmarks >= 15);
+    assert_true(m[0].query_start < 1.0 && m[0].query_end > 7.0);
+    /* The alignment: item time - query time = 6.4 s, within a frame. */
+    assert_true(m[0].item_start - m[0].query_start > 6.4 - 0.04 &&
+                m[0].item_start - m[0].query_start < 6.4 + 0.04);
+    for (size_t i = 0; i < nm; i++)
+        assert_int_equal(m[i].item, 1); /* nothing from the other songs */
+    free(m);
+    free(q);
+    /* Unrelated content matches nothing. */
+    q = landmarks(RATE, 5000.0, 8.0, 4096, &n);
+    assert_int_equal(fpx_query(x, q, n, &m, &nm), 0);
+    assert_int_equal(nm, 0);
+    free(m);
+    free(q);
+    fpx_close(x);
+    unlink(path);
+    free(path);
+}
+
+/* Rewrite byte `at` of the file (XOR), or cut the file to `size` bytes. */
+static void damage(const char *path, long at, long size)
+{
+    FILE *f = fopen(path, "r+b");
+    assert_non_null(f);
+    if (at >= 0) {
+        fseek(f, at, SEEK_SET);
+        int c = fgetc(f);
+        fseek(f, at, SEEK_SET);
+        fputc(c ^ 0x5a, f);
+    }
+    fclose(f);
+    if (size >= 0)
+        assert_int_equal(truncate(path, size), 0);
+}
+
+static void refusals(void **state)
+{
+    static const struct { long at, size; const char *why; } cases[] = {
+        {0, -1, "wrong magic"},
+        {8, -1, "unknown version"},
+        {5000, -1, "checksum mismatch (corrupted)"},
+        {-1, 3000, "truncated or extended (size differs from its header)"},
+        {-1, 50, "truncated header"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *path = write_index();
+        damage(path, cases[i].at, cases[i].size);
+        const char *why = NULL;
+        assert_null(fpx_open(path, &why));
+        assert_string_equal(why, cases[i].why);
+        unlink(path);
+        free(path);
+    }
+    const char *why = NULL;
+    assert_null(fpx_open("/nonexistent/index.pmfp", &why));
+    assert_non_null(why);
+    assert_null(fpx_open("/tmp", &why));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(extraction),
+        cmocka_unit_test(index_round_trip),
+        cmocka_unit_test(query),
+        cmocka_unit_test(refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
