@@ -28,9 +28,6 @@ DSP_OBJ := $(DSP_SRC:%.c=$(B)/obj/%.o)
 FP_OBJ := $(FP_SRC:%.c=$(B)/obj/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(B)/obj/%.o)
 PLUGIN_SRC := $(wildcard plugin/*.c)
-# plugin/ and tests/host/ (issue 13) do not check every pm_status yet: until they do,
-# the compiler is not asked to insist there. Remove this when they handle them all.
-PLUGIN_CFLAGS := -DPM_NO_WARN_UNUSED
 
 all: $(B)/lib/libprovmark.a $(B)/lib/libprovmark.so $(B)/bin/provmark
 
@@ -49,7 +46,7 @@ $(B)/obj/cli/%.o: cli/%.c $(wildcard cli/*.h) fingerprint/fingerprint.h include/
 
 $(B)/obj/plugin/%.o: plugin/%.c plugin/plugin.h include/provmark.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) -Iplugin -c $< -o $@
+	$(CC) $(CFLAGS_ALL) -Iplugin -c $< -o $@
 
 # libprovmark.a holds one object in which everything but the documented API (PM_API,
 # default visibility) is local: a program linking it sees only pm_* API names
@@ -187,7 +184,7 @@ LV2_DIR := $(B)/lv2/provmark.lv2
 
 $(LV2_DIR)/provmark.so: $(PLUGIN_SRC) $(wildcard plugin/*.h) $(B)/lib/libprovmark.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) -Iplugin -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $(LDFLAGS) \
+	$(CC) $(CFLAGS_ALL) -Iplugin -shared -Wl,--no-undefined -Wl,--exclude-libs,ALL $(LDFLAGS) \
 		-o $@ $(PLUGIN_SRC) $(B)/lib/libprovmark.a $(LIBS_DSP)
 
 # The TTL is generated (as x42's fil4.lv2 does): templates in ttl/ filled by sed with the
@@ -234,7 +231,7 @@ install-user: lv2
 # -rdynamic: the host's interposed malloc/stdio/lock functions must be seen by the plugin.
 $(B)/tests/lv2host: tests/host/lv2host.c bench/timing.h plugin/ports.h $(B)/lib/libprovmark.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) $(PLUGIN_CFLAGS) -Wno-format-truncation -Ibench -Iplugin $$(pkg-config --cflags lilv-0) -rdynamic \
+	$(CC) $(CFLAGS_ALL) -Wno-format-truncation -Ibench -Iplugin $$(pkg-config --cflags lilv-0) -rdynamic \
 		-o $@ $< $(B)/lib/libprovmark.a $$(pkg-config --libs lilv-0) -lsndfile $(LIBS_DSP) -ldl
 
 tests: $(B)/tests/lv2host lv2
@@ -288,10 +285,10 @@ lint:
 	cppcheck --quiet --force --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
 		$(LINT_INC) --suppress=missingIncludeSystem $(LINT_DIRS)
 	cppcheck --quiet --force --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
-		$(LINT_INC) $(PLUGIN_CFLAGS) --suppress=missingIncludeSystem plugin tests/host
+		$(LINT_INC) --suppress=missingIncludeSystem plugin tests/host
 	clang-tidy --quiet --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' dsp/*.c fingerprint/*.c cli/*.c \
 		plugin/*.c ttl/*.c bench/*.c examples/c/*.c tests/failalloc/*.c \
-		-- -std=c11 -D_DEFAULT_SOURCE $(LINT_INC) $(PLUGIN_CFLAGS) 2>/dev/null
+		-- -std=c11 -D_DEFAULT_SOURCE $(LINT_INC) 2>/dev/null
 
 .PHONY: lint
 
@@ -314,7 +311,7 @@ fuzz-libs:
 
 $(B)/fuzz/fuzz_%: fuzz/fuzz_%.c fuzz-libs
 	@mkdir -p $(dir $@)
-	clang $(FUZZ_CFLAGS) $(PLUGIN_CFLAGS) -o $@ $< $(FUZZ_B)/lib/libpmlv2.a $(FUZZ_B)/lib/libpmcli.a \
+	clang $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_B)/lib/libpmlv2.a $(FUZZ_B)/lib/libpmcli.a \
 		$(FUZZ_B)/lib/libpmfp.a $(FUZZ_B)/lib/libprovmark-internal.a $(FUZZ_LIBS)
 
 fuzz-build: $(FUZZERS:%=$(B)/fuzz/fuzz_%)

@@ -1031,7 +1031,7 @@ static void ttl_checks(const char *uri)
     const LilvPlugin *p = plugin_of(uri);
     char name[200];
     const char *steps = "http://lv2plug.in/ns/ext/port-props#rangeSteps";
-    snprintf(name, sizeof name, "%s TTL: IDs step by one (rangeSteps %.0f over 0..%u)", uri,
+    snprintf(name, sizeof name, "%s TTL: IDs step by one (rangeSteps %.0f over 0..%d)", uri,
              port_float(p, "model_id", steps), PM_ID_MAX);
     check(name, port_float(p, "model_id", steps) == PM_ID_MAX + 1.0f &&
                     port_float(p, "dataset_id", steps) == PM_ID_MAX + 1.0f &&
