@@ -23,7 +23,8 @@ static const char usage_embed[] =
     "  --dataset N    dataset ID\n"
     "  --key FILE     secret key (default: the public demo key, with a warning)\n"
     "  --strength S   " PM_STR(PM_STRENGTH_MIN) ".." PM_STR(PM_STRENGTH_MAX) ", default " PM_STR(PM_STRENGTH_DEFAULT)
-    " (higher: more robust, less transparent)\n"
+    "\n                 (1: imperceptible by PEAQ, survives codecs and speed changes;\n"
+    "                 2: also 3 s clips and heavy noise; slightly audible on quiet music)\n"
     "  --no-verify    skip decoding the output to report the detection margin\n"
     AUDIO_DECODER_HELP;
 
