@@ -23,10 +23,12 @@ check "lv2info: control ports have the same indices in mono and stereo" sh -c \
 ttl=$bundle/provmark.ttl
 check "ttl: generated, no template value left" sh -c "! grep -q '@[A-Z_0-9]*@' $ttl"
 check "ttl: lv2:minorVersion even (a release) and from the library's version" sh -c \
-    "v=\$(sed -n 's/^#define PM_VERSION \([0-9]*\)/\1/p' dsp/provmark.h); m=\$(sed -n 's/.*lv2:minorVersion \([0-9]*\) ;/\1/p' $ttl | sort -u); test \"\$m\" = \$((v / 100 % 100)) && test \$((m % 2)) -eq 0"
+    "v=\$(sed -n 's/^#define PM_VERSION \([0-9]*\)/\1/p' include/provmark.h); m=\$(sed -n 's/.*lv2:minorVersion \([0-9]*\) ;/\1/p' $ttl | sort -u); test -n \"\$v\" && test \"\$m\" = \$((v / 100 % 100)) && test \$((m % 2)) -eq 0"
 
+# 24 s of quiet, tonal music: at the default strength a shorter excerpt of it is not
+# always found (docs/BENCHMARKS.md: 10 s excerpts 9/10).
 src=/usr/share/games/xmoto/Textures/Musics/menu.ogg
-ffmpeg -nostdin -v error -y -ss 20 -t 12 -i "$src" -c:a pcm_f32le "$w/in.wav"
+ffmpeg -nostdin -v error -y -ss 20 -t 24 -i "$src" -c:a pcm_f32le "$w/in.wav"
 
 # Own lilv host: features, block sizes, in place, rates, NaN, worker, state, allocations.
 build/tests/lv2host "$w/in.wav" tests/data/test.key "$w/host.wav"
