@@ -20,8 +20,10 @@ ffmpeg -nostdin -v error -y -ss 20 -t 40 -i /usr/share/games/xmoto/Textures/Musi
 jackd -n "$JACK_DEFAULT_SERVER" -r -d dummy -r 48000 -p 256 -C 2 -P 2 >"$w/jackd.log" 2>&1 &
 pids="$pids $!"
 jack_wait -w -t 10 >/dev/null
-# jalv reads console commands on stdin: set the IDs, then change model_id after ~14 s.
-( sleep 1; echo "model_id = 7"; echo "dataset_id = 42"; sleep 14; echo "model_id = 9"; sleep 30 ) |
+# jalv reads console commands on stdin: set the IDs and the strength, then change model_id
+# after ~14 s. Each half is 10 s of quiet tonal music, which needs strength 2 to be found
+# reliably (docs/BENCHMARKS.md, strength scale); the strength port is set the same way.
+( sleep 1; echo "model_id = 7"; echo "dataset_id = 42"; echo "strength = 2"; sleep 14; echo "model_id = 9"; sleep 30 ) |
     jalv -n pm -p urn:provmark:stereo >"$w/jalv.log" 2>&1 &
 pids="$pids $!"
 for i in 1 2 3 4 5 6 7 8 9 10; do jack_lsp 2>/dev/null | grep -q '^pm:out_r$' && break; sleep 0.5; done
