@@ -79,7 +79,10 @@ def detect(path, keys):
     args = [PM, "detect", "--json"]
     for k in keys:
         args += ["--key", k]
-    return json.loads(run(args + [path]))
+    p = subprocess.run(args + [path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    if p.returncode not in (0, 1):  # 1: no mark found
+        raise RuntimeError(f"provmark detect failed on {path}")
+    return json.loads(p.stdout)
 
 
 def score(result, pieces, fade, labels):
