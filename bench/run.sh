@@ -66,6 +66,10 @@ awk '{ n[$1]++; med[$1, n[$1]] = $2; line[$1, n[$1]] = $0 }
     }' "$out/api.txt" >"$out/api.md"
 latency48=$(awk 'BEGIN { h = int(48000 * 1024 / 44100 + 0.5); print 2 * h }')
 
+# Several marks per file: pieces of differently marked copies spliced together.
+/usr/bin/python3 bench/splice.py "$corpus" "$out/splice" >"$out/splice.md"
+rm -rf "$out/splice"
+
 # Catalogue scan: 2.6 hours in 160 files of four formats, threads and keys.
 bench/scan.sh "$corpus" "$out/scan" >"$out/scan.md"
 
@@ -139,6 +143,17 @@ echo "embedder, in rotated order (this machine's speed drifts by 2x from minute 
 echo "the C rows come from a separate C program (bench/api.c). Middle of 3 invocations."
 echo
 cat "$out/api.md"
+echo
+echo "### Splice suite: several marks per file (bench/splice.py)"
+echo
+echo "Each track cut into 2-4 pieces of 10-30 s taken from differently marked copies (model/dataset"
+echo "7/42, 7/43 (one bit apart), 12345678/9876543, 7/42 with a second key, or unmarked), joined"
+echo "with crossfades centred on the joins; detected with both keys. Found: a mark with the"
+echo "piece's key and IDs covers at least half of it. Boundary error: the found mark's segment"
+echo "edge against the join. Wrong-mark seconds: parts of a segment over another piece, beyond"
+echo "1.5 s (plus half the crossfade) from a join."
+echo
+cat "$out/splice.md"
 echo
 echo "### Catalogue scan (provmark detect -r --json; wall time of the whole scan, 2 cores)"
 echo

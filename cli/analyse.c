@@ -52,6 +52,10 @@ int analyse_file(const char *path, const analysis_opts *opts, analysis *a)
     } else if (audio_in_feed(&in, push, &c, a->error) == 0) {
         a->duration = (double)in.read / a->rate;
         rc = c.det ? pm_detector_finish(c.det, &a->r) : PM_OK;
+        const int n = rc == PM_OK && c.det ? pm_detector_mark_count(c.det) : 0;
+        for (int i = 0; i < n && rc == PM_OK; i++)
+            rc = pm_detector_mark(c.det, i, &a->marks[i]);
+        a->n_marks = rc == PM_OK && n > 0 ? n : 0;
         if (rc == PM_OK && c.fx && fp_finish(c.fx, &a->lm, &a->n_lm) != 0)
             rc = PM_ERR_NOMEM;
         if (rc != PM_OK) {

@@ -19,6 +19,8 @@ typedef struct analysis_opts {
 
 typedef struct analysis {
     pm_result r;        /* all zero when no detection was asked for or it failed */
+    int n_marks;        /* every mark of the file, strongest first (marks[0] is r's) */
+    pm_mark marks[PM_MAX_MARKS];
     double duration;    /* seconds of audio read */
     int rate, channels;
     fp_landmark *lm;    /* with opts.fingerprint: the landmarks (free with analysis_free) */

@@ -24,11 +24,13 @@
 static const char usage_detect[] =
     "usage: provmark detect [OPTIONS] FILE|DIR...\n"
     "\n"
-    "Look for a provmark watermark in each file and print one line per file, or\n"
-    "with --json one JSON object per line, in input order.\n"
+    "Look for provmark watermarks in each file and print one line per mark found\n"
+    "(a file may hold several, each with its own time ranges) or \"no mark\", or with\n"
+    "--json one JSON object per file and line, in input order.\n"
     "\n"
     "  --json           JSON lines: file found model_id dataset_id p_false key sync_z\n"
-    "                   speed tempo segments duration sample_rate channels elapsed_ms error\n"
+    "                   speed tempo segments marks duration sample_rate channels\n"
+    "                   elapsed_ms error (top level: the strongest mark; marks: all)\n"
     "  --key FILE       key to try (repeat for several, at most " PM_STR(PM_MAX_KEYS) "; default: demo key)\n"
     "  -r, --recursive  scan folders given as arguments\n"
     "  --include GLOB   in folders, scan only names matching GLOB (repeatable; default:\n"
@@ -223,7 +225,7 @@ static void print_result(void *ctx, size_t i, const char *path, const analysis *
         }
         p->audio_s += a->duration;
         if (p->rep)
-            report_add(p->rep, path, &a->r, a->duration, a->error[0] ? a->error : NULL,
+            report_add(p->rep, path, &a->r, a->marks, a->n_marks, a->duration, a->error[0] ? a->error : NULL,
                        p->rc.registry, NULL);
     }
     if (p->progress) /* a status line on a terminal only: logs and pipes stay clean */

@@ -81,8 +81,12 @@ static void put_matches(FILE *f, const json_t *matches)
     fputs("</table>\n", f);
 }
 
-void report_add(report *r, const char *file, const pm_result *res, double duration,
-                const char *error, const json_t *registry, const json_t *matches)
+/* One colour per mark on a file's timeline and in its legend (cycled past 8). */
+static const char *const mark_colour[] = {"#2a7", "#36c", "#c3a", "#e90", "#0aa", "#a52", "#77c", "#6a0"};
+#define N_COLOURS (sizeof mark_colour / sizeof mark_colour[0])
+
+void report_add(report *r, const char *file, const pm_result *res, const pm_mark *marks, int n_marks,
+                double duration, const char *error, const json_t *registry, const json_t *matches)
 {
     FILE *f = r->body;
     r->files++;
@@ -102,22 +106,29 @@ void report_add(report *r, const char *file, const pm_result *res, double durati
         fprintf(f, "no mark (%.1f s)</p>\n", duration);
     } else {
         r->marked++;
-        const char *m = entry_name(registry, "models", res->model_id);
-        const char *d = entry_name(registry, "datasets", res->dataset_id);
-        fprintf(f, "<b>model %u</b>", res->model_id);
+        fprintf(f, "%d mark%s; p_false %.1e, %.1f s</p>\n", n_marks, n_marks == 1 ? "" : "s", res->p_false,
+                duration);
+    }
+    /* Legend: each mark's colour, IDs and registry names. */
+    for (int i = 0; i < n_marks; i++) {
+        const pm_mark *mk = &marks[i];
+        const char *m = entry_name(registry, "models", mk->model_id);
+        const char *d = entry_name(registry, "datasets", mk->dataset_id);
+        fprintf(f, "<p class=\"legend\"><svg width=\"12\" height=\"12\" xmlns=\"http://www.w3.org/2000/svg\">"
+                   "<rect width=\"12\" height=\"12\" fill=\"%s\"/></svg> <b>model %u</b>",
+                mark_colour[(size_t)i % N_COLOURS], mk->model_id);
         if (m) {
             fputs(" (", f);
             put_escaped(f, m);
             fputs(")", f);
         }
-        fprintf(f, ", <b>dataset %u</b>", res->dataset_id);
+        fprintf(f, ", <b>dataset %u</b>", mk->dataset_id);
         if (d) {
             fputs(" (", f);
             put_escaped(f, d);
             fputs(")", f);
         }
-        fprintf(f, "; p_false %.1e, sync %.1f&#963;, %.1f s</p>\n", res->p_false, res->sync_z,
-                duration);
+        fprintf(f, "; sync %.1f&#963;</p>\n", mk->sync_z);
     }
     /* Timeline: the whole file as a grey bar, marked stretches in colour, reproduced
      * training material (trace) below it in orange, a tick every 10 s. */
@@ -139,18 +150,22 @@ void report_add(report *r, const char *file, const pm_result *res, double durati
         fprintf(f, " %.1f-%.1f s</title></rect>\n", json_number_value(json_object_get(m, "item_start")),
                 json_number_value(json_object_get(m, "item_end")));
     }
-    for (int i = 0; i < res->n_segments && res->found; i++) {
-        double a = res->segments[i].start, b = res->segments[i].end, z = res->segments[i].score;
-        if (b > duration)
-            b = duration;
-        /* Strength as opacity: 3 sigma (the threshold) faint, 15 sigma and above solid. */
-        double alpha = 0.25 + 0.75 * (z - 3.0) / 12.0;
-        alpha = alpha < 0.25 ? 0.25 : alpha > 1.0 ? 1.0 : alpha;
-        fprintf(f, "<rect class=\"seg\" data-start=\"%.2f\" data-end=\"%.2f\" data-score=\"%.1f\" "
-                   "x=\"%.1f\" y=\"4\" width=\"%.1f\" height=\"16\" fill=\"#2a7\" fill-opacity=\"%.2f\">"
-                   "<title>marked %.1f-%.1f s, strength %.1f sigma</title></rect>\n",
-                a, b, z, a * scale, (b - a) * scale, alpha, a, b, z);
-    }
+    for (int i = 0; i < n_marks; i++)
+        for (int j = 0; j < marks[i].n_segments; j++) {
+            const pm_segment *sg = &marks[i].segments[j];
+            double a = sg->start, b = sg->end, z = sg->score;
+            if (b > duration)
+                b = duration;
+            /* Strength as opacity: 3 sigma (the threshold) faint, 15 sigma and above solid. */
+            double alpha = 0.25 + 0.75 * (z - 3.0) / 12.0;
+            alpha = alpha < 0.25 ? 0.25 : alpha > 1.0 ? 1.0 : alpha;
+            fprintf(f, "<rect class=\"seg\" data-mark=\"%d\" data-start=\"%.2f\" data-end=\"%.2f\" "
+                       "data-score=\"%.1f\" x=\"%.1f\" y=\"4\" width=\"%.1f\" height=\"16\" fill=\"%s\" "
+                       "fill-opacity=\"%.2f\"><title>model %u, dataset %u: %.1f-%.1f s, strength %.1f sigma"
+                       "</title></rect>\n",
+                    i, a, b, z, a * scale, (b - a) * scale, mark_colour[(size_t)i % N_COLOURS], alpha,
+                    marks[i].model_id, marks[i].dataset_id, a, b, z);
+        }
     for (double t = 0; t <= duration && scale > 0; t += 10.0)
         fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#666\"/>"
                    "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" fill=\"#666\">%.0f</text>\n",

@@ -23,6 +23,53 @@ static json_t *rounded(double v, int digits)
     return json_real(round(v * scale) / scale);
 }
 
+static json_t *segments_json(const pm_segment *seg, int n)
+{
+    json_t *segs = json_array();
+    for (int i = 0; i < n; i++)
+        json_array_append_new(segs, json_pack("{s:o, s:o, s:o}", "start", rounded(seg[i].start, 3),
+                                              "end", rounded(seg[i].end, 3),
+                                              "score", rounded(seg[i].score, 2)));
+    return segs;
+}
+
+/* "model", "dataset" and "unregistered" of IDs found (found 0: nulls and none missing). */
+static void registry_fields(const result_ctx *c, json_t *j, int found, uint32_t model, uint32_t dataset)
+{
+    json_t *m = found ? registry_lookup(c->registry, "models", model) : NULL;
+    json_t *d = found ? registry_lookup(c->registry, "datasets", dataset) : NULL;
+    json_object_set_new(j, "model", m ? json_deep_copy(m) : json_null());
+    json_object_set_new(j, "dataset", d ? json_deep_copy(d) : json_null());
+    json_t *unknown = json_array();
+    if (found && !m)
+        json_array_append_new(unknown, json_string("model"));
+    if (found && !d)
+        json_array_append_new(unknown, json_string("dataset"));
+    json_object_set_new(j, "unregistered", unknown);
+}
+
+/* Every mark of the file, strongest first, each with its own IDs, key and ranges. */
+static json_t *marks_json(const result_ctx *c, const analysis *a)
+{
+    json_t *arr = json_array();
+    for (int i = 0; i < a->n_marks; i++) {
+        const pm_mark *m = &a->marks[i];
+        json_t *j = json_object();
+        json_object_set_new(j, "model_id", json_integer(m->model_id));
+        json_object_set_new(j, "dataset_id", json_integer(m->dataset_id));
+        json_object_set_new(j, "key", json_string(c->key_names[m->key_index]));
+        json_object_set_new(j, "p_false", json_real(m->p_false));
+        if (c->registry)
+            registry_fields(c, j, 1, m->model_id, m->dataset_id);
+        json_object_set_new(j, "sync_z", rounded(m->sync_z, 2));
+        json_object_set_new(j, "speed", json_real(m->speed));
+        json_object_set_new(j, "tempo", json_real(m->tempo));
+        json_object_set_new(j, "segments", segments_json(m->segments, m->n_segments));
+        json_array_append_new(arr, j);
+    }
+    return arr;
+}
+
 json_t *result_json(const result_ctx *c, const char *path, const analysis *a)
 {
     const pm_result *r = &a->r;
@@ -39,27 +86,13 @@ json_t *result_json(const result_ctx *c, const char *path, const analysis *a)
     json_object_set_new(j, "dataset_id", found ? json_integer(r->dataset_id) : json_null());
     json_object_set_new(j, "p_false", json_real(r->p_false));
     json_object_set_new(j, "key", found ? json_string(c->key_names[r->key_index]) : json_null());
-    if (c->registry) {
-        json_t *m = found ? registry_lookup(c->registry, "models", r->model_id) : NULL;
-        json_t *d = found ? registry_lookup(c->registry, "datasets", r->dataset_id) : NULL;
-        json_object_set_new(j, "model", m ? json_deep_copy(m) : json_null());
-        json_object_set_new(j, "dataset", d ? json_deep_copy(d) : json_null());
-        json_t *unknown = json_array();
-        if (found && !m)
-            json_array_append_new(unknown, json_string("model"));
-        if (found && !d)
-            json_array_append_new(unknown, json_string("dataset"));
-        json_object_set_new(j, "unregistered", unknown);
-    }
+    if (c->registry)
+        registry_fields(c, j, found, r->model_id, r->dataset_id);
     json_object_set_new(j, "sync_z", rounded(r->sync_z, 2));
     json_object_set_new(j, "speed", json_real(r->speed));
     json_object_set_new(j, "tempo", json_real(r->tempo));
-    json_t *segs = json_array();
-    for (int i = 0; i < r->n_segments; i++)
-        json_array_append_new(segs, json_pack("{s:o, s:o, s:o}", "start", rounded(r->segments[i].start, 3),
-                                              "end", rounded(r->segments[i].end, 3),
-                                              "score", rounded(r->segments[i].score, 2)));
-    json_object_set_new(j, "segments", segs);
+    json_object_set_new(j, "segments", segments_json(r->segments, r->n_segments));
+    json_object_set_new(j, "marks", marks_json(c, a));
     json_object_set_new(j, "duration", rounded(a->duration, 3));
     json_object_set_new(j, "sample_rate", json_integer(a->rate));
     json_object_set_new(j, "channels", json_integer(a->channels));
@@ -101,13 +134,16 @@ void result_print_text(const result_ctx *c, const char *path, const analysis *a)
     } else if (!r->found) {
         printf("%s: no mark\n", path);
     } else {
-        printf("%s: model %u", path, r->model_id);
-        print_name(c->registry, "models", r->model_id);
-        printf(", dataset %u", r->dataset_id);
-        print_name(c->registry, "datasets", r->dataset_id);
-        printf(" (p_false %.1e", r->p_false);
-        for (int i = 0; i < r->n_segments; i++)
-            printf("%s%.1f-%.1f s", i ? ", " : "; marked ", r->segments[i].start, r->segments[i].end);
-        printf(")\n");
+        for (int k = 0; k < a->n_marks; k++) { /* one line per mark */
+            const pm_mark *m = &a->marks[k];
+            printf("%s: model %u", path, m->model_id);
+            print_name(c->registry, "models", m->model_id);
+            printf(", dataset %u", m->dataset_id);
+            print_name(c->registry, "datasets", m->dataset_id);
+            printf(" (p_false %.1e", m->p_false);
+            for (int i = 0; i < m->n_segments; i++)
+                printf("%s%.1f-%.1f s", i ? ", " : "; marked ", m->segments[i].start, m->segments[i].end);
+            printf(")\n");
+        }
     }
 }

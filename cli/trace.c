@@ -232,7 +232,7 @@ int cmd_trace(int argc, char **argv)
         if (trace_file(&sets, &ao, argv[f], &t) != 0)
             status = EXIT_ERROR;
         if (rep)
-            report_add(rep, argv[f], &t.a.r, t.a.duration, t.a.error[0] ? t.a.error : NULL, registry, t.matches);
+            report_add(rep, argv[f], &t.a.r, t.a.marks, t.a.n_marks, t.a.duration, t.a.error[0] ? t.a.error : NULL, registry, t.matches);
         print_traced(&rc, o.json, argv[f], &t);
         json_decref(t.matches);
         analysis_free(&t.a);

@@ -9,9 +9,12 @@
  * predicts, and each window keeps the tracker's best few paths and its own
  * best alignments. At the end, candidates are chained into alignment lines
  * across windows; the soft bits of the strongest lines are combined and
- * decoded with the Viterbi decoder, and accepted only if the keyed tag checks.
+ * decoded with the Viterbi decoder, and accepted only if the keyed tag checks;
+ * so are single windows, pairs of windows and single alignments. Every distinct
+ * word that checks is a mark; each window then goes to the mark it agrees with
+ * best, and boundaries are placed inside windows from their quarters.
  * Memory is a fixed ring, the tracker's score table (~130 KB per key) and a
- * ~1 KB record per 6 s window (~0.6 MB per hour).
+ * ~1.2 KB record per 6 s window (~0.7 MB per hour).
  */
 #include <math.h>
 #include <stdlib.h>
@@ -50,36 +53,82 @@ _Static_assert(2 * WIN_STEPS + CTX - 1 <= PM_MAX_WINDOW, "the last window must f
 #define PATH_KEEP 3
 #define CANDS_PER_WINDOW (PATH_KEEP + PM_TOP)
 
-/* A candidate with its soft values in 8 bits (plenty for Viterbi): ~300 bytes. */
-typedef struct packed_cand {
-    float z, mu, var, scale;
+/* An alignment and its sync statistics, without its soft values. */
+typedef struct cand_head {
+    float z, mu, var;
     short fs, ts, phase;
-    int8_t soft[PMF_CODED_BITS];
-} packed_cand;
+} cand_head;
 
+/* Soft values in 8 bits (plenty for Viterbi). */
+typedef struct soft8 {
+    float scale;
+    int8_t v[PMF_CODED_BITS];
+} soft8;
+
+/* Soft values of one part of a window in 4 bits (they are summed before use). */
+#define NIBBLE_MAX 7
+typedef struct soft4 {
+    float scale;
+    uint8_t v[PMF_CODED_BITS / 2];
+} soft4;
+
+/*
+ * About 1.2 KB. The best tracked path's soft values are kept per part of the
+ * window (their sum is the whole window's): where in the window a payload is,
+ * which places the boundaries of marks finer than a window.
+ */
 typedef struct window_rec {
     double t0, t1;
+    float part_len;         /* seconds per part */
     float path_z;           /* tracked alignment score (past and this window) */
     int n_tracked;          /* candidates: the tracker's n_tracked best paths, */
     int n;                  /* then n - n_tracked of the window's own in `more` */
-    packed_cand tracked[PATH_KEEP];
+    cand_head head[PATH_KEEP];
+    soft4 part[PM_PARTS];       /* path 0, by part */
+    soft8 soft[PATH_KEEP - 1];  /* paths 1.. */
     pm_candidate *more;     /* up to PM_TOP alternatives, or NULL */
 } window_rec;
 
-static void pack(const pm_candidate *c, packed_cand *p)
+static float peak_of(const float *v)
 {
     float peak = 0.0f;
     for (int b = 0; b < PMF_CODED_BITS; b++)
-        peak = fmaxf(peak, fabsf(c->soft[b]));
-    *p = (packed_cand){.z = c->z, .mu = c->mu, .var = c->var, .scale = peak / 127.0f,
-                       .fs = c->fs, .ts = c->ts, .phase = c->phase};
+        peak = fmaxf(peak, fabsf(v[b]));
+    return peak;
+}
+
+static void pack8(const float *v, soft8 *p)
+{
+    const float peak = peak_of(v);
+    p->scale = peak / 127.0f;
     for (int b = 0; b < PMF_CODED_BITS; b++)
-        p->soft[b] = (int8_t)(peak > 0.0f ? lrintf(c->soft[b] / p->scale) : 0);
+        p->v[b] = (int8_t)(peak > 0.0f ? lrintf(v[b] / p->scale) : 0);
+}
+
+static void pack4(const float *v, soft4 *p)
+{
+    const float peak = peak_of(v);
+    p->scale = peak / NIBBLE_MAX;
+    for (int b = 0; b < PMF_CODED_BITS; b += 2) {
+        long lo = peak > 0.0f ? lrintf(v[b] / p->scale) : 0;
+        long hi = peak > 0.0f ? lrintf(v[b + 1] / p->scale) : 0;
+        p->v[b / 2] = (uint8_t)((lo + NIBBLE_MAX) | (hi + NIBBLE_MAX) << 4);
+    }
+}
+
+/* Add part j of window r's best path to acc. */
+static void add_part(const window_rec *r, int j, float acc[PMF_CODED_BITS])
+{
+    const soft4 *p = &r->part[j];
+    for (int b = 0; b < PMF_CODED_BITS; b += 2) {
+        acc[b] += (float)((p->v[b / 2] & 15) - NIBBLE_MAX) * p->scale;
+        acc[b + 1] += (float)((p->v[b / 2] >> 4) - NIBBLE_MAX) * p->scale;
+    }
 }
 
 static float cand_z(const window_rec *r, int i)
 {
-    return i < r->n_tracked ? r->tracked[i].z : r->more[i - r->n_tracked].z;
+    return i < r->n_tracked ? r->head[i].z : r->more[i - r->n_tracked].z;
 }
 
 /* Candidate i of a window; a packed one is expanded into *tmp. */
@@ -87,11 +136,17 @@ static const pm_candidate *cand_at(const window_rec *r, int i, pm_candidate *tmp
 {
     if (i >= r->n_tracked)
         return &r->more[i - r->n_tracked];
-    const packed_cand *p = &r->tracked[i];
-    tmp->z = p->z, tmp->mu = p->mu, tmp->var = p->var;
-    tmp->fs = p->fs, tmp->ts = p->ts, tmp->phase = p->phase;
-    for (int b = 0; b < PMF_CODED_BITS; b++)
-        tmp->soft[b] = p->soft[b] * p->scale;
+    const cand_head *h = &r->head[i];
+    tmp->z = h->z, tmp->mu = h->mu, tmp->var = h->var;
+    tmp->fs = h->fs, tmp->ts = h->ts, tmp->phase = h->phase;
+    if (i == 0) {
+        memset(tmp->soft, 0, sizeof tmp->soft);
+        for (int j = 0; j < PM_PARTS; j++)
+            add_part(r, j, tmp->soft);
+    } else {
+        for (int b = 0; b < PMF_CODED_BITS; b++)
+            tmp->soft[b] = r->soft[i - 1].v[b] * r->soft[i - 1].scale;
+    }
     return tmp;
 }
 
@@ -130,6 +185,8 @@ struct pm_detector {
     float *scores;             /* PM_N_STATES sync z of the current window */
     long total_frames;
     int finished;
+    int n_marks; /* after finish: marks[0..n_marks), strongest first */
+    pm_mark marks[PM_MAX_MARKS];
     key_state keys[PM_MAX_KEYS];
 };
 
@@ -225,6 +282,7 @@ void pm_detector_reset(pm_detector *d)
     d->base_step = d->win_start = 0;
     d->total_frames = 0;
     d->finished = 0;
+    d->n_marks = 0;
     for (int k = 0; k < d->n_keys; k++) {
         for (size_t w = 0; w < d->keys[k].n_rec; w++)
             free(d->keys[k].rec[w].more);
@@ -270,7 +328,7 @@ static int add_record(key_state *ks, const window_rec *r)
         window_rec *weakest = NULL;
         for (size_t w = 0; w < ks->n_rec; w++) {
             window_rec *x = &ks->rec[w];
-            if (x->more && (!weakest || x->tracked[0].z < weakest->tracked[0].z))
+            if (x->more && (!weakest || x->head[0].z < weakest->head[0].z))
                 weakest = x;
         }
         if (weakest) { /* always found: n_rich counts the windows that have some */
@@ -369,7 +427,8 @@ static int analyse_window(pm_detector *d, long w0, int len)
     const double sec = d->step / d->rate;
     for (int k = 0; k < d->n_keys; k++) {
         key_state *ks = &d->keys[k];
-        window_rec r = {.t0 = w0 * sec, .t1 = (w0 + len + 3) * sec};
+        window_rec r = {.t0 = w0 * sec, .t1 = (w0 + len + 3) * sec,
+                        .part_len = (float)(len * sec / PM_PARTS)};
         pm_candidate own[PM_TOP];
         int n_own = pm_sync_search(&view, &ks->layout, own, d->scores);
         track(ks, d->scores, &r.path_z);
@@ -381,8 +440,14 @@ static int analyse_window(pm_detector *d, long w0, int len)
                               .ts = (short)(st[i] / PM_PHASES % PM_N_TSCALE),
                               .phase = (short)(st[i] % PM_PHASES),
                               .z = d->scores[st[i]]};
-            pm_sync_read(&view, &ks->layout, &c);
-            pack(&c, &r.tracked[i]);
+            float parts[PM_PARTS][PMF_CODED_BITS];
+            pm_sync_read(&view, &ks->layout, &c, i == 0 ? parts : NULL);
+            r.head[i] = (cand_head){c.z, c.mu, c.var, c.fs, c.ts, c.phase};
+            if (i == 0)
+                for (int j = 0; j < PM_PARTS; j++)
+                    pack4(parts[j], &r.part[j]);
+            else
+                pack8(c.soft, &r.soft[i - 1]);
         }
         r.more = malloc(sizeof(pm_candidate) * PM_TOP);
         if (!r.more)
@@ -480,51 +545,9 @@ pm_status pm_detector_push_interleaved(pm_detector *d, const float *in, size_t f
     return PM_OK;
 }
 
-static int try_decode(const key_state *ks, const float *soft, uint32_t *model, uint32_t *dataset)
-{
-    uint8_t info[PMF_PAYLOAD_BITS];
-    pm_fec_decode(soft, info);
-    return pm_payload_unpack(ks->mac_key, info, model, dataset);
-}
-
 static double window_weight(const pm_candidate *c)
 {
     return c->mu > 0.0f && c->var > 0.0f ? c->mu / c->var : 0.0;
-}
-
-/* Windows whose best candidate agrees with the decoded codeword carry the mark. */
-static void find_segments(const key_state *ks, uint32_t model, uint32_t dataset, pm_result *res)
-{
-    uint8_t info[PMF_PAYLOAD_BITS], coded[PMF_CODED_BITS];
-    pm_payload_pack(ks->mac_key, model, dataset, info);
-    pm_fec_encode(info, coded);
-    res->n_segments = 0;
-    for (size_t w = 0; w < ks->n_rec; w++) {
-        const window_rec *r = &ks->rec[w];
-        double best = -INFINITY;
-        for (int i = 0; i < r->n; i++) {
-            double dot = 0.0, en = 0.0;
-            pm_candidate tmp;
-            const pm_candidate *c = cand_at(r, i, &tmp);
-            for (int b = 0; b < PMF_CODED_BITS; b++) {
-                const float v = c->soft[b];
-                dot += coded[b] ? -v : v;
-                en += (double)v * v;
-            }
-            if (en > 0.0 && dot / sqrt(en) > best)
-                best = dot / sqrt(en);
-        }
-        if (best < Z_SEGMENT)
-            continue;
-        pm_segment *last = res->n_segments ? &res->segments[res->n_segments - 1] : NULL;
-        if (last && r->t0 <= last->end + 1e-6) {
-            last->end = r->t1;
-            if (best > last->score)
-                last->score = best;
-        } else if (res->n_segments < PM_MAX_SEGMENTS) {
-            res->segments[res->n_segments++] = (pm_segment){r->t0, r->t1, best};
-        }
-    }
 }
 
 /*
@@ -642,44 +665,293 @@ static void combine_line(const key_state *ks, const int *assign, int l, float ac
         }
 }
 
-static int by_score(const void *a, const void *b)
+/* qsort order: larger first. */
+static int descending(float x, float y)
 {
-    float x = ((const line *)a)->score, y = ((const line *)b)->score;
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/*
- * Decode the strongest multi-window lines of a key, one attempt each, while
- * *used < budget. Returns 1 with the IDs on success.
- */
-static int decode_lines(const key_state *ks, int budget, int *used, uint32_t *model, uint32_t *dataset)
+static int by_score(const void *a, const void *b)
 {
+    return descending(((const line *)a)->score, ((const line *)b)->score);
+}
+
+/* ------------------------------------------------------------ the marks */
+
+/*
+ * Several marks per file. Candidate words come from the lines, from all
+ * well-synchronised windows together, from every window (and pair of
+ * neighbouring windows) alone, and from single alignments; each distinct word
+ * is checked against its key's tag once (a repeated word costs nothing), within
+ * the file's budget. Once a mark is known, a window whose soft values agree
+ * with its codeword is explained: decodes that draw on explained windows only
+ * are not checked, except words that two windows decode alike (a payload one
+ * bit away from a known one). Then every window goes to the mark whose codeword
+ * it agrees with best, and each boundary is placed inside the two windows
+ * around it from the parts' agreements.
+ */
+#define Z_ALONE 5.0f       /* a window with no neighbour of the same mark needs this agreement */
+#define Z_CHANCE 1.35      /* mean of the best of CANDS_PER_WINDOW agreements where no mark is */
+#define MIN_VOTES 2        /* windows decoding one word that make it worth a check anyway */
+
+typedef struct checked {
+    int key;
+    int mark; /* index in d->marks, or -1: the tag did not match */
+    uint8_t info[PMF_PAYLOAD_BITS];
+} checked;
+
+typedef struct finisher {
+    pm_detector *d;
+    int budget, total;       /* checks allowed to each key; used in all */
+    int used[PM_MAX_KEYS];      /* checks used by each key */
+    checked seen[PMF_MAX_ATTEMPTS];
+    int n_seen;
+    float sign[PM_MAX_MARKS][PMF_CODED_BITS]; /* each mark's codeword: expected sign of soft values */
+    uint8_t *explained;                       /* per window */
+    size_t n_win;
+} finisher;
+
+/* Agreement of soft values with a codeword, in standard deviations. */
+static double agreement(const float *soft, const float *sign)
+{
+    double dot = 0.0, en = 0.0;
+    for (int b = 0; b < PMF_CODED_BITS; b++) {
+        dot += sign[b] * soft[b];
+        en += (double)soft[b] * soft[b];
+    }
+    return en > 0.0 ? dot / sqrt(en) : 0.0;
+}
+
+/* Best agreement of window w's candidates with mark m; *best: which candidate. */
+static double window_agreement(const finisher *x, size_t w, int m, int *best)
+{
+    const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
+    double top = -INFINITY;
+    for (int i = 0; i < r->n; i++) {
+        pm_candidate tmp;
+        double a = agreement(cand_at(r, i, &tmp)->soft, x->sign[m]);
+        if (a > top) {
+            top = a;
+            if (best)
+                *best = i;
+        }
+    }
+    return top;
+}
+
+static int add_mark(finisher *x, int k, uint32_t model, uint32_t dataset)
+{
+    pm_detector *d = x->d;
+    if (d->n_marks == PM_MAX_MARKS)
+        return -1;
+    const int m = d->n_marks++;
+    uint8_t info[PMF_PAYLOAD_BITS], coded[PMF_CODED_BITS];
+    pm_payload_pack(d->keys[k].mac_key, model, dataset, info);
+    pm_fec_encode(info, coded);
+    for (int b = 0; b < PMF_CODED_BITS; b++)
+        x->sign[m][b] = coded[b] ? -1.0f : 1.0f;
+    d->marks[m] = (pm_mark){.key_index = k, .model_id = model, .dataset_id = dataset,
+                            .speed = 1.0, .tempo = 1.0};
+    for (size_t w = 0; w < x->n_win; w++)
+        if (window_agreement(x, w, m, NULL) >= Z_SEGMENT)
+            x->explained[w] = 1;
+    return m;
+}
+
+/*
+ * Check a decoded word against key k's tag, unless it was checked before (then
+ * the known answer), `may_check` is 0 or the budget is spent. Returns the mark
+ * it names, or -1.
+ */
+static int check_info(finisher *x, int k, const uint8_t info[PMF_PAYLOAD_BITS], int may_check)
+{
+    for (int i = 0; i < x->n_seen; i++)
+        if (x->seen[i].key == k && !memcmp(x->seen[i].info, info, PMF_PAYLOAD_BITS))
+            return x->seen[i].mark;
+    if (!may_check || x->used[k] >= x->budget || x->n_seen == PMF_MAX_ATTEMPTS)
+        return -1;
+    x->used[k]++;
+    x->total++;
+    checked *c = &x->seen[x->n_seen++];
+    c->key = k;
+    memcpy(c->info, info, PMF_PAYLOAD_BITS);
+    uint32_t model, dataset;
+    c->mark = pm_payload_unpack(x->d->keys[k].mac_key, info, &model, &dataset)
+                  ? add_mark(x, k, model, dataset) : -1;
+    return c->mark;
+}
+
+static int check_soft(finisher *x, int k, const float *soft, int may_check)
+{
+    uint8_t info[PMF_PAYLOAD_BITS];
+    pm_fec_decode(soft, info);
+    return check_info(x, k, info, may_check);
+}
+
+/* Before the first mark every decode may be checked; after it, those drawing on two unexplained windows. */
+static int worth_checking(const finisher *x, int unexplained)
+{
+    return x->d->n_marks == 0 || unexplained >= 2;
+}
+
+/* The strongest multi-window lines of a key, one decode each. */
+static int decode_lines(finisher *x, int k)
+{
+    const key_state *ks = &x->d->keys[k];
     if (ks->n_rec < 2)
-        return 0;
+        return PM_OK;
     size_t n_cand = ks->n_rec * CANDS_PER_WINDOW;
     line *ln = malloc(sizeof *ln * n_cand);
     int *live = malloc(sizeof *live * n_cand);
     int *assign = malloc(sizeof *assign * n_cand);
-    int found = PM_ERR_NOMEM;
+    int rc = PM_ERR_NOMEM;
     if (!ln || !live || !assign)
         goto out;
     int n = build_lines(ks, ln, live, assign);
     qsort(ln, (size_t)n, sizeof *ln, by_score);
-    found = 0;
-    for (int i = 0, tried = 0; i < n && tried < MAX_LINES && *used < budget && !found; i++) {
+    for (int i = 0, tried = 0; i < n && tried < MAX_LINES; i++) {
         if (ln[i].members < 2)
             continue; /* a single window: tried with the single candidates */
         float acc[PMF_CODED_BITS];
         combine_line(ks, assign, ln[i].id, acc);
+        int unexplained = 0;
+        for (size_t w = 0; w < ks->n_rec; w++)
+            for (int j = 0; j < ks->rec[w].n; j++)
+                unexplained += assign[w * CANDS_PER_WINDOW + (size_t)j] == ln[i].id && !x->explained[w];
         tried++;
-        (*used)++;
-        found = try_decode(ks, acc, model, dataset);
+        check_soft(x, k, acc, worth_checking(x, unexplained));
     }
+    rc = PM_OK;
 out:
     free(assign);
     free(live);
     free(ln);
-    return found;
+    return rc;
+}
+
+/* Every well-synchronised window of a key, weighted by its estimated SNR. */
+static void decode_combined(finisher *x, int k)
+{
+    const key_state *ks = &x->d->keys[k];
+    float acc[PMF_CODED_BITS] = {0};
+    int combined = 0, unexplained = 0;
+    for (size_t w = 0; w < ks->n_rec; w++) {
+        if (!ks->rec[w].n || ks->rec[w].path_z < Z_COMBINE)
+            continue;
+        pm_candidate tmp;
+        const pm_candidate *c = cand_at(&ks->rec[w], 0, &tmp);
+        double wt = window_weight(c);
+        for (int b = 0; b < PMF_CODED_BITS; b++)
+            acc[b] += (float)(wt * c->soft[b]);
+        combined++;
+        unexplained += !x->explained[w];
+    }
+    if (combined > 1)
+        check_soft(x, k, acc, worth_checking(x, unexplained));
+}
+
+/* A word decoded from one window's paths, or from a window and the next on one alignment. */
+#define WORD_BYTES ((PMF_PAYLOAD_BITS + 7) / 8)
+typedef struct vote {
+    uint8_t word[WORD_BYTES]; /* the decoded bits, packed (a long file has many votes) */
+    uint32_t w;
+    float z;
+} vote;
+
+static void vote_word(const float *soft, vote *v)
+{
+    uint8_t info[PMF_PAYLOAD_BITS];
+    pm_fec_decode(soft, info);
+    memset(v->word, 0, WORD_BYTES);
+    for (int i = 0; i < PMF_PAYLOAD_BITS; i++)
+        v->word[i / 8] |= (uint8_t)(info[i] << (i % 8));
+}
+
+static void vote_info(const vote *v, uint8_t info[PMF_PAYLOAD_BITS])
+{
+    for (int i = 0; i < PMF_PAYLOAD_BITS; i++)
+        info[i] = v->word[i / 8] >> (i % 8) & 1;
+}
+
+static int by_info(const void *a, const void *b)
+{
+    const vote *x = a, *y = b;
+    int c = memcmp(x->word, y->word, WORD_BYTES);
+    return c ? c : x->w < y->w ? -1 : x->w > y->w;
+}
+
+typedef struct word_group {
+    size_t first; /* index of its first vote */
+    int windows;
+    float z;
+} word_group;
+
+static int by_group_z(const void *a, const void *b)
+{
+    return descending(((const word_group *)a)->z, ((const word_group *)b)->z);
+}
+
+/*
+ * Window by window: a word that several windows decode alike is checked even
+ * where a known mark explains the windows (two payloads that differ in a bit
+ * share most of their code bits).
+ */
+static int decode_windows(finisher *x, int k)
+{
+    const key_state *ks = &x->d->keys[k];
+    if (!ks->n_rec)
+        return PM_OK;
+    vote *v = malloc(sizeof *v * ks->n_rec * (PATH_KEEP + 1));
+    word_group *g = malloc(sizeof *g * ks->n_rec * (PATH_KEEP + 1));
+    if (!v || !g) {
+        free(v);
+        free(g);
+        return PM_ERR_NOMEM;
+    }
+    size_t nv = 0, ng = 0;
+    for (size_t w = 0; w < ks->n_rec; w++) {
+        const window_rec *r = &ks->rec[w];
+        pm_candidate c0, tmp;
+        for (int i = 0; i < r->n_tracked; i++) {
+            const pm_candidate *c = cand_at(r, i, i ? &tmp : &c0);
+            vote_word(c->soft, &v[nv]);
+            v[nv].w = (uint32_t)w;
+            v[nv++].z = c->z;
+        }
+        if (!r->n_tracked || w + 1 == ks->n_rec || !ks->rec[w + 1].n_tracked)
+            continue;
+        const cand_head *h = &ks->rec[w + 1].head[0];
+        double pred = c0.phase + WIN_STEPS * (pm_tscale(c0.ts) - 1.0);
+        if (h->fs != c0.fs || h->ts != c0.ts || phase_dist(pred, h->phase) > LINE_TOL)
+            continue;
+        const pm_candidate *c1 = cand_at(&ks->rec[w + 1], 0, &tmp);
+        float acc[PMF_CODED_BITS];
+        const double w0 = window_weight(&c0), w1 = window_weight(c1);
+        for (int b = 0; b < PMF_CODED_BITS; b++)
+            acc[b] = (float)(w0 * c0.soft[b] + w1 * c1->soft[b]);
+        vote_word(acc, &v[nv]);
+        v[nv].w = (uint32_t)(w + 1); /* counted as the second window: with a vote of w, two windows */
+        v[nv++].z = c0.z + c1->z;
+    }
+    qsort(v, nv, sizeof *v, by_info);
+    for (size_t i = 0; i < nv; i++) {
+        if (i && !memcmp(v[i].word, v[i - 1].word, WORD_BYTES)) {
+            g[ng - 1].windows += v[i].w != v[i - 1].w;
+            g[ng - 1].z += v[i].z;
+        } else {
+            g[ng++] = (word_group){i, 1, v[i].z};
+        }
+    }
+    qsort(g, ng, sizeof *g, by_group_z);
+    for (size_t i = 0; i < ng; i++)
+        if (g[i].windows >= MIN_VOTES) {
+            uint8_t info[PMF_PAYLOAD_BITS];
+            vote_info(&v[g[i].first], info);
+            check_info(x, k, info, 1);
+        }
+    free(v);
+    free(g);
+    return PM_OK;
 }
 
 typedef struct attempt {
@@ -690,8 +962,298 @@ typedef struct attempt {
 
 static int by_z(const void *a, const void *b)
 {
-    float za = ((const attempt *)a)->z, zb = ((const attempt *)b)->z;
-    return za < zb ? 1 : za > zb ? -1 : 0;
+    return descending(((const attempt *)a)->z, ((const attempt *)b)->z);
+}
+
+/* Single alignments, strongest sync first; after a first mark, in unexplained windows only. */
+static int decode_singles(finisher *x, int k)
+{
+    const key_state *ks = &x->d->keys[k];
+    if (!ks->n_rec)
+        return PM_OK;
+    attempt *att = malloc(sizeof *att * ks->n_rec * CANDS_PER_WINDOW);
+    if (!att)
+        return PM_ERR_NOMEM;
+    size_t n_att = 0;
+    for (size_t w = 0; w < ks->n_rec; w++)
+        for (int i = 0; i < ks->rec[w].n; i++)
+            att[n_att++] = (attempt){w, i, cand_z(&ks->rec[w], i)};
+    qsort(att, n_att, sizeof *att, by_z);
+    for (size_t i = 0; i < n_att && x->used[k] < x->budget; i++) {
+        if (!worth_checking(x, 2 * !x->explained[att[i].window]))
+            continue;
+        pm_candidate tmp;
+        const pm_candidate *c = cand_at(&ks->rec[att[i].window], att[i].index, &tmp);
+        check_soft(x, k, c->soft, 1);
+    }
+    free(att);
+    return PM_OK;
+}
+
+/* Agreements of the parts of window w with mark m (its key's best path), over the mark's level. */
+static void part_levels(const finisher *x, size_t w, int m, double level, double out[PM_PARTS])
+{
+    const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
+    for (int j = 0; j < PM_PARTS; j++) {
+        float soft[PMF_CODED_BITS] = {0};
+        add_part(r, j, soft);
+        double dot = 0.0;
+        for (int b = 0; b < PMF_CODED_BITS; b++)
+            dot += x->sign[m][b] * soft[b];
+        out[j] = level > 0.0 ? dot / level : 0.0;
+    }
+}
+
+/*
+ * The boundary between what windows [w0, w1] (up to BOUNDARY_REACH either side
+ * of the runs' meeting point) carry: mark `left` (or none: -1) before it, mark
+ * `right` (or none) after it. Each
+ * part scores 1 where it carries a mark at its usual level and 0 where not;
+ * "none" scores one half. The boundary is the part edge that best splits the
+ * parts into left-like and right-like; in seconds.
+ */
+/*
+ * Parts of window w scored for mark m (1: carries it at its usual level). Where the
+ * window's best path is not m's alignment its parts say nothing about m: then the
+ * window's agreement, as a share of m's usual one, is laid at the side where m's run
+ * lies (side -1: before this window, +1: after it, 0: this window is in the run).
+ */
+static void part_scores(const finisher *x, size_t w, int m, const double *level, const double *wlevel,
+                        int side, double out[PM_PARTS])
+{
+    int i = 0;
+    const double a = window_agreement(x, w, m, &i);
+    if (i == 0) {
+        part_levels(x, w, m, level[m], out);
+        return;
+    }
+    const double f = fmin(fmax((a - Z_CHANCE) / (wlevel[m] - Z_CHANCE), 0.0), 1.0);
+    const double lo = side > 0 ? 1.0 - f : 0.0, hi = side > 0 ? 1.0 : f;
+    for (int j = 0; j < PM_PARTS; j++) {
+        const double p0 = (double)j / PM_PARTS, p1 = (double)(j + 1) / PM_PARTS;
+        out[j] = side ? fmax(0.0, fmin(hi, p1) - fmax(lo, p0)) * PM_PARTS : f;
+    }
+}
+
+#define BOUNDARY_REACH 2 /* windows searched either side: one window's agreement may be chance */
+static double boundary(const finisher *x, const double *level, const double *wlevel, size_t w0,
+                       size_t w1, size_t meet, int left, int right)
+{
+    double d[2 * BOUNDARY_REACH * PM_PARTS] = {0}, t[2 * BOUNDARY_REACH * PM_PARTS + 1] = {0};
+    int n = 0;
+    for (size_t w = w0; w <= w1; w++) {
+        double a[PM_PARTS], b[PM_PARTS];
+        for (int j = 0; j < PM_PARTS; j++)
+            a[j] = b[j] = 0.5;
+        if (left >= 0)
+            part_scores(x, w, left, level, wlevel, w < meet ? 0 : -1, a);
+        if (right >= 0)
+            part_scores(x, w, right, level, wlevel, w < meet ? 1 : 0, b);
+        const window_rec *r = &x->d->keys[0].rec[w];
+        for (int j = 0; j < PM_PARTS; j++) {
+            t[n] = r->t0 + j * (double)r->part_len;
+            d[n++] = a[j] - b[j];
+        }
+        t[n] = r->t0 + PM_PARTS * (double)r->part_len;
+    }
+    /* Edge e: parts before it should look like `left` (d > 0), after it like `right`. */
+    double s = 0.0, best = -INFINITY;
+    int at = 0;
+    for (int j = 0; j < n; j++)
+        s -= d[j];
+    for (int e = 0; e <= n; e++) {
+        if (s > best)
+            best = s, at = e;
+        if (e < n)
+            s += 2.0 * d[e];
+    }
+    if (at == 0 || at == n)
+        return t[at];
+    /* Within the parts either side of the edge: the share of each that looks like the
+     * left side, between the two sides' mean scores, moves the boundary off the edge. */
+    double dl = 0.0, dr = 0.0;
+    for (int j = 0; j < n; j++)
+        *(j < at ? &dl : &dr) += d[j] / (j < at ? at : n - at);
+    if (dl - dr < 0.1)
+        return t[at];
+    const double before = fmin(fmax((d[at - 1] - dr) / (dl - dr), 0.0), 1.0);
+    const double after = fmin(fmax((d[at] - dr) / (dl - dr), 0.0), 1.0);
+    return t[at - 1] + before * (t[at] - t[at - 1]) + after * (t[at + 1] - t[at]);
+}
+
+/*
+ * Runs of windows given to a mark, decoded as a whole and by neighbouring pairs
+ * (each window's alignment that agrees best with the mark): a payload close to a
+ * known one (it agrees with that one's codeword too) but too weak for single
+ * windows hides in such a run. A word other than the mark's is checked. Returns
+ * the number of new marks.
+ */
+static int decode_runs(finisher *x, const int *label)
+{
+    const int before = x->d->n_marks;
+    for (size_t a = 0; a < x->n_win;) {
+        size_t b = a;
+        while (b + 1 < x->n_win && label[b + 1] == label[a])
+            b++;
+        const int m = label[a];
+        if (m >= 0) {
+            const int k = x->d->marks[m].key_index;
+            float run[PMF_CODED_BITS] = {0}, pair[PMF_CODED_BITS], prev[PMF_CODED_BITS] = {0};
+            for (size_t w = a; w <= b; w++) {
+                int i = 0;
+                pm_candidate tmp;
+                window_agreement(x, w, m, &i);
+                const pm_candidate *c = cand_at(&x->d->keys[k].rec[w], i, &tmp);
+                const double wt = window_weight(c);
+                for (int j = 0; j < PMF_CODED_BITS; j++) {
+                    const float v = (float)(wt * c->soft[j]);
+                    run[j] += v;
+                    pair[j] = prev[j] + v;
+                    prev[j] = v;
+                }
+                if (w > a && b - a > 1)
+                    check_soft(x, k, pair, 1);
+            }
+            check_soft(x, k, run, 1);
+        }
+        a = b + 1;
+    }
+    return x->d->n_marks - before;
+}
+
+#define MAX_RUN_PASSES 3 /* placements redone after decode_runs found marks */
+/* Each window's mark (-1: none): the one it agrees with best, at least Z_SEGMENT (Z_ALONE alone). */
+static void label_windows(const finisher *x, int *label, double *z)
+{
+    const size_t n = x->n_win;
+    const int nm = x->d->n_marks;
+    for (size_t w = 0; w < n; w++) {
+        label[w] = -1;
+        z[w] = Z_SEGMENT;
+        for (int m = 0; m < nm; m++) {
+            double a = window_agreement(x, w, m, NULL);
+            if (a >= z[w])
+                z[w] = a, label[w] = m;
+        }
+    }
+    for (size_t w = 0; w < n; w++) { /* a lone window needs stronger agreement */
+        const int m = label[w];
+        if (m >= 0 && z[w] < Z_ALONE && (w == 0 || label[w - 1] != m) && (w + 1 == n || label[w + 1] != m))
+            label[w] = -2; /* decided below: kept only if its mark has no other window */
+    }
+    for (int m = 0; m < nm; m++) {
+        size_t best = n;
+        int has = 0;
+        for (size_t w = 0; w < n; w++) {
+            has |= label[w] == m;
+            if (label[w] == -2 && window_agreement(x, w, m, NULL) >= z[w] - 1e-9 &&
+                (best == n || z[w] > z[best]))
+                best = w;
+        }
+        if (!has && best < n)
+            label[best] = m;
+    }
+    for (size_t w = 0; w < n; w++)
+        if (label[w] == -2)
+            label[w] = -1;
+}
+
+/* Give every window to the mark it agrees with best; segments with boundaries inside windows. */
+static int place_marks(finisher *x)
+{
+    pm_detector *d = x->d;
+    const size_t n = x->n_win;
+    int *label = malloc(sizeof *label * (n ? n : 1));
+    double *z = malloc(sizeof *z * (n ? n : 1));
+    if (!label || !z) {
+        free(label);
+        free(z);
+        return PM_ERR_NOMEM;
+    }
+    for (int pass = 0;; pass++) {
+        label_windows(x, label, z);
+        if (pass == MAX_RUN_PASSES || !decode_runs(x, label))
+            break;
+    }
+    const int nm = d->n_marks;
+    double level[PM_MAX_MARKS] = {0}, wlevel[PM_MAX_MARKS] = {0}, evidence[PM_MAX_MARKS] = {0};
+    int n_parts[PM_MAX_MARKS] = {0};
+    /* Each mark's usual agreement per part and per window, from its windows. */
+    for (size_t w = 0; w < n; w++) {
+        if (label[w] < 0)
+            continue;
+        double a[PM_PARTS];
+        part_levels(x, w, label[w], 1.0, a);
+        for (int j = 0; j < PM_PARTS; j++)
+            level[label[w]] += a[j];
+        n_parts[label[w]] += PM_PARTS;
+        wlevel[label[w]] += z[w];
+    }
+    for (int m = 0; m < nm; m++) {
+        level[m] = n_parts[m] ? fmax(level[m] / n_parts[m], 1e-6) : 1.0;
+        wlevel[m] = n_parts[m] ? fmax(wlevel[m] * PM_PARTS / n_parts[m], 1e-6) : 1.0;
+    }
+    /* Runs of windows with one label; boundaries between neighbouring runs, searched
+     * within both runs up to BOUNDARY_REACH windows from where they meet. */
+    const size_t reach = BOUNDARY_REACH - 1;
+    size_t a = 0;
+    double start = n ? d->keys[0].rec[0].t0 : 0.0;
+    while (a < n) {
+        size_t b = a;
+        while (b + 1 < n && label[b + 1] == label[a])
+            b++;
+        const int m = label[a];
+        const size_t from = b - a > reach ? b - reach : a;
+        if (a == 0 && m >= 0)
+            start = boundary(x, level, wlevel, 0, b < reach ? b : reach, 0, -1, m);
+        double end;
+        if (b + 1 < n) {
+            size_t c = b + 1;
+            while (c + 1 < n && c < b + 1 + reach && label[c + 1] == label[b + 1])
+                c++;
+            end = boundary(x, level, wlevel, from, c, b + 1, m, label[b + 1]);
+        } else {
+            end = m >= 0 ? boundary(x, level, wlevel, from, b, b + 1, m, -1) : d->keys[0].rec[b].t1;
+        }
+        if (m >= 0) {
+            pm_mark *mk = &d->marks[m];
+            double score = 0.0;
+            for (size_t w = a; w <= b; w++) {
+                int i = 0;
+                const double ag = window_agreement(x, w, m, &i);
+                score = fmax(score, ag);
+                evidence[m] += ag;
+                const window_rec *r = &d->keys[mk->key_index].rec[w];
+                const double sz = i == 0 ? fmax(r->path_z, r->head[0].z) : cand_z(r, i);
+                if (sz > mk->sync_z) {
+                    pm_candidate tmp;
+                    const pm_candidate *c = cand_at(r, i, &tmp);
+                    mk->sync_z = sz;
+                    mk->speed = pm_fscale(c->fs);
+                    mk->tempo = pm_tscale(c->ts);
+                }
+            }
+            if (end < start) /* two boundaries inside one window crossed: keep the middle */
+                start = end = (start + end) / 2.0;
+            if (mk->n_segments < PM_MAX_SEGMENTS)
+                mk->segments[mk->n_segments++] = (pm_segment){start, end, score};
+        }
+        start = end;
+        a = b + 1;
+    }
+    /* Strongest first (at most PM_MAX_MARKS: insertion sort). */
+    for (int i = 1; i < nm; i++)
+        for (int j = i; j > 0 && evidence[j] > evidence[j - 1]; j--) {
+            const double e = evidence[j];
+            evidence[j] = evidence[j - 1];
+            evidence[j - 1] = e;
+            const pm_mark t = d->marks[j];
+            d->marks[j] = d->marks[j - 1];
+            d->marks[j - 1] = t;
+        }
+    free(label);
+    free(z);
+    return PM_OK;
 }
 
 pm_status pm_detector_finish(pm_detector *d, pm_result *res)
@@ -712,77 +1274,67 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
         if (rc != PM_OK)
             return rc;
     }
-    const int budget = PMF_MAX_ATTEMPTS / d->n_keys;
-    int used = 0;
-    uint32_t model = 0, dataset = 0;
-    int hit = -1;
-    for (int k = 0; k < d->n_keys && hit < 0; k++) {
-        key_state *ks = &d->keys[k];
-        int key_used = 0;
+    finisher x = {.d = d, .budget = PMF_MAX_ATTEMPTS / d->n_keys, .n_win = d->keys[0].n_rec};
+    x.explained = calloc(x.n_win ? x.n_win : 1, 1);
+    if (!x.explained)
+        return PM_ERR_NOMEM;
+    int rc = PM_OK;
+    for (int k = 0; k < d->n_keys && rc == PM_OK; k++) {
+        const key_state *ks = &d->keys[k];
         for (size_t w = 0; w < ks->n_rec; w++)
             if (ks->rec[w].path_z > res->sync_z) {
                 res->sync_z = ks->rec[w].path_z;
-                res->speed = pm_fscale(ks->rec[w].tracked[0].fs);
-                res->tempo = pm_tscale(ks->rec[w].tracked[0].ts);
+                res->speed = pm_fscale(ks->rec[w].head[0].fs);
+                res->tempo = pm_tscale(ks->rec[w].head[0].ts);
             }
-        /* 1: the strongest alignment lines across windows. */
-        float acc[PMF_CODED_BITS] = {0};
-        int rc = decode_lines(ks, budget, &key_used, &model, &dataset);
-        if (rc < 0)
-            return rc;
-        if (rc > 0)
-            hit = k;
-        /* 2: every well-synchronised window, weighted by its estimated SNR. */
-        int combined = 0;
-        for (size_t w = 0; w < ks->n_rec; w++) {
-            pm_candidate tmp;
-            const pm_candidate *c = cand_at(&ks->rec[w], 0, &tmp);
-            if (!ks->rec[w].n || ks->rec[w].path_z < Z_COMBINE)
-                continue;
-            double wt = window_weight(c);
-            for (int b = 0; b < PMF_CODED_BITS; b++)
-                acc[b] += (float)(wt * c->soft[b]);
-            combined++;
-        }
-        if (hit < 0 && combined > 1 && key_used < budget) {
-            key_used++;
-            if (try_decode(ks, acc, &model, &dataset))
-                hit = k;
-        }
-        /* 3: single candidates, strongest sync first. */
-        size_t n_att = 0;
-        attempt *att = NULL;
-        if (hit < 0 && ks->n_rec) {
-            att = malloc(sizeof *att * ks->n_rec * CANDS_PER_WINDOW);
-            if (!att)
-                return PM_ERR_NOMEM;
-            for (size_t w = 0; w < ks->n_rec; w++)
-                for (int i = 0; i < ks->rec[w].n; i++)
-                    att[n_att++] = (attempt){w, i, cand_z(&ks->rec[w], i)};
-            qsort(att, n_att, sizeof *att, by_z);
-        }
-        for (size_t i = 0; hit < 0 && i < n_att && key_used < budget; i++) {
-            key_used++;
-            pm_candidate tmp;
-            const pm_candidate *c = cand_at(&ks->rec[att[i].window], att[i].index, &tmp);
-            if (try_decode(ks, c->soft, &model, &dataset)) {
-                hit = k;
-                res->speed = pm_fscale(c->fs);
-                res->tempo = pm_tscale(c->ts);
-            }
-        }
-        free(att);
-        used += key_used;
+        rc = decode_lines(&x, k);
+        if (rc == PM_OK)
+            decode_combined(&x, k);
+        if (rc == PM_OK)
+            rc = decode_windows(&x, k);
+        if (rc == PM_OK)
+            rc = decode_singles(&x, k);
     }
-    res->attempts = used;
-    /* Each attempt passes the 4 version + 32 tag bits by chance with probability 2^-36. */
-    res->p_false = used * ldexp(1.0, -(PMF_VERSION_BITS + PMF_TAG_BITS));
-    if (hit >= 0) {
+    if (rc == PM_OK)
+        rc = place_marks(&x);
+    free(x.explained);
+    if (rc != PM_OK)
+        return rc;
+    res->attempts = x.total;
+    /* Each check passes the 4 version + 32 tag bits by chance with probability 2^-36. */
+    res->p_false = x.total * ldexp(1.0, -(PMF_VERSION_BITS + PMF_TAG_BITS));
+    for (int m = 0; m < d->n_marks; m++)
+        d->marks[m].p_false = res->p_false;
+    if (d->n_marks) {
+        const pm_mark *top = &d->marks[0];
         res->found = 1;
-        res->key_index = hit;
-        res->model_id = model;
-        res->dataset_id = dataset;
-        find_segments(&d->keys[hit], model, dataset, res);
+        res->key_index = top->key_index;
+        res->model_id = top->model_id;
+        res->dataset_id = top->dataset_id;
+        res->sync_z = top->sync_z;
+        res->speed = top->speed;
+        res->tempo = top->tempo;
+        res->n_segments = top->n_segments;
+        memcpy(res->segments, top->segments, sizeof(pm_segment) * (size_t)top->n_segments);
     }
+    return PM_OK;
+}
+
+int pm_detector_mark_count(const pm_detector *d)
+{
+    if (!d)
+        return PM_ERR_ARG;
+    return d->finished ? d->n_marks : PM_ERR_STATE;
+}
+
+pm_status pm_detector_mark(const pm_detector *d, int index, pm_mark *mark)
+{
+    if (!d || !mark)
+        return PM_ERR_ARG;
+    if (!d->finished)
+        return PM_ERR_STATE;
+    if (index < 0 || index >= d->n_marks)
+        return PM_ERR_ARG;
+    *mark = d->marks[index];
     return PM_OK;
 }

@@ -11,6 +11,7 @@ float pm_strength_min(void) { return PM_STRENGTH_MIN; }
 float pm_strength_max(void) { return PM_STRENGTH_MAX; }
 float pm_strength_default(void) { return PM_STRENGTH_DEFAULT; }
 size_t pm_result_size(void) { return sizeof(pm_result); }
+size_t pm_mark_size(void) { return sizeof(pm_mark); }
 
 const char *pm_strerror(pm_status status)
 {

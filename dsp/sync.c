@@ -68,13 +68,16 @@ void pm_sync_prepare(pm_window_view *w)
     }
 }
 
-void pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *cand)
+void pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *cand,
+                  float (*parts)[PMF_CODED_BITS])
 {
     const float *v = w->val[cand->fs];
     const double tau = pm_tscale(cand->ts);
     double en = 0.0, sync = 0.0;
     int n = 0, n_sync = 0;
     memset(cand->soft, 0, sizeof cand->soft);
+    if (parts)
+        memset(parts, 0, sizeof(float) * PM_PARTS * PMF_CODED_BITS);
     for (int u = first_unit(cand->phase);; u++) {
         int s0 = tile_pos(PMF_TILES_PER_UNIT * u, cand->phase, tau);
         if (s0 >= w->len - PM_SUB)
@@ -82,6 +85,9 @@ void pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *can
         int slot = u % PMF_PERIOD_UNITS;
         const float *row = v + (size_t)s0 * w->n_bands;
         const int first_data = L->slot_start[slot] + L->slot_nsync[slot];
+        /* A unit belongs to the part that holds its centre (half a unit after its start). */
+        const int part = (s0 + PM_SUB) * PM_PARTS / w->len;
+        float *dst = parts ? parts[part < PM_PARTS ? part : PM_PARTS - 1] : NULL;
         for (int i = L->slot_start[slot]; i < first_data; i++) {
             sync += L->tiles[i].chip * row[L->tiles[i].band];
             n_sync++;
@@ -90,6 +96,8 @@ void pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *can
             const pm_tile *t = &L->tiles[i];
             float val = row[t->band];
             cand->soft[t->bit] += t->chip * val;
+            if (dst)
+                dst[t->bit] += t->chip * val;
             en += val * val;
             n++;
         }
@@ -177,6 +185,6 @@ int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top
             top[j - 1] = t;
         }
     for (int i = 0; i < n; i++)
-        pm_sync_read(w, L, &top[i]);
+        pm_sync_read(w, L, &top[i], NULL);
     return n;
 }

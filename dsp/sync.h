@@ -18,6 +18,7 @@
 #define PM_DETREND 0.2f /* share of the surrounding tiles' difference removed */
 #define PM_COMMON_BANDS 8 /* bands either side whose mean level change is removed */
 #define PM_MAX_WINDOW (4 * PMF_PERIOD_TILES * PM_SUB) /* longest window, in steps */
+#define PM_PARTS 4     /* equal parts of a window whose soft bits are also read apart */
 
 double pm_fscale(int i);
 double pm_tscale(int i);
@@ -53,6 +54,12 @@ void pm_sync_prepare(pm_window_view *w);
  */
 int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP],
                    float *scores);
-/* Read the soft bits (and the sync mean and data variance) of an alignment. */
-void pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *cand);
+/*
+ * Read the soft bits (and the sync mean and data variance) of an alignment. If
+ * `parts` is not NULL, parts[j] also receives the soft bits of the units that
+ * start in the j-th of PM_PARTS equal parts of the window (they sum to soft):
+ * where in the window a payload is, for boundaries finer than a window.
+ */
+void pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *cand,
+                  float (*parts)[PMF_CODED_BITS]);
 #endif

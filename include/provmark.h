@@ -80,7 +80,7 @@ PM_API int pm_version(void);
 /** Run-time library version as text, e.g. "1.0.0". */
 PM_API const char *pm_version_string(void);
 /*
- * The limits above and the size of pm_result, at run time: for bindings that
+ * The limits above and the size of pm_result and pm_mark, at run time: for bindings that
  * cannot read this header (python/provmark takes them from here, and checks its
  * copy of the pm_result layout against pm_result_size()).
  */
@@ -92,6 +92,8 @@ PM_API float pm_strength_min(void);
 PM_API float pm_strength_max(void);
 PM_API float pm_strength_default(void);
 PM_API size_t pm_result_size(void);
+/** The size of pm_mark (a binding checks its copy of the layout against it). */
+PM_API size_t pm_mark_size(void);
 
 /* ------------------------------------------------------------------ keys */
 
@@ -203,6 +205,11 @@ typedef struct pm_segment {
     double score; /**< strongest agreement with the decoded payload in it, in standard deviations */
 } pm_segment;
 
+/**
+ * The detector's summary of a file. When the file holds several marks (see
+ * pm_detector_mark()), the fields describe the strongest; p_false and
+ * attempts cover the whole file.
+ */
 typedef struct pm_result {
     int found;            /**< 1 if a mark with a valid integrity tag was decoded */
     int key_index;        /**< which of the keys matched (index into the array given) */
@@ -217,6 +224,25 @@ typedef struct pm_result {
     pm_segment segments[PM_MAX_SEGMENTS];
 } pm_result;
 
+/** Most marks one file can report (distinct key, model ID and dataset ID). */
+#define PM_MAX_MARKS 16
+
+/**
+ * One mark found in a file: a (key, model ID, dataset ID) with its own time
+ * ranges. The ranges of different marks do not overlap.
+ */
+typedef struct pm_mark {
+    int key_index;        /**< which of the keys made it */
+    uint32_t model_id;
+    uint32_t dataset_id;
+    double p_false;       /**< bound for the whole file: the chance that any report of it is false */
+    double sync_z;        /**< strongest synchronisation score in its ranges */
+    double speed;         /**< estimated frequency scale where it is strongest */
+    double tempo;         /**< estimated time scale where it is strongest */
+    int n_segments;
+    pm_segment segments[PM_MAX_SEGMENTS]; /**< in time order; score: agreement with its payload */
+} pm_mark;
+
 /**
  * Create a blind detector for audio at `sample_rate` with `channels` channels,
  * trying each of the `n_keys` keys (1..PM_MAX_KEYS). Memory stays bounded by a small
@@ -229,6 +255,13 @@ PM_API void pm_detector_free(pm_detector *d);
 PM_API PM_WARN_UNUSED pm_status pm_detector_push_interleaved(pm_detector *d, const float *in, size_t frames);
 /** Finish the stream and decode. The detector can then only be freed or reset. */
 PM_API PM_WARN_UNUSED pm_status pm_detector_finish(pm_detector *d, pm_result *result);
+/**
+ * After pm_detector_finish(): the number of marks found (0..PM_MAX_MARKS),
+ * strongest first; mark 0 is the one pm_result describes. PM_ERR_STATE before.
+ */
+PM_API PM_WARN_UNUSED int pm_detector_mark_count(const pm_detector *d);
+/** After pm_detector_finish(): copy mark `index` (0 .. count-1) into `*mark`. */
+PM_API PM_WARN_UNUSED pm_status pm_detector_mark(const pm_detector *d, int index, pm_mark *mark);
 /** Start over for a new stream with the same parameters. */
 PM_API void pm_detector_reset(pm_detector *d);
 

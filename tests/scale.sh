@@ -1,6 +1,7 @@
 #!/bin/sh
-# Memory barely grows with the length of a file: the detector keeps ~1 KB per 6 s
-# window (three 8-bit candidates) and builds its alignment lines from them at the end,
+# Memory barely grows with the length of a file: the detector keeps ~1.2 KB per 6 s
+# window (two 8-bit candidates, the best by quarters in 4 bits) and builds its alignment lines and
+# window-by-window words from them at the end,
 # so a 3-hour RF64 file is scanned within 3 MB of the peak RSS of a 3-minute one
 # (build/bin/pmspeed rss reports the child's peak).
 . tests/lib.sh

@@ -14,6 +14,8 @@ samples in [-1, 1]. Errors raise ProvmarkError carrying the library's message.
     det = provmark.Detector(48000, 2, [key])
     det.push(audio)
     result = det.finish()                # result.found, result.model_id, ...
+    for mark in result.marks:            # every mark in the file, strongest first
+        print(mark.model_id, mark.dataset_id, mark.segments)
 
 The shared library is looked up in $PROVMARK_LIBRARY, then in the source tree's
 build/lib, then on the system's library path (libprovmark.so.1).
@@ -26,7 +28,7 @@ import os
 
 import numpy as np
 
-__all__ = ["ProvmarkError", "Key", "Embedder", "Detector", "Result", "Segment",
+__all__ = ["ProvmarkError", "Key", "Embedder", "Detector", "Result", "Mark", "Segment",
            "version", "ID_MAX", "MAX_KEYS", "MAX_CHANNELS", "STRENGTH_MIN", "STRENGTH_MAX",
            "STRENGTH_DEFAULT"]
 
@@ -95,6 +97,19 @@ if ctypes.sizeof(_Result) != _limit("pm_result_size", ctypes.c_size_t):
                       "(struct pm_result differs)")
 
 
+class _Mark(ctypes.Structure):
+    _fields_ = [("key_index", ctypes.c_int),
+                ("model_id", ctypes.c_uint32), ("dataset_id", ctypes.c_uint32),
+                ("p_false", ctypes.c_double), ("sync_z", ctypes.c_double),
+                ("speed", ctypes.c_double), ("tempo", ctypes.c_double),
+                ("n_segments", ctypes.c_int), ("segments", _Segment * _MAX_SEGMENTS)]
+
+
+if ctypes.sizeof(_Mark) != _limit("pm_mark_size", ctypes.c_size_t):
+    raise ImportError("provmark: this binding does not match the loaded libprovmark "
+                      "(struct pm_mark differs)")
+
+
 _vp = ctypes.c_void_p
 
 
@@ -133,6 +148,8 @@ _det_free = _sig("pm_detector_free", None, _vp)
 _det_push = _sig("pm_detector_push_interleaved", ctypes.c_int, _vp, _vp, ctypes.c_size_t)
 _det_finish = _sig("pm_detector_finish", ctypes.c_int, _vp, ctypes.POINTER(_Result))
 _det_reset = _sig("pm_detector_reset", None, _vp)
+_det_mark_count = _sig("pm_detector_mark_count", ctypes.c_int, _vp)
+_det_mark = _sig("pm_detector_mark", ctypes.c_int, _vp, ctypes.c_int, ctypes.POINTER(_Mark))
 
 
 class ProvmarkError(Exception):
@@ -325,21 +342,38 @@ class Segment:
         return f"Segment({self.start:.2f}-{self.end:.2f} s, {self.score:.1f} sigma)"
 
 
-class Result:
-    """What the detector found: found, model_id, dataset_id, p_false, segments, ..."""
+def _fill(obj, r, keys, found):
+    """The fields that a mark and the summary of a file share (None where nothing was found)."""
+    obj.model_id = int(r.model_id) if found else None
+    obj.dataset_id = int(r.dataset_id) if found else None
+    obj.key = keys[r.key_index] if found else None
+    obj.p_false = float(r.p_false)
+    obj.sync_z = float(r.sync_z)
+    obj.speed = float(r.speed)
+    obj.tempo = float(r.tempo)
+    obj.segments = [Segment(s.start, s.end, s.score) for s in r.segments[:r.n_segments]]
 
-    def __init__(self, r, keys):
+
+class Mark:
+    """One mark of a file: key, model_id, dataset_id, p_false, sync_z, speed, tempo, segments."""
+
+    def __init__(self, m, keys):
+        _fill(self, m, keys, True)
+
+    def __repr__(self):
+        spans = ", ".join(f"{s.start:.1f}-{s.end:.1f} s" for s in self.segments)
+        return f"<provmark.Mark: model {self.model_id}, dataset {self.dataset_id}, {spans}>"
+
+
+class Result:
+    """What the detector found: found, model_id, dataset_id, p_false, segments, ...
+    (of the strongest mark), and marks: every mark of the file, strongest first."""
+
+    def __init__(self, r, keys, marks=()):
+        self.marks = list(marks)
         self.found = bool(r.found)
-        self.model_id = int(r.model_id) if self.found else None
-        self.dataset_id = int(r.dataset_id) if self.found else None
-        self.key = keys[r.key_index] if self.found else None
-        self.p_false = float(r.p_false)
-        self.sync_z = float(r.sync_z)
-        self.speed = float(r.speed)
-        self.tempo = float(r.tempo)
         self.attempts = int(r.attempts)
-        self.segments = [Segment(s.start, s.end, s.score)
-                         for s in r.segments[:r.n_segments]]
+        _fill(self, r, keys, self.found)
 
     def __repr__(self):
         if not self.found:
@@ -372,7 +406,14 @@ class Detector(_Handle):
         """Decode everything pushed; afterwards only reset() or close()."""
         r = _Result()
         _check(_det_finish(self._handle(), ctypes.byref(r)))
-        return Result(r, self.keys)
+        n = _det_mark_count(self._handle())
+        _check(n)
+        marks = []
+        for i in range(n):
+            m = _Mark()
+            _check(_det_mark(self._handle(), i, ctypes.byref(m)))
+            marks.append(Mark(m, self.keys))
+        return Result(r, self.keys, marks)
 
     def reset(self):
         _det_reset(self._handle())

@@ -83,6 +83,26 @@ class BindingTest(unittest.TestCase):
         self.assertTrue(r2.found)
         self.assertIs(r2.key, self.key)
 
+    def test_ids_changed_mid_stream_are_two_marks_with_their_own_ranges(self):
+        x = music(36)
+        emb = provmark.Embedder(48000, 2, self.key, 7, 42)
+        half = 18 * 48000
+        y = [emb.process(x[:half])]
+        emb.set_ids(7, 43)  # one bit away; takes effect at the next payload boundary
+        y += [emb.process(x[half:]), emb.flush()]
+        y = np.concatenate(y)[emb.latency:]
+        r = provmark.Detector(48000, 2, [self.key]).detect(y)
+        got = sorted((m.model_id, m.dataset_id) for m in r.marks)
+        self.assertEqual(got, [(7, 42), (7, 43)])
+        self.assertEqual((r.model_id, r.dataset_id), (r.marks[0].model_id, r.marks[0].dataset_id))
+        first = next(m for m in r.marks if m.dataset_id == 42)
+        second = next(m for m in r.marks if m.dataset_id == 43)
+        # the change lands within one payload period (2.97 s) after 18 s
+        self.assertLess(abs(first.segments[-1].end - 19.5), 3.0)
+        self.assertAlmostEqual(second.segments[0].start, first.segments[-1].end, delta=0.01)
+        self.assertIs(second.key, self.key)
+        self.assertLess(second.p_false, 1e-9)
+
     def test_mono_one_dimensional_arrays(self):
         x = music(8, rate=44100, channels=1)[:, 0]
         y = provmark.Embedder(44100, 1, self.key, 1, 2).mark(x)

@@ -357,6 +357,34 @@ static void ids_change_at_payload_boundary(void **state)
     pm_result b = detect_all(x + frames / 2 + 3 * 44100, frames / 2 - 3 * 44100, 1, rate, &key, 1);
     assert_true(a.found && a.model_id == 1);
     assert_true(b.found && b.model_id == 2);
+    /* The whole file: two marks, each with its own range; the change lands at the
+     * first payload boundary after 15 s (within 2.97 s). */
+    pm_detector *d;
+    pm_result r;
+    pm_mark m[2];
+    assert_int_equal(pm_detector_new(&d, rate, 1, &key, 1), PM_OK);
+    assert_int_equal(pm_detector_push_interleaved(d, x, frames), PM_OK);
+    assert_int_equal(pm_detector_mark_count(d), PM_ERR_STATE);
+    assert_int_equal(pm_detector_finish(d, &r), PM_OK);
+    assert_int_equal(pm_detector_mark_count(d), 2);
+    assert_int_equal(pm_detector_mark(d, 2, &m[0]), PM_ERR_ARG);
+    assert_int_equal(pm_detector_mark(d, -1, &m[0]), PM_ERR_ARG);
+    assert_int_equal(pm_detector_mark(d, 0, NULL), PM_ERR_ARG);
+    assert_int_equal(pm_detector_mark(d, 0, &m[0]), PM_OK);
+    assert_int_equal(pm_detector_mark(d, 1, &m[1]), PM_OK);
+    assert_true(r.found && r.model_id == m[0].model_id && r.n_segments == m[0].n_segments);
+    const pm_mark *one = m[0].model_id == 1 ? &m[0] : &m[1], *two = m[0].model_id == 1 ? &m[1] : &m[0];
+    assert_true(one->model_id == 1 && one->dataset_id == 1 && two->model_id == 2 && two->dataset_id == 2);
+    assert_int_equal(one->n_segments, 1);
+    assert_int_equal(two->n_segments, 1);
+    assert_true(one->segments[0].start < 1.5 && two->segments[0].end > 28.5);
+    assert_true(one->segments[0].end > 13.5 && one->segments[0].end < 19.5);
+    assert_true(two->segments[0].start >= one->segments[0].end);
+    assert_true(two->segments[0].start - one->segments[0].end < 0.01);
+    assert_true(one->p_false == r.p_false && r.p_false <= 1e-9);
+    pm_detector_reset(d);
+    assert_int_equal(pm_detector_mark_count(d), PM_ERR_STATE);
+    pm_detector_free(d);
     free(x);
 }
 

@@ -1,0 +1,69 @@
+#!/bin/sh
+# Several marks in one file (issue 14): copies marked with other IDs spliced
+# together must each be reported with their own IDs and time ranges, in JSON, text,
+# trace and the HTML timeline. Real music, key tests/data/test.key.
+. tests/lib.sh
+w=build/test-marks
+rm -rf "$w"
+mkdir -p "$w"
+K="--key tests/data/test.key"
+ffmpeg -nostdin -v error -y -ss 20 -t 65 -i /usr/share/games/etr/music/credits1-cp.ogg -ac 2 -c:a pcm_s16le "$w/in.wav"
+mark() { # MODEL DATASET -> $w/MODEL_DATASET.wav
+    [ -s "$w/$1_$2.wav" ] || $PM embed "$w/in.wav" "$w/$1_$2.wav" --model "$1" --dataset "$2" $K --no-verify 2>/dev/null
+}
+cut() { # IN START LEN OUT
+    sox "$1" "$4" trim "$2" "$3"
+}
+
+# 30 s marked 7/42, then 30 s of the same music marked otherwise (same key).
+mark 7 42
+cut "$w/7_42.wav" 0 30 "$w/first.wav"
+for second in 7/43 8/42 1007/42 7/1042 12345678/9876543 7/99; do
+    m=${second%/*} d=${second#*/}
+    mark "$m" "$d"
+    cut "$w/${m}_$d.wav" 30 30 "$w/b.wav"
+    sox "$w/first.wav" "$w/b.wav" "$w/s_${m}_$d.wav"
+    $PM detect --json $K "$w/s_${m}_$d.wav" >"$w/s_${m}_$d.json" 2>/dev/null
+    check "marks: 7/42 then $second: exactly these two marks" jq -e --argjson m "$m" --argjson d "$d" \
+        '[.marks[] | [.model_id, .dataset_id]] | sort == ([[7, 42], [$m, $d]] | sort)' "$w/s_${m}_$d.json"
+    check "marks: 7/42 then $second: each mark's range within 1.5 s of its half" jq -e --argjson m "$m" --argjson d "$d" '
+        (.marks[] | select(.model_id == 7 and .dataset_id == 42) | .segments) as $a
+        | (.marks[] | select(.model_id == $m and .dataset_id == $d) | .segments) as $b
+        | ($a | length) == 1 and ($b | length) == 1 and $a[0].start <= 1.5 and ($a[0].end - 30 | fabs) <= 1.5
+          and ($b[0].start - 30 | fabs) <= 1.5 and $b[0].end >= 58.5 and $a[0].end <= $b[0].start' "$w/s_${m}_$d.json"
+done
+check "marks: the top-level fields are the strongest (first) mark's" jq -e \
+    '.found and .model_id == .marks[0].model_id and .dataset_id == .marks[0].dataset_id and .key == .marks[0].key
+     and .segments == .marks[0].segments and .p_false <= 1e-9 and all(.marks[]; .p_false == $top.p_false)' \
+    --argjson top "$(jq -c '{p_false}' "$w/s_7_43.json")" "$w/s_7_43.json"
+check "marks: the text output has one line per mark" sh -c \
+    "$PM detect $K $w/s_7_99.wav 2>/dev/null | grep -c 'model 7, dataset \(42\|99\) (p_false' | grep -qx 2"
+
+# Model 7 at 20-35 s and model 3 at 50-60 s, unmarked music around them (65 s).
+mark 3 42
+cut "$w/in.wav" 0 20 "$w/u0.wav"
+cut "$w/7_42.wav" 20 15 "$w/p7.wav"
+cut "$w/in.wav" 35 15 "$w/u1.wav"
+cut "$w/3_42.wav" 50 10 "$w/p3.wav"
+sox "$w/in.wav" "$w/u2.wav" trim 60
+sox "$w/u0.wav" "$w/p7.wav" "$w/u1.wav" "$w/p3.wav" "$w/u2.wav" "$w/two.wav"
+$PM detect --json $K "$w/two.wav" >"$w/two.json" 2>/dev/null
+# Ends next to unmarked music are placed less surely than joins of two marks (where
+# the window's best alignment is not the mark's, only the window's share is known):
+# issue 14's bound for the worst boundary, 3 s.
+check "marks: model 7 at 20-35 s and model 3 at 50-60 s: two marks, each in its own range (3 s)" jq -e '
+    (.marks | length) == 2
+    and ([.marks[] | select(.model_id == 7) | .segments[]] | length == 1 and (.[0].start - 20 | fabs) <= 3 and (.[0].end - 35 | fabs) <= 3)
+    and ([.marks[] | select(.model_id == 3) | .segments[]] | length == 1 and (.[0].start - 50 | fabs) <= 3 and (.[0].end - 60 | fabs) <= 3)' \
+    "$w/two.json"
+check "marks: unmarked music alone gives no mark" detect_none "$w/in.wav" $K
+
+# The same through trace and the HTML timeline: a colour and a legend entry per mark.
+$PM trace --json $K "$w/two.wav" >"$w/trace.json" 2>/dev/null
+check "marks: trace --json lists both marks" jq -e '[.marks[].model_id] | sort == [3, 7]' "$w/trace.json"
+$PM detect --json --report "$w/report.html" $K "$w/two.wav" "$w/s_7_99.wav" >/dev/null 2>&1
+check "marks: report well-formed" xmllint --noout "$w/report.html"
+check "marks: report draws each mark in its own colour with a legend" sh -c "
+    [ \$(grep -c 'class=\"legend\"' $w/report.html) = 4 ] &&
+    [ \$(grep -o 'data-mark=\"1\"[^>]*fill=\"#[0-9a-f]*\"' $w/report.html | sed 's/.*fill=//' | sort -u | wc -l) = 1 ] &&
+    [ \"\$(grep -o 'data-mark=\"0\"[^>]*fill=\"#[0-9a-f]*\"' $w/report.html | sed 's/.*fill=//' | sort -u)\" != \"\$(grep -o 'data-mark=\"1\"[^>]*fill=\"#[0-9a-f]*\"' $w/report.html | sed 's/.*fill=//' | sort -u)\" ]"
