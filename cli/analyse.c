@@ -11,7 +11,7 @@ typedef struct consumers {
     pm_detector *det;
     fp_extractor *fx;
     int channels;
-    double t0, max_ms;
+    double t0;
     analysis *a;
 } consumers;
 
@@ -25,20 +25,15 @@ static int push(void *ctx, const float *buf, size_t frames)
         snprintf(c->a->error, sizeof c->a->error, "%s", pm_strerror(rc));
         return 1;
     }
-    if (c->max_ms > 0 && now_ms() - c->t0 > c->max_ms) {
-        snprintf(c->a->error, sizeof c->a->error, "gave up after %g s (--max-seconds)",
-                 c->max_ms / 1e3);
-        return 1;
-    }
     return 0;
 }
 
 int analyse_file(const char *path, const analysis_opts *opts, analysis *a)
 {
     memset(a, 0, sizeof *a);
-    consumers c = {.t0 = now_ms(), .max_ms = opts->max_ms, .a = a};
+    consumers c = {.t0 = now_ms(), .a = a};
     audio_in in;
-    if (audio_in_open(&in, path, opts->dec, a->error) != 0)
+    if (audio_in_open_limited(&in, path, opts->dec, opts->max_ms, a->error) != 0)
         goto out;
     a->rate = in.info.samplerate;
     a->channels = c.channels = in.info.channels;

@@ -9,10 +9,14 @@
 #include <stdint.h>
 #include <string.h>
 #include <strings.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "cli.h"
 
 extern char **environ;
 
@@ -29,16 +33,24 @@ int audio_decoder_parse(const char *name, audio_decoder *out)
 }
 
 /*
- * Start `ffmpeg -i path` writing Sun AU (float, length unknown: made for pipes) to
- * a pipe; the read end, or -1. No shell is involved, so any file name is safe;
- * "-" hands ffmpeg our standard input.
+ * Start ffmpeg decoding `path` to Sun AU (float, length unknown: made for pipes) on
+ * a pipe; the read end, or -1. No shell is involved, but ffmpeg reads its input
+ * argument as a URL: "concat:a.wav|b.wav", "subfile:", "http:" or "-" name other
+ * inputs than the file. So a file is always given as "file:" + path and ffmpeg may
+ * open nothing but files and pipes (what a playlist-like file inside names is then
+ * limited to local files too); "-" hands ffmpeg our standard input as "pipe:0".
  */
 static int spawn_ffmpeg(const char *path, pid_t *pid)
 {
     int fds[2];
-    if (pipe(fds) != 0)
-        return -1;
     const int from_stdin = strcmp(path, "-") == 0;
+    char *url = NULL;
+    if (!from_stdin && asprintf(&url, "file:%s", path) < 0)
+        return -1;
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        free(url);
+        return -1;
+    }
     posix_spawn_file_actions_t fa;
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
@@ -48,17 +60,44 @@ static int spawn_ffmpeg(const char *path, pid_t *pid)
         posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     /* With "-" ffmpeg reads the stream from the standard input it inherits. */
-    char *argv[] = {"ffmpeg", from_stdin ? "-hide_banner" : "-nostdin", "-v", "error", "-i",
-                    from_stdin ? "pipe:0" : (char *)path, "-vn", "-f", "au", "-c:a", "pcm_f32be",
-                    "-", NULL};
+    char *argv[] = {"ffmpeg", from_stdin ? "-hide_banner" : "-nostdin", "-v", "error",
+                    "-protocol_whitelist", from_stdin ? "pipe" : "file", "-i",
+                    from_stdin ? "pipe:0" : url, "-vn", "-f", "au", "-c:a", "pcm_f32be",
+                    "pipe:1", NULL};
     int rc = posix_spawnp(pid, "ffmpeg", &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
+    free(url);
     close(fds[1]);
     if (rc != 0) {
         close(fds[0]);
         return -1;
     }
     return fds[0];
+}
+
+/*
+ * With a time limit, wait until the pipe we read (ffmpeg's output or our standard
+ * input) has data or ends: a stalled writer must not hold the reader past its
+ * limit. 0, or -1 with the reason in err (ffmpeg is then killed).
+ */
+static int wait_input(audio_in *a, char err[AUDIO_ERR])
+{
+    if (a->max_ms <= 0)
+        return 0;
+    double left = a->max_ms - (now_ms() - a->t0);
+    if (left > 0 && a->pipe_fd >= 0) {
+        struct pollfd p = {.fd = a->pipe_fd, .events = POLLIN};
+        int n;
+        while ((n = poll(&p, 1, (int)(left + 1))) < 0 && errno == EINTR)
+            left = a->max_ms - (now_ms() - a->t0);
+        left = n != 0 ? 1 : 0;
+    }
+    if (left > 0)
+        return 0;
+    if (a->child > 0)
+        kill(a->child, SIGKILL);
+    snprintf(err, AUDIO_ERR, "gave up after %g s (--max-seconds)", a->max_ms / 1e3);
+    return -1;
 }
 
 static int open_ffmpeg(audio_in *a, const char *path, char err[AUDIO_ERR])
@@ -70,12 +109,15 @@ static int open_ffmpeg(audio_in *a, const char *path, char err[AUDIO_ERR])
         snprintf(err, AUDIO_ERR, "cannot run ffmpeg (is it installed?)");
         return -1;
     }
-    a->sf = sf_open_fd(fd, SFM_READ, &a->info, 1);
+    a->pipe_fd = fd;
+    if (wait_input(a, err) == 0)
+        a->sf = sf_open_fd(fd, SFM_READ, &a->info, 1);
     if (!a->sf) {
         close(fd);
         waitpid(a->child, NULL, 0);
-        a->child = -1;
-        snprintf(err, AUDIO_ERR, "ffmpeg cannot decode this file");
+        a->child = a->pipe_fd = -1;
+        if (!err[0])
+            snprintf(err, AUDIO_ERR, "ffmpeg cannot decode this file");
         return -1;
     }
     return 0;
@@ -83,29 +125,43 @@ static int open_ffmpeg(audio_in *a, const char *path, char err[AUDIO_ERR])
 
 int audio_in_open(audio_in *a, const char *path, audio_decoder dec, char err[AUDIO_ERR])
 {
+    return audio_in_open_limited(a, path, dec, 0.0, err);
+}
+
+int audio_in_open_limited(audio_in *a, const char *path, audio_decoder dec, double max_ms,
+                          char err[AUDIO_ERR])
+{
     memset(a, 0, sizeof *a);
-    a->child = -1;
+    a->child = a->file_fd = a->pipe_fd = -1;
+    a->t0 = now_ms();
+    a->max_ms = max_ms;
+    err[0] = '\0';
     const int from_stdin = strcmp(path, "-") == 0;
     if (!from_stdin) {
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            snprintf(err, AUDIO_ERR, "%s", strerror(errno));
+        const char *why;
+        if ((a->file_fd = open_regular(path, &why)) < 0) {
+            snprintf(err, AUDIO_ERR, "%s", why);
             return -1;
         }
-        if (!S_ISREG(st.st_mode)) {
-            snprintf(err, AUDIO_ERR, "not a regular file");
-            return -1;
-        }
+    } else {
+        a->pipe_fd = STDIN_FILENO;
     }
-    if (dec != DECODER_FFMPEG)
-        a->sf = from_stdin ? sf_open_fd(STDIN_FILENO, SFM_READ, &a->info, 0)
-                           : sf_open(path, SFM_READ, &a->info);
+    /* The descriptor just checked is the one read: the name cannot be swapped for a FIFO. */
+    if (dec != DECODER_FFMPEG && wait_input(a, err) == 0)
+        a->sf = sf_open_fd(from_stdin ? STDIN_FILENO : a->file_fd, SFM_READ, &a->info, 0);
+    if (err[0]) {
+        audio_in_close(a);
+        return -1;
+    }
     /* A stream read by libsndfile cannot be given to ffmpeg again: auto is sndfile there. */
     if (!a->sf && (dec == DECODER_FFMPEG || (dec == DECODER_AUTO && !from_stdin))) {
-        if (open_ffmpeg(a, path, err) != 0)
+        if (open_ffmpeg(a, path, err) != 0) {
+            audio_in_close(a);
             return -1;
+        }
     } else if (!a->sf) {
         snprintf(err, AUDIO_ERR, "cannot read audio: %s", sf_strerror(NULL));
+        audio_in_close(a);
         return -1;
     }
     if (a->info.samplerate <= 0 || a->info.channels <= 0) {
@@ -119,6 +175,8 @@ int audio_in_open(audio_in *a, const char *path, audio_decoder dec, char err[AUD
 
 long audio_in_read(audio_in *a, float *buf, size_t frames, char err[AUDIO_ERR])
 {
+    if (wait_input(a, err) != 0)
+        return -1;
     sf_count_t n = sf_readf_float(a->sf, buf, (sf_count_t)frames);
     if (n < 0 || sf_error(a->sf)) {
         snprintf(err, AUDIO_ERR, "read error: %s", sf_strerror(a->sf));
@@ -152,9 +210,11 @@ void audio_in_close(audio_in *a)
     if (a->sf)
         sf_close(a->sf); /* closes the pipe too, so ffmpeg ends if it was not finished */
     a->sf = NULL;
+    if (a->file_fd >= 0)
+        close(a->file_fd);
     if (a->child > 0)
         waitpid(a->child, NULL, 0); /* a failure before any audio was read is an error already */
-    a->child = -1;
+    a->child = a->file_fd = a->pipe_fd = -1;
 }
 
 static const char *extension(const char *path)

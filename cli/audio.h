@@ -30,16 +30,27 @@ typedef struct audio_in {
     SF_INFO info;   /* samplerate and channels are always valid (> 0) */
     pid_t child;    /* the ffmpeg subprocess, or -1 */
     long long read; /* frames read so far */
+    int file_fd;    /* the regular file read by libsndfile, or -1 */
+    int pipe_fd;    /* the pipe read (ffmpeg's output, or stdin for "-"), or -1 */
+    double t0, max_ms; /* opened at t0 (now_ms); max_ms > 0: the time limit */
 } audio_in;
 
 /* Room for any message of the reader (without the path). */
 #define AUDIO_ERR 256
 
 /*
- * Open `path` for reading: a regular file, or "-" for the standard input (a pipe).
+ * Open `path` for reading: a regular file (anything else is refused without
+ * blocking), or "-" for the standard input (a pipe).
  * 0, or -1 with a one-line reason (without the path) in err[AUDIO_ERR].
  */
 int audio_in_open(audio_in *a, const char *path, audio_decoder dec, char err[AUDIO_ERR]);
+/*
+ * The same with a wall-clock limit (max_ms > 0) from the call on: opening and every
+ * read fail with "gave up after S s (--max-seconds)" once it has passed, also while
+ * a pipe (ffmpeg's, or stdin) delivers nothing (ffmpeg is then killed).
+ */
+int audio_in_open_limited(audio_in *a, const char *path, audio_decoder dec, double max_ms,
+                          char err[AUDIO_ERR]);
 /*
  * Read up to `frames` interleaved frames into buf: the number read, 0 at the end,
  * -1 with the reason in err on a read error. Reading nothing at all is an error

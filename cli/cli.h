@@ -3,6 +3,7 @@
 #define PM_CLI_H
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "provmark.h"
 
@@ -17,6 +18,14 @@ int load_keys(const char *const *paths, int n, pm_key keys[]);
 int add_key_path(const char *paths[MAX_KEYS], int *n, const char *path);
 /* Parse a JSON file, refusing duplicate keys; NULL after one line on stderr. */
 json_t *json_load_path(const char *path);
+/*
+ * Open path for reading if it is a regular file: a FIFO, device, socket or folder
+ * is refused at once (never blocks, never reads forever). The descriptor (close on
+ * exec, blocking), or -1 with the reason in *why.
+ */
+int open_regular(const char *path, const char **why);
+/* The same as a stdio stream; NULL with the reason in *why. */
+FILE *fopen_regular(const char *path, const char **why);
 /* 1 if any argument is --help or -h. */
 int wants_help(int argc, char **argv);
 /* Parse an ID option (0..PM_ID_MAX); -1 after one line on stderr. */

@@ -1,6 +1,7 @@
 /* Helpers shared by the provmark commands (declared in cli.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,35 @@ int load_key(const char *path, pm_key *key)
     if (pm_key_is_demo(key))
         fprintf(stderr, "provmark: warning: %s holds the public demo key\n", path);
     return 0;
+}
+
+int open_regular(const char *path, const char **why)
+{
+    /* O_NONBLOCK: opening a FIFO without a writer, or a device, must not block. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+    struct stat st;
+    if (fd < 0) {
+        *why = strerror(errno);
+        return -1;
+    }
+    *why = fstat(fd, &st) != 0 ? strerror(errno) : !S_ISREG(st.st_mode) ? "not a regular file" : NULL;
+    if (*why) {
+        close(fd);
+        return -1;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    return fd;
+}
+
+FILE *fopen_regular(const char *path, const char **why)
+{
+    int fd = open_regular(path, why);
+    FILE *f = fd >= 0 ? fdopen(fd, "r") : NULL;
+    if (fd >= 0 && !f) {
+        *why = strerror(errno);
+        close(fd);
+    }
+    return f;
 }
 
 int wants_help(int argc, char **argv)
@@ -103,7 +133,14 @@ int load_keys(const char *const *paths, int n, pm_key keys[])
 json_t *json_load_path(const char *path)
 {
     json_error_t err;
-    json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    const char *why;
+    FILE *f = fopen_regular(path, &why);
+    if (!f) {
+        fprintf(stderr, "provmark: %s: %s\n", path, why);
+        return NULL;
+    }
+    json_t *j = json_loadf(f, JSON_REJECT_DUPLICATES, &err);
+    fclose(f);
     if (!j)
         fprintf(stderr, "provmark: %s:%d: %s\n", path, err.line, err.text);
     return j;

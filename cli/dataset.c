@@ -111,9 +111,10 @@ out:
 
 /* -------------------------------------------------------------------- add */
 
-static int sha256_file(const char *path, char hex[65], long long *bytes)
+/* SHA-256 of a regular file (anything else is refused: /dev/zero never ends). */
+static int sha256_file(const char *path, char hex[65], long long *bytes, const char **why)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen_regular(path, why);
     if (!f)
         return -1;
     crypto_hash_sha256_state st;
@@ -126,6 +127,7 @@ static int sha256_file(const char *path, char hex[65], long long *bytes)
         *bytes += (long long)n;
     }
     int bad = ferror(f);
+    *why = bad ? strerror(errno) : NULL;
     fclose(f);
     if (bad)
         return -1;
@@ -193,13 +195,14 @@ static json_t *describe(const char *path, const char *rel, audio_decoder dec)
 {
     audio_in in; /* first: it refuses what is not a regular file before anything reads it */
     char err[AUDIO_ERR], hex[65];
+    const char *why;
     long long bytes;
     if (audio_in_open(&in, path, dec, err) != 0) {
         fprintf(stderr, "provmark: %s: not readable audio: %s\n", path, err);
         return NULL;
     }
-    if (sha256_file(path, hex, &bytes) != 0) {
-        fprintf(stderr, "provmark: %s: %s\n", path, strerror(errno));
+    if (sha256_file(path, hex, &bytes, &why) != 0) {
+        fprintf(stderr, "provmark: %s: %s\n", path, why);
         audio_in_close(&in);
         return NULL;
     }
@@ -384,10 +387,11 @@ static int fingerprint_item(const char *mpath, const json_t *it, audio_decoder d
 {
     const char *rel = json_string_value(json_object_get(it, "path"));
     char *file = manifest_item_path(mpath, rel), hex[65];
+    const char *why = "out of memory";
     long long bytes;
-    int ok = file && sha256_file(file, hex, &bytes) == 0;
+    int ok = file && sha256_file(file, hex, &bytes, &why) == 0;
     if (!ok)
-        fprintf(stderr, "provmark: %s: cannot read item %s\n", mpath, rel);
+        fprintf(stderr, "provmark: %s: cannot read item %s: %s\n", mpath, rel, why);
     else if (strcmp(hex, json_string_value(json_object_get(it, "sha256"))) != 0) {
         fprintf(stderr, "provmark: %s: changed since it was added (run 'provmark dataset add')\n", rel);
         ok = 0;
@@ -423,8 +427,8 @@ static json_t *write_index(const char *ipath, const fpx_item_in *in, size_t n_it
     long long bytes;
     const char *why = "out of memory";
     fpx *back = icopy ? fpx_open(ipath, &why) : NULL;
-    if (!back || sha256_file(ipath, hex, &bytes) != 0) {
-        fprintf(stderr, "provmark: %s: cannot read back the index: %s\n", ipath, back ? strerror(errno) : why);
+    if (!back || sha256_file(ipath, hex, &bytes, &why) != 0) {
+        fprintf(stderr, "provmark: %s: cannot read back the index: %s\n", ipath, why);
         free(icopy);
         fpx_close(back);
         return NULL;

@@ -51,11 +51,12 @@ static const char usage_detect[] =
 /* Paths reported without error in an earlier JSON-lines output, sorted for bsearch. */
 static int read_resume(const char *path, strlist *done)
 {
-    FILE *f = fopen(path, "r");
+    const char *why;
+    FILE *f = fopen_regular(path, &why);
     if (!f) {
         if (errno == ENOENT)
             return 0; /* nothing scanned yet */
-        fprintf(stderr, "provmark: %s: %s\n", path, strerror(errno));
+        fprintf(stderr, "provmark: %s: %s\n", path, why);
         return -1;
     }
     char *line = NULL;

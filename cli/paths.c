@@ -1,6 +1,7 @@
 /* Lists of paths, and the audio files below a folder. */
 #define _GNU_SOURCE
 #include "paths.h"
+#include "cli.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -96,9 +97,10 @@ int walk_audio(const char *dir, const strlist *globs, strlist *out)
 
 int strlist_read_lines(const char *from, strlist *out)
 {
-    FILE *f = strcmp(from, "-") == 0 ? stdin : fopen(from, "r");
+    const char *why = NULL;
+    FILE *f = strcmp(from, "-") == 0 ? stdin : fopen_regular(from, &why);
     if (!f) {
-        fprintf(stderr, "provmark: %s: %s\n", from, strerror(errno));
+        fprintf(stderr, "provmark: %s: %s\n", from, why);
         return -1;
     }
     char *line = NULL;
