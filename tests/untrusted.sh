@@ -22,6 +22,7 @@ file:m.wav
 -m.wav
 pipe:0
 subfile:,,start,0,end,0,,:m.wav'
+pm=$(cd "$(dirname "$PM")" && pwd)/$(basename "$PM")
 mkdir -p "$w/url"
 cp "$w/m.wav" "$w/url/m.wav"
 IFS='
@@ -29,9 +30,9 @@ IFS='
 for n in $names; do cp "$w/a.wav" "$w/url/$n"; done
 for n in $names; do
     for dec in ffmpeg auto; do
-        (cd "$w/url" && ../../../$PM detect --json --decoder $dec $K -- "$n" >../out 2>/dev/null)
+        (cd "$w/url" && "$pm" detect --json --decoder $dec --key ../../../tests/data/test.key -- "$n" >../out 2>/dev/null)
         check "ffmpeg name '$n' ($dec) is the file itself: no mark" \
-            jq -e '.found == false and .error == null' "$w/out"
+            jq -se 'length == 1 and .[0].found == false and .[0].error == null' "$w/out"
     done
 done
 unset IFS
