@@ -26,6 +26,25 @@ json_t *json_load_path(const char *path);
 int open_regular(const char *path, const char **why);
 /* The same as a stdio stream; NULL with the reason in *why. */
 FILE *fopen_regular(const char *path, const char **why);
+/* 1 if s is valid UTF-8. */
+int utf8_valid(const char *s);
+/* A JSON string of s with each byte that is not valid UTF-8 replaced by U+FFFD; NULL when out of memory. */
+json_t *json_name(const char *s);
+/*
+ * Set obj[key] to json_name(s) and, only when s is not valid UTF-8, obj[key + "_bytes"]
+ * to its bytes in lower-case hex, so that any name (a file name is any bytes but '/'
+ * and NUL) is carried losslessly. 0, or -1 when out of memory.
+ */
+int json_set_name(json_t *obj, const char *key, const char *s);
+/* The name json_set_name stored under key (from key_bytes when present), malloc'd; NULL if none. */
+char *json_get_name(const json_t *obj, const char *key);
+/*
+ * Write s for a person to read: control characters (C0, DEL, C1) as \n \t \r \xHH
+ * or \u00HH, bytes that are not UTF-8 as \xHH, a backslash as \\; with xml also
+ * & < > " ' as entities. No byte of s can then end a line, move the cursor, signal
+ * the terminal or break an XML document.
+ */
+void put_text(FILE *f, const char *s, int xml);
 /* 1 if any argument is --help or -h. */
 int wants_help(int argc, char **argv);
 /* Parse an ID option (0..PM_ID_MAX); -1 after one line on stderr. */

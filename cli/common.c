@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <sodium.h>
+#include <stdint.h>
 
 #include "cli.h"
 
@@ -79,6 +81,132 @@ FILE *fopen_regular(const char *path, const char **why)
         close(fd);
     }
     return f;
+}
+
+/*
+ * Length of the valid UTF-8 sequence at p (1..4), or 0 when the byte there starts
+ * none (a stray continuation byte, an overlong form, a surrogate, beyond U+10FFFF,
+ * or cut short, also by the terminating NUL).
+ */
+static size_t utf8_seq(const unsigned char *p)
+{
+    size_t n;
+    uint32_t c;
+    if (p[0] < 0x80)
+        return 1;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        n = 2, c = p[0] & 0x1fu;
+    else if ((p[0] & 0xf0) == 0xe0)
+        n = 3, c = p[0] & 0x0fu;
+    else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+        n = 4, c = p[0] & 0x07u;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        c = c << 6 | (p[i] & 0x3fu);
+    }
+    if ((n == 3 && (c < 0x800 || (c >= 0xd800 && c <= 0xdfff))) || (n == 4 && (c < 0x10000 || c > 0x10ffff)))
+        return 0;
+    return n;
+}
+
+int utf8_valid(const char *s)
+{
+    for (size_t n; *s; s += n)
+        if (!(n = utf8_seq((const unsigned char *)s)))
+            return 0;
+    return 1;
+}
+
+json_t *json_name(const char *s)
+{
+    static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+    char *buf = malloc(3 * strlen(s) + 1), *o = buf;
+    if (!buf)
+        return NULL;
+    for (size_t n; *s; s += n) {
+        if ((n = utf8_seq((const unsigned char *)s)) != 0) {
+            memcpy(o, s, n);
+            o += n;
+        } else {
+            memcpy(o, replacement, 3);
+            o += 3;
+            n = 1;
+        }
+    }
+    *o = '\0';
+    json_t *j = json_string(buf);
+    free(buf);
+    return j;
+}
+
+int json_set_name(json_t *obj, const char *key, const char *s)
+{
+    json_t *v = json_name(s);
+    if (!v || json_object_set_new(obj, key, v) != 0)
+        return -1;
+    if (utf8_valid(s))
+        return 0;
+    char *hex = malloc(2 * strlen(s) + 1);
+    if (!hex)
+        return -1;
+    sodium_bin2hex(hex, 2 * strlen(s) + 1, (const unsigned char *)s, strlen(s));
+    char *bytes_key = NULL;
+    int rc = asprintf(&bytes_key, "%s_bytes", key) < 0 ? -1 : json_object_set_new(obj, bytes_key, json_string(hex));
+    free(bytes_key);
+    free(hex);
+    return rc;
+}
+
+char *json_get_name(const json_t *obj, const char *key)
+{
+    char *bytes_key = NULL;
+    if (asprintf(&bytes_key, "%s_bytes", key) < 0)
+        return NULL;
+    const char *hex = json_string_value(json_object_get(obj, bytes_key));
+    const char *text = json_string_value(json_object_get(obj, key));
+    free(bytes_key);
+    if (!hex)
+        return text ? strdup(text) : NULL;
+    size_t n = strlen(hex) / 2, len;
+    char *out = malloc(n + 1);
+    if (out && (sodium_hex2bin((unsigned char *)out, n, hex, strlen(hex), NULL, &len, NULL) != 0 ||
+                memchr(out, '\0', len))) {
+        free(out);
+        return NULL;
+    }
+    if (out)
+        out[len] = '\0';
+    return out;
+}
+
+void put_text(FILE *f, const char *s, int xml)
+{
+    if (!s)
+        return;
+    for (size_t n; *s; s += n) {
+        const unsigned char *p = (const unsigned char *)s;
+        n = utf8_seq(p);
+        if (!n) { /* not UTF-8: the byte in hex */
+            fprintf(f, "\\x%02x", p[0]);
+            n = 1;
+        } else if (p[0] < 0x20 || p[0] == 0x7f || (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)) {
+            /* C0 and C1 controls and DEL: never raw to a terminal, never in XML */
+            const char *named = p[0] == '\n' ? "\\n" : p[0] == '\t' ? "\\t" : p[0] == '\r' ? "\\r" : NULL;
+            if (named)
+                fputs(named, f);
+            else
+                fprintf(f, n == 1 ? "\\x%02x" : "\\u%04x", n == 1 ? p[0] : p[1]);
+        } else if (p[0] == '\\') {
+            fputs("\\\\", f); /* so that every escape above is unambiguous */
+        } else if (xml && strchr("&<>\"'", p[0])) {
+            fputs(p[0] == '&' ? "&amp;" : p[0] == '<' ? "&lt;" : p[0] == '>' ? "&gt;" : p[0] == '"' ? "&quot;" : "&#39;", f);
+        } else {
+            fwrite(s, 1, n, f);
+        }
+    }
 }
 
 int wants_help(int argc, char **argv)

@@ -64,10 +64,11 @@ static int read_resume(const char *path, strlist *done)
     int rc = 0;
     while (rc == 0 && getline(&line, &cap, f) > 0) {
         json_t *j = json_loads(line, 0, NULL);
-        const char *file = j ? json_string_value(json_object_get(j, "file")) : NULL;
+        char *file = j ? json_get_name(j, "file") : NULL; /* file_bytes when the name is not UTF-8 */
         json_t *err = j ? json_object_get(j, "error") : NULL;
         if (file && (!err || json_is_null(err)))
             rc = strlist_push(done, file); /* a truncated last line does not parse: it is redone */
+        free(file);
         json_decref(j);
     }
     free(line);
@@ -219,8 +220,11 @@ static void print_result(void *ctx, size_t i, const char *path, const analysis *
         fflush(stdout);
         if (a->error[0]) {
             p->any_error = 1;
-            if (!p->json)
-                fprintf(stderr, "provmark: %s: %s\n", path, a->error);
+            if (!p->json) {
+                fputs("provmark: ", stderr);
+                put_text(stderr, path, 0);
+                fprintf(stderr, ": %s\n", a->error);
+            }
         } else if (!a->r.found) {
             p->any_unmarked = 1;
         }

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cli.h"
+
 struct report {
     char *path, *tmp;
     FILE *body; /* file sections, copied after the summary at the end */
@@ -13,18 +15,6 @@ struct report {
     double hours;
 };
 
-static void put_escaped(FILE *f, const char *s)
-{
-    for (; *s; s++)
-        switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc(*s, f);
-        }
-}
 
 report *report_open(const char *path)
 {
@@ -63,11 +53,11 @@ static void put_matches(FILE *f, const json_t *matches)
           "<th>in the item (s)</th><th>duration (s)</th><th>landmarks</th></tr>\n", f);
     json_array_foreach (matches, i, m) {
         fputs("<tr><td class=\"item\">", f);
-        put_escaped(f, json_string_value(json_object_get(m, "item")));
+        put_text(f, json_string_value(json_object_get(m, "item")), 1);
         const char *title = json_string_value(json_object_get(m, "title"));
         if (title) {
             fputs(" (", f);
-            put_escaped(f, title);
+            put_text(f, title, 1);
             fputs(")", f);
         }
         fprintf(f, "</td><td>%.1f-%.1f</td><td>%.1f-%.1f</td><td>%.1f</td><td>%d</td></tr>\n",
@@ -92,12 +82,12 @@ void report_add(report *r, const char *file, const pm_result *res, const pm_mark
     r->files++;
     r->hours += duration / 3600.0;
     fputs("<section><h3>", f);
-    put_escaped(f, file);
+    put_text(f, file, 1);
     fputs("</h3>\n<p>", f);
     if (error) {
         r->errors++;
         fputs("<span class=\"err\">error: ", f);
-        put_escaped(f, error);
+        put_text(f, error, 1);
         fputs("</span></p></section>\n", f);
         return;
     }
@@ -119,13 +109,13 @@ void report_add(report *r, const char *file, const pm_result *res, const pm_mark
                 mark_colour[(size_t)i % N_COLOURS], mk->model_id);
         if (m) {
             fputs(" (", f);
-            put_escaped(f, m);
+            put_text(f, m, 1);
             fputs(")", f);
         }
         fprintf(f, ", <b>dataset %u</b>", mk->dataset_id);
         if (d) {
             fputs(" (", f);
-            put_escaped(f, d);
+            put_text(f, d, 1);
             fputs(")", f);
         }
         fprintf(f, "; sync %.1f&#963;</p>\n", mk->sync_z);
@@ -146,7 +136,7 @@ void report_add(report *r, const char *file, const pm_result *res, const pm_mark
         b = b > duration ? duration : b;
         fprintf(f, "<rect class=\"match\" x=\"%.1f\" y=\"22\" width=\"%.1f\" height=\"7\" "
                    "fill=\"#d60\"><title>reproduces ", a * scale, (b - a) * scale);
-        put_escaped(f, json_string_value(json_object_get(m, "item")));
+        put_text(f, json_string_value(json_object_get(m, "item")), 1);
         fprintf(f, " %.1f-%.1f s</title></rect>\n", json_number_value(json_object_get(m, "item_start")),
                 json_number_value(json_object_get(m, "item_end")));
     }

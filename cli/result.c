@@ -75,7 +75,7 @@ json_t *result_json(const result_ctx *c, const char *path, const analysis *a)
     const pm_result *r = &a->r;
     const int found = r->found;
     json_t *j = json_object();
-    json_object_set_new(j, "file", json_string(path));
+    json_set_name(j, "file", path); /* any bytes: "file_bytes" holds them when not UTF-8 */
     json_object_set_new(j, "found", c->looked ? json_boolean(found) : json_null());
     if (a->error[0]) {
         json_object_set_new(j, "error", json_string(a->error));
@@ -120,30 +120,39 @@ static void print_name(const json_t *registry, const char *section, uint32_t id)
     }
     const char *version = json_string_value(json_object_get(e, "version"));
     const char *org = json_string_value(json_object_get(e, "organisation"));
-    printf(" \"%s%s%s%s%s\"", json_string_value(json_object_get(e, "name")),
-           version ? " " : "", version ? version : "", org ? ", " : "", org ? org : "");
+    printf(" \"");
+    put_text(stdout, json_string_value(json_object_get(e, "name")), 0); /* the registry is anyone's */
+    if (version) {
+        putchar(' ');
+        put_text(stdout, version, 0);
+    }
+    if (org) {
+        fputs(", ", stdout);
+        put_text(stdout, org, 0);
+    }
+    putchar('"');
 }
 
 void result_print_text(const result_ctx *c, const char *path, const analysis *a)
 {
     const pm_result *r = &a->r;
-    if (a->error[0]) {
-        printf("%s: error: %s\n", path, a->error);
-    } else if (!c->looked) {
-        printf("%s: watermark not looked for\n", path);
-    } else if (!r->found) {
-        printf("%s: no mark\n", path);
-    } else {
-        for (int k = 0; k < a->n_marks; k++) { /* one line per mark */
-            const pm_mark *m = &a->marks[k];
-            printf("%s: model %u", path, m->model_id);
-            print_name(c->registry, "models", m->model_id);
-            printf(", dataset %u", m->dataset_id);
-            print_name(c->registry, "datasets", m->dataset_id);
-            printf(" (p_false %.1e", m->p_false);
-            for (int i = 0; i < m->n_segments; i++)
-                printf("%s%.1f-%.1f s", i ? ", " : "; marked ", m->segments[i].start, m->segments[i].end);
-            printf(")\n");
-        }
+    /* put_text: a name cannot start a line of its own or reach the terminal */
+    if (a->error[0] || !c->looked || !r->found) {
+        put_text(stdout, path, 0);
+        printf(": %s%s\n", a->error[0] ? "error: " : "",
+               a->error[0] ? a->error : !c->looked ? "watermark not looked for" : "no mark");
+        return;
+    }
+    for (int k = 0; k < a->n_marks; k++) { /* one line per mark */
+        const pm_mark *m = &a->marks[k];
+        put_text(stdout, path, 0);
+        printf(": model %u", m->model_id);
+        print_name(c->registry, "models", m->model_id);
+        printf(", dataset %u", m->dataset_id);
+        print_name(c->registry, "datasets", m->dataset_id);
+        printf(" (p_false %.1e", m->p_false);
+        for (int i = 0; i < m->n_segments; i++)
+            printf("%s%.1f-%.1f s", i ? ", " : "; marked ", m->segments[i].start, m->segments[i].end);
+        printf(")\n");
     }
 }

@@ -79,8 +79,8 @@ static json_t *match_json(const trainingset *d, const fpx_match *m)
 {
     json_t *item = json_array_get(json_object_get(d->manifest, "items"), m->item);
     json_t *tags = json_object_get(item, "tags");
-    return json_pack("{s:s, s:s?, s:s?, s:s?, s:f, s:f, s:f, s:f, s:f, s:i, s:f}",
-                     "item", fpx_item_path(d->index, m->item),
+    return json_pack("{s:o, s:s?, s:s?, s:s?, s:f, s:f, s:f, s:f, s:f, s:i, s:f}",
+                     "item", json_name(fpx_item_path(d->index, m->item)), /* the index is anyone's */
                      "sha256", json_string_value(json_object_get(item, "sha256")),
                      "title", json_string_value(json_object_get(tags, "title")),
                      "artist", json_string_value(json_object_get(tags, "artist")),
@@ -153,7 +153,9 @@ static int trace_file(training_sets *sets, const analysis_opts *ao, const char *
     t->why = NULL;
     t->matches = json_array();
     if (analyse_file(path, ao, &t->a) != 0) {
-        fprintf(stderr, "provmark: %s: %s\n", path, t->a.error);
+        fputs("provmark: ", stderr);
+        put_text(stderr, path, 0);
+        fprintf(stderr, ": %s\n", t->a.error);
         return -1;
     }
     int rc = training_set(sets, &t->a.r, &t->set, &t->why);
@@ -174,7 +176,7 @@ static void print_traced(const result_ctx *rc, int json, const char *path, const
     if (json) {
         json_t *o = result_json(rc, path, &t->a);
         if (!t->a.error[0]) {
-            json_object_set_new(o, "manifest", t->set ? json_string(t->set->path) : json_null());
+            json_object_set_new(o, "manifest", t->set ? json_name(t->set->path) : json_null());
             json_object_set_new(o, "dataset_check", t->why ? json_string(t->why) : json_null());
             json_object_set(o, "matches", t->matches);
         }
@@ -184,14 +186,19 @@ static void print_traced(const result_ctx *rc, int json, const char *path, const
         result_print_text(rc, path, &t->a);
         if (t->why)
             printf("  training data not checked: %s\n", t->why);
-        else if (t->set && !json_array_size(t->matches))
-            printf("  reproduces no item of %s\n", t->set->path);
+        else if (t->set && !json_array_size(t->matches)) {
+            fputs("  reproduces no item of ", stdout);
+            put_text(stdout, t->set->path, 0);
+            putchar('\n');
+        }
         size_t i;
         const json_t *m;
         json_array_foreach (t->matches, i, m) {
 #define NUM(k) json_number_value(json_object_get(m, k))
-            printf("  reproduces %s: %.1f-%.1f s of the file = %.1f-%.1f s of the item (%.1f s, %d landmarks)\n",
-                   json_string_value(json_object_get(m, "item")), NUM("output_start"), NUM("output_end"),
+            fputs("  reproduces ", stdout);
+            put_text(stdout, json_string_value(json_object_get(m, "item")), 0);
+            printf(": %.1f-%.1f s of the file = %.1f-%.1f s of the item (%.1f s, %d landmarks)\n",
+                   NUM("output_start"), NUM("output_end"),
                    NUM("item_start"), NUM("item_end"), NUM("duration"),
                    (int)json_integer_value(json_object_get(m, "landmarks")));
 #undef NUM

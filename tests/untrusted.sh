@@ -70,3 +70,53 @@ for dec in sndfile ffmpeg; do
     timeout 8 sleep 30 | timeout 20 $PM detect --json --decoder $dec $K --max-seconds 2 - >"$w/out" 2>/dev/null
     check "--max-seconds bounds a stalled stdin ($dec)" jq -e '.error == "gave up after 2 s (--max-seconds)"' "$w/out"
 done
+
+# --- hostile names: every JSON line parses and names its file losslessly; --resume
+# skips every finished file; text output and the report escape control characters.
+h="$w/names"
+mkdir -p "$h"
+/usr/bin/python3 - "$h" "$w/a.wav" "$w/m.wav" <<'PY'
+import os, shutil, sys
+h, a, m = sys.argv[1].encode(), sys.argv[2], sys.argv[3]
+names = [b"x\nforged.wav: model 1, dataset 1 (p_false 1e-12).wav", b'q"uo\'te.wav', b"<script>alert(1)<.script>.wav",
+         b"esc\x1b[31mred\x07.wav", b"bad\xff\xfeutf8.wav", b"concat:m.wav", b"-lead.wav", b"back\\slash\\n.wav",
+         b"c1\xc2\x9b2J.wav", b"tab\there.wav"]
+for i, n in enumerate(names):
+    shutil.copy(m if i % 2 else a, os.path.join(h, n))
+PY
+n=$(/usr/bin/python3 -c 'import os, sys; print(len(os.listdir(sys.argv[1])))' "$h")
+$PM detect --json $K -r "$h" >"$w/names.jsonl" 2>/dev/null
+/usr/bin/python3 - "$h" "$w/names.jsonl" >"$w/names.check" <<'PY'
+import json, os, sys
+h, out = os.fsencode(sys.argv[1]), sys.argv[2]
+want = sorted(os.path.join(h, n) for n in os.listdir(h))
+got, ok = [], True
+for line in open(out, "rb"):
+    j = json.loads(line)  # raises on a line that is not JSON
+    name = bytes.fromhex(j["file_bytes"]) if "file_bytes" in j else j["file"].encode()
+    ok = ok and j["error"] is None and "\ufffd" not in j["file"] if "file_bytes" not in j else ok
+    got.append(name)
+print("ok" if sorted(got) == want and ok else "bad %r" % got)
+PY
+check "detect --json: every hostile name parses and is lossless" grep -qx ok "$w/names.check"
+check "detect --json: the records are valid against the schema" valid_lines detect "$w/names.jsonl"
+$PM detect --json $K -r "$h" --resume "$w/names.jsonl" >"$w/again.jsonl" 2>/dev/null
+check "--resume skips every hostile name" test ! -s "$w/again.jsonl"
+$PM trace --json $K --no-detect --dataset "$M" "$h"/* >"$w/trace.jsonl" 2>/dev/null
+check "trace --json: a parsing line per hostile name" \
+    sh -c "jq -s 'length' '$w/trace.jsonl' | grep -qx $n && test \$(grep -c . '$w/trace.jsonl') = $n"
+check "trace --json: file_bytes for the name that is not UTF-8" \
+    sh -c "jq -r 'select(.file_bytes) | .file_bytes' '$w/trace.jsonl' | grep -q 626164fffe"
+$PM detect $K -r "$h" --report "$w/r.html" >"$w/names.txt" 2>"$w/names.err"
+check "text: one line per file, no forged line" \
+    sh -c "test \$(wc -l <'$w/names.txt') = $n && ! grep -q '^forged' '$w/names.txt'"
+check "text: no control character reaches the terminal" \
+    sh -c "! LC_ALL=C grep -q \"\$(printf '[\\001-\\010\\013-\\037\\177]')\" '$w/names.txt' '$w/names.err'"
+check "text: newline, ESC and bytes that are not UTF-8 shown as escapes" \
+    sh -c "grep -qF 'x\\nforged.wav' '$w/names.txt' && grep -qF 'esc\\x1b[31mred\\x07.wav' '$w/names.txt' && grep -qF 'bad\\xff\\xfeutf8' '$w/names.txt'"
+check "report: well-formed XML with hostile names" /usr/bin/python3 -c "import xml.dom.minidom, sys; xml.dom.minidom.parse(sys.argv[1])" "$w/r.html"
+# Registry names reach the terminal escaped too.
+printf '{"version": 1, "models": {"7": {"name": "evil\\u001b]0;title\\u0007"}}, "datasets": {"42": {"name": "d\\u001b[2J"}}}\n' >"$w/reg.json"
+$PM detect $K --registry "$w/reg.json" "$w/m.wav" >"$w/reg.txt" 2>/dev/null
+check "registry names escaped in text" \
+    sh -c "grep -qF 'evil\\x1b]0;title\\x07' '$w/reg.txt' && ! LC_ALL=C grep -q \"\$(printf '\\033')\" '$w/reg.txt'"
