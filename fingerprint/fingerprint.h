@@ -42,6 +42,17 @@ int fp_finish(fp_extractor *x, fp_landmark **out, size_t *n);
 
 #define FPX_MAGIC "PMFPIDX\0"
 #define FPX_VERSION 1
+/* Where the header's size and checksum fields lie (docs/FPINDEX.md), for tools that craft indexes. */
+#define FPX_HEADER_SIZE 104
+#define FPX_FILE_SIZE_AT 56
+#define FPX_CHECKSUM_AT 72
+/*
+ * The largest landmark frame an index holds or a query uses: 2^30 frames of
+ * FP_HOP_SECONDS (397 days), so that any difference of two frames fits an int32.
+ * fpx_open refuses an index with a later frame or a longer item; fpx_query ignores
+ * query landmarks past it.
+ */
+#define FPX_MAX_FRAME (1u << 30)
 
 /* What the writer is given per item. */
 typedef struct fpx_item_in {

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <stddef.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +27,9 @@ typedef struct fpx_item {
 typedef struct fpx_entry {
     uint32_t hash, item, t;
 } fpx_entry;
-_Static_assert(sizeof(fpx_header) == 104, "header layout");
+_Static_assert(sizeof(fpx_header) == FPX_HEADER_SIZE && offsetof(fpx_header, file_size) == FPX_FILE_SIZE_AT &&
+                   offsetof(fpx_header, checksum) == FPX_CHECKSUM_AT,
+               "header layout");
 _Static_assert(sizeof(fpx_item) == 24, "item layout");
 _Static_assert(sizeof(fpx_entry) == 12, "entry layout");
 
@@ -131,10 +134,17 @@ fpx *fpx_open(const char *path, const char **why)
         return refuse(x, why, "unknown version");
     if (h->file_size != x->size)
         return refuse(x, why, "truncated or extended (size differs from its header)");
+    /*
+     * The checksum is no defence (anyone can recompute it): every offset, length and
+     * count is checked against the file size first, each sum only after its terms are
+     * known to be small enough not to wrap.
+     */
+    const uint64_t size = x->size;
     if (h->items_off != sizeof *h || h->strings_off != h->items_off + (uint64_t)h->n_items * sizeof(fpx_item) ||
-        h->strings_size > x->size || h->strings_off + h->strings_size > h->entries_off ||
-        h->entries_off % 4 || h->n_entries > x->size / sizeof(fpx_entry) ||
-        h->entries_off + h->n_entries * sizeof(fpx_entry) != x->size || h->hop_seconds != FP_HOP_SECONDS)
+        h->strings_off > size || h->strings_size > size - h->strings_off || h->entries_off > size ||
+        h->strings_off + h->strings_size > h->entries_off || h->entries_off - (h->strings_off + h->strings_size) > 7 ||
+        h->entries_off % 8 || h->n_entries != (size - h->entries_off) / sizeof(fpx_entry) ||
+        (size - h->entries_off) % sizeof(fpx_entry) || h->hop_seconds != FP_HOP_SECONDS)
         return refuse(x, why, "inconsistent header");
     uint8_t sum[32];
     crypto_generichash(sum, sizeof sum, x->map + sizeof *h, x->size - sizeof *h, NULL, 0);
@@ -143,12 +153,16 @@ fpx *fpx_open(const char *path, const char **why)
     x->items = (const fpx_item *)(x->map + h->items_off);
     x->strings = (const char *)(x->map + h->strings_off);
     x->entries = (const fpx_entry *)(x->map + h->entries_off);
-    for (uint32_t i = 0; i < h->n_items; i++) /* checksummed, but written by anyone */
-        if (x->items[i].path_off + x->items[i].path_len >= h->strings_size ||
-            x->strings[x->items[i].path_off + x->items[i].path_len] != '\0')
+    for (uint32_t i = 0; i < h->n_items; i++) { /* checksummed, but written by anyone */
+        const fpx_item *it = &x->items[i];
+        if (it->path_off >= h->strings_size || it->path_len >= h->strings_size - it->path_off ||
+            x->strings[it->path_off + it->path_len] != '\0' || memchr(x->strings + it->path_off, '\0', it->path_len) ||
+            !(it->duration >= 0.0 && it->duration <= FPX_MAX_FRAME * FP_HOP_SECONDS))
             return refuse(x, why, "bad item table");
+    }
     for (uint64_t i = 0; i < h->n_entries; i++)
-        if (x->entries[i].item >= h->n_items || (i && cmp_entry(&x->entries[i - 1], &x->entries[i]) > 0))
+        if (x->entries[i].item >= h->n_items || x->entries[i].t > FPX_MAX_FRAME ||
+            (i && cmp_entry(&x->entries[i - 1], &x->entries[i]) > 0))
             return refuse(x, why, "bad entry table");
     return x;
 }
@@ -237,6 +251,8 @@ int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, fpx_match **out, si
     const fpx_entry *e = x->entries;
     const uint64_t ne = x->h->n_entries;
     for (size_t i = 0; i < n; i++) {
+        if (lm[i].t > FPX_MAX_FRAME)
+            continue;
         uint64_t lo = 0, hi = ne; /* first entry with this hash */
         while (lo < hi) {
             uint64_t mid = lo + (hi - lo) / 2;
@@ -255,6 +271,7 @@ int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, fpx_match **out, si
                 h = p;
                 cap_h *= 2;
             }
+            /* both frames are at most FPX_MAX_FRAME (checked at open, and above): no overflow */
             h[nh++] = (hit){e[j].item, (int32_t)e[j].t - (int32_t)lm[i].t, lm[i].t};
         }
     }

@@ -120,3 +120,19 @@ printf '{"version": 1, "models": {"7": {"name": "evil\\u001b]0;title\\u0007"}}, 
 $PM detect $K --registry "$w/reg.json" "$w/m.wav" >"$w/reg.txt" 2>/dev/null
 check "registry names escaped in text" \
     sh -c "grep -qF 'evil\\x1b]0;title\\x07' '$w/reg.txt' && ! LC_ALL=C grep -q \"\$(printf '\\033')\" '$w/reg.txt'"
+
+# --- crafted indexes (checksum recomputed, as anyone can): refused, never a crash
+# (this suite also runs on the sanitizer build, where an out-of-bounds read aborts)
+index_copy() { # NAME: a copy of ds.json and its index, named NAME.json / NAME.pmfp
+    cp "$w/ds.pmfp" "$w/$1.pmfp"
+    jq --arg i "$1.pmfp" '.fingerprints.index = $i' "$M" >"$w/$1.json"
+}
+for k in wrap late; do
+    index_copy $k
+    /usr/bin/python3 tests/pmfp_craft.py "$w/$k.json" $k
+    timeout 60 $PM trace --no-detect --dataset "$w/$k.json" "$w/a.wav" >"$w/$k.out" 2>"$w/$k.err"
+    rc=$?
+    check "crafted index ($k): refused in one line, exit 2, no sanitizer report" \
+        sh -c "[ $rc = 2 ] && [ \$(wc -l <'$w/$k.err') = 1 ] && grep -q 'not a usable fingerprint index' '$w/$k.err'"
+done
+
