@@ -84,6 +84,15 @@ typedef struct fpx_match {
     double score;  /* landmarks per second of the matched span */
 } fpx_match;
 
+/*
+ * The bounds of a query, whatever the index holds: a hash with more than
+ * FPX_STOP_HASH entries is ignored (it names no item); at most FPX_MAX_HITS index
+ * entries are compared (12 bytes each, the rarest hashes first); at most
+ * FPX_MAX_MATCHES matches are returned.
+ */
+#define FPX_STOP_HASH 16384u
+#define FPX_MAX_HITS (1u << 21)
+#define FPX_MAX_MATCHES 1000u
 /* Matches of a query's landmarks (sorted by t), strongest first; *out is malloc'd. 0 or -1. */
 int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, fpx_match **out, size_t *n_out);
 #endif

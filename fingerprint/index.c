@@ -240,41 +240,72 @@ static int emit(hit *g, size_t n, fpx_match **out, size_t *n_out, size_t *cap)
     return 0;
 }
 
+/* The index entries of one query landmark: entries[lo .. lo + count). */
+typedef struct span {
+    uint64_t lo, count;
+    uint32_t tq;
+} span;
+
+static int by_count(const void *a, const void *b)
+{
+    const span *p = a, *q = b;
+    return (p->count > q->count) - (p->count < q->count);
+}
+
+/* First entry with a hash >= hash (or ne). */
+static uint64_t lower_bound(const fpx_entry *e, uint64_t ne, uint32_t hash)
+{
+    uint64_t lo = 0, hi = ne;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2;
+        if (e[mid].hash < hash)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
 int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, fpx_match **out, size_t *n_out)
 {
     *out = NULL;
     *n_out = 0;
-    size_t nh = 0, cap_h = 1024, cap = 0;
-    hit *h = malloc(cap_h * sizeof *h);
-    if (!h)
-        return -1;
+    size_t cap = 0;
     const fpx_entry *e = x->entries;
     const uint64_t ne = x->h->n_entries;
+    /*
+     * The work is bounded before any is done: each landmark's entries are counted
+     * (two binary searches), hashes more common than FPX_STOP_HASH are dropped (they
+     * name no item: silence, clicks, a crafted index), and the hits are taken from
+     * the rarest hashes first up to FPX_MAX_HITS in all. Memory and time are then
+     * linear in the query (plus at most FPX_MAX_HITS hits), whatever the index holds.
+     */
+    span *sp = malloc((n ? n : 1) * sizeof *sp);
+    if (!sp)
+        return -1;
+    size_t ns = 0;
     for (size_t i = 0; i < n; i++) {
-        if (lm[i].t > FPX_MAX_FRAME)
+        if (lm[i].t > FPX_MAX_FRAME || lm[i].hash == UINT32_MAX)
             continue;
-        uint64_t lo = 0, hi = ne; /* first entry with this hash */
-        while (lo < hi) {
-            uint64_t mid = lo + (hi - lo) / 2;
-            if (e[mid].hash < lm[i].hash)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        for (uint64_t j = lo; j < ne && e[j].hash == lm[i].hash; j++) {
-            if (nh == cap_h) {
-                hit *p = realloc(h, 2 * cap_h * sizeof *h);
-                if (!p) {
-                    free(h);
-                    return -1;
-                }
-                h = p;
-                cap_h *= 2;
-            }
-            /* both frames are at most FPX_MAX_FRAME (checked at open, and above): no overflow */
-            h[nh++] = (hit){e[j].item, (int32_t)e[j].t - (int32_t)lm[i].t, lm[i].t};
-        }
+        const uint64_t lo = lower_bound(e, ne, lm[i].hash), count = lower_bound(e, ne, lm[i].hash + 1) - lo;
+        if (count && count <= FPX_STOP_HASH)
+            sp[ns++] = (span){lo, count, lm[i].t};
     }
+    qsort(sp, ns, sizeof *sp, by_count);
+    size_t nh = 0, used = 0;
+    while (used < ns && nh + sp[used].count <= FPX_MAX_HITS)
+        nh += (size_t)sp[used++].count;
+    hit *h = malloc((nh ? nh : 1) * sizeof *h);
+    if (!h) {
+        free(sp);
+        return -1;
+    }
+    nh = 0;
+    for (size_t i = 0; i < used; i++)
+        for (uint64_t j = sp[i].lo; j < sp[i].lo + sp[i].count; j++)
+            /* both frames are at most FPX_MAX_FRAME (checked at open, and above): no overflow */
+            h[nh++] = (hit){e[j].item, (int32_t)e[j].t - (int32_t)sp[i].tq, sp[i].tq};
+    free(sp);
     qsort(h, nh, sizeof *h, cmp_hit);
     /* Groups: same item, offsets within one frame of the group's first (timing jitter). */
     int rc = 0;
@@ -303,7 +334,7 @@ int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, fpx_match **out, si
         return 0;
     qsort(*out, *n_out, sizeof **out, by_landmarks);
     size_t kept = 0;
-    for (size_t i = 0; i < *n_out; i++) {
+    for (size_t i = 0; i < *n_out && kept < FPX_MAX_MATCHES; i++) {
         const fpx_match *m = &(*out)[i];
         int dup = 0;
         for (size_t k = 0; k < kept && !dup; k++) {

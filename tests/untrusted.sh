@@ -136,3 +136,34 @@ for k in wrap late; do
         sh -c "[ $rc = 2 ] && [ \$(wc -l <'$w/$k.err') = 1 ] && grep -q 'not a usable fingerprint index' '$w/$k.err'"
 done
 
+# --- query bounds (docs/SECURITY.md): a 300 000-entry index of one hash against 5
+# minutes of clicks, and 30 minutes of clicks against an index of the same 30 minutes,
+# each within the 100 MB the documentation states (figures in docs/BENCHMARKS.md).
+/usr/bin/python3 - "$w" <<'PY'
+import struct, sys, os
+def clicks(name, seconds, rate=16000):
+    n = seconds * rate
+    data = bytearray(2 * n)
+    for t in range(0, n, rate // 2):  # a click every 0.5 s
+        for k in range(40):
+            struct.pack_into("<h", data, 2 * min(t + k, n - 1), 20000 if k % 2 == 0 else -20000)
+    hdr = (b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt " +
+           struct.pack("<IHHIIHH", 16, 1, 1, rate, 2 * rate, 2, 16) + b"data" + struct.pack("<I", len(data)))
+    open(os.path.join(sys.argv[1], name), "wb").write(hdr + data)
+clicks("clicks5m.wav", 300)
+clicks("clicks30m.wav", 1800)
+PY
+P=build/bin/provmark # the figures are those of the optimised build
+C="$w/c30.json"
+$P dataset init "$C" --name c --version 1 --license MIT 2>/dev/null
+$P dataset add "$C" "$w/clicks30m.wav" 2>/dev/null
+$P dataset fingerprint "$C" 2>/dev/null
+cp "$w/c30.pmfp" "$w/common.pmfp"
+jq '.fingerprints.index = "common.pmfp"' "$C" >"$w/common.json"
+/usr/bin/python3 tests/pmfp_craft.py "$w/common.json" common "$w/c30.pmfp" 300000
+mb=$(build/bin/pmspeed rss sh -c "timeout 60 $P trace --json --no-detect --dataset '$w/common.json' '$w/clicks5m.wav' >'$w/q1.out' 2>/dev/null")
+check "query bound: 300k entries of one hash x 5 min of clicks, peak $mb MB < 100" \
+    sh -c "jq -e '.error == null' '$w/q1.out' && awk -v m=$mb 'BEGIN { exit !(m < 100) }'"
+mb=$(build/bin/pmspeed rss sh -c "timeout 60 $P trace --json --no-detect --dataset '$C' '$w/clicks30m.wav' >'$w/q2.out' 2>/dev/null")
+check "query bound: 30 min of clicks x its own index, peak $mb MB < 100, still found" \
+    sh -c "jq -e '.error == null and (.matches | length) >= 1' '$w/q2.out' && awk -v m=$mb 'BEGIN { exit !(m < 100) }'"
