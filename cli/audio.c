@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <poll.h>
+#include <sodium.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <spawn.h>
@@ -384,23 +385,36 @@ int audio_out_commit(audio_out *o)
     int ok = fsync(o->fd) == 0;
     int e = errno;
     if (ok && o->anonymous) {
-        /* Link the unnamed file under a unique name, then rename over the target. */
-        char proc[64], tmp[4096];
+        /*
+         * Link the unnamed file under a fresh random name (linkat never replaces an
+         * existing name: a planted file or link makes it fail, and we try another),
+         * then rename over the target. Fail closed when no name could be made.
+         */
+        char proc[64], *tmp = NULL;
         snprintf(proc, sizeof proc, "/proc/self/fd/%d", o->fd);
-        for (int i = 0; i < 100 && ok; i++) {
-            snprintf(tmp, sizeof tmp, "%s.pmtmp%d-%d", o->path, (int)getpid(), i);
-            if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0)
-                break;
-            if (errno != EEXIST) {
-                ok = 0;
-                e = errno;
+        int linked = 0;
+        if (sodium_init() < 0) /* the random names; idempotent */
+            ok = 0, e = EAGAIN;
+        for (int i = 0; i < 100 && !linked && ok; i++) {
+            free(tmp);
+            tmp = NULL;
+            if (asprintf(&tmp, "%s.pmtmp%08x%08x", o->path, randombytes_random(), randombytes_random()) < 0) {
+                tmp = NULL;
+                ok = 0, e = ENOMEM;
+            } else if (linkat(AT_FDCWD, proc, AT_FDCWD, tmp, AT_SYMLINK_FOLLOW) == 0) {
+                linked = 1;
+            } else if (errno != EEXIST) {
+                ok = 0, e = errno;
             }
         }
+        if (ok && !linked)
+            ok = 0, e = EEXIST;
         if (ok && rename(tmp, o->path) != 0) {
             e = errno;
             unlink(tmp);
             ok = 0;
         }
+        free(tmp);
     } else if (ok && rename(o->tmp_path, o->path) != 0) {
         e = errno;
         ok = 0;

@@ -9,7 +9,7 @@
 #include "cli.h"
 
 struct report {
-    char *path, *tmp;
+    char *path;
     FILE *body; /* file sections, copied after the summary at the end */
     size_t files, marked, unmarked, errors, copying;
     double hours;
@@ -19,7 +19,7 @@ struct report {
 report *report_open(const char *path)
 {
     report *r = calloc(1, sizeof *r);
-    if (!r || !(r->path = strdup(path)) || asprintf(&r->tmp, "%s.pmtmp%d", path, (int)getpid()) < 0) {
+    if (!r || !(r->path = strdup(path))) {
         fprintf(stderr, "provmark: out of memory\n");
         free(r ? r->path : NULL);
         free(r);
@@ -29,7 +29,6 @@ report *report_open(const char *path)
     if (!r->body) {
         fprintf(stderr, "provmark: cannot create a temporary file for the report\n");
         free(r->path);
-        free(r->tmp);
         free(r);
         return NULL;
     }
@@ -170,12 +169,12 @@ void report_add(report *r, const char *file, const pm_result *res, const pm_mark
 
 int report_close(report *r)
 {
-    int ok = 1;
-    FILE *out = fopen(r->tmp, "w");
-    if (!out) {
-        fprintf(stderr, "provmark: %s: cannot write the report\n", r->path);
-        ok = 0;
-    } else {
+    /* The whole document in memory, then written like the manifests: never half a report. */
+    char *doc = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&doc, &size);
+    int ok = out != NULL;
+    if (out) {
         fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head>"
               "<meta charset=\"utf-8\"/>"
               "<title>provmark scan report</title>\n<style>"
@@ -199,20 +198,15 @@ int report_close(report *r)
             if (fwrite(buf, 1, n, out) != n)
                 ok = 0;
         fputs("</body></html>\n", out);
-        if (fflush(out) != 0 || fsync(fileno(out)) != 0)
-            ok = 0;
-        if (fclose(out) != 0)
-            ok = 0;
-        if (ok && rename(r->tmp, r->path) != 0)
-            ok = 0;
-        if (!ok) {
-            fprintf(stderr, "provmark: %s: cannot write the report\n", r->path);
-            unlink(r->tmp);
-        }
+        ok = !ferror(r->body) && fclose(out) == 0 && ok;
     }
+    if (!ok)
+        fprintf(stderr, "provmark: %s: cannot write the report: out of memory\n", r->path);
+    else if (write_atomic(r->path, doc, size, "the report") != 0)
+        ok = 0;
+    free(doc);
     fclose(r->body);
     free(r->path);
-    free(r->tmp);
     free(r);
     return ok ? 0 : -1;
 }
