@@ -51,7 +51,8 @@ int wants_help(int argc, char **argv);
 int parse_id(const char *s, uint32_t *out, const char *what);
 /*
  * Write n bytes to path so that readers see the old file or the whole new one: a
- * temporary file beside it, fsync, mode 0644, rename. -1 after one line on stderr
+ * temporary file beside it (random name, O_EXCL), fsync, rename. An existing file
+ * keeps its mode (a new one is 0644); a symbolic link's target is replaced. -1 after one line on stderr
  * (naming `what`, e.g. "the manifest"); the temporary file is removed.
  */
 int write_atomic(const char *path, const void *buf, size_t n, const char *what);

@@ -220,8 +220,16 @@ int wants_help(int argc, char **argv)
 
 int write_atomic(const char *path, const void *buf, size_t n, const char *what)
 {
-    char *tmp = NULL;
+    char *tmp = NULL, *real = NULL;
     int fd = -1, rc = -1;
+    struct stat st;
+    const int exists = stat(path, &st) == 0;
+    /* A symbolic link is followed: its target is updated, the link stays a link. */
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode) && (real = realpath(path, NULL)) != NULL)
+        path = real;
+    /* The file keeps its permissions (a 0600 manifest stays private); a new one is 0644. */
+    const mode_t mode = exists && stat(path, &st) == 0 ? st.st_mode & 07777 : 0644;
+    /* mkstemp: a random name, O_CREAT | O_EXCL, so nothing planted is ever written through */
     if (asprintf(&tmp, "%s.pmtmpXXXXXX", path) >= 0 && (fd = mkstemp(tmp)) >= 0) {
         const unsigned char *p = buf;
         size_t left = n;
@@ -234,9 +242,9 @@ int write_atomic(const char *path, const void *buf, size_t n, const char *what)
             p += w;
             left -= (size_t)w;
         }
-        int ok = left == 0 && fsync(fd) == 0;
+        int ok = left == 0 && fchmod(fd, mode) == 0 && fsync(fd) == 0;
         ok = close(fd) == 0 && ok;
-        if (ok && chmod(tmp, 0644) == 0 && rename(tmp, path) == 0)
+        if (ok && rename(tmp, path) == 0)
             rc = 0;
     }
     if (rc != 0) {
@@ -245,6 +253,7 @@ int write_atomic(const char *path, const void *buf, size_t n, const char *what)
             unlink(tmp);
     }
     free(tmp);
+    free(real);
     return rc;
 }
 

@@ -330,10 +330,14 @@ static int dataset_add(int argc, char **argv)
         return EXIT_ERROR;
     }
     const char *mpath = argv[1];
-    json_t *m = manifest_load(mpath);
-    if (!m)
+    const int lock = manifest_lock(mpath); /* held until the new manifest is in place */
+    json_t *m = lock >= 0 ? manifest_load(mpath) : NULL;
+    if (!m) {
+        manifest_unlock(lock);
         return EXIT_ERROR;
-    char *mcopy = strdup(mpath), *mdir = mcopy ? realpath(dirname(mcopy), NULL) : NULL;
+    }
+    /* The folder items are relative to: the real manifest's (a symlinked one's target's). */
+    char *mcopy = realpath(mpath, NULL), *mdir = mcopy ? strdup(dirname(mcopy)) : NULL;
     strlist files = {0};
     add_counts n = {0};
     int rc = EXIT_ERROR, bad = 0;
@@ -373,6 +377,7 @@ static int dataset_add(int argc, char **argv)
             n.same, n.changed, json_array_size(items));
     rc = 0;
 out:
+    manifest_unlock(lock);
     strlist_free(&files);
     free(mdir);
     free(mcopy);
@@ -454,9 +459,12 @@ static int dataset_fingerprint(int argc, char **argv)
         return EXIT_ERROR;
     }
     const char *mpath = argv[1];
-    json_t *m = manifest_load(mpath);
-    if (!m)
+    const int lock = manifest_lock(mpath);
+    json_t *m = lock >= 0 ? manifest_load(mpath) : NULL;
+    if (!m) {
+        manifest_unlock(lock);
         return EXIT_ERROR;
+    }
     json_t *items = json_object_get(m, "items"), *it, *rec = NULL;
     const size_t n_items = json_array_size(items);
     fpx_item_in *in = calloc(n_items ? n_items : 1, sizeof *in);
@@ -482,6 +490,7 @@ static int dataset_fingerprint(int argc, char **argv)
         rc = 0;
     }
 out:
+    manifest_unlock(lock);
     for (i = 0; i < done; i++)
         free(in[i].lm);
     free(in);

@@ -2,12 +2,46 @@
 #define _GNU_SOURCE
 #include "dsmanifest.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
+
+int manifest_lock(const char *path)
+{
+    for (;;) {
+        const char *why;
+        int fd = open_regular(path, &why);
+        struct stat a, b;
+        if (fd < 0) {
+            fprintf(stderr, "provmark: %s: %s\n", path, why);
+            return -1;
+        }
+        if (flock(fd, LOCK_EX) != 0) {
+            fprintf(stderr, "provmark: %s: cannot lock it: %s\n", path, strerror(errno));
+            close(fd);
+            return -1;
+        }
+        /* Another writer may have renamed a new manifest into place meanwhile: lock that one. */
+        if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino)
+            return fd;
+        close(fd);
+    }
+}
+
+void manifest_unlock(int fd)
+{
+    if (fd >= 0)
+        close(fd); /* releases the lock */
+}
 
 int manifest_save(const char *path, json_t *m)
 {
@@ -53,16 +87,24 @@ json_t *manifest_load(const char *path)
     return m;
 }
 
+/* The manifest's real path: a symbolic link to a manifest stands for its target, with the target's folder. */
+static char *resolved(const char *manifest)
+{
+    char *real = realpath(manifest, NULL);
+    return real ? real : strdup(manifest);
+}
+
 char *manifest_index_path(const char *manifest)
 {
-    char *out = NULL;
-    size_t n = strlen(manifest);
-    if (n > 5 && strcmp(manifest + n - 5, ".json") == 0) {
-        if (asprintf(&out, "%.*s.pmfp", (int)(n - 5), manifest) < 0)
-            return NULL;
-    } else if (asprintf(&out, "%s.pmfp", manifest) < 0) {
-        return NULL;
+    char *m = resolved(manifest), *out = NULL;
+    size_t n = m ? strlen(m) : 0;
+    if (m && n > 5 && strcmp(m + n - 5, ".json") == 0) {
+        if (asprintf(&out, "%.*s.pmfp", (int)(n - 5), m) < 0)
+            out = NULL;
+    } else if (m && asprintf(&out, "%s.pmfp", m) < 0) {
+        out = NULL;
     }
+    free(m);
     return out;
 }
 
@@ -70,7 +112,7 @@ char *manifest_item_path(const char *manifest, const char *item)
 {
     if (item[0] == '/')
         return strdup(item);
-    char *copy = strdup(manifest), *out = NULL;
+    char *copy = resolved(manifest), *out = NULL;
     if (copy && asprintf(&out, "%s/%s", dirname(copy), item) < 0)
         out = NULL;
     free(copy);

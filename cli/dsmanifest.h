@@ -9,6 +9,13 @@
 json_t *manifest_load(const char *path);
 /* Write a manifest atomically; -1 after one line. */
 int manifest_save(const char *path, json_t *m);
+/*
+ * Hold the manifest at path for a read-modify-write (flock; concurrent 'dataset add'
+ * runs then take turns instead of one losing the other's items). The descriptor to
+ * give to manifest_unlock, or -1 after one line on stderr.
+ */
+int manifest_lock(const char *path);
+void manifest_unlock(int fd);
 /* The index beside a manifest: x.json -> x.pmfp (malloc'd). */
 char *manifest_index_path(const char *manifest);
 /* An item's path as stored (relative to the manifest's folder) made usable (malloc'd). */

@@ -167,3 +167,28 @@ check "query bound: 300k entries of one hash x 5 min of clicks, peak $mb MB < 10
 mb=$(build/bin/pmspeed rss sh -c "timeout 60 $P trace --json --no-detect --dataset '$C' '$w/clicks30m.wav' >'$w/q2.out' 2>/dev/null")
 check "query bound: 30 min of clicks x its own index, peak $mb MB < 100, still found" \
     sh -c "jq -e '.error == null and (.matches | length) >= 1' '$w/q2.out' && awk -v m=$mb 'BEGIN { exit !(m < 100) }'"
+
+# --- manifest and index writes: concurrent adds both land, modes kept, links followed
+c="$w/conc"
+mkdir -p "$c/x" "$c/y"
+for i in 1 2 3 4 5 6; do
+    sox -n -r 8000 -c 1 "$c/x/$i.wav" synth 1 sine $((200 + 50 * i))
+    sox -n -r 8000 -c 1 "$c/y/$i.wav" synth 1 sine $((210 + 50 * i))
+done
+$PM dataset init "$c/m.json" --name c --version 1 --license MIT 2>/dev/null
+$PM dataset add "$c/m.json" "$c/x" 2>/dev/null &
+$PM dataset add "$c/m.json" "$c/y" 2>/dev/null
+wait
+check "two concurrent dataset adds: 12 items" sh -c "jq -e '.items | length == 12' '$c/m.json'"
+chmod 600 "$c/m.json"
+$PM dataset fingerprint "$c/m.json" 2>/dev/null
+chmod 600 "$c/m.pmfp"
+$PM dataset fingerprint "$c/m.json" 2>/dev/null
+check "a 0600 manifest and index stay 0600" sh -c "[ \$(stat -c %a '$c/m.json') = 600 ] && [ \$(stat -c %a '$c/m.pmfp') = 600 ]"
+mkdir -p "$c/real"
+$PM dataset init "$c/real/t.json" --name t --version 1 --license MIT 2>/dev/null
+ln -s real/t.json "$c/link.json"
+$PM dataset add "$c/link.json" "$c/real/../x/1.wav" 2>/dev/null
+check "a symlinked manifest: its target is updated, the link stays" \
+    sh -c "[ -L '$c/link.json' ] && jq -e '.items == [.items[0]] and .items[0].path == \"../x/1.wav\"' '$c/real/t.json'"
+check "no temporary file left beside the manifests" sh -c "! ls '$c' '$c/real' | grep -q pmtmp"
