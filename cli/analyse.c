@@ -43,7 +43,7 @@ int analyse_file(const char *path, const analysis_opts *opts, analysis *a)
         snprintf(a->error, sizeof a->error, "%s", pm_strerror(rc));
     } else if (opts->fingerprint && !(c.fx = fp_new(a->rate))) {
         snprintf(a->error, sizeof a->error, "%s",
-                 a->rate < 8000 ? "sample rate below 8 kHz, too low to fingerprint" : "out of memory");
+                 "out of memory");
     } else if (audio_in_feed(&in, push, &c, a->error) == 0) {
         a->duration = (double)in.read / a->rate;
         rc = c.det ? pm_detector_finish(c.det, &a->r) : PM_OK;

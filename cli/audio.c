@@ -165,9 +165,13 @@ int audio_in_open_limited(audio_in *a, const char *path, audio_decoder dec, doub
         audio_in_close(a);
         return -1;
     }
-    if (a->info.samplerate <= 0 || a->info.channels <= 0) {
-        snprintf(err, AUDIO_ERR, "invalid header (rate %d, channels %d)", a->info.samplerate,
-                 a->info.channels);
+    /* The library's limits, checked before any consumer sizes anything by them. */
+    if (a->info.samplerate < PM_MIN_RATE || a->info.samplerate > PM_MAX_RATE || a->info.channels < 1 ||
+        a->info.channels > PM_MAX_CHANNELS) {
+        snprintf(err, AUDIO_ERR,
+                 "unsupported header (rate %d Hz, %d channels; " PM_STR(PM_MIN_RATE) "-" PM_STR(PM_MAX_RATE)
+                 " Hz and 1-" PM_STR(PM_MAX_CHANNELS) " channels are read)",
+                 a->info.samplerate, a->info.channels);
         audio_in_close(a);
         return -1;
     }

@@ -27,7 +27,7 @@ int audio_decoder_parse(const char *name, audio_decoder *out);
 /* An open input: read it with audio_in_read, then audio_in_close. */
 typedef struct audio_in {
     SNDFILE *sf;
-    SF_INFO info;   /* samplerate and channels are always valid (> 0) */
+    SF_INFO info;   /* samplerate and channels within the library's limits (PM_MIN_RATE..., include/provmark.h) */
     pid_t child;    /* the ffmpeg subprocess, or -1 */
     long long read; /* frames read so far */
     int file_fd;    /* the regular file read by libsndfile, or -1 */

@@ -39,7 +39,7 @@ struct fp_extractor {
 
 fp_extractor *fp_new(double rate)
 {
-    if (!(rate >= 8000.0))
+    if (!(rate >= PM_MIN_RATE && rate <= PM_MAX_RATE)) /* nothing sized by an absurd rate */
         return NULL;
     fp_extractor *x = calloc(1, sizeof *x);
     if (!x)
