@@ -47,6 +47,8 @@ char *json_get_name(const json_t *obj, const char *key);
 void put_text(FILE *f, const char *s, int xml);
 /* 1 if any argument is --help or -h. */
 int wants_help(int argc, char **argv);
+/* A strict decimal number (digits only, no sign, space or leading zero) up to max: 0, or -1. */
+int parse_decimal(const char *s, unsigned long max, unsigned long *out);
 /* Parse an ID option (0..PM_ID_MAX); -1 after one line on stderr. */
 int parse_id(const char *s, uint32_t *out, const char *what);
 /*

@@ -15,16 +15,23 @@
 
 #include "cli.h"
 
+int parse_decimal(const char *s, unsigned long max, unsigned long *out)
+{
+    /* Digits only: strtoul alone would take " 7", "+7" and "-0" (and wrap "-1"). */
+    size_t n = s ? strspn(s, "0123456789") : 0;
+    if (!n || s[n] || (s[0] == '0' && n > 1) || n > 10)
+        return -1;
+    unsigned long v = strtoul(s, NULL, 10);
+    if (v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 int parse_id(const char *s, uint32_t *out, const char *what)
 {
-    char *end;
-    errno = 0;
-    if (!s || !*s || *s == '-' || *s == '+') {
-        fprintf(stderr, "provmark: %s must be a whole number from 0 to " PM_STR(PM_ID_MAX) "\n", what);
-        return -1;
-    }
-    unsigned long v = strtoul(s, &end, 10);
-    if (errno || *end || v > PM_ID_MAX) {
+    unsigned long v;
+    if (parse_decimal(s, PM_ID_MAX, &v) != 0) {
         fprintf(stderr, "provmark: %s must be a whole number from 0 to " PM_STR(PM_ID_MAX) "\n", what);
         return -1;
     }

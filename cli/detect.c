@@ -46,7 +46,8 @@ static const char usage_detect[] =
     "                   one hostile or huge file cannot stall a batch scan\n"
     "\n"
     "'-' as a FILE reads a WAV stream from stdin. Exit status: 0 every file is\n"
-    "marked, 1 some file is not, 2 an error occurred (the scan goes on).\n";
+    "marked (also when --resume leaves none to scan), 1 some file is not, 2 an error\n"
+    "occurred (the scan goes on) or there was no file to scan (empty folders or --from).\n";
 
 /* Paths reported without error in an earlier JSON-lines output, sorted for bsearch. */
 static int read_resume(const char *path, strlist *done)
@@ -72,6 +73,16 @@ static int read_resume(const char *path, strlist *done)
         json_decref(j);
     }
     free(line);
+    /*
+     * Appending to the same file ("--resume scan.jsonl >> scan.jsonl") after a run
+     * was killed mid-line: start on a line of our own, not glued to the fragment.
+     */
+    struct stat in, out;
+    if (rc == 0 && fseeko(f, -1, SEEK_END) == 0 && fgetc(f) != '\n' && fstat(fileno(f), &in) == 0 &&
+        fstat(STDOUT_FILENO, &out) == 0 && in.st_dev == out.st_dev && in.st_ino == out.st_ino) {
+        putchar('\n');
+        fflush(stdout);
+    }
     fclose(f);
     if (done->n)
         qsort(done->v, done->n, sizeof done->v[0], strlist_cmp);
@@ -163,8 +174,10 @@ static int list_files(const detect_opts *o, char **operands, int n, strlist *pat
     }
     if (o->from && strlist_read_lines(o->from, paths))
         goto out;
-    if (!paths->n && !o->from) {
-        fprintf(stderr, "provmark: detect needs at least one FILE or folder\n");
+    /* Nothing named at all, or only empty folders and lists: the same error (a wrong path or glob?). */
+    if (!paths->n) {
+        fprintf(stderr, "provmark: detect: no files to scan (%s)\n",
+                n || o->from ? "the folders and lists given are empty" : "give a FILE, folder or --from list");
         goto out;
     }
     if (o->resume && read_resume(o->resume, &done))
@@ -212,7 +225,8 @@ static void print_result(void *ctx, size_t i, const char *path, const analysis *
     } else {
         if (p->json) {
             json_t *j = result_json(&p->rc, path, a);
-            result_print_json(j);
+            if (result_print_json(j) != 0)
+                p->any_error = 1;
             json_decref(j);
         } else {
             result_print_text(&p->rc, path, a);

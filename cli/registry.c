@@ -31,9 +31,8 @@ json_t *registry_load(const char *path)
             break;
         }
         json_object_foreach (sec, id, entry) {
-            char *end;
-            unsigned long n = strtoul(id, &end, 10);
-            if (!*id || *end || n > PM_ID_MAX || (id[0] == '0' && id[1])) {
+            unsigned long n;
+            if (parse_decimal(id, PM_ID_MAX, &n) != 0) {
                 why = "IDs must be decimal numbers from 0 to " PM_STR(PM_ID_MAX);
                 break;
             }

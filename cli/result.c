@@ -75,7 +75,10 @@ json_t *result_json(const result_ctx *c, const char *path, const analysis *a)
     const pm_result *r = &a->r;
     const int found = r->found;
     json_t *j = json_object();
-    json_set_name(j, "file", path); /* any bytes: "file_bytes" holds them when not UTF-8 */
+    if (!j || json_set_name(j, "file", path) != 0) { /* any bytes: "file_bytes" holds them when not UTF-8 */
+        json_decref(j);
+        return NULL; /* never a record without its file */
+    }
     json_object_set_new(j, "found", c->looked ? json_boolean(found) : json_null());
     if (a->error[0]) {
         json_object_set_new(j, "error", json_string(a->error));
@@ -101,12 +104,15 @@ json_t *result_json(const result_ctx *c, const char *path, const analysis *a)
     return j;
 }
 
-void result_print_json(json_t *j)
+int result_print_json(json_t *j)
 {
-    char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
     if (s)
         puts(s);
+    else
+        fprintf(stderr, "provmark: out of memory\n");
     free(s);
+    return s ? 0 : -1;
 }
 
 static void print_name(const json_t *registry, const char *section, uint32_t id)

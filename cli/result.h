@@ -19,10 +19,10 @@ typedef struct result_ctx {
 
 /* Name the keys tried: their public fingerprints, or "demo" when none was given. */
 void result_name_keys(result_ctx *c, const pm_key *keys, int n_keys, int given);
-/* The JSON object of one file's result (a->error set: the error form). */
+/* The JSON object of one file's result (a->error set: the error form); NULL when out of memory. */
 json_t *result_json(const result_ctx *c, const char *path, const analysis *a);
-/* Print it as one line on stdout. */
-void result_print_json(json_t *j);
+/* Print it as one line on stdout: 0, or -1 after one line on stderr (j NULL, or out of memory). */
+int result_print_json(json_t *j);
 /* The text line of one file's result on stdout. */
 void result_print_text(const result_ctx *c, const char *path, const analysis *a);
 #endif

@@ -165,23 +165,28 @@ static int trace_file(training_sets *sets, const analysis_opts *ao, const char *
         fprintf(stderr, "provmark: %s: out of memory\n", path);
         rc = -1;
     }
-    for (size_t i = 0; i < nm; i++)
-        json_array_append_new(t->matches, match_json(t->set, &m[i]));
+    for (size_t i = 0; i < nm && rc == 0; i++)
+        if (json_array_append_new(t->matches, match_json(t->set, &m[i])) != 0) {
+            fprintf(stderr, "provmark: out of memory\n");
+            rc = -1;
+        }
     free(m);
     return rc;
 }
 
-static void print_traced(const result_ctx *rc, int json, const char *path, const traced *t)
+/* 0, or -1 after one line on stderr (out of memory: no record is printed without a field). */
+static int print_traced(const result_ctx *rc, int json, const char *path, const traced *t)
 {
     if (json) {
         json_t *o = result_json(rc, path, &t->a);
-        if (!t->a.error[0]) {
-            json_object_set_new(o, "manifest", t->set ? json_name(t->set->path) : json_null());
-            json_object_set_new(o, "dataset_check", t->why ? json_string(t->why) : json_null());
-            json_object_set(o, "matches", t->matches);
-        }
-        result_print_json(o);
+        int ok = o != NULL;
+        if (ok && !t->a.error[0]) /* json_object_set_new refuses a NULL value (out of memory) */
+            ok = json_object_set_new(o, "manifest", t->set ? json_name(t->set->path) : json_null()) == 0 &&
+                 json_object_set_new(o, "dataset_check", t->why ? json_string(t->why) : json_null()) == 0 &&
+                 json_object_set(o, "matches", t->matches) == 0;
+        const int printed = result_print_json(ok ? o : NULL);
         json_decref(o);
+        return printed;
     } else {
         result_print_text(rc, path, &t->a);
         if (t->why)
@@ -205,6 +210,7 @@ static void print_traced(const result_ctx *rc, int json, const char *path, const
         }
     }
     fflush(stdout);
+    return 0;
 }
 
 int cmd_trace(int argc, char **argv)
@@ -240,7 +246,8 @@ int cmd_trace(int argc, char **argv)
             status = EXIT_ERROR;
         if (rep)
             report_add(rep, argv[f], &t.a.r, t.a.marks, t.a.n_marks, t.a.duration, t.a.error[0] ? t.a.error : NULL, registry, t.matches);
-        print_traced(&rc, o.json, argv[f], &t);
+        if (print_traced(&rc, o.json, argv[f], &t) != 0)
+            status = EXIT_ERROR;
         json_decref(t.matches);
         analysis_free(&t.a);
     }

@@ -192,3 +192,20 @@ $PM dataset add "$c/link.json" "$c/real/../x/1.wav" 2>/dev/null
 check "a symlinked manifest: its target is updated, the link stays" \
     sh -c "[ -L '$c/link.json' ] && jq -e '.items == [.items[0]] and .items[0].path == \"../x/1.wav\"' '$c/real/t.json'"
 check "no temporary file left beside the manifests" sh -c "! ls '$c' '$c/real' | grep -q pmtmp"
+
+# --- the rest: strict decimal IDs, --resume after a truncated line, empty inputs
+for id in ' 7' '+7' '-0' '07' '7 '; do
+    jq -n --arg id "$id" '{version: 1, models: {($id): {name: "m"}}, datasets: {}}' >"$w/regid.json"
+    check_exit "registry ID '$id' refused" 2 $PM detect $K --registry "$w/regid.json" "$w/m.wav"
+    check_exit "--model '$id' refused" 2 $PM embed "$w/a.wav" "$w/id.wav" --model "$id" --dataset 1 $K --no-verify
+done
+$PM detect --json $K "$w/m.wav" >"$w/scan.jsonl" 2>/dev/null
+printf '{"file":"%s","found":tr' "$w/a.wav" >>"$w/scan.jsonl" # a run killed mid-line
+$PM detect --json $K --resume "$w/scan.jsonl" "$w/m.wav" "$w/a.wav" >>"$w/scan.jsonl" 2>/dev/null
+check "--resume >> the same file after a truncated line: the new record on a line of its own" \
+    sh -c "[ \$(wc -l <'$w/scan.jsonl') = 3 ] && tail -n 1 '$w/scan.jsonl' | jq -e '.found == false and .error == null'"
+mkdir -p "$w/emptydir"
+: >"$w/empty.list"
+check_exit "an empty --from list: exit 2, as an empty folder" 2 $PM detect $K --from "$w/empty.list"
+check_exit "an empty folder: exit 2" 2 $PM detect $K -r "$w/emptydir"
+check_exit "--resume leaving nothing to scan: exit 0" 0 $PM detect $K --resume "$w/scan.jsonl" "$w/m.wav"
