@@ -228,12 +228,38 @@ def _addr(a):
         return a.ctypes.data
 
 
+def _id(value, what):
+    """An ID as the library takes it: a whole number 0..ID_MAX, never truncated."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if not 0 <= value <= ID_MAX:
+        raise ValueError(f"{what}: IDs are 0..{ID_MAX}, got {value}")
+    return int(value)
+
+
+def _number(value, what):
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{what} must be a number, not {type(value).__name__}")
+    return float(value)
+
+
+def _key(key, what="key"):
+    if not isinstance(key, Key):
+        raise TypeError(f"{what} must be a provmark.Key (e.g. Key.load(path)), not {type(key).__name__}")
+    return key
+
+
 def _frames(audio, channels, what):
-    """A C-contiguous float32 (frames, channels) view or copy of `audio`."""
+    """A C-contiguous float32 (frames, channels) view or copy of `audio`. Integer PCM
+    is scaled to [-1, 1) by its type's full scale (int16 by 32768, ...)."""
     if (type(audio) is np.ndarray and audio.dtype == np.float32 and audio.ndim == 2
             and audio.shape[1] == channels and audio.flags.c_contiguous):
         return audio  # the common case, kept cheap: it runs once per chunk
     a = np.asarray(audio)
+    if np.issubdtype(a.dtype, np.signedinteger):
+        a = a.astype(np.float32) / np.float32(-np.iinfo(a.dtype).min)
+    elif not np.issubdtype(a.dtype, np.floating):
+        raise TypeError(f"{what}: expected float or signed integer samples, got {a.dtype}")
     if a.ndim == 1 and channels == 1:
         a = a.reshape(-1, 1)
     if a.ndim != 2 or a.shape[1] != channels:
@@ -276,9 +302,10 @@ class Embedder(_Handle):
                  strength=STRENGTH_DEFAULT):
         self.channels = int(channels)
         h = _vp()
-        _check(_emb_new(ctypes.byref(h), float(sample_rate), self.channels,
-                        ctypes.byref(key._k), int(model_id), int(dataset_id),
-                        float(strength)), "embedder")
+        _check(_emb_new(ctypes.byref(h), _number(sample_rate, "sample_rate"), self.channels,
+                        ctypes.byref(_key(key)._k), _id(model_id, "model_id"),
+                        _id(dataset_id, "dataset_id"), _number(strength, "strength")),
+               "embedder")
         self._h = h
 
     @property
@@ -293,10 +320,10 @@ class Embedder(_Handle):
 
     def set_ids(self, model_id, dataset_id):
         """New IDs from the next payload boundary on."""
-        _check(_emb_ids(self._handle(), int(model_id), int(dataset_id)))
+        _check(_emb_ids(self._handle(), _id(model_id, "model_id"), _id(dataset_id, "dataset_id")))
 
     def set_strength(self, strength):
-        _check(_emb_strength(self._handle(), float(strength)))
+        _check(_emb_strength(self._handle(), _number(strength, "strength")))
 
     def process(self, chunk, out=None):
         """Mark a chunk; returns an array of the same shape (delayed by .latency).
@@ -306,8 +333,9 @@ class Embedder(_Handle):
         a = _frames(chunk, self.channels, "Embedder.process")
         if out is None:
             out = np.empty(a.shape, np.float32)
-        elif out.shape != a.shape or out.dtype != np.float32 or not out.flags.c_contiguous:
-            raise ValueError("Embedder.process: out must be C-contiguous float32 like chunk")
+        elif (not isinstance(out, np.ndarray) or out.shape != a.shape or out.dtype != np.float32
+              or not out.flags.c_contiguous or not out.flags.writeable):
+            raise ValueError("Embedder.process: out must be a writable C-contiguous float32 array like chunk")
         dst = _addr(out)
         status = _emb_process(self._handle(), dst if out is a else _addr(a), dst, a.shape[0])
         if status < 0:
@@ -388,7 +416,9 @@ class Detector(_Handle):
     _free = staticmethod(_det_free)
 
     def __init__(self, sample_rate, channels, keys):
-        self.keys = list(keys)
+        if isinstance(keys, Key):
+            keys = [keys]
+        self.keys = [_key(k, "each key") for k in keys]
         self.channels = int(channels)
         if not 1 <= len(self.keys) <= MAX_KEYS:
             raise ValueError(f"Detector: give 1 to {MAX_KEYS} keys")

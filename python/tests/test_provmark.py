@@ -115,9 +115,9 @@ class BindingTest(unittest.TestCase):
             provmark.Embedder(48000, 9, self.key, 1, 2)
         self.assertIn("channel", str(cm.exception))
         self.assertLess(cm.exception.status, 0)
-        with self.assertRaises(provmark.ProvmarkError) as cm:
+        with self.assertRaises(ValueError) as cm:
             provmark.Embedder(48000, 2, self.key, provmark.ID_MAX + 1, 2)
-        self.assertIn("ID", str(cm.exception))
+        self.assertIn("IDs are 0..%d" % provmark.ID_MAX, str(cm.exception))
         with self.assertRaises(provmark.ProvmarkError):
             provmark.Embedder(1000, 2, self.key, 1, 2)
         with self.assertRaises(provmark.ProvmarkError):
@@ -128,6 +128,35 @@ class BindingTest(unittest.TestCase):
         emb.close()
         with self.assertRaises(ValueError):
             emb.process(np.zeros((10, 2), dtype=np.float32))
+
+    def test_arguments_are_checked_not_truncated_or_guessed(self):
+        for bad in (2**32 + 7, -1, provmark.ID_MAX + 1):
+            with self.assertRaises(ValueError):
+                provmark.Embedder(48000, 2, self.key, bad, 2)
+        for bad in (7.9, "7", None, True):
+            with self.assertRaises(TypeError):
+                provmark.Embedder(48000, 2, self.key, 7, bad)
+        for bad in ("/etc/provmark/model.key", None, b"k" * 32):
+            with self.assertRaises(TypeError):
+                provmark.Embedder(48000, 2, bad, 7, 42)
+            with self.assertRaises(TypeError):
+                provmark.Detector(48000, 2, [bad])
+        emb = provmark.Embedder(48000, 2, self.key, 7, 42)
+        with self.assertRaises(TypeError):
+            emb.set_ids(7, 42.0)
+        chunk = np.zeros((960, 2), dtype=np.float32)
+        frozen = np.zeros((960, 2), dtype=np.float32)
+        frozen.setflags(write=False)
+        with self.assertRaises(ValueError):
+            emb.process(chunk, out=frozen)
+        # int16 PCM is scaled by its full scale: the marked result stays within [-1, 1].
+        x = (music(8) * 32767).astype(np.int16)
+        y = provmark.Embedder(48000, 2, self.key, 7, 42, strength=2).mark(x)
+        self.assertEqual(y.dtype, np.float32)
+        self.assertLess(np.max(np.abs(y)), 1.0)
+        self.assertGreater(np.max(np.abs(y)), 0.05)
+        with self.assertRaises(TypeError):
+            emb.process(np.zeros((10, 2), dtype=np.uint8))
 
     def test_key_files_round_trip_and_refuse_overwrite(self):
         with tempfile.TemporaryDirectory() as d:
