@@ -26,6 +26,8 @@ static const char usage_embed[] =
     "\n                 (1: imperceptible by PEAQ, survives codecs and speed changes;\n"
     "                 2: also 3 s clips and heavy noise; slightly audible on quiet music)\n"
     "  --no-verify    skip decoding the output to report the detection margin\n"
+    "\nExit status: 0 marked (and verified, unless --no-verify), 1 written but the mark\n"
+    "could not be verified on the output (too short, silent or too quiet), 2 an error.\n"
     AUDIO_DECODER_HELP;
 
 /* Where embedded audio goes: the output file (after the latency is skipped) and the verifier. */
@@ -203,6 +205,13 @@ done:
     return ok ? 0 : -1;
 }
 
+/* Whether the output is known to carry the mark: verification ran and found these IDs. */
+static int verified(const embed_opts *o, const embedded *res)
+{
+    return res->verify_status == PM_OK && res->r.found && res->r.model_id == o->model &&
+           res->r.dataset_id == o->dataset;
+}
+
 static void print_embedded(const embed_opts *o, const embedded *res)
 {
     fprintf(stderr, "provmark: marked %s: model %u, dataset %u, mark level %.1f dB\n", o->out_path,
@@ -212,12 +221,12 @@ static void print_embedded(const embed_opts *o, const embedded *res)
     if (res->verify_status != PM_OK)
         fprintf(stderr, "provmark: warning: the output could not be verified: %s\n",
                 pm_strerror(res->verify_status));
-    else if (res->r.found && res->r.model_id == o->model && res->r.dataset_id == o->dataset)
+    else if (verified(o, res))
         fprintf(stderr, "provmark: verified: sync %.1f sigma, p_false %.1e\n", res->r.sync_z,
                 res->r.p_false);
     else
         fprintf(stderr, "provmark: warning: the mark could not be verified on the output "
-                        "(too short, too quiet or silent?)\n");
+                        "(too short, too quiet or silent?); exit status 1\n");
 }
 
 int cmd_embed(int argc, char **argv)
@@ -232,5 +241,7 @@ int cmd_embed(int argc, char **argv)
     if (parse_options(argc, argv, &o) || load_key(o.key_path, &key) || embed_file(&o, &key, &res))
         return EXIT_ERROR;
     print_embedded(&o, &res);
-    return 0;
+    /* The output is written either way (it is the user's audio, unharmed); the status tells a
+     * pipeline whether it can count on a mark: 1 when verification found none. */
+    return !o.verify || verified(&o, &res) ? EXIT_MARKED : EXIT_UNMARKED;
 }

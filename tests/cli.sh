@@ -53,6 +53,13 @@ check_exit "bad key file" 2 $PM embed "$w/in.wav" "$w/x.wav" --model 1 --dataset
 check_exit "missing key file" 2 $PM detect --key "$w/nokey" "$w/m.wav"
 check "demo key warns" sh -c "$PM detect $w/in.wav 2>&1 >/dev/null | grep -q 'demo key'"
 
+# Digital silence can carry no mark: the output is written (the audio is the user's), and
+# the exit status says the mark could not be verified, so a pipeline can tell.
+sox -D -n -r 44100 -c 2 -b 16 "$w/silence.wav" trim 0 10
+check_exit "embed of digital silence: written, exit 1 (not verified)" 1 $PM embed "$w/silence.wav" "$w/silence.m.wav" --model 1 --dataset 1 $K
+check "embed of digital silence: the output exists and is silent" sh -c "test -s $w/silence.m.wav && cmp -s $w/silence.wav $w/silence.m.wav"
+check_exit "embed of digital silence with --no-verify: exit 0" 0 $PM embed "$w/silence.wav" "$w/silence.n.wav" --model 1 --dataset 1 $K --no-verify
+
 # bad arguments and bad input never leave an output behind
 check_exit "id out of range" 2 $PM embed "$w/in.wav" "$w/x.wav" --model 16777216 --dataset 1 $K
 check_exit "negative id" 2 $PM embed "$w/in.wav" "$w/x.wav" --model -1 --dataset 1 $K
