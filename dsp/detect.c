@@ -712,14 +712,32 @@ typedef struct finisher {
 } finisher;
 
 /* Agreement of soft values with a codeword, in standard deviations. */
-static double agreement(const float *soft, const float *sign)
+static double agreement(const float *soft, const float *sign, int n)
 {
     double dot = 0.0, en = 0.0;
-    for (int b = 0; b < PMF_CODED_BITS; b++) {
+    for (int b = 0; b < n; b++) {
         dot += sign[b] * soft[b];
         en += (double)soft[b] * soft[b];
     }
     return en > 0.0 ? dot / sqrt(en) : 0.0;
+}
+
+/*
+ * Two valid payloads of one key differ in their tags (a keyed hash of the IDs), so
+ * their codewords differ in about half of the coded bits that follow the first tag
+ * bit, however close the IDs are. A window carrying a payload near mark m's agrees
+ * with m's codeword before that point and not after it; one carrying m agrees
+ * alike in both. Coded bit triple j depends on info bits j-K+1 .. j.
+ */
+#define TAG_CODED_FROM ((PMF_VERSION_BITS + 2 * PMF_ID_BITS) * PMF_CODE_RATE) /* 156 */
+#define TAG_SHARE 0.4 /* least tag-part agreement, as a share of what m would give there */
+
+/* Agreement with mark m's codeword over the coded bits after the first tag bit,
+ * scaled to the whole codeword's (the same as agreement() where m is carried). */
+static double tag_agreement(const float *soft, const float *sign)
+{
+    return agreement(soft + TAG_CODED_FROM, sign + TAG_CODED_FROM, PMF_CODED_BITS - TAG_CODED_FROM) *
+           sqrt((double)PMF_CODED_BITS / (PMF_CODED_BITS - TAG_CODED_FROM));
 }
 
 /* Best agreement of window w's candidates with mark m; *best: which candidate. */
@@ -729,7 +747,7 @@ static double window_agreement(const finisher *x, size_t w, int m, int *best)
     double top = -INFINITY;
     for (int i = 0; i < r->n; i++) {
         pm_candidate tmp;
-        double a = agreement(cand_at(r, i, &tmp)->soft, x->sign[m]);
+        double a = agreement(cand_at(r, i, &tmp)->soft, x->sign[m], PMF_CODED_BITS);
         if (a > top) {
             top = a;
             if (best)
@@ -737,6 +755,19 @@ static double window_agreement(const finisher *x, size_t w, int m, int *best)
         }
     }
     return top;
+}
+
+/*
+ * Agreement of window w with mark m (as window_agreement()), or -INFINITY where the
+ * tag part of its best alignment says it carries another payload close to m's.
+ */
+static double window_carries(const finisher *x, size_t w, int m, int *best)
+{
+    int j = 0, *i = best ? best : &j;
+    const double a = window_agreement(x, w, m, i);
+    pm_candidate tmp;
+    const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
+    return tag_agreement(cand_at(r, *i, &tmp)->soft, x->sign[m]) >= TAG_SHARE * a ? a : -INFINITY;
 }
 
 static int add_mark(finisher *x, int k, uint32_t model, uint32_t dataset)
@@ -753,7 +784,7 @@ static int add_mark(finisher *x, int k, uint32_t model, uint32_t dataset)
     d->marks[m] = (pm_mark){.key_index = k, .model_id = model, .dataset_id = dataset,
                             .speed = 1.0, .tempo = 1.0};
     for (size_t w = 0; w < x->n_win; w++)
-        if (window_agreement(x, w, m, NULL) >= Z_SEGMENT)
+        if (window_carries(x, w, m, NULL) >= Z_SEGMENT)
             x->explained[w] = 1;
     return m;
 }
@@ -997,9 +1028,11 @@ static void part_levels(const finisher *x, size_t w, int m, double level, double
     for (int j = 0; j < PM_PARTS; j++) {
         float soft[PMF_CODED_BITS] = {0};
         add_part(r, j, soft);
+        /* From the tag part only: a neighbouring payload close to m's agrees elsewhere. */
         double dot = 0.0;
-        for (int b = 0; b < PMF_CODED_BITS; b++)
+        for (int b = TAG_CODED_FROM; b < PMF_CODED_BITS; b++)
             dot += x->sign[m][b] * soft[b];
+        dot *= (double)PMF_CODED_BITS / (PMF_CODED_BITS - TAG_CODED_FROM);
         out[j] = level > 0.0 ? dot / level : 0.0;
     }
 }
@@ -1018,12 +1051,15 @@ static void part_levels(const finisher *x, size_t w, int m, double level, double
  * window's agreement, as a share of m's usual one, is laid at the side where m's run
  * lies (side -1: before this window, +1: after it, 0: this window is in the run).
  */
+#define PATH_SHARE 0.75 /* the best path's agreement, as a share of the best, that lets its parts speak */
 static void part_scores(const finisher *x, size_t w, int m, const double *level, const double *wlevel,
                         int side, double out[PM_PARTS])
 {
     int i = 0;
-    const double a = window_agreement(x, w, m, &i);
-    if (i == 0) {
+    const double a = window_carries(x, w, m, &i);
+    pm_candidate tmp;
+    const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
+    if (i == 0 || agreement(cand_at(r, 0, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * a) {
         part_levels(x, w, m, level[m], out);
         return;
     }
@@ -1131,7 +1167,7 @@ static void label_windows(const finisher *x, int *label, double *z)
         label[w] = -1;
         z[w] = Z_SEGMENT;
         for (int m = 0; m < nm; m++) {
-            double a = window_agreement(x, w, m, NULL);
+            double a = window_carries(x, w, m, NULL);
             if (a >= z[w])
                 z[w] = a, label[w] = m;
         }
@@ -1146,7 +1182,7 @@ static void label_windows(const finisher *x, int *label, double *z)
         int has = 0;
         for (size_t w = 0; w < n; w++) {
             has |= label[w] == m;
-            if (label[w] == -2 && window_agreement(x, w, m, NULL) >= z[w] - 1e-9 &&
+            if (label[w] == -2 && window_carries(x, w, m, NULL) >= z[w] - 1e-9 &&
                 (best == n || z[w] > z[best]))
                 best = w;
         }

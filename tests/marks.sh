@@ -39,6 +39,19 @@ check "marks: the top-level fields are the strongest (first) mark's" jq -e \
 check "marks: the text output has one line per mark" sh -c \
     "$PM detect $K $w/s_7_99.wav 2>/dev/null | grep -c 'model 7, dataset \(42\|99\) (p_false' | grep -qx 2"
 
+# A near payload too short to be read on its own (3 and 4 s of 7/43, then 7/42): its
+# audio shares most coded bits with 7/42's, but must never be drawn as 7/42.
+mark 7 43
+for near in 3 4; do
+    cut "$w/7_43.wav" 0 "$near" "$w/n.wav"
+    cut "$w/7_42.wav" "$near" $((30 - near)) "$w/a.wav"
+    sox "$w/n.wav" "$w/a.wav" "$w/near$near.wav"
+    $PM detect --json $K "$w/near$near.wav" >"$w/near$near.json" 2>/dev/null
+    check "marks: ${near} s of 7/43 before 7/42: 7/42 found, none of its range over the 7/43 piece (1.5 s)" \
+        jq -e --argjson n "$near" '[.marks[] | select(.model_id == 7 and .dataset_id == 42) | .segments[]]
+            | length >= 1 and all(.start >= $n - 1.5) and any(.end >= 28.5)' "$w/near$near.json"
+done
+
 # Model 7 at 20-35 s and model 3 at 50-60 s, unmarked music around them (65 s).
 mark 3 42
 cut "$w/in.wav" 0 20 "$w/u0.wav"
