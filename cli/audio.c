@@ -302,12 +302,12 @@ int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *o
     out_info->samplerate = in->samplerate;
     out_info->channels = in->channels;
     if (pick_format(path, in, &out_info->format) != 0) {
-        fprintf(stderr, "provmark: %s: unknown output type (use .wav .flac .ogg .opus .mp3)\n",
+        say("%s: unknown output type (use .wav .flac .ogg .opus .mp3)",
                 path);
         return -1;
     }
     if (!sf_format_check(out_info)) {
-        fprintf(stderr, "provmark: %s: this container cannot hold %d Hz, %d channels\n", path,
+        say("%s: this container cannot hold %d Hz, %d channels", path,
                 in->samplerate, in->channels);
         return -1;
     }
@@ -339,14 +339,14 @@ int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *o
         int err = errno;
         free(dir_copy);
         if (o->fd < 0) {
-            fprintf(stderr, "provmark: %s: cannot create output: %s\n", path, strerror(err));
+            say("%s: cannot create output: %s", path, strerror(err));
             audio_out_abort(o);
             return -1;
         }
     }
     if (o->is_stdout && lseek(o->fd, 0, SEEK_CUR) < 0) {
         if (stream_wav_header(o->fd, out_info) != 0) {
-            fprintf(stderr, "provmark: stdout: write failed: %s\n", strerror(errno));
+            say("stdout: write failed: %s", strerror(errno));
             return -1;
         }
         /* The samples follow as raw little-endian frames of the same format. */
@@ -354,7 +354,7 @@ int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *o
     }
     o->sf = sf_open_fd(o->fd, SFM_WRITE, out_info, 0);
     if (!o->sf) {
-        fprintf(stderr, "provmark: %s: cannot write audio: %s\n", path, sf_strerror(NULL));
+        say("%s: cannot write audio: %s", path, sf_strerror(NULL));
         audio_out_abort(o);
         return -1;
     }
@@ -371,7 +371,7 @@ int audio_out_commit(audio_out *o)
 {
     int err = sf_error(o->sf);
     if (err) {
-        fprintf(stderr, "provmark: %s: write failed: %s\n", o->is_stdout ? "stdout" : o->path,
+        say("%s: write failed: %s", o->is_stdout ? "stdout" : o->path,
                 sf_error_number(err));
         audio_out_abort(o);
         return -1;
@@ -379,7 +379,7 @@ int audio_out_commit(audio_out *o)
     sf_write_sync(o->sf);
     if (sf_close(o->sf) != 0) {
         o->sf = NULL;
-        fprintf(stderr, "provmark: %s: write failed while closing\n", o->path ? o->path : "stdout");
+        say("%s: write failed while closing", o->path ? o->path : "stdout");
         audio_out_abort(o);
         return -1;
     }
@@ -424,7 +424,7 @@ int audio_out_commit(audio_out *o)
         ok = 0;
     }
     if (!ok) {
-        fprintf(stderr, "provmark: %s: cannot finish output: %s\n", o->path, strerror(e));
+        say("%s: cannot finish output: %s", o->path, strerror(e));
         audio_out_abort(o);
         return -1;
     }

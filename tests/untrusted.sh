@@ -121,6 +121,52 @@ $PM detect $K --registry "$w/reg.json" "$w/m.wav" >"$w/reg.txt" 2>/dev/null
 check "registry names escaped in text" \
     sh -c "grep -qF 'evil\\x1b]0;title\\x07' '$w/reg.txt' && ! LC_ALL=C grep -q \"\$(printf '\\033')\" '$w/reg.txt'"
 
+# Every stderr line that names a file (or quotes an argument, a manifest or a parser)
+# escapes it too: one name with a newline, ESC, BEL, bytes that are not UTF-8 and a
+# leading '-' (in the folder e/, so that it is not an option), through each command.
+e="$w/e"
+mkdir -p "$e"
+bad=$(printf -- '-x\nprovmark: forged \033[2J\007\377.wav')
+cp "$w/a.wav" "$e/$bad.in.wav"
+$PM dataset init "$e/$bad.json" --name e --version 1 --license MIT 2>/dev/null
+printf '{"version": 1, "models": {"1": \033}}' >"$e/$bad.reg"
+# stderr_clean NAME LINES COMMAND...: COMMAND fails with exactly LINES lines on stderr,
+# none holding a control character or a byte that is not UTF-8, and the name shown escaped
+stderr_clean() {
+    name=$1 lines=$2; shift 2
+    "$@" >/dev/null 2>"$w/stderr.out" </dev/null
+    rc=$?
+    check "stderr escapes the name: $name (exit $rc)" /usr/bin/python3 -c '
+import sys
+b = open(sys.argv[1], "rb").read()
+t = b.decode("utf-8")  # raises on bytes that are not UTF-8
+assert not any(ord(c) < 32 and c != "\n" or 0x7f <= ord(c) < 0xa0 for c in t), t
+assert t.count("\n") == int(sys.argv[2]) and t.endswith("\n"), t
+assert "\\x1b[2J" in t or "\\x1b" in t, t
+assert sys.argv[3] != "0", "exit 0"
+' "$w/stderr.out" "$lines" "$rc"
+}
+stderr_clean "detect, a missing file" 1 $PM detect $K "$e/$bad"
+stderr_clean "detect, a bad option" 1 $PM detect $K "--$bad"
+stderr_clean "an unknown command" 1 $PM "$bad"
+stderr_clean "detect --key" 1 $PM detect --key "$e/$bad" "$w/m.wav"
+stderr_clean "detect --registry, a missing file" 1 $PM detect $K --registry "$e/$bad" "$w/m.wav"
+stderr_clean "detect --registry, a JSON error quoting the file" 1 $PM detect $K --registry "$e/$bad.reg" "$w/m.wav"
+stderr_clean "detect --from" 1 $PM detect $K --from "$e/$bad"
+mkdir -p "$e/$bad.d"
+stderr_clean "detect --resume, a folder" 1 $PM detect $K --resume "$e/$bad.d" "$w/m.wav"
+stderr_clean "detect --report into a missing folder" 1 $PM detect $K --report "$e/$bad/r.html" "$w/m.wav"
+stderr_clean "trace" 1 $PM trace $K "$e/$bad"
+stderr_clean "trace --dataset" 1 $PM trace $K --dataset "$e/$bad" "$w/m.wav"
+stderr_clean "embed, the input" 1 $PM embed "$e/$bad" "$w/o.wav" --model 1 --dataset 1 $K
+stderr_clean "embed, the output" 1 $PM embed "$e/$bad.in.wav" "$e/$bad.xyz" --model 1 --dataset 1 $K
+stderr_clean "keygen" 1 $PM keygen "$e/$bad/k"
+stderr_clean "dataset init over a manifest" 1 $PM dataset init "$e/$bad.json" --name e --version 1 --license MIT
+stderr_clean "dataset add, a missing file" 1 $PM dataset add "$e/$bad.json" "$e/$bad"
+stderr_clean "dataset fingerprint, a missing manifest" 1 $PM dataset fingerprint "$e/$bad"
+(cd "$e" && "$pm" detect --key ../../../tests/data/test.key -- "$bad" >/dev/null 2>../lead.err)
+check "a leading '-' operand after -- is a file name" grep -q '^provmark: -x\\nprovmark: forged' "$w/lead.err"
+
 # --- crafted indexes (checksum recomputed, as anyone can): refused, never a crash
 # (this suite also runs on the sanitizer build, where an out-of-bounds read aborts)
 index_copy() { # NAME: a copy of ds.json and its index, named NAME.json / NAME.pmfp
