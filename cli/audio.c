@@ -38,9 +38,16 @@ int audio_decoder_parse(const char *name, audio_decoder *out)
  * a pipe; the read end, or -1. No shell is involved, but ffmpeg reads its input
  * argument as a URL: "concat:a.wav|b.wav", "subfile:", "http:" or "-" name other
  * inputs than the file. So a file is always given as "file:" + path and ffmpeg may
- * open nothing but files and pipes (what a playlist-like file inside names is then
- * limited to local files too); "-" hands ffmpeg our standard input as "pipe:0".
+ * open nothing but files and pipes. That still lets a playlist-like file name other
+ * local files (an ffconcat list, an HLS or DASH playlist, an IMF composition), so
+ * ffmpeg may also use only the container formats below, none of which refers to
+ * another file. "-" hands ffmpeg our standard input as "pipe:0".
+ * -max_error_rate 0: any frame that cannot be decoded (a truncated or damaged file)
+ * makes ffmpeg exit with a non-zero status, after decoding all it can.
  */
+#define FFMPEG_FORMATS                                                                        \
+    "aac,ac3,aiff,amr,ape,asf,au,avi,caf,dsf,dts,dtshd,eac3,flac,flv,loas,matroska,mlp,mov," \
+    "mp3,mpc,mpc8,mpeg,mpegts,ogg,oma,rm,shn,tak,truehd,tta,w64,wav,wv,xwma"
 static int spawn_ffmpeg(const char *path, pid_t *pid)
 {
     int fds[2];
@@ -62,6 +69,7 @@ static int spawn_ffmpeg(const char *path, pid_t *pid)
     posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     /* With "-" ffmpeg reads the stream from the standard input it inherits. */
     char *argv[] = {"ffmpeg", from_stdin ? "-hide_banner" : "-nostdin", "-v", "error",
+                    "-max_error_rate", "0", "-format_whitelist", FFMPEG_FORMATS,
                     "-protocol_whitelist", from_stdin ? "pipe" : "file", "-i",
                     from_stdin ? "pipe:0" : url, "-vn", "-f", "au", "-c:a", "pcm_f32be",
                     "pipe:1", NULL};

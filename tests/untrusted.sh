@@ -37,6 +37,28 @@ for n in $names; do
 done
 unset IFS
 
+# A file that ffmpeg would read as a playlist naming other local files (an ffconcat
+# list, an HLS playlist) is refused, whatever its name: read, it would report the
+# marked audio it names. The segment and a Matroska file alone still decode.
+pl="$w/playlist"
+mkdir -p "$pl"
+cp "$w/m.wav" "$pl/m.wav"
+ffmpeg -nostdin -v error -y -i "$w/m.wav" -c:a aac -f mpegts "$pl/seg.ts"
+ffmpeg -nostdin -v error -y -i "$w/m.wav" -c:a flac "$pl/m.mkv"
+printf 'ffconcat version 1.0\nfile m.wav\n' >"$pl/list.ffconcat"
+printf '#EXTM3U\n#EXT-X-TARGETDURATION:20\n#EXTINF:20,\nseg.ts\n#EXT-X-ENDLIST\n' >"$pl/list.m3u8"
+cp "$pl/list.ffconcat" "$pl/concat.wav"
+cp "$pl/list.m3u8" "$pl/hls.wav"
+for f in list.ffconcat list.m3u8 concat.wav hls.wav; do
+    for dec in ffmpeg auto; do
+        check_exit "playlist $f ($dec): refused, nothing it names is read" 2 $PM detect $K --decoder $dec "$pl/$f"
+    done
+    check_exit "playlist $f on stdin (ffmpeg): refused" 2 sh -c "$PM detect $K --decoder ffmpeg - <'$pl/$f'"
+done
+for f in seg.ts m.mkv; do
+    check "$f itself decodes through ffmpeg (auto): model 7" detect_ids "$pl/$f" 7 42 $K --decoder auto
+done
+
 # --- non-regular files are refused at once (and --max-seconds bounds the rest)
 mkfifo "$w/f.wav" "$w/fifo.json" "$w/fifo.pmfp"
 check_exit "fifo operand: detect refuses it, goes on" 2 timeout 20 $PM detect $K --max-seconds 2 "$w/f.wav" "$w/m.wav"
