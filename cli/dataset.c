@@ -206,10 +206,13 @@ static json_t *describe(const char *path, const char *rel, audio_decoder dec)
         audio_in_close(&in);
         return NULL;
     }
-    SNDFILE *sf = in.sf;
     const SF_INFO info = in.info;
-    /* A header's frame count when libsndfile has one; a stream's frames are counted. */
-    long long frames = in.child < 0 && info.frames > 0 && info.frames < SF_COUNT_MAX ? info.frames : 0;
+    /* A header's frame count when it states an exact one (an MP3's may be an estimate); else frames are counted. */
+    long long frames = (info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG ? in.claimed : 0;
+    if (frames && audio_in_check_end(&in) != 0) { /* cut short: count what is there */
+        audio_in_close(&in);
+        frames = audio_in_open(&in, path, dec, err) == 0 ? 0 : -1;
+    }
     if (!frames && audio_in_feed(&in, count_frames, NULL, err) == 0)
         frames = in.read;
     if (frames <= 0) {
@@ -217,6 +220,9 @@ static json_t *describe(const char *path, const char *rel, audio_decoder dec)
         audio_in_close(&in);
         return NULL;
     }
+    if (in.truncated[0]) /* a header's claim checked at open, or a stream read to its end */
+        say("warning: %s: truncated: %s", path, in.truncated);
+    SNDFILE *sf = in.sf; /* (after the reopening above) */
     static const struct { int id; const char *name; } tags[] = {
         {SF_STR_TITLE, "title"},   {SF_STR_ARTIST, "artist"},   {SF_STR_ALBUM, "album"},
         {SF_STR_DATE, "date"},     {SF_STR_COMMENT, "comment"}, {SF_STR_COPYRIGHT, "copyright"},
@@ -408,6 +414,8 @@ static int fingerprint_item(const char *mpath, const json_t *it, audio_decoder d
         say("%s: %s", file, an.error);
         ok = 0;
     }
+    if (ok && an.truncated[0])
+        say("warning: %s: truncated: %s; fingerprinted the %.1f s read", file, an.truncated, an.duration);
     if (ok)
         *out = (fpx_item_in){.path = rel, .duration = an.duration, .lm = an.lm, .n = an.n_lm};
     free(file);

@@ -240,6 +240,8 @@ static void print_result(void *ctx, size_t i, const char *path, const analysis *
         } else if (!a->r.found) {
             p->any_unmarked = 1;
         }
+        if (a->truncated[0] && !p->json) /* JSON: the record's "truncated" */
+            say("warning: %s: truncated: %s; the result covers the %.1f s read", path, a->truncated, a->duration);
         p->audio_s += a->duration;
         if (p->rep)
             report_add(p->rep, path, &a->r, a->marks, a->n_marks, a->duration, a->error[0] ? a->error : NULL,

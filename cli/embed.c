@@ -185,6 +185,9 @@ static int embed_file(const embed_opts *o, const pm_key *key, embedded *res)
         say("%s: %s", o->in_path, err);
     if (fed != 0)
         goto done;
+    if (in.truncated[0])
+        say("warning: %s: truncated: %s; the output holds the %.1f s read", o->in_path, in.truncated,
+            (double)in.read / info.samplerate);
     res->level = pm_embedder_mark_level_db(emb); /* the flush resets it */
     if ((rc = pm_embedder_flush_interleaved(emb, outbuf)) != PM_OK) {
         say("%s: %s", o->out_path, pm_strerror(rc));

@@ -156,6 +156,8 @@ static int trace_file(training_sets *sets, const analysis_opts *ao, const char *
         say("%s: %s", path, t->a.error);
         return -1;
     }
+    if (t->a.truncated[0])
+        say("warning: %s: truncated: %s; the result covers the %.1f s read", path, t->a.truncated, t->a.duration);
     int rc = training_set(sets, &t->a.r, &t->set, &t->why);
     fpx_match *m = NULL;
     size_t nm = 0;
