@@ -236,6 +236,23 @@ mb=$(build/bin/pmspeed rss sh -c "timeout 60 $P trace --json --no-detect --datas
 check "query bound: 30 min of clicks x its own index, peak $mb MB < 100, still found" \
     sh -c "jq -e '.error == null and (.matches | length) >= 1' '$w/q2.out' && awk -v m=$mb 'BEGIN { exit !(m < 100) }'"
 
+# --- temporary files cannot be planted: the names the review planted (embed's
+# OUT.pmtmp<pid>-0..99, the report's OUT.pmtmp<pid>) are made for the very pid that
+# then runs (exec keeps the shell's pid); the output is the real one and nothing is
+# written through the planted links.
+pt="$w/plant"
+mkdir -p "$pt"
+echo "victim" >"$pt/victim"
+cp "$w/a.wav" "$pt/attacker.wav"
+sh -c 'i=0; while [ $i -lt 100 ]; do ln -s attacker.wav "$1/o.wav.pmtmp$$-$i"; i=$((i + 1)); done
+       exec "$2" embed "$3" "$1/o.wav" --model 5 --dataset 6 --key tests/data/test.key' sh "$pt" "$PM" "$w/a.wav" 2>/dev/null
+check "embed with its old temporary names all planted: the output is the marked audio" detect_ids "$pt/o.wav" 5 6 $K
+check "embed: the planted files are untouched" sh -c "cmp -s '$pt/attacker.wav' '$w/a.wav' && [ \$(ls '$pt' | grep -c pmtmp) = 100 ]"
+sh -c 'ln -s victim "$1/r.html.pmtmp$$"; exec "$2" detect --key tests/data/test.key --report "$1/r.html" "$3"' \
+    sh "$pt" "$PM" "$w/m.wav" >/dev/null 2>&1
+check "detect --report with its old temporary name planted as a link: nothing written through it" \
+    sh -c "[ \$(cat '$pt/victim') = victim ] && grep -q '<html' '$pt/r.html'"
+
 # --- manifest and index writes: concurrent adds both land, modes kept, links followed
 c="$w/conc"
 mkdir -p "$c/x" "$c/y"
