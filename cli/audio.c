@@ -46,9 +46,9 @@ int audio_decoder_parse(const char *name, audio_decoder *out)
  * -max_error_rate 0: any frame that cannot be decoded (a truncated or damaged file)
  * makes ffmpeg exit with a non-zero status, after decoding all it can.
  */
-#define FFMPEG_FORMATS                                                                        \
-    "aac,ac3,aiff,amr,ape,asf,au,avi,caf,dsf,dts,dtshd,eac3,flac,flv,loas,matroska,mlp,mov," \
-    "mp3,mpc,mpc8,mpeg,mpegts,ogg,oma,rm,shn,tak,truehd,tta,w64,wav,wv,xwma"
+static char ffmpeg_formats[] = "aac,ac3,aiff,amr,ape,asf,au,avi,caf,dsf,dts,dtshd,eac3,flac,flv,loas,"
+                               "matroska,mlp,mov,mp3,mpc,mpc8,mpeg,mpegts,ogg,oma,rm,shn,tak,truehd,tta,"
+                               "w64,wav,wv,xwma";
 static int spawn_ffmpeg(const char *path, pid_t *pid)
 {
     int fds[2];
@@ -70,7 +70,7 @@ static int spawn_ffmpeg(const char *path, pid_t *pid)
     posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     /* With "-" ffmpeg reads the stream from the standard input it inherits. */
     char *argv[] = {"ffmpeg", from_stdin ? "-hide_banner" : "-nostdin", "-v", "error",
-                    "-max_error_rate", "0", "-format_whitelist", FFMPEG_FORMATS,
+                    "-max_error_rate", "0", "-format_whitelist", ffmpeg_formats,
                     "-protocol_whitelist", from_stdin ? "pipe" : "file", "-i",
                     from_stdin ? "pipe:0" : url, "-vn", "-f", "au", "-c:a", "pcm_f32be",
                     "pipe:1", NULL};
