@@ -172,6 +172,25 @@ static void query(void **state)
     free(path);
 }
 
+/* The number of matches of q in an index of these items (only_first: all of item 0). */
+static size_t query_built(const fpx_item_in *in, uint32_t n, const fp_landmark *q, size_t nq, int only_first)
+{
+    char *path = build_index(in, n);
+    const char *why;
+    fpx *x = fpx_open(path, &why);
+    assert_non_null(x);
+    fpx_match *m;
+    size_t nm;
+    assert_int_equal(fpx_query(x, q, nq, &m, &nm), 0);
+    for (size_t i = 0; i < nm && only_first; i++)
+        assert_int_equal(m[i].item, 0);
+    free(m);
+    fpx_close(x);
+    unlink(path);
+    free(path);
+    return nm;
+}
+
 /*
  * The query bounds at the figures fingerprint.h states. Item 0 holds the one true
  * alignment: 15 landmarks (MIN_LANDMARKS), hashes A+1..A+15 at frames 1..15. Filler
@@ -208,19 +227,7 @@ static size_t bounded_query(uint32_t extra, uint32_t odd)
     const double long_item = GAP * (common + extra + 1.0) * FP_HOP_SECONDS;
     const fpx_item_in in[] = {{"aligned.wav", 1.0, aligned, ALIGNED}, {"fill.wav", long_item, fill, nf},
                               {"decoy.wav", long_item, decoy, common - 1}, {"odd.wav", long_item, odds, odd}};
-    char *path = build_index(in, 4);
-    const char *why;
-    fpx *x = fpx_open(path, &why);
-    assert_non_null(x);
-    fpx_match *m;
-    size_t nm;
-    assert_int_equal(fpx_query(x, q, nq, &m, &nm), 0);
-    for (size_t i = 0; i < nm; i++)
-        assert_int_equal(m[i].item, 0); /* no filler alignment ever matches */
-    free(m);
-    fpx_close(x);
-    unlink(path);
-    free(path);
+    const size_t nm = query_built(in, 4, q, nq, 1); /* no filler alignment ever matches */
     free(aligned), free(fill), free(decoy), free(odds), free(q);
     return nm;
 }
@@ -245,18 +252,7 @@ static void query_bounds(void **state)
         snprintf(names[i], sizeof names[i], "%d.wav", i);
         in[i] = (fpx_item_in){names[i], 1.0, lm, LM};
     }
-    char *path = build_index(in, ITEMS);
-    const char *why;
-    fpx *x = fpx_open(path, &why);
-    assert_non_null(x);
-    fpx_match *m;
-    size_t nm;
-    assert_int_equal(fpx_query(x, lm, LM, &m, &nm), 0);
-    assert_int_equal(nm, FPX_MAX_MATCHES);
-    free(m);
-    fpx_close(x);
-    unlink(path);
-    free(path);
+    assert_int_equal(query_built(in, ITEMS, lm, LM, 0), FPX_MAX_MATCHES);
     free(in);
     free(names);
 }
