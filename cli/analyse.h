@@ -27,6 +27,7 @@ typedef struct analysis {
     size_t n_lm;
     long elapsed_ms;
     char error[AUDIO_ERR]; /* empty, or why the file could not be analysed */
+    char truncated[AUDIO_ERR]; /* empty, or why the file holds less than it states (audio_in.truncated) */
 } analysis;
 
 /* 0, or -1 with the reason (one line, without the path) in a->error. */

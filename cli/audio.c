@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stdint.h>
@@ -38,9 +39,16 @@ int audio_decoder_parse(const char *name, audio_decoder *out)
  * a pipe; the read end, or -1. No shell is involved, but ffmpeg reads its input
  * argument as a URL: "concat:a.wav|b.wav", "subfile:", "http:" or "-" name other
  * inputs than the file. So a file is always given as "file:" + path and ffmpeg may
- * open nothing but files and pipes (what a playlist-like file inside names is then
- * limited to local files too); "-" hands ffmpeg our standard input as "pipe:0".
+ * open nothing but files and pipes. That still lets a playlist-like file name other
+ * local files (an ffconcat list, an HLS or DASH playlist, an IMF composition), so
+ * ffmpeg may also use only the container formats below, none of which refers to
+ * another file. "-" hands ffmpeg our standard input as "pipe:0".
+ * -max_error_rate 0: any frame that cannot be decoded (a truncated or damaged file)
+ * makes ffmpeg exit with a non-zero status, after decoding all it can.
  */
+static char ffmpeg_formats[] = "aac,ac3,aiff,amr,ape,asf,au,avi,caf,dsf,dts,dtshd,eac3,flac,flv,loas,"
+                               "matroska,mlp,mov,mp3,mpc,mpc8,mpeg,mpegts,ogg,oma,rm,shn,tak,truehd,tta,"
+                               "w64,wav,wv,xwma";
 static int spawn_ffmpeg(const char *path, pid_t *pid)
 {
     int fds[2];
@@ -62,6 +70,7 @@ static int spawn_ffmpeg(const char *path, pid_t *pid)
     posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
     /* With "-" ffmpeg reads the stream from the standard input it inherits. */
     char *argv[] = {"ffmpeg", from_stdin ? "-hide_banner" : "-nostdin", "-v", "error",
+                    "-max_error_rate", "0", "-format_whitelist", ffmpeg_formats,
                     "-protocol_whitelist", from_stdin ? "pipe" : "file", "-i",
                     from_stdin ? "pipe:0" : url, "-vn", "-f", "au", "-c:a", "pcm_f32be",
                     "pipe:1", NULL};
@@ -124,6 +133,56 @@ static int open_ffmpeg(audio_in *a, const char *path, char err[AUDIO_ERR])
     return 0;
 }
 
+/*
+ * The frames a header states, or 0 for none: libsndfile's count unless it is
+ * unknown, or the 0xFFFFFFFF-byte "until the end" of a streamed WAV or AU (a file's
+ * count libsndfile has already cut to what the file holds; a stream's it cannot).
+ */
+static sf_count_t stated_frames(const SF_INFO *info)
+{
+    static const struct { int sub, bytes; } pcm[] = {
+        {SF_FORMAT_PCM_S8, 1}, {SF_FORMAT_PCM_U8, 1}, {SF_FORMAT_ULAW, 1}, {SF_FORMAT_ALAW, 1},
+        {SF_FORMAT_PCM_16, 2}, {SF_FORMAT_PCM_24, 3}, {SF_FORMAT_PCM_32, 4}, {SF_FORMAT_FLOAT, 4},
+        {SF_FORMAT_DOUBLE, 8}};
+    if (info->frames <= 0 || info->frames >= SF_COUNT_MAX)
+        return 0;
+    for (size_t i = 0; i < sizeof pcm / sizeof pcm[0]; i++) {
+        const unsigned long long frame = (unsigned long long)pcm[i].bytes * (unsigned)info->channels;
+        if ((info->format & SF_FORMAT_SUBMASK) == pcm[i].sub &&
+            (unsigned long long)info->frames * frame + frame > 0xffffffffull)
+            return 0;
+    }
+    return info->frames;
+}
+
+/* Room for libsndfile's log (it keeps about 2 KB). */
+#define SF_LOG_MAX 4096
+
+/*
+ * At open: a container header (RIFF, data, FORM, SSND, AU data size, W64, RF64) that
+ * claims more bytes than the file holds. libsndfile then silently reads what is
+ * there, leaving only a log line "NAME : CLAIMED (should be PRESENT)". 0xFFFFFFFF is
+ * the "until the end" of streamed WAV and AU; one byte short is a missing pad byte.
+ */
+static void note_short_container(audio_in *a)
+{
+    char log[SF_LOG_MAX];
+    sf_command(a->sf, SFC_GET_LOG_INFO, log, sizeof log);
+    log[sizeof log - 1] = '\0';
+    for (const char *line = log; *line && !a->truncated[0];) {
+        const char *nl = strchr(line, '\n'), *should = strstr(line, " (should be ");
+        unsigned long long claim, present;
+        if (should && (!nl || should < nl)) {
+            const char *colon = memrchr(line, ':', (size_t)(should - line));
+            if (colon && sscanf(colon + 1, "%llu (should be %llu)", &claim, &present) == 2 &&
+                claim > present + 1 && claim != 0xffffffffull)
+                snprintf(a->truncated, AUDIO_ERR, "the header states %llu bytes, the file holds %llu", claim,
+                         present);
+        }
+        line = nl ? nl + 1 : line + strlen(line);
+    }
+}
+
 int audio_in_open(audio_in *a, const char *path, audio_decoder dec, char err[AUDIO_ERR])
 {
     return audio_in_open_limited(a, path, dec, 0.0, err);
@@ -175,24 +234,86 @@ int audio_in_open_limited(audio_in *a, const char *path, audio_decoder dec, doub
         audio_in_close(a);
         return -1;
     }
+    if (a->child < 0) { /* what the header states (ffmpeg's AU header states nothing) */
+        a->claimed = stated_frames(&a->info);
+        note_short_container(a);
+    }
     return 0;
+}
+
+/* At the end: whatever else says the file held less than it states (see audio_in.truncated). */
+static void note_end(audio_in *a)
+{
+    if (a->child > 0) { /* ffmpeg has closed its output: its status tells of undecodable frames */
+        int st;
+        pid_t r;
+        while ((r = waitpid(a->child, &st, 0)) < 0 && errno == EINTR)
+            ;
+        a->child = -1;
+        if (!a->truncated[0] && (r < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0))
+            snprintf(a->truncated, AUDIO_ERR, "ffmpeg could not decode all of it (damaged or cut short)");
+        return;
+    }
+    if (a->truncated[0])
+        return;
+    const double rate = a->info.samplerate;
+    /* An MP3 without a Xing/Info/VBRI header states a length estimated from its size. */
+    const sf_count_t slack = (a->info.format & SF_FORMAT_TYPEMASK) == SF_FORMAT_MPEG
+                                 ? (sf_count_t)fmax(rate, (double)a->claimed / 100)
+                                 : 0;
+    char log[SF_LOG_MAX];
+    if (a->claimed > 0 && a->read < a->claimed - slack)
+        snprintf(a->truncated, AUDIO_ERR, "the header states %.1f s, %.1f s could be read",
+                 (double)a->claimed / rate, (double)a->read / rate);
+    else if (sf_command(a->sf, SFC_GET_LOG_INFO, log, sizeof log) > 0 && strstr(log, "without an End-Of-Stream"))
+        snprintf(a->truncated, AUDIO_ERR, "the Ogg stream ends before its last page");
 }
 
 long audio_in_read(audio_in *a, float *buf, size_t frames, char err[AUDIO_ERR])
 {
+    if (a->ended)
+        return 0;
     if (wait_input(a, err) != 0)
         return -1;
     sf_count_t n = sf_readf_float(a->sf, buf, (sf_count_t)frames);
-    if (n < 0 || sf_error(a->sf)) {
+    const int failed = n < 0 || sf_error(a->sf);
+    n = n > 0 ? n : 0;
+    if (failed && a->read + n == 0) {
         snprintf(err, AUDIO_ERR, "read error: %s", sf_strerror(a->sf));
         return -1;
     }
-    if (n == 0 && a->read == 0) {
-        snprintf(err, AUDIO_ERR, "%s", a->child > 0 ? "ffmpeg cannot decode this file" : "no audio in file");
-        return -1;
-    }
     a->read += n;
+    if (failed) { /* a decoder that gives up at a cut (FLAC): what came before is kept */
+        if (a->child < 0) /* (ffmpeg is reaped by audio_in_close, once its pipe is closed) */
+            note_end(a);  /* the header's length, when it states one */
+        if (!a->truncated[0])
+            snprintf(a->truncated, AUDIO_ERR, "decoding stopped at %.1f s: %s", (double)a->read / a->info.samplerate,
+                     sf_strerror(a->sf));
+        a->ended = 1;
+    } else if (n == 0) {
+        const int ffmpeg = a->child > 0;
+        a->ended = 1;
+        note_end(a);
+        if (a->read == 0) {
+            snprintf(err, AUDIO_ERR, "%s%s%.*s%s", ffmpeg ? "ffmpeg cannot decode this file" : "no audio in file",
+                     a->truncated[0] ? " (truncated: " : "", AUDIO_ERR / 2, a->truncated, a->truncated[0] ? ")" : "");
+            return -1;
+        }
+    }
     return (long)n;
+}
+
+int audio_in_check_end(audio_in *a)
+{
+    float *frame = malloc(sizeof(float) * (size_t)a->info.channels);
+    if (frame && !a->truncated[0] && a->claimed > 0 && a->child < 0 && a->info.seekable &&
+        (a->info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG &&
+        (sf_seek(a->sf, a->claimed - 1, SEEK_SET) != a->claimed - 1 || sf_readf_float(a->sf, frame, 1) != 1))
+        snprintf(a->truncated, AUDIO_ERR, "the header states %.1f s, its last frame is not in the file",
+                 (double)a->claimed / a->info.samplerate);
+    free(frame);
+    a->ended = 1;
+    return a->truncated[0] ? -1 : 0;
 }
 
 int audio_in_feed(audio_in *a, audio_sink fn, void *ctx, char err[AUDIO_ERR])
@@ -302,12 +423,12 @@ int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *o
     out_info->samplerate = in->samplerate;
     out_info->channels = in->channels;
     if (pick_format(path, in, &out_info->format) != 0) {
-        fprintf(stderr, "provmark: %s: unknown output type (use .wav .flac .ogg .opus .mp3)\n",
+        say("%s: unknown output type (use .wav .flac .ogg .opus .mp3)",
                 path);
         return -1;
     }
     if (!sf_format_check(out_info)) {
-        fprintf(stderr, "provmark: %s: this container cannot hold %d Hz, %d channels\n", path,
+        say("%s: this container cannot hold %d Hz, %d channels", path,
                 in->samplerate, in->channels);
         return -1;
     }
@@ -339,14 +460,14 @@ int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *o
         int err = errno;
         free(dir_copy);
         if (o->fd < 0) {
-            fprintf(stderr, "provmark: %s: cannot create output: %s\n", path, strerror(err));
+            say("%s: cannot create output: %s", path, strerror(err));
             audio_out_abort(o);
             return -1;
         }
     }
     if (o->is_stdout && lseek(o->fd, 0, SEEK_CUR) < 0) {
         if (stream_wav_header(o->fd, out_info) != 0) {
-            fprintf(stderr, "provmark: stdout: write failed: %s\n", strerror(errno));
+            say("stdout: write failed: %s", strerror(errno));
             return -1;
         }
         /* The samples follow as raw little-endian frames of the same format. */
@@ -354,7 +475,7 @@ int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *o
     }
     o->sf = sf_open_fd(o->fd, SFM_WRITE, out_info, 0);
     if (!o->sf) {
-        fprintf(stderr, "provmark: %s: cannot write audio: %s\n", path, sf_strerror(NULL));
+        say("%s: cannot write audio: %s", path, sf_strerror(NULL));
         audio_out_abort(o);
         return -1;
     }
@@ -371,7 +492,7 @@ int audio_out_commit(audio_out *o)
 {
     int err = sf_error(o->sf);
     if (err) {
-        fprintf(stderr, "provmark: %s: write failed: %s\n", o->is_stdout ? "stdout" : o->path,
+        say("%s: write failed: %s", o->is_stdout ? "stdout" : o->path,
                 sf_error_number(err));
         audio_out_abort(o);
         return -1;
@@ -379,7 +500,7 @@ int audio_out_commit(audio_out *o)
     sf_write_sync(o->sf);
     if (sf_close(o->sf) != 0) {
         o->sf = NULL;
-        fprintf(stderr, "provmark: %s: write failed while closing\n", o->path ? o->path : "stdout");
+        say("%s: write failed while closing", o->path ? o->path : "stdout");
         audio_out_abort(o);
         return -1;
     }
@@ -424,7 +545,7 @@ int audio_out_commit(audio_out *o)
         ok = 0;
     }
     if (!ok) {
-        fprintf(stderr, "provmark: %s: cannot finish output: %s\n", o->path, strerror(e));
+        say("%s: cannot finish output: %s", o->path, strerror(e));
         audio_out_abort(o);
         return -1;
     }

@@ -24,6 +24,9 @@ typedef enum audio_decoder { DECODER_SNDFILE, DECODER_FFMPEG, DECODER_AUTO } aud
 /* Parse a --decoder value; -1 after one line on stderr. */
 int audio_decoder_parse(const char *name, audio_decoder *out);
 
+/* Room for any message of the reader (without the path). */
+#define AUDIO_ERR 256
+
 /* An open input: read it with audio_in_read, then audio_in_close. */
 typedef struct audio_in {
     SNDFILE *sf;
@@ -33,10 +36,18 @@ typedef struct audio_in {
     int file_fd;    /* the regular file read by libsndfile, or -1 */
     int pipe_fd;    /* the pipe read (ffmpeg's output, or stdin for "-"), or -1 */
     double t0, max_ms; /* opened at t0 (now_ms); max_ms > 0: the time limit */
+    sf_count_t claimed; /* the frames the header states (libsndfile), or 0 when it states none */
+    int ended;          /* the end was read */
+    /*
+     * Empty, or why the file holds less than it states (one line, without the path):
+     * a container whose header claims more bytes than the file holds (known at open),
+     * fewer frames read than the header states, an Ogg stream without its last page,
+     * or frames ffmpeg could not decode (known once the end is read). What was read is
+     * still delivered; an MP3 without a length header states only an estimate, so it
+     * counts as truncated only when more than 1 s or 1 % is missing.
+     */
+    char truncated[AUDIO_ERR];
 } audio_in;
-
-/* Room for any message of the reader (without the path). */
-#define AUDIO_ERR 256
 
 /*
  * Open `path` for reading: a regular file (anything else is refused without
@@ -54,9 +65,18 @@ int audio_in_open_limited(audio_in *a, const char *path, audio_decoder dec, doub
 /*
  * Read up to `frames` interleaved frames into buf: the number read, 0 at the end,
  * -1 with the reason in err on a read error. Reading nothing at all is an error
- * ("no audio in file"), reported by the call that finds the end.
+ * ("no audio in file", with why the file is truncated when it is), reported by the
+ * call that finds the end; that call also completes a->truncated.
  */
 long audio_in_read(audio_in *a, float *buf, size_t frames, char err[AUDIO_ERR]);
+/*
+ * Without reading it all: check that the last frame a file's header states is there
+ * (seek to it and read it). For a caller that takes the header's length instead of
+ * reading (dataset add). Only a seekable file read by libsndfile is checked, and not
+ * an MP3 (its stated length may be an estimate). 0, or -1 with a->truncated set.
+ * Leaves the position undefined: read nothing afterwards.
+ */
+int audio_in_check_end(audio_in *a);
 /* Frames per read of audio_in_feed. */
 #define AUDIO_CHUNK 4096
 /* A consumer of audio: 0 to go on, non-zero to stop (its reason is the consumer's). */

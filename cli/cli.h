@@ -45,6 +45,15 @@ char *json_get_name(const json_t *obj, const char *key);
  * the terminal or break an XML document.
  */
 void put_text(FILE *f, const char *s, int xml);
+/*
+ * One line on stderr: "provmark: ", the printf-formatted text written by put_text,
+ * a newline. Every message that names a file (or quotes anything else from outside:
+ * an argument, a manifest, a parser's error) goes through here, so a name holding a
+ * newline, ESC or bytes that are not UTF-8 shows escaped and cannot forge a line.
+ */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The line for a bad option of `cmd` (getopt's own, which prints it raw, is off). */
+void say_bad_option(const char *cmd, char **argv);
 /* 1 if any argument is --help or -h. */
 int wants_help(int argc, char **argv);
 /* A strict decimal number (digits only, no sign, space or leading zero) up to max: 0, or -1. */

@@ -1,6 +1,8 @@
 /* Helpers shared by the provmark commands (declared in cli.h). */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,15 +51,15 @@ int load_key(const char *path, pm_key *key)
     }
     int rc = pm_key_load(key, path);
     if (rc != PM_OK) {
-        fprintf(stderr, "provmark: %s: %s\n", path, pm_strerror(rc));
+        say("%s: %s", path, pm_strerror(rc));
         return -1;
     }
     struct stat st;
     if (stat(path, &st) == 0 && (st.st_mode & 077))
-        fprintf(stderr, "provmark: warning: key file %s is readable by others (chmod 600 it)\n",
+        say("warning: key file %s is readable by others (chmod 600 it)",
                 path);
     if (pm_key_is_demo(key))
-        fprintf(stderr, "provmark: warning: %s holds the public demo key\n", path);
+        say("warning: %s holds the public demo key", path);
     return 0;
 }
 
@@ -216,6 +218,38 @@ void put_text(FILE *f, const char *s, int xml)
     }
 }
 
+void say(const char *fmt, ...)
+{
+    char small[512], *line = small;
+    va_list ap, again;
+    va_start(ap, fmt);
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n < 0)
+        small[0] = '\0';
+    else if ((size_t)n >= sizeof small && (line = malloc((size_t)n + 1)) != NULL)
+        vsnprintf(line, (size_t)n + 1, fmt, again);
+    va_end(again);
+    va_end(ap);
+    flockfile(stderr); /* one line, also from the scan's worker threads */
+    fputs("provmark: ", stderr);
+    put_text(stderr, line ? line : small, 0); /* out of memory: the first 511 bytes */
+    fputc('\n', stderr);
+    funlockfile(stderr);
+    if (line != small)
+        free(line);
+}
+
+void say_bad_option(const char *cmd, char **argv)
+{
+    /* A long option (unknown, or its value missing) is the argument just passed; a short one is optopt. */
+    const char *arg = optind > 0 ? argv[optind - 1] : "";
+    if (optopt && strncmp(arg, "--", 2) != 0)
+        say("%s: bad option -%c (see 'provmark %s --help')", cmd, optopt, cmd);
+    else
+        say("%s: bad option %s (see 'provmark %s --help')", cmd, arg, cmd);
+}
+
 int wants_help(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -255,7 +289,7 @@ int write_atomic(const char *path, const void *buf, size_t n, const char *what)
             rc = 0;
     }
     if (rc != 0) {
-        fprintf(stderr, "provmark: %s: cannot write %s: %s\n", path, what, strerror(errno));
+        say("%s: cannot write %s: %s", path, what, strerror(errno));
         if (fd >= 0)
             unlink(tmp);
     }
@@ -280,13 +314,13 @@ json_t *json_load_path(const char *path)
     const char *why;
     FILE *f = fopen_regular(path, &why);
     if (!f) {
-        fprintf(stderr, "provmark: %s: %s\n", path, why);
+        say("%s: %s", path, why);
         return NULL;
     }
     json_t *j = json_loadf(f, JSON_REJECT_DUPLICATES, &err);
     fclose(f);
     if (!j)
-        fprintf(stderr, "provmark: %s:%d: %s\n", path, err.line, err.text);
+        say("%s:%d: %s", path, err.line, err.text);
     return j;
 }
 

@@ -69,7 +69,7 @@ static int dataset_init(int argc, char **argv)
         case 'd': description = optarg; break;
         case 'c': collected = optarg; break;
         default:
-            fprintf(stderr, "provmark: dataset init: bad option (see 'provmark dataset --help')\n");
+            say_bad_option("dataset init", argv);
             goto out;
         }
     }
@@ -79,7 +79,7 @@ static int dataset_init(int argc, char **argv)
     }
     const char *path = argv[optind];
     if (access(path, F_OK) == 0) {
-        fprintf(stderr, "provmark: %s: exists; refusing to overwrite a manifest\n", path);
+        say("%s: exists; refusing to overwrite a manifest", path);
         goto out;
     }
     if (!json_is_string(json_array_get(licenses, 0)) ||
@@ -99,7 +99,7 @@ static int dataset_init(int argc, char **argv)
         goto out;
     }
     if (manifest_save(path, m) == 0) {
-        fprintf(stderr, "provmark: wrote %s (dataset \"%s\" %s, no items yet)\n", path, name, version);
+        say("wrote %s (dataset \"%s\" %s, no items yet)", path, name, version);
         rc = 0;
     }
     json_decref(m);
@@ -198,25 +198,31 @@ static json_t *describe(const char *path, const char *rel, audio_decoder dec)
     const char *why;
     long long bytes;
     if (audio_in_open(&in, path, dec, err) != 0) {
-        fprintf(stderr, "provmark: %s: not readable audio: %s\n", path, err);
+        say("%s: not readable audio: %s", path, err);
         return NULL;
     }
     if (sha256_file(path, hex, &bytes, &why) != 0) {
-        fprintf(stderr, "provmark: %s: %s\n", path, why);
+        say("%s: %s", path, why);
         audio_in_close(&in);
         return NULL;
     }
-    SNDFILE *sf = in.sf;
     const SF_INFO info = in.info;
-    /* A header's frame count when libsndfile has one; a stream's frames are counted. */
-    long long frames = in.child < 0 && info.frames > 0 && info.frames < SF_COUNT_MAX ? info.frames : 0;
+    /* A header's frame count when it states an exact one (an MP3's may be an estimate); else frames are counted. */
+    long long frames = (info.format & SF_FORMAT_TYPEMASK) != SF_FORMAT_MPEG ? in.claimed : 0;
+    if (frames && audio_in_check_end(&in) != 0) { /* cut short: count what is there */
+        audio_in_close(&in);
+        frames = audio_in_open(&in, path, dec, err) == 0 ? 0 : -1;
+    }
     if (!frames && audio_in_feed(&in, count_frames, NULL, err) == 0)
         frames = in.read;
     if (frames <= 0) {
-        fprintf(stderr, "provmark: %s: not readable audio: %s\n", path, err);
+        say("%s: not readable audio: %s", path, err);
         audio_in_close(&in);
         return NULL;
     }
+    if (in.truncated[0]) /* a header's claim checked at open, or a stream read to its end */
+        say("warning: %s: truncated: %s", path, in.truncated);
+    SNDFILE *sf = in.sf; /* (after the reopening above) */
     static const struct { int id; const char *name; } tags[] = {
         {SF_STR_TITLE, "title"},   {SF_STR_ARTIST, "artist"},   {SF_STR_ALBUM, "album"},
         {SF_STR_DATE, "date"},     {SF_STR_COMMENT, "comment"}, {SF_STR_COPYRIGHT, "copyright"},
@@ -239,7 +245,7 @@ static json_t *describe(const char *path, const char *rel, audio_decoder dec)
         json_object_set_new(e, "isrc", json_string(isrc));
     audio_in_close(&in);
     if (!e)
-        fprintf(stderr, "provmark: %s: path is not UTF-8 text\n", path);
+        say("%s: path is not UTF-8 text", path);
     return e;
 }
 
@@ -266,7 +272,9 @@ static int decoder_option(int *argc, char ***argv, audio_decoder *dec)
     optind = 1;
     while ((c = getopt_long(*argc, *argv, "", opts, NULL)) != -1) {
         if (c != 'D') {
-            fprintf(stderr, "provmark: dataset %s: bad option (see 'provmark dataset --help')\n", (*argv)[0]);
+            char cmd[32];
+            snprintf(cmd, sizeof cmd, "dataset %s", (*argv)[0]); /* add or fingerprint */
+            say_bad_option(cmd, *argv);
             return -1;
         }
         if (audio_decoder_parse(optarg, dec))
@@ -284,7 +292,7 @@ static int list_operands(char **operands, int n, strlist *files)
     for (int i = 0; i < n; i++) {
         struct stat st;
         if (stat(operands[i], &st) != 0) {
-            fprintf(stderr, "provmark: %s: %s\n", operands[i], strerror(errno));
+            say("%s: %s", operands[i], strerror(errno));
             bad = 1;
         } else if (S_ISDIR(st.st_mode)) {
             bad |= walk_audio(operands[i], &(strlist){0}, files) != 0;
@@ -314,7 +322,7 @@ static void merge_entry(json_t *items, json_t *e, const char *rel, add_counts *n
                       json_string_value(json_object_get(e, "sha256"))) == 0) {
         n->same++;
     } else {
-        fprintf(stderr, "provmark: changed since it was added: %s (entry updated)\n", rel);
+        say("changed since it was added: %s (entry updated)", rel);
         json_object_update(old, e);
         n->changed++;
     }
@@ -342,7 +350,7 @@ static int dataset_add(int argc, char **argv)
     add_counts n = {0};
     int rc = EXIT_ERROR, bad = 0;
     if (!mdir) {
-        fprintf(stderr, "provmark: %s: cannot resolve its folder\n", mpath);
+        say("%s: cannot resolve its folder", mpath);
         goto out;
     }
     bad = list_operands(argv + 2, argc - 2, &files) != 0;
@@ -352,7 +360,7 @@ static int dataset_add(int argc, char **argv)
         json_t *e = rel ? describe(abs, rel, dec) : NULL;
         if (!e) {
             if (!rel)
-                fprintf(stderr, "provmark: %s: cannot resolve the path\n", files.v[f]);
+                say("%s: cannot resolve the path", files.v[f]);
             bad = 1;
         } else {
             merge_entry(items, e, rel, &n);
@@ -367,13 +375,13 @@ static int dataset_add(int argc, char **argv)
         update_totals(m);
         if (json_object_get(m, "fingerprints")) {
             json_object_del(m, "fingerprints");
-            fprintf(stderr, "provmark: the fingerprint index is out of date: run "
-                            "'provmark dataset fingerprint %s'\n", mpath);
+            say("the fingerprint index is out of date: run "
+                            "'provmark dataset fingerprint %s'", mpath);
         }
         if (manifest_save(mpath, m) != 0)
             goto out;
     }
-    fprintf(stderr, "provmark: %s: %d added, %d unchanged, %d changed; %zu items\n", mpath, n.added,
+    say("%s: %d added, %d unchanged, %d changed; %zu items", mpath, n.added,
             n.same, n.changed, json_array_size(items));
     rc = 0;
 out:
@@ -396,16 +404,18 @@ static int fingerprint_item(const char *mpath, const json_t *it, audio_decoder d
     long long bytes;
     int ok = file && sha256_file(file, hex, &bytes, &why) == 0;
     if (!ok)
-        fprintf(stderr, "provmark: %s: cannot read item %s: %s\n", mpath, rel, why);
+        say("%s: cannot read item %s: %s", mpath, rel, why);
     else if (strcmp(hex, json_string_value(json_object_get(it, "sha256"))) != 0) {
-        fprintf(stderr, "provmark: %s: changed since it was added (run 'provmark dataset add')\n", rel);
+        say("%s: changed since it was added (run 'provmark dataset add')", rel);
         ok = 0;
     }
     analysis an;
     if (ok && analyse_file(file, &(analysis_opts){.fingerprint = 1, .dec = dec}, &an) != 0) {
-        fprintf(stderr, "provmark: %s: %s\n", file, an.error);
+        say("%s: %s", file, an.error);
         ok = 0;
     }
+    if (ok && an.truncated[0])
+        say("warning: %s: truncated: %s; fingerprinted the %.1f s read", file, an.truncated, an.duration);
     if (ok)
         *out = (fpx_item_in){.path = rel, .duration = an.duration, .lm = an.lm, .n = an.n_lm};
     free(file);
@@ -421,7 +431,7 @@ static json_t *write_index(const char *ipath, const fpx_item_in *in, size_t n_it
     uint8_t *buf;
     size_t size;
     if (fpx_build(in, (uint32_t)n_items, &buf, &size) != 0) {
-        fprintf(stderr, "provmark: %s: out of memory\n", ipath);
+        say("%s: out of memory", ipath);
         return NULL;
     }
     const int written = write_atomic(ipath, buf, size, "the index"); /* never half an index */
@@ -433,7 +443,7 @@ static json_t *write_index(const char *ipath, const fpx_item_in *in, size_t n_it
     const char *why = "out of memory";
     fpx *back = icopy ? fpx_open(ipath, &why) : NULL;
     if (!back || sha256_file(ipath, hex, &bytes, &why) != 0) {
-        fprintf(stderr, "provmark: %s: cannot read back the index: %s\n", ipath, why);
+        say("%s: cannot read back the index: %s", ipath, why);
         free(icopy);
         fpx_close(back);
         return NULL;
@@ -445,7 +455,7 @@ static json_t *write_index(const char *ipath, const fpx_item_in *in, size_t n_it
     fpx_close(back);
     free(icopy);
     if (!rec)
-        fprintf(stderr, "provmark: %s: out of memory\n", ipath);
+        say("%s: out of memory", ipath);
     return rec;
 }
 
@@ -484,7 +494,7 @@ static int dataset_fingerprint(int argc, char **argv)
         goto out;
     json_object_set(m, "fingerprints", rec);
     if (manifest_save(mpath, m) == 0) {
-        fprintf(stderr, "provmark: %s: %zu items, %lld landmarks, %lld bytes\n", ipath, n_items,
+        say("%s: %zu items, %lld landmarks, %lld bytes", ipath, n_items,
                 (long long)json_integer_value(json_object_get(rec, "landmarks")),
                 (long long)json_integer_value(json_object_get(rec, "bytes")));
         rc = 0;
@@ -512,6 +522,6 @@ int cmd_dataset(int argc, char **argv)
         return dataset_add(argc - 1, argv + 1);
     if (strcmp(argv[1], "fingerprint") == 0)
         return dataset_fingerprint(argc - 1, argv + 1);
-    fprintf(stderr, "provmark: dataset: unknown subcommand '%s' (init, add, fingerprint)\n", argv[1]);
+    say("dataset: unknown subcommand '%s' (init, add, fingerprint)", argv[1]);
     return EXIT_ERROR;
 }

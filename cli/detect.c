@@ -57,7 +57,7 @@ static int read_resume(const char *path, strlist *done)
     if (!f) {
         if (errno == ENOENT)
             return 0; /* nothing scanned yet */
-        fprintf(stderr, "provmark: %s: %s\n", path, why);
+        say("%s: %s", path, why);
         return -1;
     }
     char *line = NULL;
@@ -147,7 +147,7 @@ static int parse_options(int argc, char **argv, detect_opts *o)
                 return -1;
             break;
         default:
-            fprintf(stderr, "provmark: detect: bad option (see 'provmark detect --help')\n");
+            say_bad_option("detect", argv);
             return -1;
         }
     }
@@ -163,7 +163,7 @@ static int list_files(const detect_opts *o, char **operands, int n, strlist *pat
         struct stat st;
         if (strcmp(operands[i], "-") != 0 && stat(operands[i], &st) == 0 && S_ISDIR(st.st_mode)) {
             if (!o->recursive) {
-                fprintf(stderr, "provmark: %s is a folder (use -r to scan folders)\n", operands[i]);
+                say("%s is a folder (use -r to scan folders)", operands[i]);
                 goto out;
             }
             if (walk_audio(operands[i], &o->globs, paths))
@@ -176,7 +176,7 @@ static int list_files(const detect_opts *o, char **operands, int n, strlist *pat
         goto out;
     /* Nothing named at all, or only empty folders and lists: the same error (a wrong path or glob?). */
     if (!paths->n) {
-        fprintf(stderr, "provmark: detect: no files to scan (%s)\n",
+        say("detect: no files to scan (%s)",
                 n || o->from ? "the folders and lists given are empty" : "give a FILE, folder or --from list");
         goto out;
     }
@@ -220,7 +220,7 @@ static void print_result(void *ctx, size_t i, const char *path, const analysis *
 {
     printer *p = ctx;
     if (!a) {
-        fprintf(stderr, "provmark: %s: out of memory\n", path);
+        say("%s: out of memory", path);
         p->any_error = 1;
     } else {
         if (p->json) {
@@ -235,13 +235,13 @@ static void print_result(void *ctx, size_t i, const char *path, const analysis *
         if (a->error[0]) {
             p->any_error = 1;
             if (!p->json) {
-                fputs("provmark: ", stderr);
-                put_text(stderr, path, 0);
-                fprintf(stderr, ": %s\n", a->error);
+                say("%s: %s", path, a->error);
             }
         } else if (!a->r.found) {
             p->any_unmarked = 1;
         }
+        if (a->truncated[0] && !p->json) /* JSON: the record's "truncated" */
+            say("warning: %s: truncated: %s; the result covers the %.1f s read", path, a->truncated, a->duration);
         p->audio_s += a->duration;
         if (p->rep)
             report_add(p->rep, path, &a->r, a->marks, a->n_marks, a->duration, a->error[0] ? a->error : NULL,

@@ -22,11 +22,11 @@ int manifest_lock(const char *path)
         int fd = open_regular(path, &why);
         struct stat a, b;
         if (fd < 0) {
-            fprintf(stderr, "provmark: %s: %s\n", path, why);
+            say("%s: %s", path, why);
             return -1;
         }
         if (flock(fd, LOCK_EX) != 0) {
-            fprintf(stderr, "provmark: %s: cannot lock it: %s\n", path, strerror(errno));
+            say("%s: cannot lock it: %s", path, strerror(errno));
             close(fd);
             return -1;
         }
@@ -50,7 +50,7 @@ int manifest_save(const char *path, json_t *m)
     if (text && asprintf(&line, "%s\n", text) >= 0)
         rc = write_atomic(path, line, strlen(line), "the manifest");
     else
-        fprintf(stderr, "provmark: %s: out of memory\n", path);
+        say("%s: out of memory", path);
     free(line);
     free(text);
     return rc;
@@ -80,7 +80,7 @@ json_t *manifest_load(const char *path)
             why = "every item needs \"path\" and \"sha256\" strings";
     }
     if (why) {
-        fprintf(stderr, "provmark: %s: invalid dataset manifest: %s\n", path, why);
+        say("%s: invalid dataset manifest: %s", path, why);
         json_decref(m);
         return NULL;
     }
@@ -128,24 +128,24 @@ int trainingset_open(trainingset *d, const char *path)
     json_t *fp = json_object_get(d->manifest, "fingerprints");
     const char *want = json_string_value(json_object_get(fp, "checksum"));
     if (!want) {
-        fprintf(stderr, "provmark: %s: no fingerprint index (run 'provmark dataset fingerprint')\n", path);
+        say("%s: no fingerprint index (run 'provmark dataset fingerprint')", path);
         goto fail;
     }
     ipath = manifest_index_path(path);
     const char *why = "out of memory";
     if (!ipath || !(d->index = fpx_open(ipath, &why))) { /* verifies the index's own checksum */
-        fprintf(stderr, "provmark: %s: not a usable fingerprint index: %s\n", ipath ? ipath : path, why);
+        say("%s: not a usable fingerprint index: %s", ipath ? ipath : path, why);
         goto fail;
     }
     char hex[65];
     fpx_checksum_hex(d->index, hex);
     if (strcmp(hex, want) != 0) {
-        fprintf(stderr, "provmark: %s: the index does not match the manifest (re-run "
-                        "'provmark dataset fingerprint')\n", ipath);
+        say("%s: the index does not match the manifest (re-run "
+                        "'provmark dataset fingerprint')", ipath);
         goto fail;
     }
     if (fpx_items(d->index) != json_array_size(json_object_get(d->manifest, "items"))) {
-        fprintf(stderr, "provmark: %s: the index and the manifest list different items\n", ipath);
+        say("%s: the index and the manifest list different items", ipath);
         goto fail;
     }
     d->path = strdup(path);

@@ -50,11 +50,11 @@ static int sink_write(sink *s, const float *buf, size_t n)
         return 0;
     int rc = s->det ? pm_detector_push_interleaved(s->det, o, keep) : PM_OK;
     if (rc != PM_OK) {
-        fprintf(stderr, "provmark: %s: %s\n", s->path, pm_strerror(rc));
+        say("%s: %s", s->path, pm_strerror(rc));
         return -1;
     }
     if (sf_writef_float(s->out->sf, o, (sf_count_t)keep) != (sf_count_t)keep) {
-        fprintf(stderr, "provmark: %s: write failed: %s\n", s->path, sf_strerror(s->out->sf));
+        say("%s: write failed: %s", s->path, sf_strerror(s->out->sf));
         return -1;
     }
     return 0;
@@ -66,7 +66,7 @@ static int embed_chunk(void *ctx, const float *buf, size_t frames)
     sink *s = ctx;
     int rc = pm_embedder_process_interleaved(s->emb, buf, s->outbuf, frames);
     if (rc != PM_OK) {
-        fprintf(stderr, "provmark: %s: %s\n", s->path, pm_strerror(rc));
+        say("%s: %s", s->path, pm_strerror(rc));
         return -1;
     }
     return sink_write(s, s->outbuf, frames);
@@ -103,7 +103,7 @@ static int parse_options(int argc, char **argv, embed_opts *o)
                 return -1;
             break;
         default:
-            fprintf(stderr, "provmark: embed: bad option (see 'provmark embed --help')\n");
+            say_bad_option("embed", argv);
             return -1;
         }
     }
@@ -130,7 +130,7 @@ static int parse_options(int argc, char **argv, embed_opts *o)
     }
     if (strcmp(o->in_path, "-") != 0 && strcmp(o->out_path, "-") != 0 &&
         same_file(o->in_path, o->out_path)) {
-        fprintf(stderr, "provmark: %s: output is the input file; refusing to overwrite it\n",
+        say("%s: output is the input file; refusing to overwrite it",
                 o->out_path);
         return -1;
     }
@@ -151,7 +151,7 @@ static int embed_file(const embed_opts *o, const pm_key *key, embedded *res)
     char err[AUDIO_ERR];
     memset(res, 0, sizeof *res);
     if (audio_in_open(&in, o->in_path, o->dec, err) != 0) {
-        fprintf(stderr, "provmark: %s: %s\n", o->in_path, err);
+        say("%s: %s", o->in_path, err);
         return -1;
     }
     const SF_INFO info = in.info;
@@ -165,7 +165,7 @@ static int embed_file(const embed_opts *o, const pm_key *key, embedded *res)
     if (rc == PM_OK && o->verify)
         rc = pm_detector_new(&det, info.samplerate, info.channels, key, 1);
     if (rc != PM_OK) {
-        fprintf(stderr, "provmark: %s: %s\n", o->in_path, pm_strerror(rc));
+        say("%s: %s", o->in_path, pm_strerror(rc));
         goto done;
     }
     const size_t ch = (size_t)info.channels, latency = pm_embedder_latency(emb);
@@ -182,12 +182,15 @@ static int embed_file(const embed_opts *o, const pm_key *key, embedded *res)
                 .skip = latency, .channels = ch};
     const int fed = audio_in_feed(&in, embed_chunk, &snk, err);
     if (fed < 0)
-        fprintf(stderr, "provmark: %s: %s\n", o->in_path, err);
+        say("%s: %s", o->in_path, err);
     if (fed != 0)
         goto done;
+    if (in.truncated[0])
+        say("warning: %s: truncated: %s; the output holds the %.1f s read", o->in_path, in.truncated,
+            (double)in.read / info.samplerate);
     res->level = pm_embedder_mark_level_db(emb); /* the flush resets it */
     if ((rc = pm_embedder_flush_interleaved(emb, outbuf)) != PM_OK) {
-        fprintf(stderr, "provmark: %s: %s\n", o->out_path, pm_strerror(rc));
+        say("%s: %s", o->out_path, pm_strerror(rc));
         goto done;
     }
     if (sink_write(&snk, outbuf, latency) || audio_out_commit(&out))
@@ -214,12 +217,12 @@ static int verified(const embed_opts *o, const embedded *res)
 
 static void print_embedded(const embed_opts *o, const embedded *res)
 {
-    fprintf(stderr, "provmark: marked %s: model %u, dataset %u, mark level %.1f dB\n", o->out_path,
+    say("marked %s: model %u, dataset %u, mark level %.1f dB", o->out_path,
             o->model, o->dataset, res->level);
     if (!o->verify)
         return;
     if (res->verify_status != PM_OK)
-        fprintf(stderr, "provmark: warning: the output could not be verified: %s\n",
+        say("warning: the output could not be verified: %s",
                 pm_strerror(res->verify_status));
     else if (verified(o, res))
         fprintf(stderr, "provmark: verified: sync %.1f sigma, p_false %.1e\n", res->r.sync_z,

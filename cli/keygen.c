@@ -25,13 +25,13 @@ int cmd_keygen(int argc, char **argv)
     if (rc == PM_OK)
         rc = pm_key_save(&key, argv[1]);
     if (rc != PM_OK) {
-        fprintf(stderr, "provmark: %s: %s%s%s\n", argv[1], pm_strerror(rc),
+        say("%s: %s%s%s", argv[1], pm_strerror(rc),
                 rc == PM_ERR_IO ? ": " : "", rc == PM_ERR_IO ? strerror(errno) : "");
         return EXIT_ERROR;
     }
     char fp[17];
     pm_key_fingerprint(&key, fp);
-    fprintf(stderr, "provmark: wrote key %s (fingerprint %s); keep it secret\n", argv[1], fp);
+    say("wrote key %s (fingerprint %s); keep it secret", argv[1], fp);
     return 0;
 }
 

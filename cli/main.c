@@ -1,6 +1,7 @@
 /* provmark: the command line; each command is in the file named for it. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "provmark.h"
@@ -22,6 +23,7 @@ static const char usage_main[] =
 
 int main(int argc, char **argv)
 {
+    opterr = 0; /* getopt would print a bad option raw: each command names it through say() */
     if (argc < 2) {
         fputs(usage_main, stderr);
         return EXIT_ERROR;
@@ -49,6 +51,6 @@ int main(int argc, char **argv)
         return cmd_trace(argc, argv);
     if (!strcmp(cmd, "manifest"))
         return cmd_manifest(argc, argv);
-    fprintf(stderr, "provmark: unknown command '%s' (see 'provmark --help')\n", cmd);
+    say("unknown command '%s' (see 'provmark --help')", cmd);
     return EXIT_ERROR;
 }

@@ -41,7 +41,7 @@ int cmd_manifest(int argc, char **argv)
         case 'G': registry_path = optarg; break;
         case 't': title = optarg; break;
         default:
-            fprintf(stderr, "provmark: manifest: bad option (see 'provmark manifest --help')\n");
+            say_bad_option("manifest", argv);
             return EXIT_ERROR;
         }
     }
@@ -57,7 +57,7 @@ int cmd_manifest(int argc, char **argv)
         return EXIT_ERROR;
     json_t *me = registry_lookup(registry, "models", model), *de = registry_lookup(registry, "datasets", ds);
     if (!me || !de) {
-        fprintf(stderr, "provmark: %s: %s %u is not in the registry\n", registry_path,
+        say("%s: %s %u is not in the registry", registry_path,
                 me ? "dataset" : "model", me ? ds : model);
         json_decref(registry);
         return EXIT_ERROR;

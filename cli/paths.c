@@ -65,7 +65,7 @@ int walk_audio(const char *dir, const strlist *globs, strlist *out)
 {
     DIR *d = opendir(dir);
     if (!d) {
-        fprintf(stderr, "provmark: %s: %s\n", dir, strerror(errno));
+        say("%s: %s", dir, strerror(errno));
         return -1;
     }
     strlist names = {0};
@@ -100,7 +100,7 @@ int strlist_read_lines(const char *from, strlist *out)
     const char *why = NULL;
     FILE *f = strcmp(from, "-") == 0 ? stdin : fopen_regular(from, &why);
     if (!f) {
-        fprintf(stderr, "provmark: %s: %s\n", from, why);
+        say("%s: %s", from, why);
         return -1;
     }
     char *line = NULL;

@@ -43,7 +43,7 @@ json_t *registry_load(const char *path)
         }
     }
     if (why) {
-        fprintf(stderr, "provmark: %s: invalid registry: %s\n", path, why);
+        say("%s: invalid registry: %s", path, why);
         json_decref(r);
         return NULL;
     }

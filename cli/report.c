@@ -201,7 +201,7 @@ int report_close(report *r)
         ok = !ferror(r->body) && fclose(out) == 0 && ok;
     }
     if (!ok)
-        fprintf(stderr, "provmark: %s: cannot write the report: out of memory\n", r->path);
+        say("%s: cannot write the report: out of memory", r->path);
     else if (write_atomic(r->path, doc, size, "the report") != 0)
         ok = 0;
     free(doc);

@@ -99,6 +99,7 @@ json_t *result_json(const result_ctx *c, const char *path, const analysis *a)
     json_object_set_new(j, "duration", rounded(a->duration, 3));
     json_object_set_new(j, "sample_rate", json_integer(a->rate));
     json_object_set_new(j, "channels", json_integer(a->channels));
+    json_object_set_new(j, "truncated", a->truncated[0] ? json_string(a->truncated) : json_null());
     json_object_set_new(j, "error", json_null());
     json_object_set_new(j, "elapsed_ms", json_integer(a->elapsed_ms));
     return j;

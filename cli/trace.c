@@ -123,7 +123,7 @@ static int parse_options(int argc, char **argv, trace_opts *o)
                 return -1;
             break;
         default:
-            fprintf(stderr, "provmark: trace: bad option (see 'provmark trace --help')\n");
+            say_bad_option("trace", argv);
             return -1;
         }
     }
@@ -153,16 +153,16 @@ static int trace_file(training_sets *sets, const analysis_opts *ao, const char *
     t->why = NULL;
     t->matches = json_array();
     if (analyse_file(path, ao, &t->a) != 0) {
-        fputs("provmark: ", stderr);
-        put_text(stderr, path, 0);
-        fprintf(stderr, ": %s\n", t->a.error);
+        say("%s: %s", path, t->a.error);
         return -1;
     }
+    if (t->a.truncated[0])
+        say("warning: %s: truncated: %s; the result covers the %.1f s read", path, t->a.truncated, t->a.duration);
     int rc = training_set(sets, &t->a.r, &t->set, &t->why);
     fpx_match *m = NULL;
     size_t nm = 0;
     if (t->set && fpx_query(t->set->index, t->a.lm, t->a.n_lm, &m, &nm) != 0) {
-        fprintf(stderr, "provmark: %s: out of memory\n", path);
+        say("%s: out of memory", path);
         rc = -1;
     }
     for (size_t i = 0; i < nm && rc == 0; i++)

@@ -42,6 +42,20 @@ typedef struct reply {
 
 /* ------------------------------------------------------------ status lines (no printf) */
 
+/*
+ * C0 controls, DEL and the C1 controls of UTF-8 in a status line become '?': a key path
+ * (from a session anyone may have written) cannot break the line or send ESC, BEL or CSI
+ * to a terminal through the host's log.
+ */
+static void make_printable(char *s)
+{
+    for (unsigned char *c = (unsigned char *)s; *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            *c = '?';
+        else if (c[0] == 0xc2 && c[1] >= 0x80 && c[1] <= 0x9f)
+            c[0] = c[1] = '?';
+}
+
 /* The status line is a + b + c (b and c may be NULL), cut to fit. */
 static void status_set3(pm_plugin *p, pm_key_state state, const char *a, const char *b,
                         const char *c)
@@ -52,6 +66,7 @@ static void status_set3(pm_plugin *p, pm_key_state state, const char *a, const c
         for (const char *s = part[i]; s && *s && n + 1 < sizeof p->key_status; s++)
             p->key_status[n++] = *s;
     p->key_status[n] = '\0';
+    make_printable(p->key_status);
     p->key_state = state;
     p->send_key = 1;
 }
@@ -112,6 +127,7 @@ static pm_key_schedule *load(const char *path, char fingerprint[17], char *statu
     memset(&key, 0, sizeof key);
     if (rc != PM_OK) {
         snprintf(status, size, "failed: %s: %s", path, pm_strerror(rc));
+        make_printable(status); /* it is logged too */
         return NULL;
     }
     return ks;

@@ -37,6 +37,28 @@ for n in $names; do
 done
 unset IFS
 
+# A file that ffmpeg would read as a playlist naming other local files (an ffconcat
+# list, an HLS playlist) is refused, whatever its name: read, it would report the
+# marked audio it names. The segment and a Matroska file alone still decode.
+pl="$w/playlist"
+mkdir -p "$pl"
+cp "$w/m.wav" "$pl/m.wav"
+ffmpeg -nostdin -v error -y -i "$w/m.wav" -c:a aac -f mpegts "$pl/seg.ts"
+ffmpeg -nostdin -v error -y -i "$w/m.wav" -c:a flac "$pl/m.mkv"
+printf 'ffconcat version 1.0\nfile m.wav\n' >"$pl/list.ffconcat"
+printf '#EXTM3U\n#EXT-X-TARGETDURATION:20\n#EXTINF:20,\nseg.ts\n#EXT-X-ENDLIST\n' >"$pl/list.m3u8"
+cp "$pl/list.ffconcat" "$pl/concat.wav"
+cp "$pl/list.m3u8" "$pl/hls.wav"
+for f in list.ffconcat list.m3u8 concat.wav hls.wav; do
+    for dec in ffmpeg auto; do
+        check_exit "playlist $f ($dec): refused, nothing it names is read" 2 $PM detect $K --decoder $dec "$pl/$f"
+    done
+    check_exit "playlist $f on stdin (ffmpeg): refused" 2 sh -c "$PM detect $K --decoder ffmpeg - <'$pl/$f'"
+done
+for f in seg.ts m.mkv; do
+    check "$f itself decodes through ffmpeg (auto): model 7" detect_ids "$pl/$f" 7 42 $K --decoder auto
+done
+
 # --- non-regular files are refused at once (and --max-seconds bounds the rest)
 mkfifo "$w/f.wav" "$w/fifo.json" "$w/fifo.pmfp"
 check_exit "fifo operand: detect refuses it, goes on" 2 timeout 20 $PM detect $K --max-seconds 2 "$w/f.wav" "$w/m.wav"
@@ -121,6 +143,52 @@ $PM detect $K --registry "$w/reg.json" "$w/m.wav" >"$w/reg.txt" 2>/dev/null
 check "registry names escaped in text" \
     sh -c "grep -qF 'evil\\x1b]0;title\\x07' '$w/reg.txt' && ! LC_ALL=C grep -q \"\$(printf '\\033')\" '$w/reg.txt'"
 
+# Every stderr line that names a file (or quotes an argument, a manifest or a parser)
+# escapes it too: one name with a newline, ESC, BEL, bytes that are not UTF-8 and a
+# leading '-' (in the folder e/, so that it is not an option), through each command.
+e="$w/e"
+mkdir -p "$e"
+bad=$(printf -- '-x\nprovmark: forged \033[2J\007\377.wav')
+cp "$w/a.wav" "$e/$bad.in.wav"
+$PM dataset init "$e/$bad.json" --name e --version 1 --license MIT 2>/dev/null
+printf '{"version": 1, "models": {"1": \033}}' >"$e/$bad.reg"
+# stderr_clean NAME LINES COMMAND...: COMMAND fails with exactly LINES lines on stderr,
+# none holding a control character or a byte that is not UTF-8, and the name shown escaped
+stderr_clean() {
+    name=$1 lines=$2; shift 2
+    "$@" >/dev/null 2>"$w/stderr.out" </dev/null
+    rc=$?
+    check "stderr escapes the name: $name (exit $rc)" /usr/bin/python3 -c '
+import sys
+b = open(sys.argv[1], "rb").read()
+t = b.decode("utf-8")  # raises on bytes that are not UTF-8
+assert not any(ord(c) < 32 and c != "\n" or 0x7f <= ord(c) < 0xa0 for c in t), t
+assert t.count("\n") == int(sys.argv[2]) and t.endswith("\n"), t
+assert "\\x1b[2J" in t or "\\x1b" in t, t
+assert sys.argv[3] != "0", "exit 0"
+' "$w/stderr.out" "$lines" "$rc"
+}
+stderr_clean "detect, a missing file" 1 $PM detect $K "$e/$bad"
+stderr_clean "detect, a bad option" 1 $PM detect $K "--$bad"
+stderr_clean "an unknown command" 1 $PM "$bad"
+stderr_clean "detect --key" 1 $PM detect --key "$e/$bad" "$w/m.wav"
+stderr_clean "detect --registry, a missing file" 1 $PM detect $K --registry "$e/$bad" "$w/m.wav"
+stderr_clean "detect --registry, a JSON error quoting the file" 1 $PM detect $K --registry "$e/$bad.reg" "$w/m.wav"
+stderr_clean "detect --from" 1 $PM detect $K --from "$e/$bad"
+mkdir -p "$e/$bad.d"
+stderr_clean "detect --resume, a folder" 1 $PM detect $K --resume "$e/$bad.d" "$w/m.wav"
+stderr_clean "detect --report into a missing folder" 1 $PM detect $K --report "$e/$bad/r.html" "$w/m.wav"
+stderr_clean "trace" 1 $PM trace $K "$e/$bad"
+stderr_clean "trace --dataset" 1 $PM trace $K --dataset "$e/$bad" "$w/m.wav"
+stderr_clean "embed, the input" 1 $PM embed "$e/$bad" "$w/o.wav" --model 1 --dataset 1 $K
+stderr_clean "embed, the output" 1 $PM embed "$e/$bad.in.wav" "$e/$bad.xyz" --model 1 --dataset 1 $K
+stderr_clean "keygen" 1 $PM keygen "$e/$bad/k"
+stderr_clean "dataset init over a manifest" 1 $PM dataset init "$e/$bad.json" --name e --version 1 --license MIT
+stderr_clean "dataset add, a missing file" 1 $PM dataset add "$e/$bad.json" "$e/$bad"
+stderr_clean "dataset fingerprint, a missing manifest" 1 $PM dataset fingerprint "$e/$bad"
+(cd "$e" && "$pm" detect --key ../../../tests/data/test.key -- "$bad" >/dev/null 2>../lead.err)
+check "a leading '-' operand after -- is a file name" grep -q '^provmark: -x\\nprovmark: forged' "$w/lead.err"
+
 # --- crafted indexes (checksum recomputed, as anyone can): refused, never a crash
 # (this suite also runs on the sanitizer build, where an out-of-bounds read aborts)
 index_copy() { # NAME: a copy of ds.json and its index, named NAME.json / NAME.pmfp
@@ -167,6 +235,23 @@ check "query bound: 300k entries of one hash x 5 min of clicks, peak $mb MB < 10
 mb=$(build/bin/pmspeed rss sh -c "timeout 60 $P trace --json --no-detect --dataset '$C' '$w/clicks30m.wav' >'$w/q2.out' 2>/dev/null")
 check "query bound: 30 min of clicks x its own index, peak $mb MB < 100, still found" \
     sh -c "jq -e '.error == null and (.matches | length) >= 1' '$w/q2.out' && awk -v m=$mb 'BEGIN { exit !(m < 100) }'"
+
+# --- temporary files cannot be planted: the names the review planted (embed's
+# OUT.pmtmp<pid>-0..99, the report's OUT.pmtmp<pid>) are made for the very pid that
+# then runs (exec keeps the shell's pid); the output is the real one and nothing is
+# written through the planted links.
+pt="$w/plant"
+mkdir -p "$pt"
+echo "victim" >"$pt/victim"
+cp "$w/a.wav" "$pt/attacker.wav"
+sh -c 'i=0; while [ $i -lt 100 ]; do ln -s attacker.wav "$1/o.wav.pmtmp$$-$i"; i=$((i + 1)); done
+       exec "$2" embed "$3" "$1/o.wav" --model 5 --dataset 6 --key tests/data/test.key' sh "$pt" "$PM" "$w/a.wav" 2>/dev/null
+check "embed with its old temporary names all planted: the output is the marked audio" detect_ids "$pt/o.wav" 5 6 $K
+check "embed: the planted files are untouched" sh -c "cmp -s '$pt/attacker.wav' '$w/a.wav' && [ \$(ls '$pt' | grep -c pmtmp) = 100 ]"
+sh -c 'ln -s victim "$1/r.html.pmtmp$$"; exec "$2" detect --key tests/data/test.key --report "$1/r.html" "$3"' \
+    sh "$pt" "$PM" "$w/m.wav" >/dev/null 2>&1
+check "detect --report with its old temporary name planted as a link: nothing written through it" \
+    sh -c "[ \$(cat '$pt/victim') = victim ] && grep -q '<html' '$pt/r.html'"
 
 # --- manifest and index writes: concurrent adds both land, modes kept, links followed
 c="$w/conc"

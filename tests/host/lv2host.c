@@ -773,12 +773,14 @@ static void key_tests(int mode, const float *x, size_t n, double rate, const cha
     inst J;
     inst_new(&J, "urn:provmark:stereo", rate, mode);
     clear_control(&J);
-    send_key(&J, "/nonexistent/provmark/missing.key");
+    /* A path with a newline, ESC, BEL and a UTF-8 CSI: kept as the key, shown without them. */
+    static const char hostile[] = "/nonexistent/provmark/\n\033[2J\007\xc2\x9bmissing.key";
+    send_key(&J, hostile);
     int lat = process(&J, in, out, n, &seed, 256);
-    snprintf(name, sizeof name, "%s worker: missing key reported failed (key_state %d, \"%s\")", m,
-             (int)J.ctl[PM_PORT_KEY_STATE], J.status);
+    snprintf(name, sizeof name, "%s worker: missing key reported failed, its path printable (key_state %d, \"%s\")",
+             m, (int)J.ctl[PM_PORT_KEY_STATE], J.status);
     check(name, (int)J.ctl[PM_PORT_KEY_STATE] == PM_KEY_FAILED && !strncmp(J.status, "failed: ", 8) &&
-                    !strcmp(J.key, "/nonexistent/provmark/missing.key"));
+                    strstr(J.status, "/nonexistent/provmark/??[2J???missing.key") && !strcmp(J.key, hostile));
     snprintf(name, sizeof name, "%s worker: missing key: the audio passes unmarked, delayed by the latency", m);
     check(name, (int)J.ctl[PM_PORT_EMBEDDING] == 0 && passes(in, out, 2, n, lat));
     inst_free(&J);

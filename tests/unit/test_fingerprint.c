@@ -89,6 +89,21 @@ static void extraction(void **state)
     assert_null(fp_new(7999.0));
 }
 
+/* An index of these items in a temporary file; its path (free it). */
+static char *build_index(const fpx_item_in *in, uint32_t n)
+{
+    uint8_t *buf;
+    size_t size;
+    assert_int_equal(fpx_build(in, n, &buf, &size), 0);
+    char *path = strdup("/tmp/pmfp-test-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, buf, size), (ssize_t)size);
+    close(fd);
+    free(buf);
+    return path;
+}
+
 /* An index of three "songs" (20 s each, different content) in a temporary file. */
 static char *write_index(void)
 {
@@ -99,15 +114,7 @@ static char *write_index(void)
         in[k].duration = 20.0;
         in[k].lm = landmarks(RATE, 1000.0 * (k + 1), 20.0, 4096, &in[k].n);
     }
-    uint8_t *buf;
-    size_t size;
-    assert_int_equal(fpx_build(in, 3, &buf, &size), 0);
-    char *path = strdup("/tmp/pmfp-test-XXXXXX");
-    int fd = mkstemp(path);
-    assert_true(fd >= 0);
-    assert_int_equal(write(fd, buf, size), (ssize_t)size);
-    close(fd);
-    free(buf);
+    char *path = build_index(in, 3);
     for (int k = 0; k < 3; k++)
         free(in[k].lm);
     return path;
@@ -165,6 +172,91 @@ static void query(void **state)
     free(path);
 }
 
+/* The number of matches of q in an index of these items (only_first: all of item 0). */
+static size_t query_built(const fpx_item_in *in, uint32_t n, const fp_landmark *q, size_t nq, int only_first)
+{
+    char *path = build_index(in, n);
+    const char *why;
+    fpx *x = fpx_open(path, &why);
+    assert_non_null(x);
+    fpx_match *m;
+    size_t nm;
+    assert_int_equal(fpx_query(x, q, nq, &m, &nm), 0);
+    for (size_t i = 0; i < nm && only_first; i++)
+        assert_int_equal(m[i].item, 0);
+    free(m);
+    fpx_close(x);
+    unlink(path);
+    free(path);
+    return nm;
+}
+
+/*
+ * The query bounds at the figures fingerprint.h states. Item 0 holds the one true
+ * alignment: 15 landmarks (MIN_LANDMARKS), hashes A+1..A+15 at frames 1..15. Filler
+ * items make each of those hashes FPX_STOP_HASH entries common (`extra` more for
+ * the first), give the query's 113 decoy landmarks 16383 entries each and its one
+ * odd landmark `odd` entries, all 200 frames apart so that no filler alignment
+ * gathers votes. Query entries in all: 113 * 16383 + 15 * 16384 + odd, which is
+ * FPX_MAX_HITS for odd = 113. The aligned hashes are the most common, so they are
+ * the ones cut when the budget runs out. The number of matches.
+ */
+static size_t bounded_query(uint32_t extra, uint32_t odd)
+{
+    enum { A = 100, DECOY = 200, ODD = 300, ALIGNED = 15, DECOYS = 113, GAP = 200 };
+    const uint32_t common = FPX_STOP_HASH;
+    fp_landmark *aligned = malloc(ALIGNED * sizeof *aligned);
+    fp_landmark *fill = malloc(((size_t)ALIGNED * common + extra) * sizeof *fill);
+    fp_landmark *decoy = malloc((common - 1) * sizeof *decoy), *odds = malloc(odd * sizeof *odds);
+    fp_landmark *q = malloc((ALIGNED + DECOYS + 1) * sizeof *q);
+    assert_true(aligned && fill && decoy && odds && q);
+    size_t nf = 0, nq = 0;
+    for (uint32_t k = 0; k < ALIGNED; k++) {
+        aligned[k] = (fp_landmark){A + 1 + k, 1 + k};
+        q[nq++] = aligned[k];
+        for (uint32_t i = 0; i < common - 1 + (k == 0 ? extra : 0); i++)
+            fill[nf++] = (fp_landmark){A + 1 + k, GAP * (i + 1)};
+    }
+    for (uint32_t i = 0; i < common - 1; i++)
+        decoy[i] = (fp_landmark){DECOY, GAP * (i + 1)};
+    for (uint32_t i = 0; i < odd; i++)
+        odds[i] = (fp_landmark){ODD, GAP * (i + 1)};
+    for (uint32_t i = 0; i < DECOYS; i++)
+        q[nq++] = (fp_landmark){DECOY, 1000 + i};
+    q[nq++] = (fp_landmark){ODD, 2000};
+    const double long_item = GAP * (common + extra + 1.0) * FP_HOP_SECONDS;
+    const fpx_item_in in[] = {{"aligned.wav", 1.0, aligned, ALIGNED}, {"fill.wav", long_item, fill, nf},
+                              {"decoy.wav", long_item, decoy, common - 1}, {"odd.wav", long_item, odds, odd}};
+    const size_t nm = query_built(in, 4, q, nq, 1); /* no filler alignment ever matches */
+    free(aligned), free(fill), free(decoy), free(odds), free(q);
+    return nm;
+}
+
+static void query_bounds(void **state)
+{
+    /* Exactly FPX_MAX_HITS entries, hashes exactly FPX_STOP_HASH common: all used. */
+    assert_int_equal(bounded_query(0, 113), 1);
+    /* One entry over FPX_MAX_HITS: an aligned landmark is left out, 14 agree. */
+    assert_int_equal(bounded_query(0, 114), 0);
+    /* One aligned hash FPX_STOP_HASH + 1 common: ignored, 14 agree. */
+    assert_int_equal(bounded_query(1, 1), 0);
+    /* FPX_MAX_MATCHES: 1200 items that each match return 1000 matches. */
+    enum { ITEMS = 1200, LM = 20 };
+    fp_landmark lm[LM];
+    for (uint32_t k = 0; k < LM; k++)
+        lm[k] = (fp_landmark){1 + k, k};
+    fpx_item_in *in = malloc(ITEMS * sizeof *in);
+    char (*names)[16] = malloc(ITEMS * sizeof *names);
+    assert_true(in && names);
+    for (int i = 0; i < ITEMS; i++) {
+        snprintf(names[i], sizeof names[i], "%d.wav", i);
+        in[i] = (fpx_item_in){names[i], 1.0, lm, LM};
+    }
+    assert_int_equal(query_built(in, ITEMS, lm, LM, 0), FPX_MAX_MATCHES);
+    free(in);
+    free(names);
+}
+
 /* Rewrite byte `at` of the file (XOR), or cut the file to `size` bytes. */
 static void damage(const char *path, long at, long size)
 {
@@ -212,6 +304,7 @@ int main(void)
         cmocka_unit_test(index_round_trip),
         cmocka_unit_test(query),
         cmocka_unit_test(refusals),
+        cmocka_unit_test(query_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
