@@ -28,9 +28,11 @@ static const char usage_detect[] =
     "(a file may hold several, each with its own time ranges) or \"no mark\", or with\n"
     "--json one JSON object per file and line, in input order.\n"
     "\n"
-    "  --json           JSON lines: file found model_id dataset_id p_false key sync_z\n"
-    "                   speed tempo segments marks duration sample_rate channels\n"
-    "                   elapsed_ms error (top level: the strongest mark; marks: all)\n"
+    "  --json           JSON lines (docs/result.schema.json): file found model_id\n"
+    "                   dataset_id p_false key demo_key sync_z speed tempo segments marks\n"
+    "                   duration sample_rate channels elapsed_ms error (top level: the\n"
+    "                   strongest mark; marks: all; no mark fields without a mark; an\n"
+    "                   unreadable file: {file, error} only)\n"
     "  --key FILE       key to try (repeat for several, at most " PM_STR(PM_MAX_KEYS) "; default: demo key)\n"
     "  -r, --recursive  scan folders given as arguments\n"
     "  --include GLOB   in folders, scan only names matching GLOB (repeatable; default:\n"
@@ -277,7 +279,7 @@ int cmd_detect(int argc, char **argv)
     pr.n = paths.n;
     pr.start_ms = now_ms();
     pr.rc = (result_ctx){.registry = registry, .looked = 1};
-    result_name_keys(&pr.rc, keys, n_keys, o.n_keys);
+    result_name_keys(&pr.rc, keys, n_keys);
     if (scan_files(paths.v, paths.n, o.jobs, &o.analysis, print_result, &pr))
         goto out;
     status = pr.any_error ? EXIT_ERROR : pr.any_unmarked ? EXIT_UNMARKED : EXIT_MARKED;

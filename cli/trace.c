@@ -237,7 +237,7 @@ int cmd_trace(int argc, char **argv)
         goto out;
     result_ctx rc = {.registry = registry, .looked = o.detect};
     if (o.detect)
-        result_name_keys(&rc, keys, n_keys, o.n_keys);
+        result_name_keys(&rc, keys, n_keys);
     const analysis_opts ao = {.keys = o.detect ? keys : NULL, .n_keys = n_keys, .fingerprint = 1, .dec = o.dec};
     status = 0;
     for (int f = optind; f < argc; f++) {
