@@ -68,4 +68,6 @@ int cmd_detect(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
+/* provmark report */
+int cmd_report(int argc, char **argv);
 #endif

@@ -1,7 +1,8 @@
 /*
  * provmark detect: the options, the list of files (folders, --from, --resume),
  * then scan.c's worker pool, whose results are printed in input order through
- * result.c, with the HTML report and a progress line on a terminal.
+ * result.c, with a progress line on a terminal; with --report or --resume the
+ * records also go through report.c (the HTML report, an exit status for every file).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -41,14 +42,15 @@ static const char usage_detect[] =
     "  -j, --jobs N     worker threads (default: all cores)\n"
     "  --resume FILE    skip files already reported without error in FILE (JSON lines)\n"
     AUDIO_DECODER_HELP
-    "  --report FILE    also write a self-contained HTML report with a timeline per file\n"
+    "  --report FILE    also write the HTML report of 'provmark report' (with --resume:\n"
+    "                   of the files done earlier too); a bad path is refused at once\n"
     "  --registry FILE  JSON registry of models and datasets (docs/REGISTRY.md): names\n"
     "                   are printed instead of bare IDs; unknown IDs are flagged\n"
     "  --max-seconds S  give up on a file (reported as an error) after S seconds, so that\n"
     "                   one hostile or huge file cannot stall a batch scan\n"
     "\n"
     "'-' as a FILE reads a WAV stream from stdin. Exit status: 0 every file is\n"
-    "marked (also when --resume leaves none to scan), 1 some file is not, 2 an error\n"
+    "marked (with --resume: also those done earlier), 1 some file is not, 2 an error\n"
     "occurred (the scan goes on) or there was no file to scan (empty folders or --from).\n";
 
 /* Paths reported without error in an earlier JSON-lines output, sorted for bsearch. */
@@ -156,8 +158,11 @@ static int parse_options(int argc, char **argv, detect_opts *o)
     return 0;
 }
 
-/* The files to scan, in order: operands (folders walked with -r), --from, less --resume's. */
-static int list_files(const detect_opts *o, char **operands, int n, strlist *paths)
+/*
+ * The files to scan, in order: operands (folders walked with -r), --from, less
+ * --resume's, which go to *skipped (sorted).
+ */
+static int list_files(const detect_opts *o, char **operands, int n, strlist *paths, strlist *skipped)
 {
     strlist done = {0};
     int rc = -1;
@@ -185,14 +190,18 @@ static int list_files(const detect_opts *o, char **operands, int n, strlist *pat
     if (o->resume && read_resume(o->resume, &done))
         goto out;
     size_t kept = 0;
+    rc = 0;
     for (size_t i = 0; i < paths->n; i++) {
-        if (done.n && bsearch(&paths->v[i], done.v, done.n, sizeof done.v[0], strlist_cmp))
+        if (done.n && bsearch(&paths->v[i], done.v, done.n, sizeof done.v[0], strlist_cmp)) {
+            rc = rc ? rc : strlist_push(skipped, paths->v[i]);
             free(paths->v[i]);
-        else
+        } else {
             paths->v[kept++] = paths->v[i];
+        }
     }
     paths->n = kept;
-    rc = 0;
+    if (skipped->n)
+        qsort(skipped->v, skipped->n, sizeof skipped->v[0], strlist_cmp);
 out:
     strlist_free(&done);
     return rc;
@@ -202,7 +211,7 @@ out:
 typedef struct printer {
     result_ctx rc;
     int json, progress, any_error, any_unmarked;
-    report *rep;
+    FILE *records; /* with --report or --resume: every record, for the report and the exit status */
     size_t n;
     double start_ms, audio_s;
 } printer;
@@ -225,14 +234,12 @@ static void print_result(void *ctx, size_t i, const char *path, const analysis *
         fprintf(stderr, "provmark: %s: out of memory\n", path);
         p->any_error = 1;
     } else {
-        if (p->json) {
-            json_t *j = result_json(&p->rc, path, a);
-            if (result_print_json(j) != 0)
-                p->any_error = 1;
-            json_decref(j);
-        } else {
+        json_t *j = p->json || p->records ? result_json(&p->rc, path, a) : NULL;
+        if ((p->json && result_print_json(stdout, j) != 0) || (p->records && result_print_json(p->records, j) != 0))
+            p->any_error = 1;
+        json_decref(j);
+        if (!p->json)
             result_print_text(&p->rc, path, a);
-        }
         fflush(stdout);
         if (a->error[0]) {
             p->any_error = 1;
@@ -245,12 +252,38 @@ static void print_result(void *ctx, size_t i, const char *path, const analysis *
             p->any_unmarked = 1;
         }
         p->audio_s += a->duration;
-        if (p->rep)
-            report_add(p->rep, path, &a->r, a->marks, a->n_marks, a->duration, a->error[0] ? a->error : NULL,
-                       p->rc.registry, NULL);
     }
     if (p->progress) /* a status line on a terminal only: logs and pipes stay clean */
         print_progress(p, i + 1);
+}
+
+/*
+ * With --resume or --report: the records of this scan merged with those --resume
+ * skipped, for the HTML report and an exit status that covers every file named.
+ */
+static int finish_records(const detect_opts *o, printer *pr, strlist *skipped, int argc, char **argv)
+{
+    report_input in = {.only = skipped->v, .n_only = skipped->n};
+    json_t *summary = NULL;
+    char *command = report_command_line(argc, argv);
+    int status = -1;
+    const char *why = NULL;
+    FILE *old = o->resume && skipped->n ? fopen_regular(o->resume, &why) : NULL;
+    if (!command)
+        fprintf(stderr, "provmark: out of memory\n");
+    else if (o->resume && skipped->n && !old)
+        fprintf(stderr, "provmark: %s: %s\n", o->resume, why);
+    else if ((!old || report_read(&in, old, o->resume) == 0) && fflush(pr->records) == 0 && fseeko(pr->records, 0, SEEK_SET) == 0) {
+        in.only = NULL; /* every record of this scan */
+        if (report_read(&in, pr->records, "this scan") == 0)
+            status = report_finish(&in, o->report_path, command, o->registry_path, &summary);
+    }
+    if (old)
+        fclose(old);
+    json_decref(summary);
+    report_input_free(&in);
+    free(command);
+    return status < 0 ? EXIT_ERROR : status;
 }
 
 int cmd_detect(int argc, char **argv)
@@ -260,17 +293,20 @@ int cmd_detect(int argc, char **argv)
         return 0;
     }
     detect_opts o = {0};
-    strlist paths = {0};
+    strlist paths = {0}, skipped = {0};
     json_t *registry = NULL;
     printer pr = {.progress = isatty(STDERR_FILENO)};
     pm_key keys[MAX_KEYS];
     int status = EXIT_ERROR, n_keys;
-    if (parse_options(argc, argv, &o) || list_files(&o, argv + optind, argc - optind, &paths))
+    if (parse_options(argc, argv, &o) || (o.report_path && report_check_path(o.report_path) != 0) ||
+        list_files(&o, argv + optind, argc - optind, &paths, &skipped))
         goto out;
     if (o.registry_path && !(registry = registry_load(o.registry_path)))
         goto out;
-    if (o.report_path && !(pr.rep = report_open(o.report_path)))
+    if ((o.report_path || o.resume) && !(pr.records = tmpfile())) {
+        fprintf(stderr, "provmark: cannot create a temporary file: %s\n", strerror(errno));
         goto out;
+    }
     if ((n_keys = load_keys(o.key_paths, o.n_keys, keys)) < 0)
         goto out;
     o.analysis.keys = keys;
@@ -283,14 +319,16 @@ int cmd_detect(int argc, char **argv)
     if (scan_files(paths.v, paths.n, o.jobs, &o.analysis, print_result, &pr))
         goto out;
     status = pr.any_error ? EXIT_ERROR : pr.any_unmarked ? EXIT_UNMARKED : EXIT_MARKED;
-    if (pr.rep && report_close(pr.rep) != 0)
-        status = EXIT_ERROR;
-    pr.rep = NULL;
+    if (pr.records) {
+        const int all = finish_records(&o, &pr, &skipped, argc, argv);
+        status = status > all ? status : all;
+    }
 out:
-    if (pr.rep)
-        report_close(pr.rep);
+    if (pr.records)
+        fclose(pr.records);
     json_decref(registry);
     strlist_free(&o.globs);
     strlist_free(&paths);
+    strlist_free(&skipped);
     return status;
 }

@@ -17,6 +17,7 @@ static const char usage_main[] =
     "  dataset init|add|fingerprint MANIFEST ...   document a training set in tiers\n"
     "  trace [--json] [--registry REG] [--dataset MANIFEST] FILE...\n"
     "  manifest --model N --dataset N --registry REG   C2PA-shaped provenance record\n"
+    "  report [-o REPORT.html] [--json] RESULTS.jsonl...   merge results, summary, HTML\n"
     "\n"
     "'provmark COMMAND --help' describes a command.\n";
 
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
         return cmd_trace(argc, argv);
     if (!strcmp(cmd, "manifest"))
         return cmd_manifest(argc, argv);
+    if (!strcmp(cmd, "report"))
+        return cmd_report(argc, argv);
     fprintf(stderr, "provmark: unknown command '%s' (see 'provmark --help')\n", cmd);
     return EXIT_ERROR;
 }

@@ -98,6 +98,10 @@ json_t *result_json(const result_ctx *c, const char *path, const analysis *a)
         json_object_set_new(j, "segments", segments_json(r->segments, r->n_segments));
         json_object_set_new(j, "marks", marks_json(c, a));
     }
+    if (a->sha256[0]) { /* what was scanned, byte for byte */
+        json_object_set_new(j, "size", json_integer(a->size));
+        json_object_set_new(j, "sha256", json_string(a->sha256));
+    }
     json_object_set_new(j, "duration", rounded(a->duration, 3));
     json_object_set_new(j, "sample_rate", json_integer(a->rate));
     json_object_set_new(j, "channels", json_integer(a->channels));
@@ -106,11 +110,13 @@ json_t *result_json(const result_ctx *c, const char *path, const analysis *a)
     return j;
 }
 
-int result_print_json(json_t *j)
+int result_print_json(FILE *f, json_t *j)
 {
     char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
-    if (s)
-        puts(s);
+    if (s) {
+        fputs(s, f);
+        fputc('\n', f);
+    }
     else
         fprintf(stderr, "provmark: out of memory\n");
     free(s);

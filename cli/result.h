@@ -27,8 +27,8 @@ void result_name_keys(result_ctx *c, const pm_key *keys, int n_keys);
  * the public demo key matched).
  */
 json_t *result_json(const result_ctx *c, const char *path, const analysis *a);
-/* Print it as one line on stdout: 0, or -1 after one line on stderr (j NULL, or out of memory). */
-int result_print_json(json_t *j);
+/* Write it as one line on f: 0, or -1 after one line on stderr (j NULL, or out of memory). */
+int result_print_json(FILE *f, json_t *j);
 /* The text line of one file's result on stdout. */
 void result_print_text(const result_ctx *c, const char *path, const analysis *a);
 #endif

@@ -17,9 +17,7 @@ $PM embed "$w/in.wav" "$w/u.wav" --model 7 --dataset 5 $K --no-verify 2>/dev/nul
 $PM embed "$w/in.wav" "$w/demo.wav" --model 7 --dataset 42 --no-verify 2>/dev/null # the public demo key
 head -c 5000 /dev/urandom >"$w/junk.wav"
 # A key file that holds the public demo key (written through the Python binding).
-PYTHONPATH=python PROVMARK_LIBRARY=build/lib/libprovmark.so /usr/bin/python3 -c \
-    'import provmark, sys; provmark.Key.demo().save(sys.argv[1])' "$w/demo.key"
-chmod 600 "$w/demo.key"
+demo_key_file "$w/demo.key"
 # Hostile names: marked, unmarked and damaged audio under names a shell or a JSON reader trips on.
 /usr/bin/python3 - "$w" <<'PY'
 import os, shutil, sys
@@ -54,7 +52,7 @@ done
 check "json: an error record is {file, error} and nothing else" \
     jq -se '[.[] | select(.error)] | length == 1 and (.[0] | keys) == ["error", "file"]' "$w/d.jsonl"
 check "json: an unmarked record has no mark field" \
-    jq -se '[.[] | select(.found == false) | keys] == [["channels","duration","elapsed_ms","error","file","found","sample_rate"]]' "$w/d.jsonl"
+    jq -se '[.[] | select(.found == false) | keys] == [["channels","duration","elapsed_ms","error","file","found","sample_rate","sha256","size"]]' "$w/d.jsonl"
 check "json: demo_key true where the demo key (in a key file) matched, false elsewhere" \
     jq -se '[.[] | select(.found) | [.dataset_id, .demo_key, ([.marks[].demo_key] | unique)]] == [[42,false,[false]],[5,false,[false]],[42,true,[true]]]' "$w/d.jsonl"
 check "json: demo_key true without --key, and its key is the demo key's fingerprint" \
@@ -72,3 +70,12 @@ check "text: the demo key's mark says so, the others do not" \
     sh -c "grep -c 'demo key' $w/d.txt | grep -qx 1 && grep 'demo key' $w/d.txt | grep -q '^$w/demo.wav: model 7'"
 check "text: trace names the registry entries, flags the unknown ID and the demo key" \
     sh -c "grep -q 'dataset 42 \"licensed-pop' $w/t.txt && grep -q 'dataset 5 \[not in registry\]' $w/t.txt && grep -c 'demo key' $w/t.txt | grep -qx 1"
+
+# Size and SHA-256 of what was scanned, computed while reading (libsndfile) or after ffmpeg.
+ffmpeg -nostdin -v error -y -i "$w/m.wav" -c:a aac -b:a 128k "$w/m.m4a"
+$PM embed "$w/in.wav" "$w/m.flac" --model 7 --dataset 42 $K --no-verify 2>/dev/null
+$PM detect --json --decoder auto $K "$w/m.wav" "$w/m.flac" "$w/m.m4a" "$w/in.wav" >"$w/sha.jsonl" 2>/dev/null
+check "json: size and sha256 are the file's (WAV, FLAC, M4A through ffmpeg, unmarked)" \
+    sh -c "[ \"\$(jq -r '\"\\(.sha256)  \\(.file)\"' $w/sha.jsonl)\" = \"\$(sha256sum $w/m.wav $w/m.flac $w/m.m4a $w/in.wav)\" ] &&
+           [ \"\$(jq -r .size $w/sha.jsonl | tr '\n' ' ')\" = \"\$(stat -c %s $w/m.wav $w/m.flac $w/m.m4a $w/in.wav | tr '\n' ' ')\" ]"
+check "json: no sha256 for a stream on stdin" sh -c "$PM detect --json $K - <$w/m.wav 2>/dev/null | jq -e 'has(\"sha256\") | not'"

@@ -42,3 +42,8 @@ for l in lines:
     check.validate(l)
 PY
 }
+# demo_key_file PATH: a key file (mode 0600) that holds the public demo key, written through the Python binding
+demo_key_file() {
+    PYTHONPATH=python PROVMARK_LIBRARY=build/lib/libprovmark.so /usr/bin/python3 -c \
+        'import provmark, sys; provmark.Key.demo().save(sys.argv[1])' "$1" && chmod 600 "$1"
+}
