@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sniff.h"
 
 extern char **environ;
 
@@ -162,6 +163,10 @@ int audio_in_open_limited(audio_in *a, const char *path, audio_decoder dec, doub
             audio_in_close(a);
             return -1;
         }
+    } else if (!a->sf && a->file_fd >= 0) {
+        sniff_unreadable(a->file_fd, sf_strerror(NULL), err, AUDIO_ERR); /* what the file is, what to do */
+        audio_in_close(a);
+        return -1;
     } else if (!a->sf) {
         snprintf(err, AUDIO_ERR, "cannot read audio: %s", sf_strerror(NULL));
         audio_in_close(a);

@@ -47,9 +47,24 @@ int load_key(const char *path, pm_key *key)
         pm_key_demo(key);
         return 0;
     }
-    int rc = pm_key_load(key, path);
+    /* Which of missing, unreadable or malformed, and what to do about it. */
+    const char *why;
+    const int fd = open_regular(path, &why);
+    const int missing = fd < 0 && errno == ENOENT, denied = fd < 0 && errno == EACCES;
+    if (fd >= 0)
+        close(fd);
+    const int rc = fd >= 0 ? pm_key_load(key, path) : PM_ERR_IO;
     if (rc != PM_OK) {
-        fprintf(stderr, "provmark: %s: %s\n", path, pm_strerror(rc));
+        fputs("provmark: key file ", stderr);
+        put_text(stderr, path, 0);
+        if (missing)
+            fputs(": missing (no such file); make a key with 'provmark keygen FILE'\n", stderr);
+        else if (denied)
+            fputs(": unreadable (permission denied: run as the key's owner, or check its mode)\n", stderr);
+        else if (fd < 0)
+            fprintf(stderr, ": unreadable (%s)\n", why);
+        else
+            fputs(": malformed (not a key written by 'provmark keygen'; make one with 'provmark keygen FILE')\n", stderr);
         return -1;
     }
     struct stat st;
@@ -285,8 +300,10 @@ json_t *json_load_path(const char *path)
     }
     json_t *j = json_loadf(f, JSON_REJECT_DUPLICATES, &err);
     fclose(f);
-    if (!j)
+    if (!j && err.line > 0)
         fprintf(stderr, "provmark: %s:%d: %s\n", path, err.line, err.text);
+    else if (!j) /* no line to point at: a read error, or an empty file */
+        fprintf(stderr, "provmark: %s: not JSON (%s)\n", path, err.text);
     return j;
 }
 

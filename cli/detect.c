@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "analyse.h"
+#include "chatter.h"
 #include "cli.h"
 #include "paths.h"
 #include "registry.h"
@@ -36,8 +37,10 @@ static const char usage_detect[] =
     "                   unreadable file: {file, error} only)\n"
     "  --key FILE       key to try (repeat for several, at most " PM_STR(PM_MAX_KEYS) "; default: demo key)\n"
     "  -r, --recursive  scan folders given as arguments\n"
-    "  --include GLOB   in folders, scan only names matching GLOB (repeatable; default:\n"
-    "                   *.wav *.flac *.ogg *.oga *.opus *.mp3 *.aif *.aiff *.w64 *.rf64 *.caf)\n"
+    "  --include GLOB   in folders, also scan names matching GLOB (repeatable), besides\n"
+    "                   *.wav *.flac *.ogg *.oga *.opus *.mp3 *.aif *.aiff *.w64 *.rf64 *.caf\n"
+    "  --only GLOB      in folders, scan only names matching GLOB (repeatable)\n"
+    "  -v, --verbose    name each file a folder walk passes over, and why\n"
     "  --from FILE      read more paths, one per line, from FILE ('-' = stdin)\n"
     "  -j, --jobs N     worker threads (default: all cores)\n"
     "  --resume FILE    skip files already reported without error in FILE (JSON lines)\n"
@@ -97,7 +100,7 @@ typedef struct detect_opts {
     const char *key_paths[MAX_KEYS];
     int n_keys, json, recursive;
     const char *from, *resume, *registry_path, *report_path;
-    strlist globs;
+    walk_opts walk;
     long jobs;
     analysis_opts analysis;
 } detect_opts;
@@ -112,11 +115,12 @@ static int parse_options(int argc, char **argv, detect_opts *o)
         {"resume", required_argument, 0, 'R'}, {"help", no_argument, 0, 'h'},
         {"registry", required_argument, 0, 'G'}, {"decoder", required_argument, 0, 'D'},
         {"report", required_argument, 0, 'H'}, {"max-seconds", required_argument, 0, 'T'},
+        {"only", required_argument, 0, 'O'},  {"verbose", no_argument, 0, 'v'},
         {0, 0, 0, 0}};
     int c;
     char *end;
     o->jobs = sysconf(_SC_NPROCESSORS_ONLN);
-    while ((c = getopt_long(argc, argv, "rj:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "rj:v", opts, NULL)) != -1) {
         switch (c) {
         case 'J': o->json = 1; break;
         case 'r': o->recursive = 1; break;
@@ -135,10 +139,14 @@ static int parse_options(int argc, char **argv, detect_opts *o)
             if (audio_decoder_parse(optarg, &o->analysis.dec))
                 return -1;
             break;
+        case 'O':
+            o->walk.only = 1;
+            /* fall through */
         case 'i':
-            if (strlist_push(&o->globs, optarg))
+            if (strlist_push(&o->walk.include, optarg))
                 return -1;
             break;
+        case 'v': o->walk.verbose = 1; break;
         case 'j':
             o->jobs = strtol(optarg, &end, 10);
             if (*end || o->jobs < 1 || o->jobs > 256) {
@@ -173,7 +181,7 @@ static int list_files(const detect_opts *o, char **operands, int n, strlist *pat
                 fprintf(stderr, "provmark: %s is a folder (use -r to scan folders)\n", operands[i]);
                 goto out;
             }
-            if (walk_audio(operands[i], &o->globs, paths))
+            if (walk_audio(operands[i], &o->walk, paths))
                 goto out;
         } else if (strlist_push(paths, operands[i])) {
             goto out;
@@ -216,20 +224,28 @@ typedef struct printer {
     double start_ms, audio_s;
 } printer;
 
+/* Clear the progress line, so that the next line (a result, an error) starts on a clean line. */
+static void clear_progress(const printer *p)
+{
+    if (p->progress)
+        fputs("\r\033[K", chatter_err());
+}
+
 static void print_progress(printer *p, size_t done)
 {
     const double wall = (now_ms() - p->start_ms) / 1000.0;
     const double eta = wall / (double)done * (double)(p->n - done);
-    fprintf(stderr, "\r%zu/%zu files, %.2f h of audio, %.0fx real time, ETA %02d:%02d:%02d ", done,
+    fprintf(chatter_err(), "\r%zu/%zu files, %.2f h of audio, %.0fx real time, ETA %02d:%02d:%02d ", done,
             p->n, p->audio_s / 3600.0, wall > 0 ? p->audio_s / wall : 0.0, (int)(eta / 3600),
             (int)(eta / 60) % 60, (int)eta % 60);
     if (done == p->n)
-        fputc('\n', stderr);
+        clear_progress(p); /* the results are the output; the status line leaves no trace */
 }
 
 static void print_result(void *ctx, size_t i, const char *path, const analysis *a)
 {
     printer *p = ctx;
+    clear_progress(p);
     if (!a) {
         fprintf(stderr, "provmark: %s: out of memory\n", path);
         p->any_error = 1;
@@ -241,16 +257,10 @@ static void print_result(void *ctx, size_t i, const char *path, const analysis *
         if (!p->json)
             result_print_text(&p->rc, path, a);
         fflush(stdout);
-        if (a->error[0]) {
+        if (a->error[0]) /* in the file's own line (text or JSON); result.c says it on stderr too */
             p->any_error = 1;
-            if (!p->json) {
-                fputs("provmark: ", stderr);
-                put_text(stderr, path, 0);
-                fprintf(stderr, ": %s\n", a->error);
-            }
-        } else if (!a->r.found) {
+        else if (!a->r.found)
             p->any_unmarked = 1;
-        }
         p->audio_s += a->duration;
     }
     if (p->progress) /* a status line on a terminal only: logs and pipes stay clean */
@@ -295,7 +305,7 @@ int cmd_detect(int argc, char **argv)
     detect_opts o = {0};
     strlist paths = {0}, skipped = {0};
     json_t *registry = NULL;
-    printer pr = {.progress = isatty(STDERR_FILENO)};
+    printer pr = {.progress = chatter_stderr_tty()};
     pm_key keys[MAX_KEYS];
     int status = EXIT_ERROR, n_keys;
     if (parse_options(argc, argv, &o) || (o.report_path && report_check_path(o.report_path) != 0) ||
@@ -327,7 +337,7 @@ out:
     if (pr.records)
         fclose(pr.records);
     json_decref(registry);
-    strlist_free(&o.globs);
+    strlist_free(&o.walk.include);
     strlist_free(&paths);
     strlist_free(&skipped);
     return status;

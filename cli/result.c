@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chatter.h"
 #include "registry.h"
 
 void result_name_keys(result_ctx *c, const pm_key *keys, int n_keys)
@@ -151,6 +152,11 @@ void result_print_text(const result_ctx *c, const char *path, const analysis *a)
 {
     const pm_result *r = &a->r;
     /* put_text: a name cannot start a line of its own or reach the terminal */
+    if (a->error[0] && !chatter_same_terminal()) { /* past the filter: in its place among the progress lines */
+        fputs("provmark: ", chatter_err());
+        put_text(chatter_err(), path, 0);
+        fprintf(chatter_err(), ": %s\n", a->error);
+    }
     if (a->error[0] || !c->looked || !r->found) {
         put_text(stdout, path, 0);
         printf(": %s%s\n", a->error[0] ? "error: " : "",

@@ -29,6 +29,9 @@ void result_name_keys(result_ctx *c, const pm_key *keys, int n_keys);
 json_t *result_json(const result_ctx *c, const char *path, const analysis *a);
 /* Write it as one line on f: 0, or -1 after one line on stderr (j NULL, or out of memory). */
 int result_print_json(FILE *f, json_t *j);
-/* The text line of one file's result on stdout. */
+/*
+ * The text line of one file's result on stdout; an error also as one line on stderr,
+ * unless stdout and stderr are the same terminal (each error is printed once there).
+ */
 void result_print_text(const result_ctx *c, const char *path, const analysis *a);
 #endif

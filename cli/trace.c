@@ -153,12 +153,8 @@ static int trace_file(training_sets *sets, const analysis_opts *ao, const char *
     t->set = NULL;
     t->why = NULL;
     t->matches = json_array();
-    if (analyse_file(path, ao, &t->a) != 0) {
-        fputs("provmark: ", stderr);
-        put_text(stderr, path, 0);
-        fprintf(stderr, ": %s\n", t->a.error);
-        return -1;
-    }
+    if (analyse_file(path, ao, &t->a) != 0)
+        return -1; /* in the file's own line (text or JSON); result.c says it on stderr too */
     int rc = training_set(sets, &t->a.r, &t->set, &t->why);
     fpx_match *m = NULL;
     size_t nm = 0;

@@ -136,7 +136,7 @@ check "scan: duration, rate, channels, elapsed_ms" sh -c "jq -s -e '.[0].duratio
 $PM detect -r --json -j 3 $K "$s" >"$s.j3" 2>/dev/null
 check "scan: -j 3 gives the same lines in the same order" sh -c \
     "test \"\$(jq -c 'del(.elapsed_ms)' $s.j1)\" = \"\$(jq -c 'del(.elapsed_ms)' $s.j3)\""
-check "scan: --include narrows the walk" test "$($PM detect -r --json --include '*.mp3' $K "$s" 2>/dev/null | jq -s 'length')" = 1
+check "scan: --only narrows the walk" test "$($PM detect -r --json --only '*.mp3' $K "$s" 2>/dev/null | jq -s 'length')" = 1
 jq -r '.file' "$s.j1" | $PM detect --json --from - $K >"$s.from" 2>/dev/null
 check "scan: --from - reads the paths" sh -c "test \"\$(jq -c 'del(.elapsed_ms)' $s.j1)\" = \"\$(jq -c 'del(.elapsed_ms)' $s.from)\""
 # An interrupted scan: the first two lines and half of the third were written.
