@@ -283,10 +283,20 @@ int load_keys(const char *const *paths, int n, pm_key keys[])
 {
     if (n == 0)
         return load_key(NULL, &keys[0]) == 0 ? 1 : -1;
-    for (int i = 0; i < n; i++)
-        if (load_key(paths[i], &keys[i]) != 0)
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        if (load_key(paths[i], &keys[kept]) != 0)
             return -1;
-    return n;
+        /* The same key twice would be tried twice and report a phantom second mark. */
+        int dup = 0;
+        for (int j = 0; j < kept && !dup; j++)
+            dup = sodium_memcmp(&keys[j], &keys[kept], sizeof keys[j]) == 0;
+        if (dup)
+            fprintf(stderr, "provmark: warning: %s is a key already given; it is tried once\n", paths[i]);
+        else
+            kept++;
+    }
+    return kept;
 }
 
 json_t *json_load_path(const char *path)

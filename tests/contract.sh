@@ -79,3 +79,5 @@ check "json: size and sha256 are the file's (WAV, FLAC, M4A through ffmpeg, unma
     sh -c "[ \"\$(jq -r '\"\\(.sha256)  \\(.file)\"' $w/sha.jsonl)\" = \"\$(sha256sum $w/m.wav $w/m.flac $w/m.m4a $w/in.wav)\" ] &&
            [ \"\$(jq -r .size $w/sha.jsonl | tr '\n' ' ')\" = \"\$(stat -c %s $w/m.wav $w/m.flac $w/m.m4a $w/in.wav | tr '\n' ' ')\" ]"
 check "json: no sha256 for a stream on stdin" sh -c "$PM detect --json $K - <$w/m.wav 2>/dev/null | jq -e 'has(\"sha256\") | not'"
+check "json: a key given twice is tried once (no phantom second mark)" \
+    sh -c "$PM detect --json $K $K $w/m.wav 2>/dev/null | jq -e '(.marks | length) == 1'"
