@@ -11,7 +11,7 @@ mkdir -p "$w"
 K="--key tests/data/test.key"
 chmod 600 tests/data/test.key
 R=examples/registry/registry.json
-ffmpeg -nostdin -v error -y -ss 10 -t 20 -i /usr/share/games/etr/music/freezingpoint.ogg -c:a pcm_s16le "$w/in.wav"
+ffmpeg -nostdin -v error -y -ss 10 -t 12 -i /usr/share/games/etr/music/freezingpoint.ogg -c:a pcm_s16le "$w/in.wav"
 $PM embed "$w/in.wav" "$w/m.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
 $PM embed "$w/in.wav" "$w/u.wav" --model 7 --dataset 5 $K --no-verify 2>/dev/null  # dataset 5: not in the registry
 $PM embed "$w/in.wav" "$w/demo.wav" --model 7 --dataset 42 --no-verify 2>/dev/null # the public demo key

@@ -10,7 +10,7 @@ mkdir -p "$w/c"
 K="--key tests/data/test.key"
 chmod 600 tests/data/test.key
 R=examples/registry/registry.json
-ffmpeg -nostdin -v error -y -ss 30 -t 20 -i /usr/share/games/etr/music/calmrace-ks.ogg -c:a pcm_s16le "$w/in.wav"
+ffmpeg -nostdin -v error -y -ss 40 -t 12 -i /usr/share/games/etr/music/freezingpoint.ogg -c:a pcm_s16le "$w/in.wav"
 $PM embed "$w/in.wav" "$w/c/a_marked.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
 $PM embed "$w/in.wav" "$w/c/b_unregistered.wav" --model 7 --dataset 5 $K --no-verify 2>/dev/null
 $PM embed "$w/in.wav" "$w/c/c_demo.wav" --model 7 --dataset 42 --no-verify 2>/dev/null
@@ -103,7 +103,7 @@ segs = [a for t, a in p.els if t == "span" and a.get("class") == "seg"]
 need(len(segs) >= 3 and all(re.search(r"background:#[0-9a-f]{6}", a["style"]) for a in segs), "coloured segments")
 dom = open(sys.argv[1]).read()
 ticks = re.findall(r'<div class="ax"[^>]*>(.*?)</div>', dom)
-need(len(ticks) == 3 and all(re.findall(r">(\d+:\d\d)<", t)[-1] == "0:20" and re.findall(r">(\d+:\d\d)<", t)[0] == "0:00" for t in ticks), "m:ss axis 0:00..0:20")
+need(len(ticks) == 3 and all(re.findall(r">(\d+:\d\d)<", t)[-1] == "0:12" and re.findall(r">(\d+:\d\d)<", t)[0] == "0:00" for t in ticks), "m:ss axis 0:00..0:12")
 need('class="last"' in dom, "last tick kept inside the bar")
 need("f &lt;b&gt;&amp;amp;.wav" in dom and "<b>&amp;" not in dom.replace("f &lt;b&gt;", ""), "hostile name escaped")
 need(not re.search(r'\b(src|href)="(?!#)', dom), "no external resource")

@@ -11,7 +11,7 @@ mkdir -p "$w/d/sub"
 K="--key $PWD/tests/data/test.key"
 chmod 600 tests/data/test.key
 pm=$(cd "$(dirname "$PM")" && pwd)/$(basename "$PM")
-ffmpeg -nostdin -v error -y -ss 20 -t 20 -i /usr/share/games/etr/music/race1-jt.ogg -c:a pcm_s16le "$w/in.wav"
+ffmpeg -nostdin -v error -y -ss 20 -t 12 -i /usr/share/games/etr/music/race1-jt.ogg -c:a pcm_s16le "$w/in.wav"
 $PM embed "$w/in.wav" "$w/m.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
 head -c 5000 /dev/urandom >"$w/junk.wav"
 ffmpeg -nostdin -v error -y -i "$w/m.wav" -b:a 128k "$w/m.mp3"
