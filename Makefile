@@ -331,3 +331,11 @@ deps-fuzz:
 	@scripts/deps.sh fuzz
 
 .PHONY: fuzz fuzz-build fuzz-libs deps-fuzz
+
+# ---------------------------------------------------------------- report picture
+# docs/report.png (README): a 55-file scan of real music rendered by headless Chromium.
+report-example: deps-test
+	$(MAKE) all
+	scripts/report-example.sh
+
+.PHONY: report-example

@@ -47,6 +47,8 @@ int analyse_file(const char *path, const analysis_opts *opts, analysis *a)
     } else if (audio_in_feed(&in, push, &c, a->error) == 0) {
         a->duration = (double)in.read / a->rate;
         memcpy(a->truncated, in.truncated, sizeof a->truncated);
+        if (audio_in_digest(&in, a->sha256, &a->size) != 0)
+            a->sha256[0] = '\0'; /* stdin: no file to name by its hash */
         rc = c.det ? pm_detector_finish(c.det, &a->r) : PM_OK;
         const int n = rc == PM_OK && c.det ? pm_detector_mark_count(c.det) : 0;
         for (int i = 0; i < n && rc == PM_OK; i++)

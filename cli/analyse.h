@@ -26,6 +26,8 @@ typedef struct analysis {
     fp_landmark *lm;    /* with opts.fingerprint: the landmarks (free with analysis_free) */
     size_t n_lm;
     long elapsed_ms;
+    char sha256[2 * crypto_hash_sha256_BYTES + 1]; /* of the file read, in hex; empty for stdin */
+    long long size;     /* its size in bytes */
     char error[AUDIO_ERR]; /* empty, or why the file could not be analysed */
     char truncated[AUDIO_ERR]; /* empty, or why the file holds less than it states (audio_in.truncated) */
 } analysis;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "sniff.h"
 
 extern char **environ;
 
@@ -207,8 +208,10 @@ int audio_in_open_limited(audio_in *a, const char *path, audio_decoder dec, doub
         a->pipe_fd = STDIN_FILENO;
     }
     /* The descriptor just checked is the one read: the name cannot be swapped for a FIFO. */
+    filehash_init(&a->hash, a->file_fd); /* a file is hashed as libsndfile reads it */
     if (dec != DECODER_FFMPEG && wait_input(a, err) == 0)
-        a->sf = sf_open_fd(from_stdin ? STDIN_FILENO : a->file_fd, SFM_READ, &a->info, 0);
+        a->sf = from_stdin ? sf_open_fd(STDIN_FILENO, SFM_READ, &a->info, 0)
+                           : sf_open_virtual(&filehash_io, SFM_READ, &a->info, &a->hash);
     if (err[0]) {
         audio_in_close(a);
         return -1;
@@ -219,6 +222,10 @@ int audio_in_open_limited(audio_in *a, const char *path, audio_decoder dec, doub
             audio_in_close(a);
             return -1;
         }
+    } else if (!a->sf && a->file_fd >= 0) {
+        sniff_unreadable(a->file_fd, sf_strerror(NULL), err, AUDIO_ERR); /* what the file is, what to do */
+        audio_in_close(a);
+        return -1;
     } else if (!a->sf) {
         snprintf(err, AUDIO_ERR, "cannot read audio: %s", sf_strerror(NULL));
         audio_in_close(a);
@@ -329,6 +336,11 @@ int audio_in_feed(audio_in *a, audio_sink fn, void *ctx, char err[AUDIO_ERR])
         rc = n < 0 ? -1 : fn(ctx, buf, (size_t)n) != 0;
     free(buf);
     return rc;
+}
+
+int audio_in_digest(audio_in *a, char hex[2 * crypto_hash_sha256_BYTES + 1], long long *size)
+{
+    return filehash_final(&a->hash, hex, size);
 }
 
 void audio_in_close(audio_in *a)

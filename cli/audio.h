@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "filehash.h"
+
 /*
  * Which decoder reads the input: libsndfile; an ffmpeg subprocess (AAC/M4A, video
  * containers, ...); or auto: libsndfile, and ffmpeg for what libsndfile cannot read.
@@ -47,6 +49,7 @@ typedef struct audio_in {
      * counts as truncated only when more than 1 s or 1 % is missing.
      */
     char truncated[AUDIO_ERR];
+    filehash hash;  /* of the regular file, from the bytes libsndfile reads */
 } audio_in;
 
 /*
@@ -86,6 +89,11 @@ typedef int (*audio_sink)(void *ctx, const float *buf, size_t frames);
  * -1 with the reason in err (read error, no audio, out of memory).
  */
 int audio_in_feed(audio_in *a, audio_sink fn, void *ctx, char err[AUDIO_ERR]);
+/*
+ * The SHA-256 (hex) and size of the file read, once it has been read to the end:
+ * the bytes libsndfile read are not read again. 0, or -1 (stdin, or a read error).
+ */
+int audio_in_digest(audio_in *a, char hex[2 * crypto_hash_sha256_BYTES + 1], long long *size);
 /* Close, and wait for ffmpeg when it was used. */
 void audio_in_close(audio_in *a);
 

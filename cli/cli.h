@@ -12,7 +12,7 @@ enum { EXIT_MARKED = 0, EXIT_UNMARKED = 1, EXIT_ERROR = 2 };
 
 /* Load a key file, or the demo key (with a warning) when path is NULL; -1 after one line on stderr. */
 int load_key(const char *path, pm_key *key);
-/* Load `n` key files (none: the demo key, with its warning); the number of keys, or -1 after one line. */
+/* Load `n` key files (none: the demo key, with its warning; a key given twice is kept once); the number of keys, or -1 after one line. */
 int load_keys(const char *const *paths, int n, pm_key keys[]);
 /* Add a --key path to the list (at most MAX_KEYS); -1 after one line on stderr. */
 int add_key_path(const char *paths[MAX_KEYS], int *n, const char *path);
@@ -77,4 +77,6 @@ int cmd_detect(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_manifest(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
+/* provmark report */
+int cmd_report(int argc, char **argv);
 #endif

@@ -49,9 +49,23 @@ int load_key(const char *path, pm_key *key)
         pm_key_demo(key);
         return 0;
     }
-    int rc = pm_key_load(key, path);
+    /* Which of missing, unreadable or malformed, and what to do about it. */
+    const char *why;
+    const int fd = open_regular(path, &why);
+    const int missing = fd < 0 && errno == ENOENT, denied = fd < 0 && errno == EACCES;
+    if (fd >= 0)
+        close(fd);
+    const int rc = fd >= 0 ? pm_key_load(key, path) : PM_ERR_IO;
     if (rc != PM_OK) {
-        say("%s: %s", path, pm_strerror(rc));
+        if (missing)
+            say("key file %s: missing (no such file); make a key with 'provmark keygen FILE'", path);
+        else if (denied)
+            say("key file %s: unreadable (permission denied: run as the key's owner, or check its mode)", path);
+        else if (fd < 0)
+            say("key file %s: unreadable (%s)", path, why);
+        else
+            say("key file %s: malformed (not a key written by 'provmark keygen'; make one with 'provmark keygen FILE')",
+                path);
         return -1;
     }
     struct stat st;
@@ -302,10 +316,20 @@ int load_keys(const char *const *paths, int n, pm_key keys[])
 {
     if (n == 0)
         return load_key(NULL, &keys[0]) == 0 ? 1 : -1;
-    for (int i = 0; i < n; i++)
-        if (load_key(paths[i], &keys[i]) != 0)
+    int kept = 0;
+    for (int i = 0; i < n; i++) {
+        if (load_key(paths[i], &keys[kept]) != 0)
             return -1;
-    return n;
+        /* The same key twice would be tried twice and report a phantom second mark. */
+        int dup = 0;
+        for (int j = 0; j < kept && !dup; j++)
+            dup = sodium_memcmp(&keys[j], &keys[kept], sizeof keys[j]) == 0;
+        if (dup)
+            fprintf(stderr, "provmark: warning: %s is a key already given; it is tried once\n", paths[i]);
+        else
+            kept++;
+    }
+    return kept;
 }
 
 json_t *json_load_path(const char *path)
@@ -319,8 +343,10 @@ json_t *json_load_path(const char *path)
     }
     json_t *j = json_loadf(f, JSON_REJECT_DUPLICATES, &err);
     fclose(f);
-    if (!j)
+    if (!j && err.line > 0)
         say("%s:%d: %s", path, err.line, err.text);
+    else if (!j) /* no line to point at: a read error, or an empty file */
+        say("%s: not JSON (%s)", path, err.text);
     return j;
 }
 

@@ -295,7 +295,7 @@ static int list_operands(char **operands, int n, strlist *files)
             say("%s: %s", operands[i], strerror(errno));
             bad = 1;
         } else if (S_ISDIR(st.st_mode)) {
-            bad |= walk_audio(operands[i], &(strlist){0}, files) != 0;
+            bad |= walk_audio(operands[i], &(walk_opts){0}, files) != 0;
         } else if (strlist_push(files, operands[i]) != 0) {
             bad = 1;
         }

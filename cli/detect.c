@@ -1,7 +1,8 @@
 /*
  * provmark detect: the options, the list of files (folders, --from, --resume),
  * then scan.c's worker pool, whose results are printed in input order through
- * result.c, with the HTML report and a progress line on a terminal.
+ * result.c, with a progress line on a terminal; with --report or --resume the
+ * records also go through report.c (the HTML report, an exit status for every file).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <unistd.h>
 
 #include "analyse.h"
+#include "chatter.h"
 #include "cli.h"
 #include "paths.h"
 #include "registry.h"
@@ -28,25 +30,30 @@ static const char usage_detect[] =
     "(a file may hold several, each with its own time ranges) or \"no mark\", or with\n"
     "--json one JSON object per file and line, in input order.\n"
     "\n"
-    "  --json           JSON lines: file found model_id dataset_id p_false key sync_z\n"
-    "                   speed tempo segments marks duration sample_rate channels\n"
-    "                   elapsed_ms error (top level: the strongest mark; marks: all)\n"
+    "  --json           JSON lines (docs/result.schema.json): file found model_id\n"
+    "                   dataset_id p_false key demo_key sync_z speed tempo segments marks\n"
+    "                   duration sample_rate channels elapsed_ms error (top level: the\n"
+    "                   strongest mark; marks: all; no mark fields without a mark; an\n"
+    "                   unreadable file: {file, error} only)\n"
     "  --key FILE       key to try (repeat for several, at most " PM_STR(PM_MAX_KEYS) "; default: demo key)\n"
     "  -r, --recursive  scan folders given as arguments\n"
-    "  --include GLOB   in folders, scan only names matching GLOB (repeatable; default:\n"
-    "                   *.wav *.flac *.ogg *.oga *.opus *.mp3 *.aif *.aiff *.w64 *.rf64 *.caf)\n"
+    "  --include GLOB   in folders, also scan names matching GLOB (repeatable), besides\n"
+    "                   *.wav *.flac *.ogg *.oga *.opus *.mp3 *.aif *.aiff *.w64 *.rf64 *.caf\n"
+    "  --only GLOB      in folders, scan only names matching GLOB (repeatable)\n"
+    "  -v, --verbose    name each file a folder walk passes over, and why\n"
     "  --from FILE      read more paths, one per line, from FILE ('-' = stdin)\n"
     "  -j, --jobs N     worker threads (default: all cores)\n"
     "  --resume FILE    skip files already reported without error in FILE (JSON lines)\n"
     AUDIO_DECODER_HELP
-    "  --report FILE    also write a self-contained HTML report with a timeline per file\n"
+    "  --report FILE    also write the HTML report of 'provmark report' (with --resume:\n"
+    "                   of the files done earlier too); a bad path is refused at once\n"
     "  --registry FILE  JSON registry of models and datasets (docs/REGISTRY.md): names\n"
     "                   are printed instead of bare IDs; unknown IDs are flagged\n"
     "  --max-seconds S  give up on a file (reported as an error) after S seconds, so that\n"
     "                   one hostile or huge file cannot stall a batch scan\n"
     "\n"
     "'-' as a FILE reads a WAV stream from stdin. Exit status: 0 every file is\n"
-    "marked (also when --resume leaves none to scan), 1 some file is not, 2 an error\n"
+    "marked (with --resume: also those done earlier), 1 some file is not, 2 an error\n"
     "occurred (the scan goes on) or there was no file to scan (empty folders or --from).\n";
 
 /* Paths reported without error in an earlier JSON-lines output, sorted for bsearch. */
@@ -93,7 +100,7 @@ typedef struct detect_opts {
     const char *key_paths[MAX_KEYS];
     int n_keys, json, recursive;
     const char *from, *resume, *registry_path, *report_path;
-    strlist globs;
+    walk_opts walk;
     long jobs;
     analysis_opts analysis;
 } detect_opts;
@@ -108,11 +115,12 @@ static int parse_options(int argc, char **argv, detect_opts *o)
         {"resume", required_argument, 0, 'R'}, {"help", no_argument, 0, 'h'},
         {"registry", required_argument, 0, 'G'}, {"decoder", required_argument, 0, 'D'},
         {"report", required_argument, 0, 'H'}, {"max-seconds", required_argument, 0, 'T'},
+        {"only", required_argument, 0, 'O'},  {"verbose", no_argument, 0, 'v'},
         {0, 0, 0, 0}};
     int c;
     char *end;
     o->jobs = sysconf(_SC_NPROCESSORS_ONLN);
-    while ((c = getopt_long(argc, argv, "rj:", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "rj:v", opts, NULL)) != -1) {
         switch (c) {
         case 'J': o->json = 1; break;
         case 'r': o->recursive = 1; break;
@@ -131,10 +139,14 @@ static int parse_options(int argc, char **argv, detect_opts *o)
             if (audio_decoder_parse(optarg, &o->analysis.dec))
                 return -1;
             break;
+        case 'O':
+            o->walk.only = 1;
+            /* fall through */
         case 'i':
-            if (strlist_push(&o->globs, optarg))
+            if (strlist_push(&o->walk.include, optarg))
                 return -1;
             break;
+        case 'v': o->walk.verbose = 1; break;
         case 'j':
             o->jobs = strtol(optarg, &end, 10);
             if (*end || o->jobs < 1 || o->jobs > 256) {
@@ -154,8 +166,11 @@ static int parse_options(int argc, char **argv, detect_opts *o)
     return 0;
 }
 
-/* The files to scan, in order: operands (folders walked with -r), --from, less --resume's. */
-static int list_files(const detect_opts *o, char **operands, int n, strlist *paths)
+/*
+ * The files to scan, in order: operands (folders walked with -r), --from, less
+ * --resume's, which go to *skipped (sorted).
+ */
+static int list_files(const detect_opts *o, char **operands, int n, strlist *paths, strlist *skipped)
 {
     strlist done = {0};
     int rc = -1;
@@ -166,7 +181,7 @@ static int list_files(const detect_opts *o, char **operands, int n, strlist *pat
                 say("%s is a folder (use -r to scan folders)", operands[i]);
                 goto out;
             }
-            if (walk_audio(operands[i], &o->globs, paths))
+            if (walk_audio(operands[i], &o->walk, paths))
                 goto out;
         } else if (strlist_push(paths, operands[i])) {
             goto out;
@@ -183,14 +198,18 @@ static int list_files(const detect_opts *o, char **operands, int n, strlist *pat
     if (o->resume && read_resume(o->resume, &done))
         goto out;
     size_t kept = 0;
+    rc = 0;
     for (size_t i = 0; i < paths->n; i++) {
-        if (done.n && bsearch(&paths->v[i], done.v, done.n, sizeof done.v[0], strlist_cmp))
+        if (done.n && bsearch(&paths->v[i], done.v, done.n, sizeof done.v[0], strlist_cmp)) {
+            rc = rc ? rc : strlist_push(skipped, paths->v[i]);
             free(paths->v[i]);
-        else
+        } else {
             paths->v[kept++] = paths->v[i];
+        }
     }
     paths->n = kept;
-    rc = 0;
+    if (skipped->n)
+        qsort(skipped->v, skipped->n, sizeof skipped->v[0], strlist_cmp);
 out:
     strlist_free(&done);
     return rc;
@@ -200,55 +219,83 @@ out:
 typedef struct printer {
     result_ctx rc;
     int json, progress, any_error, any_unmarked;
-    report *rep;
+    FILE *records; /* with --report or --resume: every record, for the report and the exit status */
     size_t n;
     double start_ms, audio_s;
 } printer;
+
+/* Clear the progress line, so that the next line (a result, an error) starts on a clean line. */
+static void clear_progress(const printer *p)
+{
+    if (p->progress)
+        fputs("\r\033[K", chatter_err());
+}
 
 static void print_progress(printer *p, size_t done)
 {
     const double wall = (now_ms() - p->start_ms) / 1000.0;
     const double eta = wall / (double)done * (double)(p->n - done);
-    fprintf(stderr, "\r%zu/%zu files, %.2f h of audio, %.0fx real time, ETA %02d:%02d:%02d ", done,
+    fprintf(chatter_err(), "\r%zu/%zu files, %.2f h of audio, %.0fx real time, ETA %02d:%02d:%02d ", done,
             p->n, p->audio_s / 3600.0, wall > 0 ? p->audio_s / wall : 0.0, (int)(eta / 3600),
             (int)(eta / 60) % 60, (int)eta % 60);
     if (done == p->n)
-        fputc('\n', stderr);
+        clear_progress(p); /* the results are the output; the status line leaves no trace */
 }
 
 static void print_result(void *ctx, size_t i, const char *path, const analysis *a)
 {
     printer *p = ctx;
+    clear_progress(p);
     if (!a) {
         say("%s: out of memory", path);
         p->any_error = 1;
     } else {
-        if (p->json) {
-            json_t *j = result_json(&p->rc, path, a);
-            if (result_print_json(j) != 0)
-                p->any_error = 1;
-            json_decref(j);
-        } else {
-            result_print_text(&p->rc, path, a);
-        }
-        fflush(stdout);
-        if (a->error[0]) {
+        json_t *j = p->json || p->records ? result_json(&p->rc, path, a) : NULL;
+        if ((p->json && result_print_json(stdout, j) != 0) || (p->records && result_print_json(p->records, j) != 0))
             p->any_error = 1;
-            if (!p->json) {
-                say("%s: %s", path, a->error);
-            }
-        } else if (!a->r.found) {
+        json_decref(j);
+        if (!p->json)
+            result_print_text(&p->rc, path, a);
+        fflush(stdout);
+        if (a->error[0]) /* in the file's own line (text or JSON); result.c says it on stderr too */
+            p->any_error = 1;
+        else if (!a->r.found)
             p->any_unmarked = 1;
-        }
         if (a->truncated[0] && !p->json) /* JSON: the record's "truncated" */
             say("warning: %s: truncated: %s; the result covers the %.1f s read", path, a->truncated, a->duration);
         p->audio_s += a->duration;
-        if (p->rep)
-            report_add(p->rep, path, &a->r, a->marks, a->n_marks, a->duration, a->error[0] ? a->error : NULL,
-                       p->rc.registry, NULL);
     }
     if (p->progress) /* a status line on a terminal only: logs and pipes stay clean */
         print_progress(p, i + 1);
+}
+
+/*
+ * With --resume or --report: the records of this scan merged with those --resume
+ * skipped, for the HTML report and an exit status that covers every file named.
+ */
+static int finish_records(const detect_opts *o, printer *pr, strlist *skipped, int argc, char **argv)
+{
+    report_input in = {.only = skipped->v, .n_only = skipped->n};
+    json_t *summary = NULL;
+    char *command = report_command_line(argc, argv);
+    int status = -1;
+    const char *why = NULL;
+    FILE *old = o->resume && skipped->n ? fopen_regular(o->resume, &why) : NULL;
+    if (!command)
+        fprintf(stderr, "provmark: out of memory\n");
+    else if (o->resume && skipped->n && !old)
+        say("%s: %s", o->resume, why);
+    else if ((!old || report_read(&in, old, o->resume) == 0) && fflush(pr->records) == 0 && fseeko(pr->records, 0, SEEK_SET) == 0) {
+        in.only = NULL; /* every record of this scan */
+        if (report_read(&in, pr->records, "this scan") == 0)
+            status = report_finish(&in, o->report_path, command, o->registry_path, &summary);
+    }
+    if (old)
+        fclose(old);
+    json_decref(summary);
+    report_input_free(&in);
+    free(command);
+    return status < 0 ? EXIT_ERROR : status;
 }
 
 int cmd_detect(int argc, char **argv)
@@ -258,17 +305,20 @@ int cmd_detect(int argc, char **argv)
         return 0;
     }
     detect_opts o = {0};
-    strlist paths = {0};
+    strlist paths = {0}, skipped = {0};
     json_t *registry = NULL;
-    printer pr = {.progress = isatty(STDERR_FILENO)};
+    printer pr = {.progress = chatter_stderr_tty()};
     pm_key keys[MAX_KEYS];
     int status = EXIT_ERROR, n_keys;
-    if (parse_options(argc, argv, &o) || list_files(&o, argv + optind, argc - optind, &paths))
+    if (parse_options(argc, argv, &o) || (o.report_path && report_check_path(o.report_path) != 0) ||
+        list_files(&o, argv + optind, argc - optind, &paths, &skipped))
         goto out;
     if (o.registry_path && !(registry = registry_load(o.registry_path)))
         goto out;
-    if (o.report_path && !(pr.rep = report_open(o.report_path)))
+    if ((o.report_path || o.resume) && !(pr.records = tmpfile())) {
+        fprintf(stderr, "provmark: cannot create a temporary file: %s\n", strerror(errno));
         goto out;
+    }
     if ((n_keys = load_keys(o.key_paths, o.n_keys, keys)) < 0)
         goto out;
     o.analysis.keys = keys;
@@ -277,18 +327,20 @@ int cmd_detect(int argc, char **argv)
     pr.n = paths.n;
     pr.start_ms = now_ms();
     pr.rc = (result_ctx){.registry = registry, .looked = 1};
-    result_name_keys(&pr.rc, keys, n_keys, o.n_keys);
+    result_name_keys(&pr.rc, keys, n_keys);
     if (scan_files(paths.v, paths.n, o.jobs, &o.analysis, print_result, &pr))
         goto out;
     status = pr.any_error ? EXIT_ERROR : pr.any_unmarked ? EXIT_UNMARKED : EXIT_MARKED;
-    if (pr.rep && report_close(pr.rep) != 0)
-        status = EXIT_ERROR;
-    pr.rep = NULL;
+    if (pr.records) {
+        const int all = finish_records(&o, &pr, &skipped, argc, argv);
+        status = status > all ? status : all;
+    }
 out:
-    if (pr.rep)
-        report_close(pr.rep);
+    if (pr.records)
+        fclose(pr.records);
     json_decref(registry);
-    strlist_free(&o.globs);
+    strlist_free(&o.walk.include);
     strlist_free(&paths);
+    strlist_free(&skipped);
     return status;
 }

@@ -46,22 +46,27 @@ int strlist_cmp(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int wanted(const char *name, const strlist *globs)
+static int wanted(const char *name, const walk_opts *w)
 {
-    if (globs->n) {
-        for (size_t i = 0; i < globs->n; i++)
-            if (fnmatch(globs->v[i], name, FNM_CASEFOLD) == 0)
-                return 1;
-        return 0;
-    }
-    for (int i = 0; default_globs[i]; i++)
+    for (size_t i = 0; i < w->include.n; i++)
+        if (fnmatch(w->include.v[i], name, FNM_CASEFOLD) == 0)
+            return 1;
+    for (int i = 0; !w->only && default_globs[i]; i++)
         if (fnmatch(default_globs[i], name, FNM_CASEFOLD) == 0)
             return 1;
     return 0;
 }
 
 /* Add the matching files below dir, sorted by name at every level; symlinked folders are not followed. */
-int walk_audio(const char *dir, const strlist *globs, strlist *out)
+/* --verbose: a file the walk passes over, and why. */
+static void skipped(const walk_opts *w, const char *path, const char *why)
+{
+    if (!w->verbose)
+        return;
+    say("skipped %s: %s", path, why);
+}
+
+int walk_audio(const char *dir, const walk_opts *w, strlist *out)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -79,15 +84,20 @@ int walk_audio(const char *dir, const strlist *globs, strlist *out)
         qsort(names.v, names.n, sizeof names.v[0], strlist_cmp);
     for (size_t i = 0; i < names.n && rc == 0; i++) {
         char *path = NULL;
-        if (asprintf(&path, "%s/%s", dir, names.v[i]) < 0) {
+        const size_t len = strlen(dir);
+        if (asprintf(&path, "%s%s%s", dir, len && dir[len - 1] == '/' ? "" : "/", names.v[i]) < 0) {
             fprintf(stderr, "provmark: out of memory\n");
             rc = -1;
             break;
         }
         struct stat st;
         if (lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
-            rc = walk_audio(path, globs, out);
-        else if (wanted(names.v[i], globs) && stat(path, &st) == 0 && S_ISREG(st.st_mode))
+            rc = walk_audio(path, w, out);
+        else if (!wanted(names.v[i], w))
+            skipped(w, path, w->only ? "name matches no --only pattern" : "not an audio file name (add --include GLOB)");
+        else if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+            skipped(w, path, S_ISDIR(st.st_mode) ? "a symbolic link to a folder (not followed)" : "not a regular file");
+        else
             rc = strlist_push(out, path);
         free(path);
     }

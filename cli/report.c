@@ -1,212 +1,475 @@
+/*
+ * provmark report: merge JSON-lines results into one record per file, write the
+ * HTML report (html.c) and summarise (docs/report.schema.json).
+ */
 #define _GNU_SOURCE
 #include "report.h"
 
-#include <stdio.h>
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
+#include "html.h"
+#include "paths.h"
+#include "result.h"
 
-struct report {
-    char *path;
-    FILE *body; /* file sections, copied after the summary at the end */
-    size_t files, marked, unmarked, errors, copying;
-    double hours;
-};
+static const char usage_report[] =
+    "usage: provmark report [--output FILE.html] [--json] [--registry REG] RESULTS.jsonl...\n"
+    "\n"
+    "Merge the JSON lines of 'provmark detect --json' or 'provmark trace --json' (a\n"
+    "resumed scan, the pieces of a scan run on several machines; '-' reads stdin) into\n"
+    "one record per file - a result replaces an earlier error for the same file,\n"
+    "otherwise the later record wins - and summarise them on stdout.\n"
+    "\n"
+    "  -o, --output FILE  also write the HTML report: the scan's record, a summary by\n"
+    "                     model and dataset, a sortable table of every file, a timeline\n"
+    "                     per marked file; one self-contained file\n"
+    "  --json             the summary as one JSON object (docs/report.schema.json)\n"
+    "  --registry REG     name the registry the results were made with in the report's\n"
+    "                     header (its SHA-256 is shown; the names come from the records)\n"
+    "\n"
+    "Exit status: 0 every file is marked, 1 some file is not, 2 some file could not be\n"
+    "read or the results could not be read or written.\n";
 
-
-report *report_open(const char *path)
+int report_check_path(const char *path)
 {
-    report *r = calloc(1, sizeof *r);
-    if (!r || !(r->path = strdup(path))) {
+    struct stat st;
+    char *copy = strdup(path);
+    const char *dir = copy ? dirname(copy) : ".";
+    const char *why = !path[0] ? "an empty name"
+                      : stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? "it is a folder"
+                      : stat(dir, &st) != 0 ? "its folder does not exist"
+                      : !S_ISDIR(st.st_mode) ? "its folder is not a folder"
+                      : access(dir, W_OK | X_OK) != 0 ? "its folder is not writable"
+                      : NULL;
+    if (why) {
+        say("cannot write the report %s: %s", path, why);
+    }
+    free(copy);
+    return why ? -1 : 0;
+}
+
+/* 1 if the record's file is one of in->only. */
+static int wanted(const report_input *in, const json_t *rec)
+{
+    char *name = json_get_name(rec, "file");
+    const int found = name && bsearch(&name, in->only, in->n_only, sizeof in->only[0], strlist_cmp);
+    free(name);
+    return found;
+}
+
+int report_read(report_input *in, FILE *f, const char *name)
+{
+    if (!in->records)
+        in->records = json_array();
+    if (!in->sources)
+        in->sources = json_array();
+    char *line = NULL;
+    size_t cap = 0;
+    long long n = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        json_t *j = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
+        if (json_is_object(j) && json_is_string(json_object_get(j, "file"))) {
+            if (in->only && !wanted(in, j)) {
+                json_decref(j);
+                continue;
+            }
+            if (json_array_append_new(in->records, j) != 0) {
+                free(line);
+                fprintf(stderr, "provmark: out of memory\n");
+                return -1;
+            }
+            n++;
+        } else {
+            json_decref(j);
+            if (strspn(line, " \t\r\n") != (size_t)len)
+                in->skipped++; /* a cut-off line of an interrupted scan, or not a result */
+        }
+    }
+    free(line);
+    if (ferror(f)) {
+        say("%s: cannot read: %s", name, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    char when[64] = "";
+    struct tm tm;
+    if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) && gmtime_r(&st.st_mtime, &tm))
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    json_t *src = json_object();
+    if (!src || json_object_set_new(src, "name", json_name(name)) != 0 ||
+        json_object_set_new(src, "records", json_integer(n)) != 0 ||
+        json_object_set_new(src, "modified", when[0] ? json_string(when) : json_null()) != 0 ||
+        json_array_append_new(in->sources, src) != 0) {
         fprintf(stderr, "provmark: out of memory\n");
-        free(r ? r->path : NULL);
-        free(r);
-        return NULL;
+        return -1;
     }
-    r->body = tmpfile();
-    if (!r->body) {
-        fprintf(stderr, "provmark: cannot create a temporary file for the report\n");
-        free(r->path);
-        free(r);
-        return NULL;
-    }
-    return r;
+    return 0;
 }
 
-static const char *entry_name(const json_t *registry, const char *section, uint32_t id)
+void report_input_free(report_input *in)
 {
-    char key[16];
-    snprintf(key, sizeof key, "%u", id);
-    const json_t *e = registry ? json_object_get(json_object_get(registry, section), key) : NULL;
-    return e ? json_string_value(json_object_get(e, "name")) : NULL;
+    json_decref(in->records);
+    json_decref(in->sources);
+    in->records = in->sources = NULL;
 }
 
-/* The training items a file reproduces (provmark trace), as a table. */
-static void put_matches(FILE *f, const json_t *matches)
+/* A record and its file's exact name, for merging. */
+typedef struct keyed {
+    char *name;
+    size_t seq;
+    json_t *rec;
+} keyed;
+
+static int keyed_cmp(const void *a, const void *b)
+{
+    const keyed *x = a, *y = b;
+    int c = strcmp(x->name, y->name);
+    return c ? c : x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* One record per file, sorted by name; NULL when out of memory. */
+static json_t *merge(const json_t *records)
+{
+    const size_t n = json_array_size(records);
+    keyed *k = calloc(n ? n : 1, sizeof *k);
+    json_t *out = json_array();
+    int ok = k && out;
+    for (size_t i = 0; ok && i < n; i++) {
+        k[i] = (keyed){json_get_name(json_array_get(records, i), "file"), i, json_array_get(records, i)};
+        ok = k[i].name != NULL;
+    }
+    if (ok)
+        qsort(k, n, sizeof *k, keyed_cmp);
+    for (size_t i = 0; ok && i < n;) {
+        size_t j = i, pick = i;
+        for (; j < n && strcmp(k[j].name, k[i].name) == 0; j++)
+            if (!json_object_get(k[j].rec, "error") || json_is_null(json_object_get(k[j].rec, "error")) ||
+                json_string_value(json_object_get(k[pick].rec, "error")))
+                pick = j; /* a result beats an error; otherwise the later record */
+        ok = json_array_append(out, k[pick].rec) == 0;
+        i = j;
+    }
+    for (size_t i = 0; k && i < n; i++)
+        free(k[i].name);
+    free(k);
+    if (!ok) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+/* The entry of summary[list] whose fields equal those of `match`, created from it when new. */
+static json_t *tally(json_t *list, json_t *match)
 {
     size_t i;
-    const json_t *m;
-    fputs("<table class=\"m\"><tr><th>reproduces training item</th><th>in this file (s)</th>"
-          "<th>in the item (s)</th><th>duration (s)</th><th>landmarks</th></tr>\n", f);
-    json_array_foreach (matches, i, m) {
-        fputs("<tr><td class=\"item\">", f);
-        put_text(f, json_string_value(json_object_get(m, "item")), 1);
-        const char *title = json_string_value(json_object_get(m, "title"));
-        if (title) {
-            fputs(" (", f);
-            put_text(f, title, 1);
-            fputs(")", f);
+    json_t *e;
+    json_array_foreach (list, i, e) {
+        const char *k;
+        json_t *v;
+        int same = 1;
+        json_object_foreach (match, k, v) {
+            same = same && json_equal(json_object_get(e, k), v);
         }
-        fprintf(f, "</td><td>%.1f-%.1f</td><td>%.1f-%.1f</td><td>%.1f</td><td>%d</td></tr>\n",
-                json_number_value(json_object_get(m, "output_start")),
-                json_number_value(json_object_get(m, "output_end")),
-                json_number_value(json_object_get(m, "item_start")),
-                json_number_value(json_object_get(m, "item_end")),
-                json_number_value(json_object_get(m, "duration")),
-                (int)json_integer_value(json_object_get(m, "landmarks")));
+        if (same) {
+            json_decref(match);
+            return e;
+        }
     }
-    fputs("</table>\n", f);
+    json_object_set_new(match, "files", json_integer(0));
+    json_object_set_new(match, "hours", json_real(0.0));
+    json_array_append_new(list, match);
+    return match;
 }
 
-/* One colour per mark on a file's timeline and in its legend (cycled past 8). */
-static const char *const mark_colour[] = {"#2a7", "#36c", "#c3a", "#e90", "#0aa", "#a52", "#77c", "#6a0"};
-#define N_COLOURS (sizeof mark_colour / sizeof mark_colour[0])
-
-void report_add(report *r, const char *file, const pm_result *res, const pm_mark *marks, int n_marks,
-                double duration, const char *error, const json_t *registry, const json_t *matches)
+static void count(json_t *e, double hours)
 {
-    FILE *f = r->body;
-    r->files++;
-    r->hours += duration / 3600.0;
-    fputs("<section><h3>", f);
-    put_text(f, file, 1);
-    fputs("</h3>\n<p>", f);
-    if (error) {
-        r->errors++;
-        fputs("<span class=\"err\">error: ", f);
-        put_text(f, error, 1);
-        fputs("</span></p></section>\n", f);
-        return;
+    json_object_set_new(e, "files", json_integer(json_integer_value(json_object_get(e, "files")) + 1));
+    json_object_set_new(e, "hours", json_real(json_number_value(json_object_get(e, "hours")) + hours));
+}
+
+/* The summary of merged records (docs/report.schema.json). */
+static json_t *summarise(const json_t *records, const report_input *in, int *status)
+{
+    long long files = 0, marked = 0, unmarked = 0, errors = 0, demo = 0, unreg = 0, reproducing = 0;
+    double hours = 0;
+    int trace = 0;
+    json_t *by_mark = json_array(), *keys = json_array(), *items = json_object();
+    size_t i, j;
+    const json_t *r, *m;
+    json_array_foreach (records, i, r) {
+        files++;
+        if (json_string_value(json_object_get(r, "error"))) {
+            errors++;
+            continue;
+        }
+        const double h = json_number_value(json_object_get(r, "duration")) / 3600.0;
+        hours += h;
+        trace = trace || json_object_get(r, "matches");
+        if (json_array_size(json_object_get(r, "matches")))
+            reproducing++;
+        json_array_foreach (json_object_get(r, "matches"), j, m) {
+            const char *item = json_string_value(json_object_get(m, "item"));
+            json_object_set_new(items, item ? item : "", json_true()); /* distinct items */
+        }
+        if (!json_is_true(json_object_get(r, "found"))) {
+            unmarked += json_is_false(json_object_get(r, "found"));
+            continue;
+        }
+        marked++;
+        int d = 0, u = 0;
+        json_t *seen = json_array(); /* a file counts once per (model, dataset) and per key */
+        json_array_foreach (json_object_get(r, "marks"), j, m) {
+            d = d || json_is_true(json_object_get(m, "demo_key"));
+            u = u || json_array_size(json_object_get(m, "unregistered"));
+            json_t *id = json_pack("{s:O, s:O, s:O*, s:O*, s:O*, s:O}", "model_id", json_object_get(m, "model_id"),
+                                   "dataset_id", json_object_get(m, "dataset_id"), "model", json_object_get(m, "model"),
+                                   "dataset", json_object_get(m, "dataset"), "unregistered",
+                                   json_object_get(m, "unregistered"), "demo_key", json_object_get(m, "demo_key"));
+            json_t *key = json_pack("{s:O, s:O}", "key", json_object_get(m, "key"), "demo_key",
+                                    json_object_get(m, "demo_key"));
+            json_t *b = id ? tally(by_mark, id) : NULL, *k = key ? tally(keys, key) : NULL;
+            size_t s;
+            json_t *x;
+            int b_seen = 0, k_seen = 0;
+            json_array_foreach (seen, s, x) {
+                b_seen = b_seen || x == b;
+                k_seen = k_seen || x == k;
+            }
+            if (b && !b_seen) {
+                count(b, h);
+                json_array_append(seen, b);
+            }
+            if (k && !k_seen) {
+                count(k, h);
+                json_array_append(seen, k);
+            }
+        }
+        json_decref(seen);
+        demo += d;
+        unreg += u;
     }
-    if (!res->found) {
-        r->unmarked++;
-        fprintf(f, "no mark (%.1f s)</p>\n", duration);
-    } else {
-        r->marked++;
-        fprintf(f, "%d mark%s; p_false %.1e, %.1f s</p>\n", n_marks, n_marks == 1 ? "" : "s", res->p_false,
-                duration);
+    *status = errors ? EXIT_ERROR : unmarked ? EXIT_UNMARKED : EXIT_MARKED;
+    json_t *s = json_pack("{s:I, s:I, s:I, s:I, s:f, s:I, s:I, s:o, s:o, s:O, s:I, s:i}", "files", files, "marked",
+                          marked, "unmarked", unmarked, "errors", errors, "hours", hours, "demo_key", demo,
+                          "unregistered", unreg, "by_mark", by_mark, "keys", keys, "sources", in->sources,
+                          "skipped_lines", (json_int_t)in->skipped, "exit_status", *status);
+    if (s && trace) {
+        json_object_set_new(s, "training_items", json_integer((json_int_t)json_object_size(items)));
+        json_object_set_new(s, "reproducing_files", json_integer(reproducing));
     }
-    /* Legend: each mark's colour, IDs and registry names. */
-    for (int i = 0; i < n_marks; i++) {
-        const pm_mark *mk = &marks[i];
-        const char *m = entry_name(registry, "models", mk->model_id);
-        const char *d = entry_name(registry, "datasets", mk->dataset_id);
-        fprintf(f, "<p class=\"legend\"><svg width=\"12\" height=\"12\" xmlns=\"http://www.w3.org/2000/svg\">"
-                   "<rect width=\"12\" height=\"12\" fill=\"%s\"/></svg> <b>model %u</b>",
-                mark_colour[(size_t)i % N_COLOURS], mk->model_id);
+    json_decref(items);
+    return s;
+}
+
+/* "PATH (sha256 HEX)" of the registry file, or NULL after one line. */
+static char *registry_label(const char *path)
+{
+    const char *why;
+    FILE *f = fopen_regular(path, &why);
+    if (!f) {
+        say("%s: %s", path, why);
+        return NULL;
+    }
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    unsigned char buf[65536], h[crypto_hash_sha256_BYTES];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        crypto_hash_sha256_update(&st, buf, n);
+    const int bad = ferror(f);
+    fclose(f);
+    crypto_hash_sha256_final(&st, h);
+    char hex[2 * sizeof h + 1], *label = NULL;
+    sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+    if (bad || asprintf(&label, "%s (sha256 %s)", path, hex) < 0) {
+        say("%s: cannot read the registry", path);
+        return NULL;
+    }
+    return label;
+}
+
+int report_finish(report_input *in, const char *html_path, const char *command, const char *registry,
+                  json_t **summary)
+{
+    *summary = NULL;
+    if (!in->records)
+        in->records = json_array();
+    if (!in->sources)
+        in->sources = json_array();
+    int status;
+    char *label = registry ? registry_label(registry) : NULL;
+    json_t *merged = merge(in->records);
+    json_t *s = merged ? summarise(merged, in, &status) : NULL;
+    if (!merged || !s || (registry && !label)) {
+        if (!merged || !s)
+            fprintf(stderr, "provmark: out of memory\n");
+        free(label);
+        json_decref(merged);
+        json_decref(s);
+        return -1;
+    }
+    int rc = status;
+    if (html_path) {
+        char *doc = NULL;
+        size_t size = 0;
+        FILE *out = open_memstream(&doc, &size);
+        const html_meta meta = {json_object_get(s, "training_items") ? "provmark trace report" : "provmark scan report",
+                                command, in->sources, label, in->skipped};
+        /* The whole document in memory, then written like the manifests: never half a report. */
+        int ok = out && html_write(out, merged, s, &meta) == 0;
+        ok = out && fclose(out) == 0 && ok;
+        if (!ok)
+            say("%s: cannot write the report: out of memory", html_path);
+        if (!ok || write_atomic(html_path, doc, size, "the report") != 0)
+            rc = -1;
+        free(doc);
+    }
+    free(label);
+    json_decref(merged);
+    *summary = s;
+    return rc;
+}
+
+char *report_command_line(int argc, char **argv)
+{
+    char *s = NULL;
+    size_t n = 0;
+    FILE *f = open_memstream(&s, &n);
+    if (!f)
+        return NULL;
+    fputs("provmark", f);
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        fputc(' ', f);
+        if (a[0] && strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_./=:,+@%") == strlen(a)) {
+            fputs(a, f);
+            continue;
+        }
+        fputc('\'', f); /* shell quoting: ' becomes '\'' */
+        for (; *a; a++)
+            fputs(*a == '\'' ? "'\\''" : (char[]){*a, 0}, f);
+        fputc('\'', f);
+    }
+    if (fclose(f) != 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void report_print_summary(FILE *f, const json_t *s)
+{
+#define I(k) (long long)json_integer_value(json_object_get(s, k))
+    fprintf(f, "%lld files, %.2f h of audio: %lld marked, %lld not marked, %lld could not be read\n", I("files"),
+            json_number_value(json_object_get(s, "hours")), I("marked"), I("unmarked"), I("errors"));
+    if (I("demo_key"))
+        fprintf(f, "warning: %lld file%s marked with the public demo key: such marks prove nothing\n", I("demo_key"),
+                I("demo_key") == 1 ? "" : "s");
+    if (I("unregistered"))
+        fprintf(f, "%lld file%s with IDs not in the registry\n", I("unregistered"), I("unregistered") == 1 ? "" : "s");
+    if (json_object_get(s, "training_items"))
+        fprintf(f, "%lld training item%s reproduced, in %lld file%s\n", I("training_items"),
+                I("training_items") == 1 ? "" : "s", I("reproducing_files"), I("reproducing_files") == 1 ? "" : "s");
+    if (I("skipped_lines"))
+        fprintf(f, "%lld line%s of the results skipped (not a record: a cut-off write?)\n", I("skipped_lines"),
+                I("skipped_lines") == 1 ? "" : "s");
+#undef I
+    size_t i;
+    const json_t *b;
+    json_array_foreach (json_object_get(s, "by_mark"), i, b) {
+        fprintf(f, "  model %lld", (long long)json_integer_value(json_object_get(b, "model_id")));
+        const char *m = json_string_value(json_object_get(json_object_get(b, "model"), "name"));
+        const char *d = json_string_value(json_object_get(json_object_get(b, "dataset"), "name"));
         if (m) {
-            fputs(" (", f);
-            put_text(f, m, 1);
-            fputs(")", f);
+            fputs(" \"", f);
+            put_text(f, m, 0);
+            fputc('"', f);
         }
-        fprintf(f, ", <b>dataset %u</b>", mk->dataset_id);
+        fprintf(f, ", dataset %lld", (long long)json_integer_value(json_object_get(b, "dataset_id")));
         if (d) {
-            fputs(" (", f);
-            put_text(f, d, 1);
-            fputs(")", f);
+            fputs(" \"", f);
+            put_text(f, d, 0);
+            fputc('"', f);
         }
-        fprintf(f, "; sync %.1f&#963;</p>\n", mk->sync_z);
+        fprintf(f, ": %lld file%s, %.2f h%s%s\n", (long long)json_integer_value(json_object_get(b, "files")),
+                json_integer_value(json_object_get(b, "files")) == 1 ? "" : "s",
+                json_number_value(json_object_get(b, "hours")),
+                json_array_size(json_object_get(b, "unregistered")) ? " [not in registry]" : "",
+                json_is_true(json_object_get(b, "demo_key")) ? " [demo key]" : "");
     }
-    /* Timeline: the whole file as a grey bar, marked stretches in colour, reproduced
-     * training material (trace) below it in orange, a tick every 10 s. */
-    const double w = 800.0, scale = duration > 0 ? w / duration : 0.0;
-    const int rows = json_array_size(matches) ? 1 : 0, tick = 20 + 10 * rows;
-    fprintf(f, "<svg class=\"tl\" width=\"%.0f\" height=\"%d\" viewBox=\"0 0 %.0f %d\" "
-               "xmlns=\"http://www.w3.org/2000/svg\" role=\"img\">\n"
-               "<rect x=\"0\" y=\"4\" width=\"%.0f\" height=\"16\" fill=\"#ddd\"/>\n",
-            w, tick + 14, w, tick + 14, w);
-    size_t k;
-    const json_t *m;
-    json_array_foreach (matches, k, m) {
-        double a = json_number_value(json_object_get(m, "output_start"));
-        double b = json_number_value(json_object_get(m, "output_end"));
-        b = b > duration ? duration : b;
-        fprintf(f, "<rect class=\"match\" x=\"%.1f\" y=\"22\" width=\"%.1f\" height=\"7\" "
-                   "fill=\"#d60\"><title>reproduces ", a * scale, (b - a) * scale);
-        put_text(f, json_string_value(json_object_get(m, "item")), 1);
-        fprintf(f, " %.1f-%.1f s</title></rect>\n", json_number_value(json_object_get(m, "item_start")),
-                json_number_value(json_object_get(m, "item_end")));
-    }
-    for (int i = 0; i < n_marks; i++)
-        for (int j = 0; j < marks[i].n_segments; j++) {
-            const pm_segment *sg = &marks[i].segments[j];
-            double a = sg->start, b = sg->end, z = sg->score;
-            if (b > duration)
-                b = duration;
-            /* Strength as opacity: 3 sigma (the threshold) faint, 15 sigma and above solid. */
-            double alpha = 0.25 + 0.75 * (z - 3.0) / 12.0;
-            alpha = alpha < 0.25 ? 0.25 : alpha > 1.0 ? 1.0 : alpha;
-            fprintf(f, "<rect class=\"seg\" data-mark=\"%d\" data-start=\"%.2f\" data-end=\"%.2f\" "
-                       "data-score=\"%.1f\" x=\"%.1f\" y=\"4\" width=\"%.1f\" height=\"16\" fill=\"%s\" "
-                       "fill-opacity=\"%.2f\"><title>model %u, dataset %u: %.1f-%.1f s, strength %.1f sigma"
-                       "</title></rect>\n",
-                    i, a, b, z, a * scale, (b - a) * scale, mark_colour[(size_t)i % N_COLOURS], alpha,
-                    marks[i].model_id, marks[i].dataset_id, a, b, z);
-        }
-    for (double t = 0; t <= duration && scale > 0; t += 10.0)
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"#666\"/>"
-                   "<text x=\"%.1f\" y=\"%d\" font-size=\"9\" fill=\"#666\">%.0f</text>\n",
-                t * scale, tick, t * scale, tick + 4, t * scale + 1, tick + 13, t);
-    fputs("</svg>\n", f);
-    if (rows) {
-        r->copying++;
-        put_matches(f, matches);
-    }
-    fputs("</section>\n", f);
 }
 
-int report_close(report *r)
+int cmd_report(int argc, char **argv)
 {
-    /* The whole document in memory, then written like the manifests: never half a report. */
-    char *doc = NULL;
-    size_t size = 0;
-    FILE *out = open_memstream(&doc, &size);
-    int ok = out != NULL;
-    if (out) {
-        fputs("<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\"><head>"
-              "<meta charset=\"utf-8\"/>"
-              "<title>provmark scan report</title>\n<style>"
-              "body{font-family:sans-serif;margin:2em;color:#222}"
-              "table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:4px 10px;text-align:right}"
-              "section{margin:1.2em 0}h3{font-size:1em;margin:0 0 .3em;word-break:break-all}"
-              ".err{color:#b00}p{margin:.2em 0}table.m td.item{text-align:left}</style></head><body>\n"
-              "<h1>provmark scan report</h1>\n<h2>Summary</h2>\n<table>\n",
-              out);
-        fprintf(out, "<tr><th>files</th><td>%zu</td></tr>\n<tr><th>marked</th><td>%zu</td></tr>\n"
-                     "<tr><th>not marked</th><td>%zu</td></tr>\n<tr><th>errors</th><td>%zu</td></tr>\n"
-                     "<tr><th>hours of audio</th><td>%.2f</td></tr>\n",
-                r->files, r->marked, r->unmarked, r->errors, r->hours);
-        if (r->copying)
-            fprintf(out, "<tr><th>reproducing training items</th><td>%zu</td></tr>\n", r->copying);
-        fputs("</table>\n<h2>Files</h2>\n", out);
-        rewind(r->body);
-        char buf[65536];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof buf, r->body)) > 0)
-            if (fwrite(buf, 1, n, out) != n)
-                ok = 0;
-        fputs("</body></html>\n", out);
-        ok = !ferror(r->body) && fclose(out) == 0 && ok;
+    if (wants_help(argc, argv)) {
+        fputs(usage_report, stdout);
+        return 0;
     }
-    if (!ok)
-        say("%s: cannot write the report: out of memory", r->path);
-    else if (write_atomic(r->path, doc, size, "the report") != 0)
-        ok = 0;
-    free(doc);
-    fclose(r->body);
-    free(r->path);
-    free(r);
-    return ok ? 0 : -1;
+    static const struct option opts[] = {{"output", required_argument, 0, 'o'},
+                                         {"json", no_argument, 0, 'J'},
+                                         {"registry", required_argument, 0, 'G'},
+                                         {0, 0, 0, 0}};
+    const char *html = NULL, *registry = NULL;
+    int json = 0, c;
+    while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+        switch (c) {
+        case 'o': html = optarg; break;
+        case 'J': json = 1; break;
+        case 'G': registry = optarg; break;
+        default:
+            say_bad_option("report", argv);
+            return EXIT_ERROR;
+        }
+    }
+    if (optind >= argc) {
+        fprintf(stderr, "provmark: report needs at least one RESULTS file (see 'provmark report --help')\n");
+        return EXIT_ERROR;
+    }
+    if (html && report_check_path(html) != 0)
+        return EXIT_ERROR;
+    report_input in = {0};
+    int status = EXIT_ERROR;
+    json_t *summary = NULL;
+    char *command = report_command_line(argc, argv);
+    for (int i = optind; i < argc; i++) {
+        const char *why = NULL;
+        FILE *f = strcmp(argv[i], "-") == 0 ? stdin : fopen_regular(argv[i], &why);
+        if (!f) {
+            say("%s: %s", argv[i], why);
+            goto out;
+        }
+        const int rc = report_read(&in, f, argv[i]);
+        if (f != stdin)
+            fclose(f);
+        if (rc != 0)
+            goto out;
+    }
+    if (!command) {
+        fprintf(stderr, "provmark: out of memory\n");
+        goto out;
+    }
+    status = report_finish(&in, html, command, registry, &summary);
+    if (summary && json) {
+        if (result_print_json(stdout, summary) != 0)
+            status = -1;
+    } else if (summary) {
+        report_print_summary(stdout, summary);
+    }
+    if (status < 0)
+        status = EXIT_ERROR;
+out:
+    json_decref(summary);
+    report_input_free(&in);
+    free(command);
+    return status;
 }

@@ -1,30 +1,46 @@
 /*
- * The HTML scan report: one self-contained file (polyglot HTML5/XHTML with inline
- * SVG and CSS, no script,
- * no network) with a summary table and, per file, a timeline of where the mark
- * was found and how strongly (opacity and tooltip give the score). File sections are written as results arrive, so memory does not
- * grow with the number of files; the report appears at its path only when complete.
+ * provmark report: results (JSON lines of detect or trace, one file or many: a
+ * resumed scan, the pieces of a multi-machine scan) merged into one set, one
+ * record per file, written as the HTML report (html.h) and summarised on the
+ * terminal or as one JSON object (docs/report.schema.json). detect --report and
+ * trace --report go through the same path with their own results.
  */
 #ifndef PM_CLI_REPORT_H
 #define PM_CLI_REPORT_H
 #include <jansson.h>
+#include <stdio.h>
 
-#include "analyse.h"
-#include "provmark.h"
-
-typedef struct report report;
-
-/* NULL after one line on stderr. */
-report *report_open(const char *path);
 /*
- * One file's result and its marks (each with its own colour on the timeline and a
- * legend); error is NULL or a message; registry may be NULL; matches is
- * NULL or provmark trace's JSON array of reproduced training items (shown on the
- * timeline and as a table).
+ * Refuse an HTML report path that cannot be written (its folder missing or not
+ * writable, the path a folder), so that a scan is not run for nothing: 0, or -1
+ * after one line on stderr.
  */
-void report_add(report *r, const char *file, const pm_result *res, const pm_mark *marks, int n_marks,
-                double duration,
-                const char *error, const json_t *registry, const json_t *matches);
-/* Write the summary and move the report into place; -1 after one line on stderr. */
-int report_close(report *r);
+int report_check_path(const char *path);
+
+/* Results read so far: every record, in reading order, and where they came from. */
+typedef struct report_input {
+    json_t *records; /* array */
+    json_t *sources; /* array of {"name", "records", "modified"} */
+    size_t skipped;  /* lines that are not result records (a cut-off last line) */
+    char **only;     /* NULL, or the files (sorted by strcmp) whose records are kept: others are passed over */
+    size_t n_only;
+} report_input;
+
+/* Read the JSON lines of f, named `name` in the report (f's time of change is shown). 0, or -1 after one line. */
+int report_read(report_input *in, FILE *f, const char *name);
+/*
+ * Merge the records read (one per file, by its exact bytes: a record without an
+ * error replaces one with, otherwise the later one wins), sorted by file name; write
+ * the HTML report to html_path (NULL: none) and return the summary object in
+ * *summary. `command` is the command line shown in the header, `registry` NULL or the
+ * registry file used. The exit status the records call for (0 every file marked, 1
+ * some file not marked, 2 some file could not be read), or -1 after one line.
+ */
+int report_finish(report_input *in, const char *html_path, const char *command, const char *registry,
+                  json_t **summary);
+void report_input_free(report_input *in);
+/* The command line as one shell-quoted string (malloc'd; NULL when out of memory). */
+char *report_command_line(int argc, char **argv);
+/* The summary for people, a few lines on f. */
+void report_print_summary(FILE *f, const json_t *summary);
 #endif

@@ -5,15 +5,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chatter.h"
 #include "registry.h"
 
-void result_name_keys(result_ctx *c, const pm_key *keys, int n_keys, int given)
+void result_name_keys(result_ctx *c, const pm_key *keys, int n_keys)
 {
-    for (int i = 0; i < n_keys; i++)
-        if (given)
-            pm_key_fingerprint(&keys[i], c->key_names[i]);
-        else
-            strcpy(c->key_names[i], "demo");
+    for (int i = 0; i < n_keys; i++) {
+        pm_key_fingerprint(&keys[i], c->key_names[i]);
+        c->key_demo[i] = pm_key_is_demo(&keys[i]); /* also a key file that holds it */
+    }
 }
 
 /* Rounded to `digits` decimals, for stable and short output. */
@@ -33,17 +33,17 @@ static json_t *segments_json(const pm_segment *seg, int n)
     return segs;
 }
 
-/* "model", "dataset" and "unregistered" of IDs found (found 0: nulls and none missing). */
-static void registry_fields(const result_ctx *c, json_t *j, int found, uint32_t model, uint32_t dataset)
+/* "model", "dataset" and "unregistered" of IDs found. */
+static void registry_fields(const result_ctx *c, json_t *j, uint32_t model, uint32_t dataset)
 {
-    json_t *m = found ? registry_lookup(c->registry, "models", model) : NULL;
-    json_t *d = found ? registry_lookup(c->registry, "datasets", dataset) : NULL;
+    json_t *m = registry_lookup(c->registry, "models", model);
+    json_t *d = registry_lookup(c->registry, "datasets", dataset);
     json_object_set_new(j, "model", m ? json_deep_copy(m) : json_null());
     json_object_set_new(j, "dataset", d ? json_deep_copy(d) : json_null());
     json_t *unknown = json_array();
-    if (found && !m)
+    if (!m)
         json_array_append_new(unknown, json_string("model"));
-    if (found && !d)
+    if (!d)
         json_array_append_new(unknown, json_string("dataset"));
     json_object_set_new(j, "unregistered", unknown);
 }
@@ -58,9 +58,10 @@ static json_t *marks_json(const result_ctx *c, const analysis *a)
         json_object_set_new(j, "model_id", json_integer(m->model_id));
         json_object_set_new(j, "dataset_id", json_integer(m->dataset_id));
         json_object_set_new(j, "key", json_string(c->key_names[m->key_index]));
+        json_object_set_new(j, "demo_key", json_boolean(c->key_demo[m->key_index]));
         json_object_set_new(j, "p_false", json_real(m->p_false));
         if (c->registry)
-            registry_fields(c, j, 1, m->model_id, m->dataset_id);
+            registry_fields(c, j, m->model_id, m->dataset_id);
         json_object_set_new(j, "sync_z", rounded(m->sync_z, 2));
         json_object_set_new(j, "speed", json_real(m->speed));
         json_object_set_new(j, "tempo", json_real(m->tempo));
@@ -73,29 +74,35 @@ static json_t *marks_json(const result_ctx *c, const analysis *a)
 json_t *result_json(const result_ctx *c, const char *path, const analysis *a)
 {
     const pm_result *r = &a->r;
-    const int found = r->found;
     json_t *j = json_object();
     if (!j || json_set_name(j, "file", path) != 0) { /* any bytes: "file_bytes" holds them when not UTF-8 */
         json_decref(j);
         return NULL; /* never a record without its file */
     }
-    json_object_set_new(j, "found", c->looked ? json_boolean(found) : json_null());
-    if (a->error[0]) {
+    if (a->error[0]) { /* the error form: nothing a reader could take for a result */
         json_object_set_new(j, "error", json_string(a->error));
-        json_object_set_new(j, "elapsed_ms", json_integer(a->elapsed_ms));
         return j;
     }
-    json_object_set_new(j, "model_id", found ? json_integer(r->model_id) : json_null());
-    json_object_set_new(j, "dataset_id", found ? json_integer(r->dataset_id) : json_null());
-    json_object_set_new(j, "p_false", json_real(r->p_false));
-    json_object_set_new(j, "key", found ? json_string(c->key_names[r->key_index]) : json_null());
-    if (c->registry)
-        registry_fields(c, j, found, r->model_id, r->dataset_id);
-    json_object_set_new(j, "sync_z", rounded(r->sync_z, 2));
-    json_object_set_new(j, "speed", json_real(r->speed));
-    json_object_set_new(j, "tempo", json_real(r->tempo));
-    json_object_set_new(j, "segments", segments_json(r->segments, r->n_segments));
-    json_object_set_new(j, "marks", marks_json(c, a));
+    const int found = c->looked && r->found;
+    json_object_set_new(j, "found", c->looked ? json_boolean(found) : json_null());
+    if (found) { /* the mark fields exist only when there is a mark */
+        json_object_set_new(j, "model_id", json_integer(r->model_id));
+        json_object_set_new(j, "dataset_id", json_integer(r->dataset_id));
+        json_object_set_new(j, "p_false", json_real(r->p_false));
+        json_object_set_new(j, "key", json_string(c->key_names[r->key_index]));
+        json_object_set_new(j, "demo_key", json_boolean(c->key_demo[r->key_index]));
+        if (c->registry)
+            registry_fields(c, j, r->model_id, r->dataset_id);
+        json_object_set_new(j, "sync_z", rounded(r->sync_z, 2));
+        json_object_set_new(j, "speed", json_real(r->speed));
+        json_object_set_new(j, "tempo", json_real(r->tempo));
+        json_object_set_new(j, "segments", segments_json(r->segments, r->n_segments));
+        json_object_set_new(j, "marks", marks_json(c, a));
+    }
+    if (a->sha256[0]) { /* what was scanned, byte for byte */
+        json_object_set_new(j, "size", json_integer(a->size));
+        json_object_set_new(j, "sha256", json_string(a->sha256));
+    }
     json_object_set_new(j, "duration", rounded(a->duration, 3));
     json_object_set_new(j, "sample_rate", json_integer(a->rate));
     json_object_set_new(j, "channels", json_integer(a->channels));
@@ -105,11 +112,13 @@ json_t *result_json(const result_ctx *c, const char *path, const analysis *a)
     return j;
 }
 
-int result_print_json(json_t *j)
+int result_print_json(FILE *f, json_t *j)
 {
     char *s = j ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10)) : NULL;
-    if (s)
-        puts(s);
+    if (s) {
+        fputs(s, f);
+        fputc('\n', f);
+    }
     else
         fprintf(stderr, "provmark: out of memory\n");
     free(s);
@@ -144,6 +153,11 @@ void result_print_text(const result_ctx *c, const char *path, const analysis *a)
 {
     const pm_result *r = &a->r;
     /* put_text: a name cannot start a line of its own or reach the terminal */
+    if (a->error[0] && !chatter_same_terminal()) { /* past the filter: in its place among the progress lines */
+        fputs("provmark: ", chatter_err());
+        put_text(chatter_err(), path, 0);
+        fprintf(chatter_err(), ": %s\n", a->error);
+    }
     if (a->error[0] || !c->looked || !r->found) {
         put_text(stdout, path, 0);
         printf(": %s%s\n", a->error[0] ? "error: " : "",
@@ -160,6 +174,6 @@ void result_print_text(const result_ctx *c, const char *path, const analysis *a)
         printf(" (p_false %.1e", m->p_false);
         for (int i = 0; i < m->n_segments; i++)
             printf("%s%.1f-%.1f s", i ? ", " : "; marked ", m->segments[i].start, m->segments[i].end);
-        printf(")\n");
+        printf(")%s\n", c->key_demo[m->key_index] ? " [demo key: anyone can make this mark; it proves nothing]" : "");
     }
 }

@@ -30,8 +30,9 @@ static const char usage_trace[] =
     "the given manifest instead (also for unmarked files); with --no-detect only that\n"
     "check is made, without looking for a watermark. The dataset's fingerprint index\n"
     "(provmark dataset fingerprint) must be beside its manifest. --report writes the\n"
-    "HTML report of 'provmark detect' with the reproduced items on each timeline.\n"
-    "Exit status: 0 done, 2 an error occurred (the other files are still traced).\n"
+    "HTML report of 'provmark report' with the reproduced items on each timeline.\n"
+    "Exit status, as detect's: 0 every file is marked (with --no-detect: checked), 1\n"
+    "some file is not, 2 an error occurred (the other files are still traced).\n"
     "\n"
     AUDIO_DECODER_HELP;
 
@@ -152,10 +153,8 @@ static int trace_file(training_sets *sets, const analysis_opts *ao, const char *
     t->set = NULL;
     t->why = NULL;
     t->matches = json_array();
-    if (analyse_file(path, ao, &t->a) != 0) {
-        say("%s: %s", path, t->a.error);
-        return -1;
-    }
+    if (analyse_file(path, ao, &t->a) != 0)
+        return -1; /* in the file's own line (text or JSON); result.c says it on stderr too */
     if (t->a.truncated[0])
         say("warning: %s: truncated: %s; the result covers the %.1f s read", path, t->a.truncated, t->a.duration);
     int rc = training_set(sets, &t->a.r, &t->set, &t->why);
@@ -174,20 +173,28 @@ static int trace_file(training_sets *sets, const analysis_opts *ao, const char *
     return rc;
 }
 
-/* 0, or -1 after one line on stderr (out of memory: no record is printed without a field). */
-static int print_traced(const result_ctx *rc, int json, const char *path, const traced *t)
+/*
+ * Print one file's record: JSON on stdout with --json, text otherwise, and the JSON
+ * record to `records` too when not NULL (--report). 0, or -1 after one line on stderr
+ * (out of memory: no record is printed without a field).
+ */
+static int print_traced(const result_ctx *rc, int json, FILE *records, const char *path, const traced *t)
 {
-    if (json) {
+    if (json || records) {
         json_t *o = result_json(rc, path, &t->a);
         int ok = o != NULL;
         if (ok && !t->a.error[0]) /* json_object_set_new refuses a NULL value (out of memory) */
             ok = json_object_set_new(o, "manifest", t->set ? json_name(t->set->path) : json_null()) == 0 &&
                  json_object_set_new(o, "dataset_check", t->why ? json_string(t->why) : json_null()) == 0 &&
                  json_object_set(o, "matches", t->matches) == 0;
-        const int printed = result_print_json(ok ? o : NULL);
+        int printed = json ? result_print_json(stdout, ok ? o : NULL) : 0;
+        if (records && printed == 0)
+            printed = result_print_json(records, ok ? o : NULL);
         json_decref(o);
-        return printed;
-    } else {
+        if (json || printed != 0)
+            return printed;
+    }
+    {
         result_print_text(rc, path, &t->a);
         if (t->why)
             printf("  training data not checked: %s\n", t->why);
@@ -213,6 +220,23 @@ static int print_traced(const result_ctx *rc, int json, const char *path, const 
     return 0;
 }
 
+/* The HTML report of this trace's records (report.c): its exit status, or -1. */
+static int write_report(const trace_opts *o, FILE *records, int argc, char **argv)
+{
+    report_input in = {0};
+    json_t *summary = NULL;
+    char *command = report_command_line(argc, argv);
+    int status = -1;
+    if (!command)
+        fprintf(stderr, "provmark: out of memory\n");
+    else if (fflush(records) == 0 && fseeko(records, 0, SEEK_SET) == 0 && report_read(&in, records, "this trace") == 0)
+        status = report_finish(&in, o->report_path, command, o->registry_path, &summary);
+    json_decref(summary);
+    report_input_free(&in);
+    free(command);
+    return status;
+}
+
 int cmd_trace(int argc, char **argv)
 {
     if (wants_help(argc, argv)) {
@@ -224,8 +248,9 @@ int cmd_trace(int argc, char **argv)
     int n_keys = 0, status = EXIT_ERROR;
     training_sets sets = {0};
     json_t *registry = NULL;
-    report *rep = NULL;
-    if (parse_options(argc, argv, &o) || (o.detect && (n_keys = load_keys(o.key_paths, o.n_keys, keys)) < 0))
+    FILE *records = NULL;
+    if (parse_options(argc, argv, &o) || (o.report_path && report_check_path(o.report_path) != 0) ||
+        (o.detect && (n_keys = load_keys(o.key_paths, o.n_keys, keys)) < 0))
         goto out;
     if (o.registry_path && !(registry = registry_load(o.registry_path)))
         goto out;
@@ -233,30 +258,32 @@ int cmd_trace(int argc, char **argv)
     sets.registry_path = o.registry_path;
     if (o.dataset_path && trainingset_open(&sets.fixed, o.dataset_path) != 0)
         goto out;
-    if (o.report_path && !(rep = report_open(o.report_path)))
+    if (o.report_path && !(records = tmpfile())) {
+        fprintf(stderr, "provmark: cannot create a temporary file for the report\n");
         goto out;
+    }
     result_ctx rc = {.registry = registry, .looked = o.detect};
     if (o.detect)
-        result_name_keys(&rc, keys, n_keys, o.n_keys);
+        result_name_keys(&rc, keys, n_keys);
     const analysis_opts ao = {.keys = o.detect ? keys : NULL, .n_keys = n_keys, .fingerprint = 1, .dec = o.dec};
-    status = 0;
+    int any_error = 0, any_unmarked = 0;
     for (int f = optind; f < argc; f++) {
         traced t;
         if (trace_file(&sets, &ao, argv[f], &t) != 0)
-            status = EXIT_ERROR;
-        if (rep)
-            report_add(rep, argv[f], &t.a.r, t.a.marks, t.a.n_marks, t.a.duration, t.a.error[0] ? t.a.error : NULL, registry, t.matches);
-        if (print_traced(&rc, o.json, argv[f], &t) != 0)
-            status = EXIT_ERROR;
+            any_error = 1;
+        any_unmarked = any_unmarked || (o.detect && !t.a.error[0] && !t.a.r.found);
+        if (print_traced(&rc, o.json, records, argv[f], &t) != 0)
+            any_error = 1;
         json_decref(t.matches);
         analysis_free(&t.a);
     }
-    if (rep && report_close(rep) != 0)
+    /* As detect: 0 every file marked (or, with --no-detect, checked), 1 some file not marked, 2 an error. */
+    status = any_error ? EXIT_ERROR : any_unmarked ? EXIT_UNMARKED : EXIT_MARKED;
+    if (records && write_report(&o, records, argc, argv) < 0)
         status = EXIT_ERROR;
-    rep = NULL;
 out:
-    if (rep)
-        report_close(rep);
+    if (records)
+        fclose(records);
     trainingset_close(&sets.fixed);
     trainingset_close(&sets.cached);
     json_decref(registry);

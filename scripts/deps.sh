@@ -10,7 +10,7 @@ build) want="$build" ;;
 demo) want="$build ffmpeg xmoto-data" ;;
 hosts) want="$build $hosts" ;;
 fuzz) want="$build clang libclang-rt-14-dev" ;;
-test) want="$build libcmocka-dev cppcheck clang-tidy ffmpeg sox libsox-fmt-mp3 jq libxml2-utils parallel openssh-server openssh-client lilv-utils serdi sordi python3 python3-numpy python3-jsonschema $hosts $music" ;;
+test) want="$build libcmocka-dev cppcheck clang-tidy ffmpeg sox libsox-fmt-mp3 jq libxml2-utils parallel openssh-server openssh-client lilv-utils serdi sordi python3 python3-numpy python3-jsonschema chromium fonts-dejavu-core $hosts $music" ;;
 *) echo "deps.sh: unknown set '$1' (build, demo, test, hosts, fuzz)" >&2; exit 2 ;;
 esac
 missing=""

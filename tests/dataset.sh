@@ -129,9 +129,10 @@ check "trace: human output names the model, dataset and each reproduced item" \
     sh -c "grep -q 'model 7 \"tunegen 2.1, Example Audio Lab\", dataset 42 \"game-music 1.0\"' $w/trace.txt && grep -q 'reproduces train/credits1-cp.ogg' $w/trace.txt"
 $PM trace $K --registry "$w/registry.json" --report "$w/trace.html" "$w/g1.mp3" "$w/g1.o.wav" >/dev/null 2>&1
 check "trace --report: well-formed HTML report with the reproduced items on g1's timeline and table" \
-    sh -c "xmllint --noout $w/trace.html && [ \$(grep -c 'class=\"match\"' $w/trace.html) = 2 ] &&
+    sh -c "xmllint --noout $w/trace.html && [ \$(grep -o 'class=\"match\"' $w/trace.html | wc -l) = 2 ] &&
            grep -q 'credits1-cp.ogg (Credits Ballad)' $w/trace.html &&
-           grep -q 'reproducing training items</th><td>1<' $w/trace.html"
+           grep -q 'training items reproduced</th><td class=\"n\">2<' $w/trace.html &&
+           grep -q 'files reproducing training items</th><td class=\"n\">1<' $w/trace.html && grep -q '<title>provmark trace report' $w/trace.html"
 # Unrelated music matches nothing; an unmarked copy is checked with --dataset.
 $PM trace --json --dataset "$M" "$w/other/"*.ogg >"$w/unrelated.jsonl" 2>/dev/null
 check "trace: unrelated music (5 tracks, 11 min) matches no training item" \

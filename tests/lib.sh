@@ -22,17 +22,28 @@ detect_none() { # FILE [KEYARGS...]: the detector reports no mark (and no error)
     f=$1; shift
     "$PM" detect --json "$@" "$f" 2>/dev/null | jq -e '.found == false and .error == null' >/dev/null
 }
-# valid_lines KIND FILE: every line of FILE is valid against docs/result.schema.json's $defs/KIND
+# valid_lines KIND FILE: every line of FILE is valid against its schema in docs/ (python3-jsonschema):
+# detect (docs/result.schema.json), trace (docs/trace.schema.json), report (docs/report.schema.json)
 valid_lines() {
     /usr/bin/python3 - "$1" "$2" <<'PY'
-import json, sys, jsonschema
-schema = json.load(open("docs/result.schema.json"))
+import glob, json, sys, jsonschema
+store = {}
+for p in glob.glob("docs/*.schema.json"):
+    s = json.load(open(p))
+    store[s["$id"]] = s
 kind, path = sys.argv[1], sys.argv[2]
-check = jsonschema.Draft202012Validator({**schema, "$ref": "#/$defs/" + kind})
+schema = store["https://provmark.invalid/schemas/%s.schema.json" % ("result" if kind == "detect" else kind)]
+jsonschema.Draft202012Validator.check_schema(schema)
+check = jsonschema.Draft202012Validator(schema, resolver=jsonschema.RefResolver.from_schema(schema, store=store))
 lines = [json.loads(l) for l in open(path) if l.strip()]
 if not lines:
     sys.exit("no lines")
 for l in lines:
     check.validate(l)
 PY
+}
+# demo_key_file PATH: a key file (mode 0600) that holds the public demo key, written through the Python binding
+demo_key_file() {
+    PYTHONPATH=python PROVMARK_LIBRARY=build/lib/libprovmark.so /usr/bin/python3 -c \
+        'import provmark, sys; provmark.Key.demo().save(sys.argv[1])' "$1" && chmod 600 "$1"
 }

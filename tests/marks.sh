@@ -77,6 +77,6 @@ check "marks: trace --json lists both marks" jq -e '[.marks[].model_id] | sort =
 $PM detect --json --report "$w/report.html" $K "$w/two.wav" "$w/s_7_99.wav" >/dev/null 2>&1
 check "marks: report well-formed" xmllint --noout "$w/report.html"
 check "marks: report draws each mark in its own colour with a legend" sh -c "
-    [ \$(grep -c 'class=\"legend\"' $w/report.html) = 4 ] &&
-    [ \$(grep -o 'data-mark=\"1\"[^>]*fill=\"#[0-9a-f]*\"' $w/report.html | sed 's/.*fill=//' | sort -u | wc -l) = 1 ] &&
-    [ \"\$(grep -o 'data-mark=\"0\"[^>]*fill=\"#[0-9a-f]*\"' $w/report.html | sed 's/.*fill=//' | sort -u)\" != \"\$(grep -o 'data-mark=\"1\"[^>]*fill=\"#[0-9a-f]*\"' $w/report.html | sed 's/.*fill=//' | sort -u)\" ]"
+    [ \$(grep -c '<li data-mark=' $w/report.html) = 4 ] &&
+    [ \$(grep -o 'data-mark=\"1\"[^>]*background:#[0-9a-f]*' $w/report.html | sed 's/.*background://' | sort -u | wc -l) = 1 ] &&
+    [ \"\$(grep -o 'data-mark=\"0\"[^>]*background:#[0-9a-f]*' $w/report.html | sed 's/.*background://' | sort -u)\" != \"\$(grep -o 'data-mark=\"1\"[^>]*background:#[0-9a-f]*' $w/report.html | sed 's/.*background://' | sort -u)\" ]"

@@ -12,7 +12,8 @@ for f in build/test-cli/m.wav build/test-cli/m.mp3 build/test-cli/m24.flac build
     cp "$f" "$w/cat/"
 done
 ls "$w"/cat/* >"$w/list.txt"
-$PM detect --json --key "$K" --from "$w/list.txt" 2>/dev/null | jq -c 'del(.elapsed_ms)' | sort >"$w/local.jsonl"
+$PM detect --json --key "$K" --from "$w/list.txt" --report "$w/local.html" 2>/dev/null | jq -c 'del(.elapsed_ms)' | sort >"$w/local.jsonl"
+# The reports are compared on their content: <main>, everything but the header (date, command, sources).
 
 # A private sshd on loopback, key login only, stopped on exit.
 ssh-keygen -q -t ed25519 -N '' -f "$w/ssh/host_key"
@@ -46,10 +47,12 @@ for i in 1 2 3 4 5 6 7 8 9 10; do ssh -F "$w/ssh/config" 127.0.0.1 true 2>/dev/n
 check "sshd on loopback answers" ssh -F "$w/ssh/config" localhost true
 
 export PM_SSH="ssh -F $w/ssh/config" PM_PROVMARK="$PWD/$PM"
-examples/scale/parallel-scan.sh "$w/list.txt" 1/localhost,1/127.0.0.1 "$K" "$w/par.jsonl" 2>/dev/null
+examples/scale/parallel-scan.sh "$w/list.txt" 1/localhost,1/127.0.0.1 "$K" "$w/par.jsonl" >/dev/null 2>&1
 check "parallel on two hosts = one local scan" sh -c "jq -c 'del(.elapsed_ms)' $w/par.jsonl | sort | cmp -s - $w/local.jsonl"
+check "parallel: its report (provmark report) = the one-machine scan's report, every file in it" \
+    sh -c "[ \"\$(sed -n '/<main>/,/<\/main>/p' $w/par.html)\" = \"\$(sed -n '/<main>/,/<\/main>/p' $w/local.html)\" ] && [ \$(grep -c '<tr class=' $w/par.html) = \$(wc -l <$w/list.txt) ]"
 check "parallel: both hosts were used" sh -c "grep -c 'Accepted publickey' $w/ssh/sshd.log | awk '{ exit !(\$1 >= 2) }'"
-examples/scale/parallel-scan.sh "$w/list.txt" 1/localhost,1/127.0.0.1 "$K" "$w/par.jsonl" 2>/dev/null
+examples/scale/parallel-scan.sh "$w/list.txt" 1/localhost,1/127.0.0.1 "$K" "$w/par.jsonl" >/dev/null 2>&1
 check "parallel rerun adds only the files that had errors" \
     test "$(jq -s '[.[] | select(.error == null)] | length' "$w/par.jsonl")" = "$(jq -s '[.[] | select(.error == null)] | length' "$w/local.jsonl")"
 
@@ -59,4 +62,7 @@ for t in 0 1 2; do
     SLURM_ARRAY_TASK_ID=$t SLURM_CPUS_PER_TASK=2 sh examples/scale/slurm-scan.sbatch "$w/shards" "$K" "$w/results" 2>/dev/null
 done
 cat "$w"/results/part.*.jsonl >"$w/slurm.jsonl"
+$PM report -o "$w/slurm.html" "$w"/results/part.*.jsonl >/dev/null 2>&1
+check "slurm: provmark report of the tasks' results = the one-machine scan's report" \
+    sh -c "[ \"\$(sed -n '/<main>/,/<\/main>/p' $w/slurm.html)\" = \"\$(sed -n '/<main>/,/<\/main>/p' $w/local.html)\" ]"
 check "slurm array (3 tasks run locally) = one local scan" sh -c "jq -c 'del(.elapsed_ms)' $w/slurm.jsonl | sort | cmp -s - $w/local.jsonl"

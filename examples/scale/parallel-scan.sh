@@ -1,6 +1,8 @@
 #!/bin/sh
 # Scan a catalogue on several machines with GNU parallel.
 # usage: parallel-scan.sh LIST HOSTS KEY OUT.jsonl
+# Ends with 'provmark report': a summary on stdout and OUT.html, the report of every
+# file scanned so far (all hosts, all runs), beside OUT.jsonl.
 #   LIST      paths to scan, one per line (the same paths on every host: shared storage)
 #   HOSTS     GNU parallel sshlogins, e.g. "1/alice,1/bob" (one provmark per host; it
 #             uses every core of its host itself)
@@ -23,3 +25,5 @@ parallel --will-cite ${PM_SSH:+--ssh "$PM_SSH"} -S "$hosts" --pipepart -a "$list
 cat "$out.part" >>"$out"
 rm -f "$out.part"
 [ "$status" -lt 255 ]
+# One report of everything: exit 1 or 2 only say that some file is unmarked or damaged.
+"$pm" report -o "${out%.jsonl}.html" "$out" || [ $? -le 2 ]
