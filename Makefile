@@ -155,10 +155,21 @@ install: all $(B)/provmark.pc
 	install -m 644 $(B)/provmark.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
+# The Python package for the system's Python (Debian's looks in /usr/local/lib/python3.X/
+# dist-packages), with provmark/_library.py naming the library installed above.
+PYTHON ?= /usr/bin/python3
+PYTHON_SITE ?= $(PREFIX)/lib/python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')/dist-packages
+install-python:
+	install -d $(DESTDIR)$(PYTHON_SITE)/provmark
+	install -m 644 python/provmark/__init__.py $(DESTDIR)$(PYTHON_SITE)/provmark/
+	$(PYTHON) -c 'import sys; print("# written by make install\nPATH = %r" % sys.argv[1])' \
+		'$(PREFIX)/lib/$(SONAME)' >$(DESTDIR)$(PYTHON_SITE)/provmark/_library.py
+install: install-python
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests check vectors test demo bench install clean deps-test deps-demo FORCE
+.PHONY: all tests check vectors test demo bench install install-python clean deps-test deps-demo FORCE
 
 # ---------------------------------------------------------------- bench tools
 $(B)/bin/pmstat: bench/pmstat.c

@@ -42,8 +42,19 @@ cc -std=c11 -o "$w/embed_stream_static" examples/c/embed_stream.c \
 check "C example: static build from pkg-config --static runs without the .so" \
     sh -c "$w/embed_stream_static --key $K $w/cs.wav 8 | grep -q 'detected: model 7, dataset 42'"
 
-# The Python binding's own tests (each reported as one check).
-$PY -m unittest discover -v -s python/tests >"$w/py.log" 2>&1
+# make install put the Python package in the prefix; it loads the library installed there.
+pysite=$(ls -d "$prefix"/lib/python3*/dist-packages)
+check "make install: the Python package, loading the prefix's library" \
+    sh -c "cd / && PYTHONPATH='$pysite' $PY -c 'import provmark; assert provmark.library_path == \"$prefix/lib/libprovmark.so.1\"'"
+
+# pip install ./python into a fresh virtual environment (Debian's numpy and setuptools,
+# offline); the binding's own tests run against that installed package, each reported
+# as one check.
+$PY -m venv --system-site-packages --without-pip "$w/venv"
+"$w/venv/bin/python" -m pip install -q --no-build-isolation ./python >"$w/pip.log" 2>&1
+check "pip install ./python: into a fresh virtual environment, library bundled" \
+    sh -c "test -f $w/venv/lib/python3*/site-packages/provmark/libprovmark.so.1"
+PROVMARK_TEST_INSTALLED=1 "$w/venv/bin/python" -m unittest discover -v -s python/tests >"$w/py.log" 2>&1
 sed -n 's/^\(test_[a-z0-9_]*\) .* \.\.\. ok$/ok python: \1/p; s/^\(test_[a-z0-9_]*\) .* \.\.\. \(FAIL\|ERROR\)$/FAIL python: \1/p' "$w/py.log"
 check "python: the whole binding suite ran and passed" sh -c "grep -q '^OK$' $w/py.log"
 
@@ -56,6 +67,9 @@ PROVMARK_LIBRARY="$prefix/lib/libprovmark.so.1" $PY examples/python/generate_and
     --key $K --model 33 --dataset 34 --seconds 8 "$w/py2.wav" >"$w/pyex2.out" 2>&1
 check "python example: runs on the installed library (PROVMARK_LIBRARY)" \
     grep -q "detected: model 33, dataset 34" "$w/pyex2.out"
+"$w/venv/bin/python" examples/python/mark_batch.py --key $K --model 35 --dataset 36 --rate 44100 --seconds 6 >"$w/batch.out" 2>&1
+check "python batch example: a (4, 2, frames) batch at 44.1 kHz marked in one call, each item 35/36" \
+    sh -c "[ \$(jq -s 'map(select(.found and .model_id == 35 and .dataset_id == 36)) | length' $w/batch.out) = 4 ]"
 $PY examples/python/generate_and_mark.py --key /nonexistent.key "$w/py3.wav" >"$w/pyex3.out" 2>&1
 check "python example: an unreadable key is one clear line, no output" \
     sh -c "[ \$(wc -l <$w/pyex3.out) -eq 1 ] && grep -q 'key file' $w/pyex3.out && [ ! -e $w/py3.wav ]"
