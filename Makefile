@@ -15,7 +15,7 @@ CFLAGS_ALL = $(CFLAGS_BASE) $(OPT) $(CFLAGS)
 # FFTW >= 3.3.5 can make its planner thread-safe for the whole process (dsp/fft.c).
 FFTW_THREADS := $(shell test -e "$$(pkg-config --variable=libdir fftw3f 2>/dev/null)/libfftw3f_threads.so" && echo 1)
 LIBS_DSP := -lsodium $(if $(FFTW_THREADS),-lfftw3f_threads) -lfftw3f -lm -lpthread
-LIBS_CLI := -lsndfile -ljansson -lpthread
+LIBS_CLI := -lsndfile -lsoxr -ljansson -lpthread
 
 B := build
 VERSION := $(shell sed -n 's/^\#define PM_VERSION_STRING "\(.*\)"/\1/p' include/provmark.h)
@@ -313,7 +313,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SAN := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_B := $(B)/fuzz/build
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE $(FUZZ_SAN) -fsanitize=fuzzer -Iinclude -Icli -Ifingerprint -Iplugin
-FUZZ_LIBS := -lsndfile -ljansson $(LIBS_DSP)
+FUZZ_LIBS := -lsndfile -lsoxr -ljansson $(LIBS_DSP)
 FUZZERS := audio files state
 
 fuzz-libs:

@@ -2,7 +2,7 @@
 # Install the Debian packages a make target needs, only those missing.
 # usage: scripts/deps.sh build|demo|test|hosts|fuzz
 set -eu
-build="gcc make pkg-config libsndfile1-dev libfftw3-dev libsodium-dev libjansson-dev lv2-dev liblilv-dev"
+build="gcc make pkg-config libsndfile1-dev libsoxr-dev libfftw3-dev libsodium-dev libjansson-dev lv2-dev liblilv-dev"
 music="xmoto-data extremetuxracer-data frozen-bubble-data"
 hosts="jalv jackd2 jack-tools ardour"
 case "${1:-build}" in

@@ -67,7 +67,7 @@ PROVMARK_LIBRARY="$prefix/lib/libprovmark.so.1" $PY examples/python/generate_and
     --key $K --model 33 --dataset 34 --seconds 8 "$w/py2.wav" >"$w/pyex2.out" 2>&1
 check "python example: runs on the installed library (PROVMARK_LIBRARY)" \
     grep -q "detected: model 33, dataset 34" "$w/pyex2.out"
-"$w/venv/bin/python" examples/python/mark_batch.py --key $K --model 35 --dataset 36 --rate 44100 --seconds 6 >"$w/batch.out" 2>&1
+"$w/venv/bin/python" examples/python/mark_batch.py --key $K --ids 35 36 --rate 44100 --seconds 6 >"$w/batch.out" 2>&1
 check "python batch example: a (4, 2, frames) batch at 44.1 kHz marked in one call, each item 35/36" \
     sh -c "[ \$(jq -s 'map(select(.found and .model_id == 35 and .dataset_id == 36)) | length' $w/batch.out) = 4 ]"
 $PY examples/python/generate_and_mark.py --key /nonexistent.key "$w/py3.wav" >"$w/pyex3.out" 2>&1

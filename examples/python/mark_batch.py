@@ -7,7 +7,7 @@ numpy can view: for a CPU tensor, `tensor.numpy()` shares its memory (no copy); 
 GPU tensor needs `.cpu()` first. torch is not needed here: without it, this example
 makes the same batch as a numpy array.
 
-usage: mark_batch.py [--key FILE] [--model N] [--dataset N] [--rate HZ] [--seconds S]
+usage: mark_batch.py [--ids MODEL DATASET] [--rate HZ] [--seconds S] [--key FILE]
 Prints one JSON line per item (Result.to_dict()) and exits 0 when every item carries
 the IDs. Run it from the source tree after `make`, or with the package installed.
 """
@@ -48,15 +48,15 @@ def generate(batch, channels, frames, rate):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ids", type=int, nargs=2, default=(7, 42), metavar=("MODEL", "DATASET"))
+    ap.add_argument("--rate", type=int, default=32000, help="Hz (MusicGen: 32000)")
+    ap.add_argument("--seconds", type=float, default=8.0, help="length of each item")
     ap.add_argument("--key", help="key file (default: the public demo key)")
-    ap.add_argument("--model", type=int, default=7)
-    ap.add_argument("--dataset", type=int, default=42)
-    ap.add_argument("--rate", type=int, default=32000)
-    ap.add_argument("--seconds", type=float, default=8.0)
     args = ap.parse_args()
+    model, dataset = args.ids
     try:
         key = provmark.Key.load(args.key) if args.key else provmark.Key.demo()
-        emb = provmark.Embedder(args.rate, 2, key, args.model, args.dataset, channels_first=True)
+        emb = provmark.Embedder(args.rate, 2, key, model, dataset, channels_first=True)
     except (provmark.ProvmarkError, ValueError, TypeError) as e:
         sys.exit(f"mark_batch: {e}")
 
@@ -71,7 +71,7 @@ def main():
     results = det.detect_batch(marked.numpy() if torch else marked)
     for i, r in enumerate(results):
         print(json.dumps({"item": i, **r.to_dict()}))
-    return 0 if all((r.model_id, r.dataset_id) == (args.model, args.dataset) for r in results) else 1
+    return 0 if all((r.model_id, r.dataset_id) == (model, dataset) for r in results) else 1
 
 
 if __name__ == "__main__":
