@@ -108,17 +108,49 @@ static int sink_write(sink *s, const float *buf, size_t n)
     return s->rs ? resample_out(s, o, keep) : write_out(s, o, keep);
 }
 
-/* Copy the input's string tags (title, artist, ...) to the output; the number of them and of those lost. */
-static void copy_tags(SNDFILE *from, SNDFILE *to, embedded *res)
+/*
+ * The string tags carried over, as libsndfile names them; not the software tag,
+ * which names the encoder of the file (libsndfile, for the output).
+ */
+static const struct {
+    int id;
+    const char *name;
+} tags[] = {{SF_STR_TITLE, "title"},     {SF_STR_ARTIST, "artist"},   {SF_STR_ALBUM, "album"},
+            {SF_STR_TRACKNUMBER, "track"}, {SF_STR_DATE, "date"},     {SF_STR_GENRE, "genre"},
+            {SF_STR_COMMENT, "comment"}, {SF_STR_COPYRIGHT, "copyright"}, {SF_STR_LICENSE, "license"}};
+#define N_TAGS (sizeof tags / sizeof tags[0])
+
+/* Copy the input's string tags to the output, before any audio. */
+static void copy_tags(SNDFILE *from, SNDFILE *to)
 {
-    for (int t = SF_STR_FIRST; t <= SF_STR_LAST; t++) {
-        const char *v = sf_get_string(from, t);
+    for (size_t i = 0; i < N_TAGS; i++) {
+        const char *v = sf_get_string(from, tags[i].id);
+        if (v && *v)
+            sf_set_string(to, tags[i].id, v);
+    }
+}
+
+/*
+ * Count the input's tags, and those the written output does not hold: libsndfile
+ * accepts some that a format then leaves out (e.g. the licence in MP3), so the
+ * output is read back.
+ */
+static void count_tags(SNDFILE *from, const char *out_path, embedded *res)
+{
+    SF_INFO info = {0};
+    SNDFILE *out = sf_open(out_path, SFM_READ, &info);
+    for (size_t i = 0; i < N_TAGS; i++) {
+        const char *v = sf_get_string(from, tags[i].id), *w = out ? sf_get_string(out, tags[i].id) : NULL;
         if (v && *v) {
             res->tags++;
-            if (sf_set_string(to, t, v) != 0)
-                res->tags_lost++;
+            if (!w || strcmp(v, w) != 0) {
+                size_t n = strlen(res->lost);
+                snprintf(res->lost + n, sizeof res->lost - n, "%s%s", n ? ", " : "", tags[i].name);
+            }
         }
     }
+    if (out)
+        sf_close(out);
 }
 
 /* The embedder as a consumer of the input. */
@@ -239,7 +271,7 @@ int embed_file(const embed_opts *o, const pm_key *key, embedded *res)
     if (audio_out_open(&out, o->out_path, &info, &out_info))
         goto done;
     if (!out.is_stdout)
-        copy_tags(in.sf, out.sf, res);
+        copy_tags(in.sf, out.sf);
     if (o->verify && (rc = pm_detector_new(&det, out_info.samplerate, info.channels, key, 1)) != PM_OK) {
         fprintf(stderr, "provmark: %s: %s\n", o->out_path, pm_strerror(rc));
         goto done;
@@ -271,6 +303,8 @@ int embed_file(const embed_opts *o, const pm_key *key, embedded *res)
     if (sink_write(&snk, outbuf, latency) || (rs && resample_out(&snk, NULL, 0)) || audio_out_commit(&out))
         goto done;
     ok = 1;
+    if (!out.is_stdout)
+        count_tags(in.sf, o->out_path, res);
     if (det)
         res->verify_status = pm_detector_finish(det, &res->r);
 done:
@@ -298,9 +332,9 @@ static void print_embedded(const embed_opts *o, const embedded *res)
     if (res->resampled_from)
         fprintf(stderr, "provmark: resampled from %d Hz to %d Hz for Opus (libsoxr)\n", res->resampled_from,
                 AUDIO_OPUS_RATE);
-    if (res->tags_lost)
-        fprintf(stderr, "provmark: warning: %d of the input's %d tags cannot be written to this format\n",
-                res->tags_lost, res->tags);
+    if (res->lost[0])
+        fprintf(stderr, "provmark: warning: this format cannot hold these tags of the input: %s (libsndfile)\n",
+                res->lost);
     if (!o->verify)
         return;
     if (res->verify_status != PM_OK)

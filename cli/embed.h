@@ -23,7 +23,8 @@ typedef struct embedded {
     double level;
     pm_status verify_status; /* of decoding the output; PM_OK also when not verified */
     pm_result r;             /* the decoded output (with verification) */
-    int tags, tags_lost;     /* string tags of the input; those the output format could not take */
+    int tags;                /* string tags of the input */
+    char lost[96];           /* those the output does not hold, "copyright, license" (or empty) */
     int resampled_from;      /* the input's rate when the output was resampled (Opus), else 0 */
 } embedded;
 

@@ -101,14 +101,14 @@ static void account(tree *t, size_t i, int rc, const embedded *res)
     } else {
         t->marked++;
     }
-    if (rc == 0 && res->tags_lost) {
+    if (rc == 0 && res->lost[0]) {
         const char *dot = strrchr(out, '.');
         int said = 0;
         for (size_t k = 0; k < t->untaggable.n; k++)
             said |= strcasecmp(t->untaggable.v[k], dot ? dot : "") == 0;
         if (!said && strlist_push(&t->untaggable, dot ? dot : "") == 0)
-            fprintf(stderr, "provmark: note: %s outputs cannot hold some of their inputs' tags (libsndfile)\n",
-                    dot ? dot : "these");
+            fprintf(stderr, "provmark: note: %s outputs cannot hold these tags of their inputs: %s (libsndfile)\n",
+                    dot ? dot : "these", res->lost);
     }
     if (rc == 0 && res->resampled_from && !t->said_resample) {
         t->said_resample = 1;

@@ -25,7 +25,7 @@ for f in $tracks $tracks; do
         src=$w/clip.wav start=0
     fi
     ffmpeg -nostdin -v error -y -ss $start -t 10 -i "$src" -ar $([ $e = opus ] && echo 48000 || echo 44100) \
-        -metadata title="Title $n é" -metadata artist="Artist $n" -metadata album="Album" "$d/$n $(basename "$f" .ogg).$e"
+        -metadata title="Title $n é" -metadata artist="Artist $n" -metadata album="Album" -metadata copyright="(c) $n" "$d/$n $(basename "$f" .ogg).$e"
 done
 ffmpeg -nostdin -v error -y -ss 30 -t 10 -i "$f" -ar 44100 "$w/clip.wav"
 check "20 tagged inputs: 4 each of WAV, FLAC, MP3, Ogg, Opus" \
@@ -54,6 +54,8 @@ check "embed -r: exit 0, a summary of 20 marked" sh -c "[ \$(cat $w/r.rc) = 0 ] 
 check "embed -r: the same relative paths and formats below OUT_DIR" same_tree "$w/in" "$w/out"
 check "embed -r: every output carries 71/72 (detect --json over OUT_DIR)" all_detected "$w/out" 71 72
 check "embed -r: title, artist and album carried over in every format" tags_kept "$w/in" "$w/out"
+check "embed -r: MP3 cannot hold the copyright tag: said once, for .mp3 only" sh -c "
+    [ \$(grep -c 'note: .* outputs cannot hold' $w/r.err) = 1 ] && grep -q '^provmark: note: .mp3 outputs cannot hold these tags of their inputs: copyright (libsndfile)$' $w/r.err"
 check "embed -r: sample rates kept (Ogg 44.1 kHz in, 44.1 kHz out)" \
     sh -c "[ \"\$(soxi -r \"\$(find $w/out -name '*.ogg' | head -1)\")\" = 44100 ]"
 check "embed -r: no progress line when stderr is not a terminal" sh -c "! grep -q \"\$(printf '\\r')\" $w/r.err"
@@ -95,6 +97,10 @@ check "embed 44.1 kHz WAV to .opus: exit 0, 48 kHz, one line says so, detected" 
     grep -q 'resampled from 44100 Hz to 48000 Hz for Opus (libsoxr)' $w/one.err &&
     [ \"\$(ffprobe -v error -show_entries stream=sample_rate -of csv=p=0 $w/one.opus)\" = 48000 ]" 
 check "... and carries 1/2" detect_ids "$w/one.opus" 1 2 --key "$K"
+ffmpeg -nostdin -v error -y -i "$w/clip.wav" -metadata title=T -metadata license="CC BY" "$w/lic.flac"
+"$PM" embed "$w/lic.flac" "$w/lic.wav" --model 1 --dataset 2 --key "$K" --no-verify 2>"$w/lic.err"
+check "a tag the output format cannot hold is named (licence: FLAC to WAV)" \
+    grep -q '^provmark: warning: this format cannot hold these tags of the input: license (libsndfile)$' "$w/lic.err"
 
 # Progress on a terminal (script gives the command a tty): a status line, then the summary.
 script -qec "$PM embed -r '$w/in/b' '$w/tty' --model 1 --dataset 2 --key $K --strength 2 -j 2" /dev/null >"$w/tty.out" 2>&1
