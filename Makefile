@@ -166,10 +166,42 @@ install-python:
 		'$(PREFIX)/lib/$(SONAME)' >$(DESTDIR)$(PYTHON_SITE)/provmark/_library.py
 install: install-python
 
+# The man pages: help2man's rendering of each command's real --help, with the sections
+# --help has not from docs/man/NAME.h2m (docs/man/help2man.sh); a command has a page
+# when its .h2m is there (tests/examples.sh checks every command has one).
+MAN_NAMES := provmark $(patsubst docs/man/%.h2m,%,$(wildcard docs/man/provmark-*.h2m))
+MAN_PAGES := $(MAN_NAMES:%=$(B)/man/%.1)
+MAN_DIR ?= $(PREFIX)/share/man/man1
+BASH_COMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPDIR ?= $(PREFIX)/share/zsh/site-functions
+
+$(B)/man/%.1: docs/man/%.h2m docs/man/help2man.sh docs/man/usage.awk $(B)/bin/provmark
+	@mkdir -p $(dir $@)
+	docs/man/help2man.sh $(B)/bin/provmark $(VERSION) "$(if $(filter provmark,$*),,$(patsubst provmark-%,%,$*))" $@
+
+man: $(MAN_PAGES)
+
+install-man: man
+	install -d $(DESTDIR)$(MAN_DIR) $(DESTDIR)$(BASH_COMPDIR) $(DESTDIR)$(ZSH_COMPDIR)
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(MAN_DIR)/
+	install -m 644 shell/provmark.bash $(DESTDIR)$(BASH_COMPDIR)/provmark
+	install -m 644 shell/_provmark $(DESTDIR)$(ZSH_COMPDIR)/_provmark
+install: install-man
+
+# Everything `make install` put in place (the same PREFIX and DESTDIR), and nothing else.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/provmark $(DESTDIR)$(PREFIX)/include/provmark.h \
+		$(DESTDIR)$(PREFIX)/lib/libprovmark.a $(DESTDIR)$(PREFIX)/lib/$(REALNAME) \
+		$(DESTDIR)$(PREFIX)/lib/$(SONAME) $(DESTDIR)$(PREFIX)/lib/libprovmark.so \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/provmark.pc $(MAN_NAMES:%=$(DESTDIR)$(MAN_DIR)/%.1) \
+		$(DESTDIR)$(BASH_COMPDIR)/provmark $(DESTDIR)$(ZSH_COMPDIR)/_provmark
+	rm -rf $(DESTDIR)$(PREFIX)/lib/lv2/provmark.lv2 $(DESTDIR)$(PYTHON_SITE)/provmark
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests check vectors test demo bench install install-python clean deps-test deps-demo FORCE
+.PHONY: all tests check vectors test demo bench install install-python man install-man uninstall clean deps-test deps-demo FORCE
 
 # ---------------------------------------------------------------- bench tools
 $(B)/bin/pmstat: bench/pmstat.c

@@ -92,3 +92,47 @@ check "pipe example: a back end's unknown-length WAV stream marked into FLAC (12
 "$PM" embed "$w/music.wav" - --model 1 --dataset 2 --key $K 2>/dev/null | cat >"$w/stream.wav"
 check "embed to a pipe: a streaming WAV header that sox and the detector read" \
     sh -c "[ \"\$(sox $w/stream.wav -t raw - | wc -c)\" = \"\$(sox $w/music.wav -t raw - | wc -c)\" ] && $(printf '%s' "$PM") detect --key $K $w/stream.wav >/dev/null"
+
+# Man pages (help2man over the real --help) and shell completion, as make install put them.
+man_of() { man --manpath="$prefix/share/man" -P cat "$@" 2>/dev/null; }
+check "man: a page for provmark and for each command of 'provmark --help'" sh -c "
+    for c in '' \$($(printf '%s' "$PM") --help | sed -n '/^commands:/,/^\$/s/^  \([a-z]*\).*/-\1/p'); do
+        man --manpath=$prefix/share/man -w provmark\$c >/dev/null 2>&1 || exit 1; done"
+check "man provmark-embed: NAME, both usages in SYNOPSIS, the options from --help" sh -c "
+    man --manpath=$prefix/share/man -P cat provmark-embed 2>/dev/null >$w/man-embed.txt &&
+    grep -Eq 'provmark-embed +- +watermark audio files' $w/man-embed.txt &&
+    grep -q 'provmark embed -r IN_DIR OUT_DIR' $w/man-embed.txt && grep -q -- '--format EXT' $w/man-embed.txt &&
+    grep -q 'provmark-detect(1)' $w/man-embed.txt"
+check "man pages: groff finds nothing to warn about" sh -c "
+    for p in $prefix/share/man/man1/*.1; do
+        LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 man --warnings -E UTF-8 -l -Tutf8 -Z \$p 2>&1 >/dev/null | grep -q . && exit 1; done; true"
+
+mkdir -p "$w/comp/sub"
+touch "$w/comp/a.wav" "$w/comp/b.FLAC" "$w/comp/sp ace.mp3" "$w/comp/notes.txt"
+bash_complete() { # WORDS...: what the installed bash completion offers for the last word
+    (cd "$w/comp" && PATH="$prefix/bin:$PATH" bash -c '. "$1"; shift
+        COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _provmark; printf "%s|" "${COMPREPLY[@]}"' \
+        sh "$prefix/share/bash-completion/completions/provmark" "$@")
+}
+check "bash completion: commands" test "$(bash_complete provmark e)" = "embed|"
+check "bash completion: dataset's subcommands" test "$(bash_complete provmark dataset f)" = "fingerprint|"
+opts=$(bash_complete provmark embed --)
+opts="|$opts"
+check "bash completion: options of the command, from its --help ($opts)" \
+    sh -c "echo '$opts' | grep -q '|--format|' && echo '$opts' | grep -q '|--no-verify|' && ! echo '$opts' | grep -q '|--json|'"
+check "bash completion: option values (--format, --decoder)" \
+    test "$(bash_complete provmark embed --format o)$(bash_complete provmark detect --decoder f)" = "ogg|opus|ffmpeg|"
+check "bash completion: operands are audio files (any case, odd names) and folders" \
+    test "$(bash_complete provmark detect "" | tr '|' '\n' | sort | tr '\n' '|')" = "a.wav|b.FLAC|sp ace.mp3|sub|"
+(cd "$w/comp" && zsh ../../../tests/zsh-complete.zsh "$prefix/share/zsh/site-functions" "$prefix/bin" \
+    "provmark em" "provmark embed --for" "provmark embed --format op" "provmark dataset fin" "provmark detect no" \
+    "provmark detect sp") >"$w/zsh.out" 2>&1
+check "zsh completion in an interactive zsh: commands, options, values" sh -c "
+    grep -qx ':provmark embed:' $w/zsh.out && grep -qx ':provmark embed --format:' $w/zsh.out &&
+    grep -qx ':provmark embed --format opus:' $w/zsh.out && grep -qx ':provmark dataset fingerprint:' $w/zsh.out"
+check "zsh completion: operands are audio files, not other files" sh -c "
+    grep -qx ':provmark detect no:' $w/zsh.out && grep -qx ':provmark detect sp ace.mp3:' $w/zsh.out"
+
+# make uninstall (same PREFIX): nothing that make install put there is left.
+make -s uninstall PREFIX="$prefix" >"$w/uninstall.log" 2>&1
+check "make uninstall: no file or link left in the prefix" sh -c "[ -z \"\$(find $prefix -type f -o -type l)\" ]"
