@@ -288,6 +288,17 @@ test-hosts: deps-test
 
 .PHONY: test-hosts
 
+# The Debian packages of debian/: built by dpkg-buildpackage from a copy of the tree,
+# lintian, installed with dpkg -i, each used, purged (scripts/test-packages.sh). Root;
+# a few minutes, so not part of make test.
+test-packages: deps-test
+	@scripts/deps.sh packages
+	@out=$$(scripts/test-packages.sh); echo "$$out"; \
+	 p=$$(echo "$$out" | grep -c '^ok '); f=$$(echo "$$out" | grep -c '^FAIL '); \
+	 echo "$$p passed, $$f failed"; [ "$$f" -eq 0 ] && [ "$$p" -gt 0 ]
+
+.PHONY: test-packages
+
 # ---------------------------------------------------------------- sanitizer build
 # The library, plugin and test programs again with AddressSanitizer and
 # UndefinedBehaviorSanitizer, in build/asan (tests/run.sh runs them too).
