@@ -15,7 +15,7 @@ CFLAGS_ALL = $(CFLAGS_BASE) $(OPT) $(CFLAGS)
 # FFTW >= 3.3.5 can make its planner thread-safe for the whole process (dsp/fft.c).
 FFTW_THREADS := $(shell test -e "$$(pkg-config --variable=libdir fftw3f 2>/dev/null)/libfftw3f_threads.so" && echo 1)
 LIBS_DSP := -lsodium $(if $(FFTW_THREADS),-lfftw3f_threads) -lfftw3f -lm -lpthread
-LIBS_CLI := -lsndfile -ljansson -lpthread
+LIBS_CLI := -lsndfile -lsoxr -ljansson -lpthread
 
 B := build
 VERSION := $(shell sed -n 's/^\#define PM_VERSION_STRING "\(.*\)"/\1/p' include/provmark.h)
@@ -155,10 +155,53 @@ install: all $(B)/provmark.pc
 	install -m 644 $(B)/provmark.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
 
+# The Python package for the system's Python (Debian's looks in /usr/local/lib/python3.X/
+# dist-packages), with provmark/_library.py naming the library installed above.
+PYTHON ?= /usr/bin/python3
+PYTHON_SITE ?= $(PREFIX)/lib/python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])')/dist-packages
+install-python:
+	install -d $(DESTDIR)$(PYTHON_SITE)/provmark
+	install -m 644 python/provmark/__init__.py $(DESTDIR)$(PYTHON_SITE)/provmark/
+	$(PYTHON) -c 'import sys; print("# written by make install\nPATH = %r" % sys.argv[1])' \
+		'$(PREFIX)/lib/$(SONAME)' >$(DESTDIR)$(PYTHON_SITE)/provmark/_library.py
+install: install-python
+
+# The man pages: help2man's rendering of each command's real --help, with the sections
+# --help has not from docs/man/NAME.h2m (docs/man/help2man.sh); a command has a page
+# when its .h2m is there (tests/examples.sh checks every command has one).
+MAN_NAMES := provmark $(patsubst docs/man/%.h2m,%,$(wildcard docs/man/provmark-*.h2m))
+MAN_PAGES := $(MAN_NAMES:%=$(B)/man/%.1)
+MAN_DIR ?= $(PREFIX)/share/man/man1
+BASH_COMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSH_COMPDIR ?= $(PREFIX)/share/zsh/site-functions
+
+$(B)/man/%.1: docs/man/%.h2m docs/man/help2man.sh docs/man/usage.awk $(B)/bin/provmark
+	@mkdir -p $(dir $@)
+	docs/man/help2man.sh $(B)/bin/provmark $(VERSION) "$(if $(filter provmark,$*),,$(patsubst provmark-%,%,$*))" $@
+
+man: $(MAN_PAGES)
+
+install-man: man
+	install -d $(DESTDIR)$(MAN_DIR) $(DESTDIR)$(BASH_COMPDIR) $(DESTDIR)$(ZSH_COMPDIR)
+	install -m 644 $(MAN_PAGES) $(DESTDIR)$(MAN_DIR)/
+	install -m 644 shell/provmark.bash $(DESTDIR)$(BASH_COMPDIR)/provmark
+	install -m 644 shell/_provmark $(DESTDIR)$(ZSH_COMPDIR)/_provmark
+install: install-man
+
+# Everything `make install` put in place (the same PREFIX and DESTDIR), and nothing else.
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/provmark $(DESTDIR)$(PREFIX)/include/provmark.h \
+		$(DESTDIR)$(PREFIX)/lib/libprovmark.a $(DESTDIR)$(PREFIX)/lib/$(REALNAME) \
+		$(DESTDIR)$(PREFIX)/lib/$(SONAME) $(DESTDIR)$(PREFIX)/lib/libprovmark.so \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/provmark.pc $(MAN_NAMES:%=$(DESTDIR)$(MAN_DIR)/%.1) \
+		$(DESTDIR)$(BASH_COMPDIR)/provmark $(DESTDIR)$(ZSH_COMPDIR)/_provmark
+	rm -rf $(DESTDIR)$(PREFIX)/lib/lv2/provmark.lv2 $(DESTDIR)$(PYTHON_SITE)/provmark
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" -eq 0 ] && command -v ldconfig >/dev/null; then ldconfig; fi
+
 clean:
 	rm -rf $(B)
 
-.PHONY: all tests check vectors test demo bench install clean deps-test deps-demo FORCE
+.PHONY: all tests check vectors test demo bench install install-python man install-man uninstall clean deps-test deps-demo FORCE
 
 # ---------------------------------------------------------------- bench tools
 $(B)/bin/pmstat: bench/pmstat.c
@@ -245,6 +288,17 @@ test-hosts: deps-test
 
 .PHONY: test-hosts
 
+# The Debian packages of debian/: built by dpkg-buildpackage from a copy of the tree,
+# lintian, installed with dpkg -i, each used, purged (scripts/test-packages.sh). Root;
+# a few minutes, so not part of make test.
+test-packages: deps-test
+	@scripts/deps.sh packages
+	@out=$$(scripts/test-packages.sh); echo "$$out"; \
+	 p=$$(echo "$$out" | grep -c '^ok '); f=$$(echo "$$out" | grep -c '^FAIL '); \
+	 echo "$$p passed, $$f failed"; [ "$$f" -eq 0 ] && [ "$$p" -gt 0 ]
+
+.PHONY: test-packages
+
 # ---------------------------------------------------------------- sanitizer build
 # The library, plugin and test programs again with AddressSanitizer and
 # UndefinedBehaviorSanitizer, in build/asan (tests/run.sh runs them too).
@@ -302,7 +356,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_SAN := -g -O1 -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_B := $(B)/fuzz/build
 FUZZ_CFLAGS := -std=c11 -D_DEFAULT_SOURCE $(FUZZ_SAN) -fsanitize=fuzzer -Iinclude -Icli -Ifingerprint -Iplugin
-FUZZ_LIBS := -lsndfile -ljansson $(LIBS_DSP)
+FUZZ_LIBS := -lsndfile -lsoxr -ljansson $(LIBS_DSP)
 FUZZERS := audio files state
 
 fuzz-libs:

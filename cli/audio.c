@@ -439,6 +439,10 @@ int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *o
                 path);
         return -1;
     }
+    const int r = in->samplerate; /* the rates Opus codes (RFC 6716); the caller resamples others */
+    if ((out_info->format & SF_FORMAT_SUBMASK) == SF_FORMAT_OPUS && r != 8000 && r != 12000 &&
+        r != 16000 && r != 24000 && r != AUDIO_OPUS_RATE)
+        out_info->samplerate = AUDIO_OPUS_RATE;
     if (!sf_format_check(out_info)) {
         say("%s: this container cannot hold %d Hz, %d channels", path,
                 in->samplerate, in->channels);

@@ -107,10 +107,14 @@ typedef struct audio_out {
     char *tmp_path;      /* named temporary (only when O_TMPFILE is unavailable) */
 } audio_out;
 
+/* The rate of an Opus output whose input has a rate Opus cannot code (8, 12, 16, 24, 48 kHz). */
+#define AUDIO_OPUS_RATE 48000
 /*
  * Choose the container from the extension of `path` (.wav .flac .ogg .opus
  * .mp3; "-" = WAV on stdout), keeping `in`'s sample format where the
- * container allows. Returns 0, or prints one line and returns -1.
+ * container allows, and its rate except for Opus at a rate Opus cannot code:
+ * out_info->samplerate is then AUDIO_OPUS_RATE and the caller resamples.
+ * Returns 0, or prints one line and returns -1.
  */
 int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *out_info);
 /* Flush, fsync and move into place. Returns 0, or prints one line and returns -1. */

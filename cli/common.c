@@ -325,7 +325,7 @@ int load_keys(const char *const *paths, int n, pm_key keys[])
         for (int j = 0; j < kept && !dup; j++)
             dup = sodium_memcmp(&keys[j], &keys[kept], sizeof keys[j]) == 0;
         if (dup)
-            fprintf(stderr, "provmark: warning: %s is a key already given; it is tried once\n", paths[i]);
+            say("warning: %s is a key already given; it is tried once", paths[i]);
         else
             kept++;
     }

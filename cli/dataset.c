@@ -24,6 +24,7 @@
 #include "dsmanifest.h"
 #include "fingerprint.h"
 #include "paths.h"
+#include "progress.h"
 
 static const char usage_dataset[] =
     "usage: provmark dataset init MANIFEST --name NAME --version V --license L [--license L]...\n"
@@ -355,6 +356,8 @@ static int dataset_add(int argc, char **argv)
     }
     bad = list_operands(argv + 2, argc - 2, &files) != 0;
     json_t *items = json_object_get(m, "items");
+    progress pr;
+    progress_start(&pr, "described", files.n);
     for (size_t f = 0; f < files.n && !bad; f++) {
         char *abs = realpath(files.v[f], NULL), *rel = abs ? relative_to(mdir, abs) : NULL;
         json_t *e = rel ? describe(abs, rel, dec) : NULL;
@@ -364,6 +367,7 @@ static int dataset_add(int argc, char **argv)
             bad = 1;
         } else {
             merge_entry(items, e, rel, &n);
+            progress_update(&pr, f + 1);
         }
         json_decref(e);
         free(rel);
@@ -485,10 +489,13 @@ static int dataset_fingerprint(int argc, char **argv)
         fprintf(stderr, "provmark: out of memory\n");
         goto out;
     }
+    progress pr;
+    progress_start(&pr, "fingerprinted", n_items);
     json_array_foreach (items, i, it) {
         if (fingerprint_item(mpath, it, dec, &in[i]) != 0)
             goto out;
         done = i + 1;
+        progress_update(&pr, done);
     }
     if (!(rec = write_index(ipath, in, n_items)))
         goto out;

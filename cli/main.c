@@ -13,7 +13,7 @@ static const char usage_main[] =
     "Keyed, inaudible provenance watermark carrying a model ID and a dataset ID.\n"
     "\n"
     "commands:\n"
-    "  embed IN OUT --model N --dataset N [--key FILE] [--strength S] [--no-verify]\n"
+    "  embed [-r] IN OUT --model N --dataset N [--key FILE] [--strength S] [--no-verify]\n"
     "  detect [--json] [-r] [-j N] [--key FILE]... FILE|DIR...\n"
     "  keygen FILE | keygen --show FILE   new key | a key's public fingerprint\n"
     "  dataset init|add|fingerprint MANIFEST ...   document a training set in tiers\n"

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Install the Debian packages a make target needs, only those missing.
-# usage: scripts/deps.sh build|demo|test|hosts|fuzz
+# usage: scripts/deps.sh build|demo|test|hosts|fuzz|packages
 set -eu
-build="gcc make pkg-config libsndfile1-dev libfftw3-dev libsodium-dev libjansson-dev lv2-dev liblilv-dev"
+build="gcc make pkg-config help2man libsndfile1-dev libsoxr-dev libfftw3-dev libsodium-dev libjansson-dev lv2-dev liblilv-dev"
 music="xmoto-data extremetuxracer-data frozen-bubble-data"
 hosts="jalv jackd2 jack-tools ardour"
 case "${1:-build}" in
@@ -10,8 +10,9 @@ build) want="$build" ;;
 demo) want="$build ffmpeg xmoto-data" ;;
 hosts) want="$build $hosts" ;;
 fuzz) want="$build clang libclang-rt-14-dev" ;;
-test) want="$build libcmocka-dev cppcheck clang-tidy ffmpeg sox libsox-fmt-mp3 jq libxml2-utils parallel openssh-server openssh-client lilv-utils serdi sordi python3 python3-numpy python3-jsonschema chromium fonts-dejavu-core $hosts $music" ;;
-*) echo "deps.sh: unknown set '$1' (build, demo, test, hosts, fuzz)" >&2; exit 2 ;;
+packages) want="$build debhelper dh-python lintian fakeroot libcmocka-dev python3-numpy" ;;
+test) want="$build zsh libcmocka-dev cppcheck clang-tidy ffmpeg sox libsox-fmt-mp3 jq libxml2-utils parallel openssh-server openssh-client lilv-utils serdi sordi python3 python3-numpy python3-jsonschema chromium fonts-dejavu-core $hosts $music" ;;
+*) echo "deps.sh: unknown set '$1' (build, demo, test, hosts, fuzz, packages)" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do

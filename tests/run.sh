@@ -7,7 +7,7 @@ pass=0 fail=0
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 units="build/tests/test_* build/asan/tests/test_*"
-suites="tests/symbols.sh tests/cli.sh tests/contract.sh tests/report.sh tests/terminal.sh tests/marks.sh tests/nomem.sh tests/shard.sh tests/plugin.sh tests/examples.sh tests/dataset.sh tests/attribution.sh tests/dataloss.sh tests/hostile.sh tests/untrusted.sh tests/regress.sh tests/hosts.sh tests/e2e.sh tests/scale.sh tests/asan.sh asan:tests/cli.sh asan:tests/dataset.sh asan:tests/attribution.sh asan:tests/dataloss.sh asan:tests/marks.sh asan:tests/untrusted.sh asan:tests/report.sh"
+suites="tests/symbols.sh tests/cli.sh tests/catalogue.sh tests/contract.sh tests/report.sh tests/terminal.sh tests/marks.sh tests/nomem.sh tests/shard.sh tests/plugin.sh tests/examples.sh tests/dataset.sh tests/attribution.sh tests/dataloss.sh tests/hostile.sh tests/untrusted.sh tests/regress.sh tests/hosts.sh tests/e2e.sh tests/scale.sh tests/asan.sh asan:tests/cli.sh asan:tests/dataset.sh asan:tests/attribution.sh asan:tests/dataloss.sh asan:tests/marks.sh asan:tests/untrusted.sh asan:tests/report.sh"
 if [ "${1:-}" = asan ]; then
     units="build/asan/tests/test_*"
     suites="tests/asan.sh tests/regress.sh asan:tests/cli.sh asan:tests/dataset.sh asan:tests/attribution.sh asan:tests/dataloss.sh asan:tests/marks.sh asan:tests/untrusted.sh asan:tests/report.sh"

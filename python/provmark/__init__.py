@@ -1,8 +1,15 @@
 """provmark: mark generated audio with a model ID and a dataset ID, in-process.
 
-A thin ctypes binding of libprovmark (the C library of this project). Audio is
-numpy float32, shaped (frames, channels) -- or (frames,) for mono -- with
-samples in [-1, 1]. Errors raise ProvmarkError carrying the library's message.
+A thin ctypes binding of libprovmark (the C library of this project).
+
+Audio: anything numpy can view as an array (numpy arrays, objects with
+__array__ such as a CPU torch tensor's .numpy(), the buffer protocol), float
+samples in [-1, 1] (float32 is used as is, float64 converted) or signed integer
+PCM (int16, int32: scaled by the type's full scale, e.g. 1/32768). Layout:
+(frames, channels) by default, (channels, frames) with channels_first=True;
+(frames,) for mono. Rates are in Hz, times in seconds. Errors raise
+ProvmarkError carrying the library's message; bad arguments TypeError or
+ValueError before they reach the library.
 
     import numpy as np, provmark
     key = provmark.Key.load("model.key")
@@ -17,8 +24,17 @@ samples in [-1, 1]. Errors raise ProvmarkError carrying the library's message.
     for mark in result.marks:            # every mark in the file, strongest first
         print(mark.model_id, mark.dataset_id, mark.segments)
 
-The shared library is looked up in $PROVMARK_LIBRARY, then in the source tree's
-build/lib, then on the system's library path (libprovmark.so.1).
+    # generation code: a (batch, channels, frames) float32 array
+    emb = provmark.Embedder(32000, 2, key, 7, 42, channels_first=True)
+    marked = emb.mark_batch(batch)                       # same shape, float32
+    results = provmark.Detector(32000, 2, [key], channels_first=True).detect_batch(marked)
+
+The shared library libprovmark.so.1 is looked up, in this order, in
+$PROVMARK_LIBRARY; next to this file (the copy that `pip install` bundles when
+it builds from a source tree after `make`); at the path `make install` recorded
+in provmark/_library.py; in the source tree's build/lib (only when this file is
+in a source tree); then on the system's library path (a Debian package or
+`make install` into /usr/local). provmark.library_path says which one it loaded.
 
 License: MIT (LICENSE at the top of the source tree), as the library and the plugin.
 """
@@ -29,31 +45,45 @@ import os
 import numpy as np
 
 __all__ = ["ProvmarkError", "Key", "Embedder", "Detector", "Result", "Mark", "Segment",
-           "version", "ID_MAX", "MAX_KEYS", "MAX_CHANNELS", "STRENGTH_MIN", "STRENGTH_MAX",
+           "version", "library_path", "ID_MAX", "MAX_KEYS", "MAX_CHANNELS", "STRENGTH_MIN", "STRENGTH_MAX",
            "STRENGTH_DEFAULT"]
 
 __license__ = "MIT"
 _SONAME = "libprovmark.so.1"
 
 
-def _load():
+def _candidates():
     here = os.path.dirname(os.path.abspath(__file__))
-    candidates = [os.environ.get("PROVMARK_LIBRARY"),
-                  os.path.join(here, "..", "..", "build", "lib", _SONAME),
-                  _SONAME, ctypes.util.find_library("provmark")]
+    yield os.environ.get("PROVMARK_LIBRARY")
+    bundled = os.path.join(here, _SONAME)
+    if os.path.exists(bundled):
+        yield bundled
+    try:
+        from . import _library  # written by `make install`: where it put the library
+        yield _library.PATH
+    except ImportError:
+        pass
+    tree = os.path.normpath(os.path.join(here, "..", ".."))
+    if os.path.exists(os.path.join(tree, "include", "provmark.h")):
+        yield os.path.join(tree, "build", "lib", _SONAME)
+    yield _SONAME
+    yield ctypes.util.find_library("provmark")
+
+
+def _load():
     errors = []
-    for path in candidates:
+    for path in _candidates():
         if not path:
             continue
         try:
-            return ctypes.CDLL(path)
+            return ctypes.CDLL(path), path
         except OSError as e:
             errors.append(str(e))
     raise ImportError("provmark: cannot load libprovmark (set PROVMARK_LIBRARY): "
                       + "; ".join(errors))
 
 
-_lib = _load()
+_lib, library_path = _load()
 
 
 def _limit(name, restype):
@@ -153,9 +183,11 @@ _det_mark = _sig("pm_detector_mark", ctypes.c_int, _vp, ctypes.c_int, ctypes.POI
 
 
 class ProvmarkError(Exception):
-    """A libprovmark call failed; .status is the library's pm_status code."""
+    """A libprovmark call failed. str(e) is the library's message (with what it was
+    about, e.g. the key file's path); e.status is its pm_status code (an int < 0)."""
 
     def __init__(self, status, context=None):
+        """status: a pm_status (int < 0); context: what it was about (str), or None."""
         self.status = status
         msg = _strerror(status).decode()
         super().__init__(f"{context}: {msg}" if context else msg)
@@ -167,14 +199,17 @@ def _check(status, context=None):
 
 
 def version():
-    """The loaded library's version, e.g. '1.0.0'."""
+    """The loaded library's version string, e.g. '1.0.0' (str)."""
     return _version().decode()
 
 
 class Key:
-    """A 256-bit secret key. Key.load(path), Key.generate(), Key.demo()."""
+    """A 256-bit secret key (32 bytes). Make one with Key.load(path),
+    Key.generate() or Key.demo(); Key(raw) takes 32 raw bytes."""
 
     def __init__(self, raw=None):
+        """raw: None (an all-zero key, to be filled by a class method) or exactly
+        32 bytes (bytes-like); ValueError for any other length."""
         self._k = _Key()
         if raw is not None:
             raw = bytes(raw)
@@ -184,6 +219,7 @@ class Key:
 
     @classmethod
     def generate(cls):
+        """A new random key from the system's CSPRNG (libsodium)."""
         k = cls()
         _check(_key_generate(ctypes.byref(k._k)))
         return k
@@ -197,21 +233,24 @@ class Key:
 
     @classmethod
     def load(cls, path):
+        """Read a key file (str or path-like) written by `provmark keygen` or save();
+        ProvmarkError naming the path if it is missing, unreadable or malformed."""
         k = cls()
         _check(_key_load(ctypes.byref(k._k), os.fsencode(path)), os.fspath(path))
         return k
 
     def save(self, path):
-        """Write a new key file with mode 0600; refuses to overwrite."""
+        """Write a new key file (str or path-like) with mode 0600; refuses to overwrite."""
         _check(_key_save(ctypes.byref(self._k), os.fsencode(path)), os.fspath(path))
 
     @property
     def is_demo(self):
+        """True for the public demo key (bool)."""
         return bool(_key_is_demo(ctypes.byref(self._k)))
 
     @property
     def fingerprint(self):
-        """Public 16-hex-digit name of the key."""
+        """Public name of the key: 16 lowercase hex digits (str); safe to publish."""
         buf = (ctypes.c_char * 17)()
         _key_fp(ctypes.byref(self._k), buf)
         return buf.value.decode()
@@ -249,22 +288,60 @@ def _key(key, what="key"):
     return key
 
 
-def _frames(audio, channels, what):
-    """A C-contiguous float32 (frames, channels) view or copy of `audio`. Integer PCM
-    is scaled to [-1, 1) by its type's full scale (int16 by 32768, ...)."""
-    if (type(audio) is np.ndarray and audio.dtype == np.float32 and audio.ndim == 2
-            and audio.shape[1] == channels and audio.flags.c_contiguous):
-        return audio  # the common case, kept cheap: it runs once per chunk
+def _layout(channels_first):
+    if channels_first is not None and not isinstance(channels_first, bool):
+        raise TypeError(f"channels_first must be True, False or None, not {type(channels_first).__name__}")
+    return channels_first
+
+
+def _samples(audio, what):
+    """`audio` as a float array: anything numpy can view (__array__, the buffer
+    protocol) without a copy; integer PCM scaled to [-1, 1) by its type's full
+    scale (int16 by 32768, ...)."""
     a = np.asarray(audio)
     if np.issubdtype(a.dtype, np.signedinteger):
-        a = a.astype(np.float32) / np.float32(-np.iinfo(a.dtype).min)
-    elif not np.issubdtype(a.dtype, np.floating):
+        return a.astype(np.float32) / np.float32(-np.iinfo(a.dtype).min)
+    if not np.issubdtype(a.dtype, np.floating):
         raise TypeError(f"{what}: expected float or signed integer samples, got {a.dtype}")
+    return a
+
+
+def _frames(audio, channels, channels_first, what):
+    """A C-contiguous float32 (frames, channels) view or copy of one signal given as
+    (frames, channels), or (channels, frames) when channels_first is True, or
+    (frames,) for mono. With the layout undeclared (None), a shape that reads both
+    ways for this channel count, e.g. (2, 2) for stereo, is refused."""
+    if (channels_first is not True and type(audio) is np.ndarray and audio.dtype == np.float32
+            and audio.ndim == 2 and audio.shape[1] == channels and audio.flags.c_contiguous
+            and (channels_first is False or audio.shape[0] != channels)):
+        return audio  # the common case, kept cheap: it runs once per chunk
+    a = _samples(audio, what)
     if a.ndim == 1 and channels == 1:
         a = a.reshape(-1, 1)
+    elif a.ndim == 2 and channels_first:
+        a = a.T
+    want = f"({channels}, frames)" if channels_first else f"(frames, {channels})"
     if a.ndim != 2 or a.shape[1] != channels:
-        raise ValueError(f"{what}: expected shape (frames, {channels}), got {a.shape}")
+        hint = ""
+        if a.ndim == 2 and a.shape[0] == channels and channels_first is None:
+            hint = "; for (channels, frames) pass channels_first=True"
+        raise ValueError(f"{what}: expected shape {want}, got {np.shape(audio)}{hint}")
+    if channels_first is None and channels > 1 and a.shape[0] == channels:
+        raise ValueError(f"{what}: shape {np.shape(audio)} reads both as (frames, channels) and as "
+                         f"(channels, frames); declare the layout with channels_first=False or True")
     return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def _batch(audio, channels, channels_first, what):
+    """A (batch, ...) array of signals, each checked as _frames() checks one."""
+    a = _samples(audio, what)
+    if a.ndim != 3:
+        want = f"(batch, {channels}, frames)" if channels_first else f"(batch, frames, {channels})"
+        raise ValueError(f"{what}: expected shape {want}, got {np.shape(audio)}")
+    if len(a) == 0:
+        raise ValueError(f"{what}: the batch is empty")
+    _frames(a[0], channels, channels_first, what)  # the layout check, once for all items
+    return a
 
 
 class _Handle:
@@ -277,6 +354,8 @@ class _Handle:
         self.close()
 
     def close(self):
+        """Free the library handle now (also done by `with` and garbage collection);
+        any later call raises ValueError."""
         if self._h:
             type(self)._free(self._h)
             self._h = None
@@ -294,13 +373,29 @@ class _Handle:
 
 
 class Embedder(_Handle):
-    """Streaming embedder: process() chunks of any length, then flush()."""
+    """Streaming embedder of one (model_id, dataset_id) mark with one key:
+    process() chunks of any length, then flush(); or mark() a whole signal, or
+    mark_batch() a batch. One Embedder per thread (the library releases the GIL).
+
+    sample_rate: Hz (int or float, within the library's range: 8000..384000).
+    channels: 1..MAX_CHANNELS. key: a provmark.Key.
+    model_id, dataset_id: ints 0..ID_MAX (24 bits).
+    strength: STRENGTH_MIN..STRENGTH_MAX (dimensionless, default STRENGTH_DEFAULT).
+    channels_first: the layout of every array given to this object and returned by
+      it: False (frames, channels), True (channels, frames), None (the default:
+      (frames, channels), and a shape that reads both ways, e.g. (2, 2) for stereo,
+      is refused with ValueError rather than guessed).
+    """
 
     _free = staticmethod(_emb_free)
 
     def __init__(self, sample_rate, channels, key, model_id, dataset_id,
-                 strength=STRENGTH_DEFAULT):
+                 strength=STRENGTH_DEFAULT, channels_first=None):
+        """See the class: sample_rate (Hz), channels, key, model_id, dataset_id,
+        strength, channels_first. ProvmarkError if the library refuses them (e.g. an
+        unsupported rate), TypeError/ValueError for arguments of the wrong kind."""
         self.channels = int(channels)
+        self.channels_first = _layout(channels_first)
         h = _vp()
         _check(_emb_new(ctypes.byref(h), _number(sample_rate, "sample_rate"), self.channels,
                         ctypes.byref(_key(key)._k), _id(model_id, "model_id"),
@@ -310,27 +405,39 @@ class Embedder(_Handle):
 
     @property
     def latency(self):
-        """Frames by which the output lags the input."""
+        """Frames (int) by which process()'s output lags its input."""
         return int(_emb_latency(self._handle()))
 
     @property
     def mark_level_db(self):
-        """Mark energy relative to the signal over the last payload period (dB)."""
+        """Mark energy relative to the signal over the last payload period, in dB (float)."""
         return float(_emb_level(self._handle()))
 
     def set_ids(self, model_id, dataset_id):
-        """New IDs from the next payload boundary on."""
+        """New IDs (ints 0..ID_MAX) from the next payload boundary on."""
         _check(_emb_ids(self._handle(), _id(model_id, "model_id"), _id(dataset_id, "dataset_id")))
 
     def set_strength(self, strength):
+        """New strength (STRENGTH_MIN..STRENGTH_MAX) from the next chunk on."""
         _check(_emb_strength(self._handle(), _number(strength, "strength")))
 
-    def process(self, chunk, out=None):
-        """Mark a chunk; returns an array of the same shape (delayed by .latency).
+    def _out(self, shape):
+        return np.empty(shape[::-1] if self.channels_first else shape, np.float32)
 
-        `out` (float32, C-contiguous, chunk's shape; may be the chunk itself)
-        avoids allocating the result."""
-        a = _frames(chunk, self.channels, "Embedder.process")
+    def _layout_out(self, y):
+        return np.ascontiguousarray(y.T) if self.channels_first else y
+
+    def process(self, chunk, out=None):
+        """Mark a chunk of any length (see the class for shapes; float32 or float64
+        in [-1, 1], or int16/int32 PCM). Returns float32 of the chunk's shape,
+        delayed by .latency frames.
+
+        out: a writable C-contiguous float32 array of the chunk's shape (it may be
+        the chunk itself), to avoid allocating the result; (frames, channels)
+        layout only."""
+        a = _frames(chunk, self.channels, self.channels_first, "Embedder.process")
+        if out is not None and self.channels_first:
+            raise ValueError("Embedder.process: out= is for the (frames, channels) layout")
         if out is None:
             out = np.empty(a.shape, np.float32)
         elif (not isinstance(out, np.ndarray) or out.shape != a.shape or out.dtype != np.float32
@@ -340,31 +447,64 @@ class Embedder(_Handle):
         status = _emb_process(self._handle(), dst if out is a else _addr(a), dst, a.shape[0])
         if status < 0:
             raise ProvmarkError(status)
-        return out if a is chunk or np.ndim(chunk) == 2 else out.reshape(np.shape(chunk))
+        if a is chunk:
+            return out
+        if np.ndim(chunk) == 1:
+            return out.reshape(-1)
+        return self._layout_out(out)
 
     def flush(self):
-        """End of stream: the last .latency frames; the embedder is then reset."""
+        """End of stream: the last .latency frames (float32, this object's layout);
+        the embedder is then reset for a new stream."""
         out = np.empty((self.latency, self.channels), dtype=np.float32)
         _check(_emb_flush(self._handle(), _addr(out)))
-        return out
+        return self._layout_out(out)
 
     def reset(self):
+        """Start a new stream: drop the buffered audio and restart the mark."""
         _emb_reset(self._handle())
 
-    def mark(self, audio):
-        """Mark a whole signal at once: output aligned with the input, same shape."""
+    def _mark(self, a):
+        """A (frames, channels) float32 array marked whole, aligned with the input."""
         self.reset()
-        a = _frames(audio, self.channels, "Embedder.mark")
         lat = self.latency
-        y = np.concatenate([self.process(a), self.flush()])[lat:]
-        return y.reshape(np.shape(audio)) if np.ndim(audio) == 1 else y
+        out = np.empty((a.shape[0] + lat, self.channels), np.float32)
+        _check(_emb_process(self._handle(), _addr(a), _addr(out), a.shape[0]))
+        _check(_emb_flush(self._handle(), _addr(out[a.shape[0]:])))
+        return out[lat:]
+
+    def mark(self, audio):
+        """Mark a whole signal (resets first): float32 of the input's shape and
+        layout, sample-aligned with it (the latency is taken care of)."""
+        y = self._mark(_frames(audio, self.channels, self.channels_first, "Embedder.mark"))
+        return y.reshape(-1) if np.ndim(audio) == 1 else self._layout_out(y)
+
+    def mark_batch(self, batch):
+        """Mark each signal of a batch independently, as mark() would: batch is
+        (batch, channels, frames) with channels_first=True, (batch, frames,
+        channels) otherwise, e.g. a model's float32 output. Returns a new float32
+        array of the same shape; every item carries this embedder's IDs."""
+        a = _batch(batch, self.channels, self.channels_first, "Embedder.mark_batch")
+        out = np.empty(a.shape, np.float32)
+        for i, item in enumerate(a):
+            y = self._mark(_frames(item, self.channels, bool(self.channels_first), "Embedder.mark_batch"))
+            out[i] = y.T if self.channels_first else y
+        return out
 
 
 class Segment:
+    """A marked time range: start and end in seconds from the start of the audio
+    pushed (float), score: the mark's strength there in sigmas (float)."""
+
     __slots__ = ("start", "end", "score")
 
     def __init__(self, start, end, score):
+        """start, end: seconds; score: sigmas."""
         self.start, self.end, self.score = start, end, score
+
+    def to_dict(self):
+        """{'start': s, 'end': s, 'score': sigmas}, as in `provmark detect --json`."""
+        return {"start": self.start, "end": self.end, "score": self.score}
 
     def __repr__(self):
         return f"Segment({self.start:.2f}-{self.end:.2f} s, {self.score:.1f} sigma)"
@@ -382,11 +522,29 @@ def _fill(obj, r, keys, found):
     obj.segments = [Segment(s.start, s.end, s.score) for s in r.segments[:r.n_segments]]
 
 
+def _dict(obj):
+    """The shared fields under the names of `provmark detect --json`."""
+    key = None if obj.key is None else ("demo" if obj.key.is_demo else obj.key.fingerprint)
+    return {"model_id": obj.model_id, "dataset_id": obj.dataset_id, "key": key,
+            "p_false": obj.p_false, "sync_z": obj.sync_z, "speed": obj.speed,
+            "tempo": obj.tempo, "segments": [s.to_dict() for s in obj.segments]}
+
+
 class Mark:
-    """One mark of a file: key, model_id, dataset_id, p_false, sync_z, speed, tempo, segments."""
+    """One mark of a file. model_id, dataset_id: int; key: the provmark.Key that
+    matched; p_false: bound on the probability that unmarked audio gives this
+    report (float, 0..1); sync_z: synchronisation score (sigmas); speed, tempo:
+    the playback speed and tempo factors found (1.0 = unchanged); segments: the
+    marked time ranges (list of Segment)."""
 
     def __init__(self, m, keys):
+        """Made by Detector.finish() from the library's record and the detector's keys."""
         _fill(self, m, keys, True)
+
+    def to_dict(self):
+        """A JSON-ready dict, with the field names of `provmark detect --json`'s marks
+        (key: the fingerprint, or 'demo')."""
+        return _dict(self)
 
     def __repr__(self):
         spans = ", ".join(f"{s.start:.1f}-{s.end:.1f} s" for s in self.segments)
@@ -394,14 +552,27 @@ class Mark:
 
 
 class Result:
-    """What the detector found: found, model_id, dataset_id, p_false, segments, ...
-    (of the strongest mark), and marks: every mark of the file, strongest first."""
+    """What the detector found in one signal. found: bool; the fields of Mark
+    (model_id, dataset_id, key: None when nothing was found) describe the strongest
+    mark; marks: every mark of the signal (list of Mark, strongest first);
+    attempts: how many speed/tempo hypotheses were tried (int)."""
 
     def __init__(self, r, keys, marks=()):
+        """Made by Detector.finish() from the library's result, keys and marks."""
         self.marks = list(marks)
         self.found = bool(r.found)
         self.attempts = int(r.attempts)
         _fill(self, r, keys, self.found)
+
+    def to_dict(self):
+        """A JSON-ready dict (json.dumps works on it) with the field names of
+        `provmark detect --json`: found, model_id, dataset_id, key, p_false,
+        sync_z, speed, tempo, segments, marks, attempts."""
+        d = {"found": self.found}
+        d.update(_dict(self))
+        d["marks"] = [m.to_dict() for m in self.marks]
+        d["attempts"] = self.attempts
+        return d
 
     def __repr__(self):
         if not self.found:
@@ -411,29 +582,38 @@ class Result:
 
 
 class Detector(_Handle):
-    """Blind detector: push() audio in any number of calls, then finish()."""
+    """Blind detector: push() audio in any number of calls, then finish(); or
+    detect() one whole signal, or detect_batch() a batch.
+
+    sample_rate: Hz. channels: 1..MAX_CHANNELS. keys: a provmark.Key or a list of
+    1..MAX_KEYS of them (each is tried; Result.key says which matched).
+    channels_first: the layout of the arrays given, as for Embedder.
+    """
 
     _free = staticmethod(_det_free)
 
-    def __init__(self, sample_rate, channels, keys):
+    def __init__(self, sample_rate, channels, keys, channels_first=None):
+        """See the class: sample_rate (Hz), channels, keys, channels_first."""
         if isinstance(keys, Key):
             keys = [keys]
         self.keys = [_key(k, "each key") for k in keys]
         self.channels = int(channels)
+        self.channels_first = _layout(channels_first)
         if not 1 <= len(self.keys) <= MAX_KEYS:
             raise ValueError(f"Detector: give 1 to {MAX_KEYS} keys")
         arr = (_Key * len(self.keys))(*[k._k for k in self.keys])
         h = _vp()
-        _check(_det_new(ctypes.byref(h), float(sample_rate), self.channels, arr,
+        _check(_det_new(ctypes.byref(h), _number(sample_rate, "sample_rate"), self.channels, arr,
                         len(self.keys)), "detector")
         self._h = h
 
     def push(self, audio):
-        a = _frames(audio, self.channels, "Detector.push")
+        """Add audio (any length; the shapes and dtypes of Embedder.process)."""
+        a = _frames(audio, self.channels, self.channels_first, "Detector.push")
         _check(_det_push(self._handle(), _addr(a), a.shape[0]))
 
     def finish(self):
-        """Decode everything pushed; afterwards only reset() or close()."""
+        """Decode everything pushed: a Result. Afterwards only reset() or close()."""
         r = _Result()
         _check(_det_finish(self._handle(), ctypes.byref(r)))
         n = _det_mark_count(self._handle())
@@ -446,10 +626,24 @@ class Detector(_Handle):
         return Result(r, self.keys, marks)
 
     def reset(self):
+        """Forget what was pushed, for a new signal."""
         _det_reset(self._handle())
 
     def detect(self, audio):
-        """Detect in one whole signal (resets first)."""
+        """Detect in one whole signal (resets first): a Result."""
         self.reset()
         self.push(audio)
         return self.finish()
+
+    def detect_batch(self, batch):
+        """Detect in each signal of a batch, shaped as for Embedder.mark_batch:
+        a list of Result, one per item, in order."""
+        a = _batch(batch, self.channels, self.channels_first, "Detector.detect_batch")
+        layout = bool(self.channels_first)
+        results = []
+        for item in a:
+            self.reset()
+            f = _frames(item, self.channels, layout, "Detector.detect_batch")
+            _check(_det_push(self._handle(), _addr(f), f.shape[0]))
+            results.append(self.finish())
+        return results

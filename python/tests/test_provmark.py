@@ -1,14 +1,19 @@
-"""Tests of the Python binding against the real library (python3 -m unittest)."""
+"""Tests of the Python binding against the real library: the installed package
+(tests/examples.sh installs it with pip into a virtual environment and sets
+PROVMARK_TEST_INSTALLED=1), or the tree's with PYTHONPATH=python:
+    PYTHONPATH=python python3 -m unittest discover -s python/tests
+"""
+import array
+import inspect
+import json
 import os
-import sys
 import tempfile
 import threading
 import unittest
 
 import numpy as np
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-import provmark  # noqa: E402
+import provmark
 
 
 def music(seconds, rate=48000, channels=2, seed=3):
@@ -55,7 +60,7 @@ class BindingTest(unittest.TestCase):
     def test_streaming_chunks_equal_whole_signal(self):
         x = music(4)
         whole = provmark.Embedder(48000, 2, self.key, 7, 42).mark(x)
-        emb = provmark.Embedder(48000, 2, self.key, 7, 42)
+        emb = provmark.Embedder(48000, 2, self.key, 7, 42, channels_first=False)
         rng = np.random.default_rng(5)
         parts, i = [], 0
         while i < len(x):
@@ -192,6 +197,132 @@ class BindingTest(unittest.TestCase):
             t.join()
         for g in got:
             np.testing.assert_array_equal(g, want)
+
+
+class PackageTest(unittest.TestCase):
+    """The layouts, batches and inputs of generation code, and the package itself."""
+    key = provmark.Key.demo()
+
+    @unittest.skipUnless(os.environ.get("PROVMARK_TEST_INSTALLED"), "tree run")
+    def test_installed_package_loads_its_bundled_library(self):
+        here = os.path.dirname(os.path.abspath(provmark.__file__))
+        self.assertIn("-packages", here)
+        self.assertEqual(provmark.library_path, os.path.join(here, "libprovmark.so.1"))
+
+    def test_batch_channels_first_marked_and_each_item_detected(self):
+        # (batch, channels, frames) as a generator returns it; items of different music
+        batch = np.stack([music(6, seed=s).T for s in range(4)])
+        self.assertEqual(batch.shape, (4, 2, 6 * 48000))
+        emb = provmark.Embedder(48000, 2, self.key, 4321, 8765, channels_first=True)
+        y = emb.mark_batch(batch)
+        self.assertEqual((y.shape, y.dtype), (batch.shape, np.float32))
+        for i in range(4):  # each item is marked as mark() marks it alone
+            np.testing.assert_array_equal(y[i], emb.mark(batch[i]))
+        det = provmark.Detector(48000, 2, [self.key], channels_first=True)
+        results = det.detect_batch(y)
+        self.assertEqual([(r.found, r.model_id, r.dataset_id) for r in results], [(True, 4321, 8765)] * 4)
+        self.assertFalse(any(r.found for r in det.detect_batch(batch)))
+        # the same in the (batch, frames, channels) layout
+        y2 = provmark.Embedder(48000, 2, self.key, 4321, 8765).mark_batch(batch.transpose(0, 2, 1))
+        np.testing.assert_array_equal(y2, y.transpose(0, 2, 1))
+
+    def test_one_second_batch_is_marked_in_shape(self):
+        # (4, 2, 48000): one second per item is marked, shape and layout kept; a second
+        # is less than one payload period (2.97 s), too short to be detected.
+        batch = np.stack([music(1, seed=s).T for s in range(4)])
+        y = provmark.Embedder(48000, 2, self.key, 1, 2, channels_first=True).mark_batch(batch)
+        self.assertEqual(y.shape, (4, 2, 48000))
+        for i in range(4):
+            self.assertGreater(np.max(np.abs(y[i] - batch[i])), 1e-4)
+            self.assertLess(np.max(np.abs(y[i] - batch[i])), 0.1)
+
+    def test_channels_first_streaming_equals_whole_signal(self):
+        x = music(4)
+        whole = provmark.Embedder(48000, 2, self.key, 7, 42).mark(x)
+        emb = provmark.Embedder(48000, 2, self.key, 7, 42, channels_first=True)
+        np.testing.assert_array_equal(emb.mark(x.T), whole.T)
+        parts = [emb.process(c) for c in np.array_split(x.T, 37, axis=1)] + [emb.flush()]
+        y = np.concatenate(parts, axis=1)[:, emb.latency:]
+        self.assertEqual(y.shape, x.T.shape)
+        np.testing.assert_array_equal(y, whole.T)
+
+    def test_ambiguous_and_wrong_orientation_refused(self):
+        emb = provmark.Embedder(48000, 2, self.key, 7, 42)
+        det = provmark.Detector(48000, 2, [self.key])
+        square = np.zeros((2, 2), np.float32)
+        for call in (emb.process, emb.mark, det.push):
+            with self.assertRaisesRegex(ValueError, "channels_first"):
+                call(square)
+        with self.assertRaisesRegex(ValueError, "channels_first=True"):
+            emb.process(np.zeros((2, 960), np.float32))
+        with self.assertRaisesRegex(ValueError, "channels_first"):
+            emb.mark_batch(np.zeros((4, 2, 2), np.float32))
+        with self.assertRaisesRegex(ValueError, "batch"):
+            emb.mark_batch(np.zeros((2, 960), np.float32))
+        with self.assertRaises(ValueError):
+            emb.process(np.zeros(960, np.float32))  # 1-D is mono only
+        with self.assertRaises(TypeError):
+            provmark.Embedder(48000, 2, self.key, 7, 42, channels_first="yes")
+        # declared, a square chunk is two frames either way
+        for cf in (False, True):
+            e = provmark.Embedder(48000, 2, self.key, 7, 42, channels_first=cf)
+            self.assertEqual(e.process(square).shape, (2, 2))
+        with self.assertRaises(ValueError):
+            provmark.Embedder(48000, 2, self.key, 7, 42, channels_first=True).process(
+                np.zeros((960, 2), np.float32))
+
+    def test_array_interface_and_buffer_protocol_inputs(self):
+        x = music(6)
+
+        class Tensor:  # what a CPU torch tensor offers numpy: __array__
+            def __init__(self, a):
+                self.a = a
+
+            def __array__(self, dtype=None):
+                return self.a if dtype is None else self.a.astype(dtype)
+
+        want = provmark.Embedder(48000, 2, self.key, 3, 4).mark(x)
+        emb = provmark.Embedder(48000, 2, self.key, 3, 4, channels_first=True)
+        np.testing.assert_array_equal(emb.mark(Tensor(np.ascontiguousarray(x.T))), want.T)
+        mv = memoryview(x)  # the buffer protocol, 2-D float32
+        np.testing.assert_array_equal(provmark.Embedder(48000, 2, self.key, 3, 4).mark(mv), want)
+        mono = array.array("h", (music(6, channels=1)[:, 0] * 32767).astype(np.int16).tobytes())
+        y = provmark.Embedder(48000, 1, self.key, 5, 6).mark(mono)
+        self.assertEqual((y.shape, y.dtype), ((len(mono),), np.float32))
+        r = provmark.Detector(48000, 1, [self.key]).detect(memoryview(y))
+        self.assertEqual((r.found, r.model_id, r.dataset_id), (True, 5, 6))
+        with self.assertRaises(TypeError):
+            provmark.Embedder(48000, 1, self.key, 5, 6).mark(array.array("B", b"\x00" * 100))
+
+    def test_result_to_dict_is_json_with_the_cli_field_names(self):
+        y = provmark.Embedder(48000, 2, self.key, 11, 12).mark(music(6))
+        d = json.loads(json.dumps(provmark.Detector(48000, 2, [self.key]).detect(y).to_dict()))
+        self.assertEqual((d["found"], d["model_id"], d["dataset_id"], d["key"]), (True, 11, 12, "demo"))
+        self.assertLess(d["p_false"], 1e-9)
+        self.assertEqual(d["marks"][0]["model_id"], 11)
+        self.assertGreater(d["segments"][0]["end"], 5.0)
+        with open(os.path.join(os.path.dirname(__file__), "..", "..", "docs", "result.schema.json")) as f:
+            names = json.load(f)["$defs"]["result"]["properties"]
+        self.assertLessEqual(set(d) - {"attempts"}, set(names))
+        other = provmark.Key.generate()
+        none = provmark.Detector(48000, 2, [other]).detect(y).to_dict()
+        self.assertEqual((none["found"], none["model_id"], none["key"], none["marks"]), (False, None, None, []))
+        self.assertEqual(provmark.Detector(48000, 2, [other, self.key]).detect(y).to_dict()["key"], "demo")
+
+    def test_every_public_name_is_documented(self):
+        for name in provmark.__all__:
+            obj = getattr(provmark, name)
+            if not (inspect.isclass(obj) or inspect.isfunction(obj)):
+                continue
+            self.assertTrue(obj.__doc__, name)
+            for attr, member in vars(obj).items() if inspect.isclass(obj) else ():
+                if attr.startswith("_") and attr != "__init__":
+                    continue
+                member = getattr(member, "__func__", member)  # classmethods
+                if inspect.isfunction(member) or isinstance(member, property):
+                    self.assertTrue(member.__doc__, f"{name}.{attr}")  # its own, not object's
+        self.assertIn("channels_first", inspect.getdoc(provmark.Embedder))
+        self.assertIn("(batch, channels, frames)", inspect.getdoc(provmark.Embedder.mark_batch))
 
 
 if __name__ == "__main__":
