@@ -178,7 +178,7 @@ int embed_tree(const embed_opts *o, const pm_key *key)
         fprintf(stderr, "provmark: --format takes an extension: wav flac ogg opus mp3\n");
         return EXIT_ERROR;
     }
-    if (walk_audio(o->in_path, &(strlist){0}, &t.in) || prepare_out_dir(o))
+    if (walk_audio(o->in_path, &(walk_opts){0}, &t.in) || prepare_out_dir(o))
         goto out;
     if (!t.in.n) {
         say("%s: no audio files", o->in_path);
