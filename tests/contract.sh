@@ -52,7 +52,7 @@ done
 check "json: an error record is {file, error} and nothing else" \
     jq -se '[.[] | select(.error)] | length == 1 and (.[0] | keys) == ["error", "file"]' "$w/d.jsonl"
 check "json: an unmarked record has no mark field" \
-    jq -se '[.[] | select(.found == false) | keys] == [["channels","duration","elapsed_ms","error","file","found","sample_rate","sha256","size"]]' "$w/d.jsonl"
+    jq -se '[.[] | select(.found == false) | keys] == [["channels","duration","elapsed_ms","error","file","found","sample_rate","sha256","size","truncated"]]' "$w/d.jsonl"
 check "json: demo_key true where the demo key (in a key file) matched, false elsewhere" \
     jq -se '[.[] | select(.found) | [.dataset_id, .demo_key, ([.marks[].demo_key] | unique)]] == [[42,false,[false]],[5,false,[false]],[42,true,[true]]]' "$w/d.jsonl"
 check "json: demo_key true without --key, and its key is the demo key's fingerprint" \
