@@ -357,7 +357,7 @@ static int dataset_add(int argc, char **argv)
     bad = list_operands(argv + 2, argc - 2, &files) != 0;
     json_t *items = json_object_get(m, "items");
     progress pr;
-    progress_start(&pr, "described", files.n);
+    progress_start(&pr, "described", files.n, 0);
     for (size_t f = 0; f < files.n && !bad; f++) {
         char *abs = realpath(files.v[f], NULL), *rel = abs ? relative_to(mdir, abs) : NULL;
         json_t *e = rel ? describe(abs, rel, dec) : NULL;
@@ -367,7 +367,7 @@ static int dataset_add(int argc, char **argv)
             bad = 1;
         } else {
             merge_entry(items, e, rel, &n);
-            progress_update(&pr, f + 1);
+            progress_update(&pr, f + 1, NULL);
         }
         json_decref(e);
         free(rel);
@@ -490,12 +490,12 @@ static int dataset_fingerprint(int argc, char **argv)
         goto out;
     }
     progress pr;
-    progress_start(&pr, "fingerprinted", n_items);
+    progress_start(&pr, "fingerprinted", n_items, 0);
     json_array_foreach (items, i, it) {
         if (fingerprint_item(mpath, it, dec, &in[i]) != 0)
             goto out;
         done = i + 1;
-        progress_update(&pr, done);
+        progress_update(&pr, done, NULL);
     }
     if (!(rec = write_index(ipath, in, n_items)))
         goto out;

@@ -18,6 +18,7 @@
 #include "chatter.h"
 #include "cli.h"
 #include "paths.h"
+#include "progress.h"
 #include "registry.h"
 #include "report.h"
 #include "result.h"
@@ -218,34 +219,25 @@ out:
 /* What is printed as results arrive, and what decides the exit status. */
 typedef struct printer {
     result_ctx rc;
-    int json, progress, any_error, any_unmarked;
+    int json, any_error, any_unmarked;
     FILE *records; /* with --report or --resume: every record, for the report and the exit status */
-    size_t n;
-    double start_ms, audio_s;
+    progress bar;
+    double audio_s;
 } printer;
-
-/* Clear the progress line, so that the next line (a result, an error) starts on a clean line. */
-static void clear_progress(const printer *p)
-{
-    if (p->progress)
-        fputs("\r\033[K", chatter_err());
-}
 
 static void print_progress(printer *p, size_t done)
 {
-    const double wall = (now_ms() - p->start_ms) / 1000.0;
-    const double eta = wall / (double)done * (double)(p->n - done);
-    fprintf(chatter_err(), "\r%zu/%zu files, %.2f h of audio, %.0fx real time, ETA %02d:%02d:%02d ", done,
-            p->n, p->audio_s / 3600.0, wall > 0 ? p->audio_s / wall : 0.0, (int)(eta / 3600),
-            (int)(eta / 60) % 60, (int)eta % 60);
-    if (done == p->n)
-        clear_progress(p); /* the results are the output; the status line leaves no trace */
+    const double wall = (now_ms() - p->bar.t0) / 1000.0;
+    char detail[96];
+    snprintf(detail, sizeof detail, "%.2f h of audio, %.0fx real time", p->audio_s / 3600.0,
+             wall > 0 ? p->audio_s / wall : 0.0);
+    progress_update(&p->bar, done, detail); /* the results are the output: the line leaves no trace */
 }
 
 static void print_result(void *ctx, size_t i, const char *path, const analysis *a)
 {
     printer *p = ctx;
-    clear_progress(p);
+    progress_clear(&p->bar);
     if (!a) {
         say("%s: out of memory", path);
         p->any_error = 1;
@@ -265,8 +257,7 @@ static void print_result(void *ctx, size_t i, const char *path, const analysis *
             say("warning: %s: truncated: %s; the result covers the %.1f s read", path, a->truncated, a->duration);
         p->audio_s += a->duration;
     }
-    if (p->progress) /* a status line on a terminal only: logs and pipes stay clean */
-        print_progress(p, i + 1);
+    print_progress(p, i + 1);
 }
 
 /*
@@ -307,7 +298,7 @@ int cmd_detect(int argc, char **argv)
     detect_opts o = {0};
     strlist paths = {0}, skipped = {0};
     json_t *registry = NULL;
-    printer pr = {.progress = chatter_stderr_tty()};
+    printer pr = {0};
     pm_key keys[MAX_KEYS];
     int status = EXIT_ERROR, n_keys;
     if (parse_options(argc, argv, &o) || (o.report_path && report_check_path(o.report_path) != 0) ||
@@ -324,8 +315,7 @@ int cmd_detect(int argc, char **argv)
     o.analysis.keys = keys;
     o.analysis.n_keys = n_keys;
     pr.json = o.json;
-    pr.n = paths.n;
-    pr.start_ms = now_ms();
+    progress_start(&pr.bar, "files", paths.n, 1);
     pr.rc = (result_ctx){.registry = registry, .looked = 1};
     result_name_keys(&pr.rc, keys, n_keys);
     if (scan_files(paths.v, paths.n, o.jobs, &o.analysis, print_result, &pr))

@@ -115,7 +115,7 @@ static void account(tree *t, size_t i, int rc, const embedded *res)
         fprintf(stderr, "provmark: note: Opus outputs of inputs at other rates are resampled to %d Hz (libsoxr)\n",
                 AUDIO_OPUS_RATE);
     }
-    progress_update(&t->pr, ++t->done);
+    progress_update(&t->pr, ++t->done, NULL);
 }
 
 static void *worker(void *arg)
@@ -194,7 +194,7 @@ int embed_tree(const embed_opts *o, const pm_key *key)
         }
     }
     pthread_mutex_init(&t.mu, NULL);
-    progress_start(&t.pr, "marked", t.in.n);
+    progress_start(&t.pr, "marked", t.in.n, 0);
     size_t n_threads = (size_t)o->jobs < t.in.n ? (size_t)o->jobs : t.in.n, started = 0;
     pthread_t th[256];
     while (started < n_threads && pthread_create(&th[started], NULL, worker, &t) == 0)

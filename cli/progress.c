@@ -6,19 +6,28 @@
 #include "chatter.h"
 #include "cli.h"
 
-void progress_start(progress *p, const char *what, size_t n)
+void progress_start(progress *p, const char *what, size_t n, int erase)
 {
-    *p = (progress){.what = what, .n = n, .t0 = now_ms(), .on = chatter_stderr_tty()};
+    *p = (progress){.what = what, .n = n, .t0 = now_ms(), .on = chatter_stderr_tty(), .erase = erase};
 }
 
-void progress_update(progress *p, size_t done)
+void progress_clear(const progress *p)
+{
+    if (p->on) /* past the stderr filter, which passes whole lines only */
+        fputs("\r\033[K", chatter_err());
+}
+
+void progress_update(progress *p, size_t done, const char *detail)
 {
     if (!p->on || !done)
         return;
     const double eta = (now_ms() - p->t0) / 1000.0 / (double)done * (double)(p->n - done);
-    /* past the stderr filter, which passes whole lines only */
-    fprintf(chatter_err(), "\rprovmark: %s %zu/%zu, ETA %02d:%02d:%02d ", p->what, done, p->n,
-            (int)(eta / 3600), (int)(eta / 60) % 60, (int)eta % 60);
-    if (done >= p->n)
-        fputc('\n', chatter_err());
+    fprintf(chatter_err(), "\rprovmark: %s %zu/%zu%s%s, ETA %02d:%02d:%02d ", p->what, done, p->n,
+            detail ? ", " : "", detail ? detail : "", (int)(eta / 3600), (int)(eta / 60) % 60, (int)eta % 60);
+    if (done >= p->n) {
+        if (p->erase)
+            progress_clear(p);
+        else
+            fputc('\n', chatter_err());
+    }
 }

@@ -44,7 +44,7 @@ for line in raw.replace("\r\n", "\n").split("\n"):
     screen.append(shown)
 lines = [l for l in screen if l.strip()]
 want = ["m.wav: model 7, dataset 42", "junk.wav: error:", "in.wav: no mark", "m.wav: model 7, dataset 42"]
-ok = "files, " in raw and len(lines) == 4 and all(l.startswith(p) for l, p in zip(lines, want)) and not any("files, " in l for l in lines)
+ok = "h of audio" in raw and len(lines) == 4 and all(l.startswith(p) for l, p in zip(lines, want)) and not any("h of audio" in l for l in lines)
 print("ok" if ok else "bad %r" % lines)
 PY
 check "progress line: shown on a terminal, cleared before every result and at the end" grep -qx ok "$w/tty.check"
