@@ -43,7 +43,7 @@ static const char style[] =
     ".ax span.last{transform:translateX(-100%)}.ax span.last::before{left:auto;right:0}"
     ".ax span{padding-top:.35em}"
     "ul.cols{columns:22em;column-gap:2em;padding-left:1.2em}ul.cols li{overflow-wrap:anywhere;break-inside:avoid}"
-    "code.h{overflow-wrap:anywhere;font-size:.85em}.err{color:#a00}.tools{margin:.5em 0}.tools input{min-width:14em}"
+    "code.h{overflow-wrap:anywhere;font-size:.85em}.err{color:#a00}.tools{margin:.5em 0}.tools input{min-width:14em}input,select{font:inherit}"
     "@media (max-width:40em){body{padding:.5em}td,th{padding:.2em .35em}}"
     "@media print{.tools{display:none}body{max-width:none;padding:0}"
     "h2,h3{break-after:avoid;page-break-after:avoid}.banner,.b,.bar span,.mt span,.sw{-webkit-print-color-adjust:exact;print-color-adjust:exact}"

@@ -14,7 +14,7 @@ set -- /usr/share/games/xmoto/Textures/Musics/*.ogg /usr/share/games/etr/music/*
     /usr/share/games/frozen-bubble/snd/*zik*.ogg
 n=0
 for src in "$@"; do
-    for start in 10 40 70 100 130; do
+    for start in 10 40 70 100 130 160; do
         n=$((n + 1))
         [ "$n" -le 50 ] || break 2
         name=$(basename "$src" .ogg)-$start
