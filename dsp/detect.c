@@ -1052,14 +1052,27 @@ static void part_levels(const finisher *x, size_t w, int m, double level, double
  * lies (side -1: before this window, +1: after it, 0: this window is in the run).
  */
 #define PATH_SHARE 0.75 /* the best path's agreement, as a share of the best, that lets its parts speak */
+/*
+ * 1 if the parts kept for window w (those of its best path) speak for mark m: the
+ * window carries m and its best path agrees with m nearly as well as its best
+ * alignment for m. *a: the window's agreement with m (window_carries()).
+ */
+static int parts_speak(const finisher *x, size_t w, int m, double *a)
+{
+    int i = 0;
+    *a = window_carries(x, w, m, &i);
+    if (*a == -INFINITY)
+        return 0;
+    pm_candidate tmp;
+    const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
+    return i == 0 || agreement(cand_at(r, 0, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * *a;
+}
+
 static void part_scores(const finisher *x, size_t w, int m, const double *level, const double *wlevel,
                         int side, double out[PM_PARTS])
 {
-    int i = 0;
-    const double a = window_carries(x, w, m, &i);
-    pm_candidate tmp;
-    const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
-    if (i == 0 || agreement(cand_at(r, 0, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * a) {
+    double a;
+    if (parts_speak(x, w, m, &a) && level[m] > 0.0) {
         part_levels(x, w, m, level[m], out);
         return;
     }
@@ -1213,21 +1226,25 @@ static int place_marks(finisher *x)
     }
     const int nm = d->n_marks;
     double level[PM_MAX_MARKS] = {0}, wlevel[PM_MAX_MARKS] = {0}, evidence[PM_MAX_MARKS] = {0};
-    int n_parts[PM_MAX_MARKS] = {0};
-    /* Each mark's usual agreement per part and per window, from its windows. */
+    int n_parts[PM_MAX_MARKS] = {0}, n_wins[PM_MAX_MARKS] = {0};
+    /* Each mark's usual agreement per window, from its windows, and per part, from
+     * those whose parts speak for it (0: none do, the parts are not used). */
     for (size_t w = 0; w < n; w++) {
         if (label[w] < 0)
             continue;
-        double a[PM_PARTS];
-        part_levels(x, w, label[w], 1.0, a);
-        for (int j = 0; j < PM_PARTS; j++)
-            level[label[w]] += a[j];
-        n_parts[label[w]] += PM_PARTS;
+        double a[PM_PARTS], unused;
+        if (parts_speak(x, w, label[w], &unused)) {
+            part_levels(x, w, label[w], 1.0, a);
+            for (int j = 0; j < PM_PARTS; j++)
+                level[label[w]] += a[j];
+            n_parts[label[w]] += PM_PARTS;
+        }
         wlevel[label[w]] += z[w];
+        n_wins[label[w]]++;
     }
     for (int m = 0; m < nm; m++) {
-        level[m] = n_parts[m] ? fmax(level[m] / n_parts[m], 1e-6) : 1.0;
-        wlevel[m] = n_parts[m] ? fmax(wlevel[m] * PM_PARTS / n_parts[m], 1e-6) : 1.0;
+        level[m] = n_parts[m] ? fmax(level[m] / n_parts[m], 0.0) : 0.0;
+        wlevel[m] = n_wins[m] ? fmax(wlevel[m] / n_wins[m], 1e-6) : 1.0;
     }
     /* Runs of windows with one label; boundaries between neighbouring runs, searched
      * within both runs up to BOUNDARY_REACH windows from where they meet. */
