@@ -107,6 +107,15 @@ check "a tag the output format cannot hold is named (licence: FLAC to WAV)" \
     grep -q '^provmark: warning: this format cannot hold these tags of the input: license (libsndfile)$' "$w/lic.err"
 
 
+# dataset add and fingerprint draw a status line on a terminal too (and only there).
+"$PM" dataset init "$w/ds.json" --name cat --version 1 --license CC0-1.0 2>/dev/null
+script -qec "$PM dataset add '$w/ds.json' '$w/in/b' && $PM dataset fingerprint '$w/ds.json'" /dev/null >"$w/ds.tty" 2>&1
+check "dataset add, fingerprint on a terminal: status lines to 5/5" sh -c "
+    grep -q \"\$(printf '\\r')provmark: described 1/5, ETA\" $w/ds.tty && grep -q 'described 5/5' $w/ds.tty &&
+    grep -q \"\$(printf '\\r')provmark: fingerprinted 5/5, ETA\" $w/ds.tty"
+"$PM" dataset add "$w/ds.json" "$w/in/-dash" 2>"$w/ds.err"
+check "dataset add without a terminal: no status line" sh -c "grep -q '5 added' $w/ds.err && ! grep -q 'described' $w/ds.err"
+
 # Hostile operands: one clear line and exit 2, nothing written.
 check_exit "OUT_DIR inside IN_DIR: refused" 2 "$PM" embed -r "$w/in" "$w/in/out" --model 1 --dataset 2 --key "$K"
 check "... and nothing made there" test ! -e "$w/in/out"
