@@ -427,6 +427,13 @@ static int stream_wav_header(int fd, SF_INFO *info)
     return 0;
 }
 
+int audio_out_type_known(const char *path)
+{
+    const SF_INFO any = {0};
+    int format;
+    return pick_format(path, &any, &format) == 0;
+}
+
 int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *out_info)
 {
     memset(o, 0, sizeof *o);

@@ -117,6 +117,8 @@ typedef struct audio_out {
  * Returns 0, or prints one line and returns -1.
  */
 int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *out_info);
+/* 1 if audio_out_open writes the type that path's extension names. */
+int audio_out_type_known(const char *path);
 /* Flush, fsync and move into place. Returns 0, or prints one line and returns -1. */
 int audio_out_commit(audio_out *o);
 /* Drop everything written; the destination is untouched. */

@@ -174,7 +174,10 @@ int embed_tree(const embed_opts *o, const pm_key *key)
         say("%s: not a folder (-r takes IN_DIR OUT_DIR)", o->in_path);
         return EXIT_ERROR;
     }
-    if (o->format && (strchr(o->format, '/') || strchr(o->format, '.'))) {
+    char probe[32];
+    if (o->format && (strchr(o->format, '/') || strchr(o->format, '.') ||
+                      snprintf(probe, sizeof probe, "x.%s", o->format) >= (int)sizeof probe ||
+                      !audio_out_type_known(probe))) {
         fprintf(stderr, "provmark: --format takes an extension: wav flac ogg opus mp3\n");
         return EXIT_ERROR;
     }

@@ -42,9 +42,10 @@ all_detected() { # DIR MODEL DATASET: every file below DIR carries the IDs (one 
 same_tree() { # IN OUT: the same relative paths
     [ "$(cd "$1" && find . -type f | sort)" = "$(cd "$2" && find . -type f | sort)" ]
 }
-tags_kept() { # IN OUT
+tags_kept() { # IN OUT: each output has its input's tags, as ffprobe reads them
     (cd "$1" && find . -type f) | while read -r f; do
-        [ "$(tags "$1/$f")" = "$(tags "$2/$f")" ] && [ -n "$(tags "$2/$f")" ] || { echo "$f"; exit 1; }
+        t=$(tags "$2/$f")
+        [ -n "$t" ] && [ "$(tags "$1/$f")" = "$t" ] || { echo "$f"; exit 1; }
     done
 }
 
@@ -76,10 +77,13 @@ check "run again: the $done_before done are kept, the rest marked, exit 0" \
 check "run again: all 20 carry 71/72 with their paths" all_detected "$w/half" 71 72
 same_tree "$w/in" "$w/half" || echo "FAIL run again: the same relative paths"
 
-# Different IDs into the same OUT_DIR: nothing is kept, everything re-marked.
-"$PM" embed -r "$w/in/b" "$w/out/b" --model 73 --dataset 74 --key "$K" --strength 2 2>"$w/re.err"
+# Different IDs into the same OUT_DIR: nothing is kept, everything re-marked. On a
+# terminal (script gives the command a tty): a status line, then the summary.
+script -qec "$PM embed -r '$w/in/b' '$w/out/b' --model 73 --dataset 74 --key $K --strength 2 -j 2" /dev/null >"$w/re.err" 2>&1
+check "on a terminal: a status line from 1/5 to 5/5, then the summary" sh -c "
+    grep -q \"\$(printf '\\r')provmark: marked 1/5, ETA\" $w/re.err && grep -q 'marked 5/5, ETA' $w/re.err"
 check "an output carrying other IDs is not kept: re-marked" \
-    sh -c "grep -q ' 0 already marked' $w/re.err && $(printf '%s' "$PM") detect -r --json --key $K $w/out/b | jq -s -e 'length == 5 and all(.dataset_id == 74)' >/dev/null"
+    sh -c "grep -q '5 files: 5 marked, 0 already marked' $w/re.err && $(printf '%s' "$PM") detect -r --json --key $K $w/out/b | jq -s -e 'length == 5 and all(.dataset_id == 74)' >/dev/null"
 
 # --format opus from 44.1 kHz: resampled to 48 kHz after marking, said once, tags kept.
 "$PM" embed -r "$w/in/sub dir" "$w/opus" --format opus --model 75 --dataset 76 --key "$K" --strength 2 2>"$w/o.err"
@@ -102,16 +106,23 @@ ffmpeg -nostdin -v error -y -i "$w/clip.wav" -metadata title=T -metadata license
 check "a tag the output format cannot hold is named (licence: FLAC to WAV)" \
     grep -q '^provmark: warning: this format cannot hold these tags of the input: license (libsndfile)$' "$w/lic.err"
 
-# Progress on a terminal (script gives the command a tty): a status line, then the summary.
-script -qec "$PM embed -r '$w/in/b' '$w/tty' --model 1 --dataset 2 --key $K --strength 2 -j 2" /dev/null >"$w/tty.out" 2>&1
-check "on a terminal: a progress line from 1/5 to 5/5, then the summary" sh -c "
-    grep -q \"\$(printf '\\r')provmark: marked 1/5, ETA\" $w/tty.out && grep -q 'marked 5/5, ETA' $w/tty.out && grep -q '5 files: 5 marked' $w/tty.out"
+
+# dataset add and fingerprint draw a status line on a terminal too (and only there).
+"$PM" dataset init "$w/ds.json" --name cat --version 1 --license CC0-1.0 2>/dev/null
+script -qec "$PM dataset add '$w/ds.json' '$w/in/b' && $PM dataset fingerprint '$w/ds.json'" /dev/null >"$w/ds.tty" 2>&1
+check "dataset add, fingerprint on a terminal: status lines to 5/5" sh -c "
+    grep -q \"\$(printf '\\r')provmark: described 1/5, ETA\" $w/ds.tty && grep -q 'described 5/5' $w/ds.tty &&
+    grep -q \"\$(printf '\\r')provmark: fingerprinted 5/5, ETA\" $w/ds.tty"
+"$PM" dataset add "$w/ds.json" "$w/in/-dash" 2>"$w/ds.err"
+check "dataset add without a terminal: no status line" sh -c "grep -q '5 added' $w/ds.err && ! grep -q 'described' $w/ds.err"
 
 # Hostile operands: one clear line and exit 2, nothing written.
 check_exit "OUT_DIR inside IN_DIR: refused" 2 "$PM" embed -r "$w/in" "$w/in/out" --model 1 --dataset 2 --key "$K"
 check "... and nothing made there" test ! -e "$w/in/out"
 check_exit "OUT_DIR = IN_DIR: refused" 2 "$PM" embed -r "$w/in/b" "$w/in/b/" --model 1 --dataset 2 --key "$K"
 check_exit "IN_DIR a file: refused" 2 "$PM" embed -r "$w/clip.wav" "$w/x" --model 1 --dataset 2 --key "$K"
+check_exit "--format of a type it cannot write: refused before any work" 2 "$PM" embed -r "$w/in" "$w/x" --format m4a --model 1 --dataset 2 --key "$K"
+check "... and nothing made" test ! -e "$w/x"
 check_exit "--format with a path in it: refused" 2 "$PM" embed -r "$w/in" "$w/x" --format ../x --model 1 --dataset 2 --key "$K"
 check_exit "--format without -r: refused" 2 "$PM" embed "$w/clip.wav" "$w/x.wav" --format wav --model 1 --dataset 2 --key "$K"
 check_exit "-j 0: refused" 2 "$PM" embed -r "$w/in" "$w/x" -j 0 --model 1 --dataset 2 --key "$K"
