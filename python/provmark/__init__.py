@@ -524,10 +524,9 @@ def _fill(obj, r, keys, found):
 
 def _dict(obj):
     """The shared fields under the names of `provmark detect --json`."""
-    key = None if obj.key is None else ("demo" if obj.key.is_demo else obj.key.fingerprint)
-    return {"model_id": obj.model_id, "dataset_id": obj.dataset_id, "key": key,
-            "p_false": obj.p_false, "sync_z": obj.sync_z, "speed": obj.speed,
-            "tempo": obj.tempo, "segments": [s.to_dict() for s in obj.segments]}
+    return {"model_id": obj.model_id, "dataset_id": obj.dataset_id, "key": obj.key.fingerprint,
+            "demo_key": obj.key.is_demo, "p_false": obj.p_false, "sync_z": obj.sync_z,
+            "speed": obj.speed, "tempo": obj.tempo, "segments": [s.to_dict() for s in obj.segments]}
 
 
 class Mark:
@@ -543,7 +542,7 @@ class Mark:
 
     def to_dict(self):
         """A JSON-ready dict, with the field names of `provmark detect --json`'s marks
-        (key: the fingerprint, or 'demo')."""
+        (key: the fingerprint; demo_key: True when it is the public demo key)."""
         return _dict(self)
 
     def __repr__(self):
@@ -566,11 +565,13 @@ class Result:
 
     def to_dict(self):
         """A JSON-ready dict (json.dumps works on it) with the field names of
-        `provmark detect --json`: found, model_id, dataset_id, key, p_false,
-        sync_z, speed, tempo, segments, marks, attempts."""
+        `provmark detect --json`: found and attempts, and only when a mark was
+        found model_id, dataset_id, key, demo_key, p_false, sync_z, speed, tempo,
+        segments and marks (as the CLI, an unmarked result has no mark field)."""
         d = {"found": self.found}
-        d.update(_dict(self))
-        d["marks"] = [m.to_dict() for m in self.marks]
+        if self.found:
+            d.update(_dict(self))
+            d["marks"] = [m.to_dict() for m in self.marks]
         d["attempts"] = self.attempts
         return d
 
