@@ -236,6 +236,16 @@ class PackageTest(unittest.TestCase):
             self.assertGreater(np.max(np.abs(y[i] - batch[i])), 1e-4)
             self.assertLess(np.max(np.abs(y[i] - batch[i])), 0.1)
 
+    def test_16khz_batch_of_48000_frames_each_item_detected(self):
+        # (4, 2, 48000) from a 16 kHz generator (AudioLDM's rate): 3 s per item, one
+        # payload period; a period alone needs strength 2 to be read (docs/BENCHMARKS.md:
+        # 3 s clips at the default strength are at the edge).
+        batch = np.stack([music(3, rate=16000, seed=s).T for s in range(4)])
+        self.assertEqual(batch.shape, (4, 2, 48000))
+        y = provmark.Embedder(16000, 2, self.key, 4321, 8765, strength=2.0, channels_first=True).mark_batch(batch)
+        results = provmark.Detector(16000, 2, [self.key], channels_first=True).detect_batch(y)
+        self.assertEqual([(r.found, r.model_id, r.dataset_id) for r in results], [(True, 4321, 8765)] * 4)
+
     def test_channels_first_streaming_equals_whole_signal(self):
         x = music(4)
         whole = provmark.Embedder(48000, 2, self.key, 7, 42).mark(x)
