@@ -234,25 +234,17 @@ void put_text(FILE *f, const char *s, int xml)
 
 void say(const char *fmt, ...)
 {
-    char small[512], *line = small;
+    char *line = NULL;
     va_list ap;
     va_start(ap, fmt);
-    /* clang-analyzer-valist misreads this va_start when it analyses several files in one run */
-    int n = vsnprintf(small, sizeof small, fmt, ap); // NOLINT(clang-analyzer-valist.Uninitialized)
+    const int n = vasprintf(&line, fmt, ap);
     va_end(ap);
-    if (n < 0) {
-        small[0] = '\0';
-    } else if ((size_t)n >= sizeof small && (line = malloc((size_t)n + 1)) != NULL) {
-        va_start(ap, fmt);
-        vsnprintf(line, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
     flockfile(stderr); /* one line, also from the scan's worker threads */
     fputs("provmark: ", stderr);
-    put_text(stderr, line ? line : small, 0); /* out of memory: the first 511 bytes */
+    put_text(stderr, n >= 0 ? line : fmt, 0); /* out of memory: at least what the message was */
     fputc('\n', stderr);
     funlockfile(stderr);
-    if (line != small)
+    if (n >= 0)
         free(line);
 }
 
