@@ -27,7 +27,7 @@ static const char style[] =
     "#files thead th{position:sticky;top:0;cursor:pointer}"
     ".banner{border:3px solid #b00;background:#fee;color:#700;padding:.6em 1em;font-weight:bold;margin:1em 0}"
     ".b{display:inline-block;font-size:.8em;font-weight:bold;border-radius:.3em;padding:0 .4em;margin-left:.3em;white-space:nowrap}"
-    ".b.demo{background:#b00;color:#fff}.b.unreg{background:#c77700;color:#fff}.b.err{background:#555;color:#fff}"
+    ".b.demo{background:#b00;color:#fff}.b.unreg{background:#c77700;color:#fff}.b.err{background:#555;color:#fff}.b.cut{background:#555;color:#fff}"
     ".b.ok{background:#1b8a5a;color:#fff}.b.none{background:#ddd;color:#333}"
     "article.f{margin:1em 0 1.4em;break-inside:avoid;page-break-inside:avoid}"
     ".legend{list-style:none;padding:0;margin:.2em 0}.legend li{margin:.1em 0}"
@@ -176,13 +176,19 @@ static int any_unregistered(const json_t *rec)
     return 0;
 }
 
-/* The badges of a file: demo key, not in registry, error. */
+/* The badges of a file: demo key, not in registry, truncated (with why, as its title). */
 static void put_badges(FILE *f, const json_t *rec)
 {
     if (any_demo(rec))
         fputs("<span class=\"b demo\">demo key</span>", f);
     if (any_unregistered(rec))
         fputs("<span class=\"b unreg\">not in registry</span>", f);
+    const char *cut = json_string_value(json_object_get(rec, "truncated"));
+    if (cut) {
+        fputs("<span class=\"b cut\" title=\"", f);
+        put_text(f, cut, 1);
+        fputs("\">truncated</span>", f);
+    }
 }
 
 static void put_header(FILE *f, const json_t *summary, const html_meta *m)

@@ -110,3 +110,11 @@ need(not re.search(r'\b(src|href)="(?!#)', dom), "no external resource")
 print("ok" if not fails else "bad: " + "; ".join(fails))
 PY
 check "chromium: the DOM has every file, kinds, badges, banner, timelines with m:ss axes ($(cat "$w/dom.check"))" grep -qx ok "$w/dom.check"
+
+# A truncated file (a marked WAV cut to a third: its header states more) gets a
+# "truncated" badge saying why, and its mark is still shown.
+head -c "$(($(stat -c %s "$w/c/a_marked.wav") / 3))" "$w/c/a_marked.wav" >"$w/cut.wav"
+$PM detect --json $K "$w/cut.wav" >"$w/cut.jsonl" 2>/dev/null
+$PM report -o "$w/cut.html" "$w/cut.jsonl" >/dev/null 2>&1
+check "report: a truncated file has a 'truncated' badge with the reason" \
+    sh -c "jq -e '.truncated != null' $w/cut.jsonl >/dev/null && grep -q 'class=\"b cut\" title=\"[^\"]*states[^\"]*\">truncated<' $w/cut.html && xmllint --noout $w/cut.html"
