@@ -10,6 +10,7 @@
 #include <soxr.h>
 #include <unistd.h>
 
+#include "analyse.h"
 #include "cli.h"
 #include "embed.h"
 
@@ -272,7 +273,10 @@ int embed_file(const embed_opts *o, const pm_key *key, embedded *res)
         goto done;
     if (!out.is_stdout)
         copy_tags(in.sf, out.sf);
-    if (o->verify && (rc = pm_detector_new(&det, out_info.samplerate, info.channels, key, 1)) != PM_OK) {
+    /* A file is verified by reading it back (what a lossy encoder kept is what counts);
+     * a stream on stdout, as it was handed to the encoder. */
+    if (o->verify && out.is_stdout &&
+        (rc = pm_detector_new(&det, out_info.samplerate, info.channels, key, 1)) != PM_OK) {
         say("%s: %s", o->out_path, pm_strerror(rc));
         goto done;
     }
@@ -295,9 +299,11 @@ int embed_file(const embed_opts *o, const pm_key *key, embedded *res)
         say("%s: %s", o->in_path, err);
     if (fed != 0)
         goto done;
-    if (in.truncated[0])
+    if (in.truncated[0]) {
         say("warning: %s: truncated: %s; the output holds the %.1f s read", o->in_path, in.truncated,
             (double)in.read / info.samplerate);
+        res->truncated = 1;
+    }
     res->level = pm_embedder_mark_level_db(emb); /* the flush resets it */
     if ((rc = pm_embedder_flush_interleaved(emb, outbuf)) != PM_OK) {
         say("%s: %s", o->out_path, pm_strerror(rc));
@@ -310,6 +316,17 @@ int embed_file(const embed_opts *o, const pm_key *key, embedded *res)
         count_tags(in.sf, o->out_path, res);
     if (det)
         res->verify_status = pm_detector_finish(det, &res->r);
+    if (o->verify && !out.is_stdout) {
+        analysis a;
+        const analysis_opts ao = {.keys = key, .n_keys = 1, .dec = DECODER_SNDFILE};
+        if (analyse_file(o->out_path, &ao, &a) == 0) {
+            res->r = a.r;
+        } else {
+            say("%s: cannot read the output back: %s", o->out_path, a.error);
+            res->verify_status = PM_ERR_IO;
+        }
+        analysis_free(&a);
+    }
 done:
     if (!ok)
         audio_out_abort(&out);
@@ -348,7 +365,7 @@ static void print_embedded(const embed_opts *o, const embedded *res)
                 res->r.p_false);
     else
         fprintf(stderr, "provmark: warning: the mark could not be verified on the output "
-                        "(too short, too quiet or silent?); exit status 1\n");
+                        "(too short, too quiet or silent, or lost by the output's encoding?); exit status 1\n");
 }
 
 int cmd_embed(int argc, char **argv)
@@ -368,6 +385,9 @@ int cmd_embed(int argc, char **argv)
         return EXIT_ERROR;
     print_embedded(&o, &res);
     /* The output is written either way (it is the user's audio, unharmed); the status tells a
-     * pipeline whether it can count on a mark: 1 when verification found none. */
-    return !o.verify || embed_verified(&o, &res) ? EXIT_MARKED : EXIT_UNMARKED;
+     * pipeline whether it can count on it: 1 when verification found no mark, or when the
+     * input was truncated (the output holds only what the input held). */
+    if (res.truncated)
+        say("warning: %s holds only the part of a truncated input; exit status 1", o.out_path);
+    return !res.truncated && (!o.verify || embed_verified(&o, &res)) ? EXIT_MARKED : EXIT_UNMARKED;
 }

@@ -26,6 +26,7 @@ typedef struct embedded {
     int tags;                /* string tags of the input */
     char lost[96];           /* those the output does not hold, "copyright, license" (or empty) */
     int resampled_from;      /* the input's rate when the output was resampled (Opus), else 0 */
+    int truncated;           /* 1: the input held less than its header states (the output has what it held) */
 } embedded;
 
 /*

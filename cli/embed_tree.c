@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,7 @@ typedef struct tree {
     const pm_key *key;
     strlist in, out;
     size_t next, done;
-    size_t marked, kept, unverified, failed;
+    size_t marked, kept, unverified, truncated, failed;
     strlist untaggable; /* output types already said to lose tags */
     int said_resample;
     progress pr;
@@ -70,15 +71,25 @@ static int make_parents(const char *path)
 }
 
 /* An output from an earlier run that is complete and carries these IDs. */
-static int already_marked(const tree *t, const char *out)
+static int already_marked(const tree *t, const char *in_path, const char *out)
 {
     struct stat st;
     if (stat(out, &st) != 0)
         return 0;
+    /* As long as the input says it is (within 1 %, 0.5 s at least: MP3 lengths are estimates):
+     * an output made from a truncated input, since made whole, is made again. */
+    audio_in in;
+    char err[AUDIO_ERR];
+    if (audio_in_open(&in, in_path, t->o->dec, err) != 0)
+        return 0;
+    const int known = in.pipe_fd < 0 && in.info.samplerate > 0 && in.info.frames > 0 && in.info.frames < SF_COUNT_MAX;
+    const double want = known ? (double)in.info.frames / in.info.samplerate : -1.0; /* a decoder's stream: no length */
+    audio_in_close(&in);
     analysis_opts ao = {.keys = t->key, .n_keys = 1, .dec = DECODER_SNDFILE};
     analysis *a = calloc(1, sizeof *a);
     int ok = a && analyse_file(out, &ao, a) == 0 && a->r.found && a->r.model_id == t->o->model &&
-             a->r.dataset_id == t->o->dataset;
+             a->r.dataset_id == t->o->dataset && !a->truncated[0] &&
+             (want < 0.0 || fabs(a->duration - want) <= fmax(0.5, 0.01 * want));
     if (a)
         analysis_free(a);
     free(a);
@@ -93,11 +104,13 @@ static void account(tree *t, size_t i, int rc, const embedded *res)
         t->kept++;
     } else if (rc < 0) {
         t->failed++;
+    } else if (res->truncated) {
+        t->truncated++; /* said by embed_file; an output shorter than its input is never kept */
     } else if (t->o->verify && !embed_verified(t->o, res)) {
         t->unverified++;
         fputs("provmark: warning: ", stderr);
         put_text(stderr, out, 0);
-        fputs(": the mark could not be verified (too short, too quiet or silent?)\n", stderr);
+        fputs(": the mark could not be verified (too short, too quiet or silent, or lost by the output's encoding?)\n", stderr);
     } else {
         t->marked++;
     }
@@ -130,7 +143,7 @@ static void *worker(void *arg)
         fo.out_path = t->out.v[i];
         embedded res;
         memset(&res, 0, sizeof res);
-        int rc = already_marked(t, fo.out_path) ? 1
+        int rc = already_marked(t, fo.in_path, fo.out_path) ? 1
                  : make_parents(fo.out_path) == 0 && embed_file(&fo, t->key, &res) == 0 ? 0
                                                                                         : -1;
         pthread_mutex_lock(&t->mu);
@@ -140,7 +153,61 @@ static void *worker(void *arg)
     return NULL;
 }
 
-/* OUT_DIR, created; refused when it is IN_DIR or inside it (a second run would mark the outputs). */
+typedef struct file_id {
+    dev_t dev;
+    ino_t ino;
+} file_id;
+
+static int by_file_id(const void *a, const void *b)
+{
+    const file_id *x = a, *y = b;
+    return x->dev != y->dev ? (x->dev < y->dev ? -1 : 1) : x->ino != y->ino ? (x->ino < y->ino ? -1 : 1) : 0;
+}
+
+/*
+ * No output may be an input (through a link, say) nor the output of another input
+ * (a.wav and a.flac with --format flac): either would lose audio. 0, or -1 after one line.
+ */
+static int check_outputs(const tree *t)
+{
+    const size_t n = t->in.n;
+    file_id *ids = malloc(sizeof *ids * n);
+    char **outs = malloc(sizeof *outs * n);
+    int rc = ids && outs ? 0 : -1;
+    if (rc)
+        fprintf(stderr, "provmark: out of memory\n");
+    size_t k = 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct stat st;
+        if (stat(t->in.v[i], &st) == 0)
+            ids[k++] = (file_id){st.st_dev, st.st_ino};
+    }
+    if (!rc)
+        qsort(ids, k, sizeof *ids, by_file_id);
+    for (size_t i = 0; i < n && !rc; i++) {
+        struct stat st;
+        if (stat(t->out.v[i], &st) == 0 &&
+            bsearch(&(file_id){st.st_dev, st.st_ino}, ids, k, sizeof *ids, by_file_id)) {
+            say("%s: the output of %s is an input file; nothing marked", t->out.v[i], t->in.v[i]);
+            rc = -1;
+        }
+    }
+    if (!rc) {
+        memcpy(outs, t->out.v, sizeof *outs * n);
+        qsort(outs, n, sizeof *outs, strlist_cmp);
+        for (size_t i = 1; i < n && !rc; i++)
+            if (strcmp(outs[i - 1], outs[i]) == 0) {
+                say("%s: two inputs would be written there (--format); nothing marked", outs[i]);
+                rc = -1;
+            }
+    }
+    free(ids);
+    free(outs);
+    return rc;
+}
+
+/* OUT_DIR, created; refused when it is IN_DIR, inside it (a second run would mark the
+ * outputs) or holds it (outputs would land among the inputs). */
 static int prepare_out_dir(const embed_opts *o)
 {
     if (make_parents(o->out_path))
@@ -155,9 +222,10 @@ static int prepare_out_dir(const embed_opts *o)
         say("%s: %s", o->out_path, strerror(errno));
         return -1;
     }
-    size_t n = strlen(in);
-    if (strncmp(in, out, n) == 0 && (out[n] == '\0' || out[n] == '/' || n == 1)) {
-        fprintf(stderr, "provmark: OUT_DIR must be outside IN_DIR\n");
+    const size_t n = strlen(in), m = strlen(out);
+    if ((strncmp(in, out, n) == 0 && (out[n] == '\0' || out[n] == '/' || n == 1)) ||
+        (strncmp(out, in, m) == 0 && (in[m] == '\0' || in[m] == '/' || m == 1))) {
+        fprintf(stderr, "provmark: IN_DIR and OUT_DIR must be apart (neither inside the other)\n");
         if (made)
             rmdir(o->out_path);
         return -1;
@@ -196,6 +264,8 @@ int embed_tree(const embed_opts *o, const pm_key *key)
             goto out;
         }
     }
+    if (check_outputs(&t))
+        goto out;
     pthread_mutex_init(&t.mu, NULL);
     progress_start(&t.pr, "marked", t.in.n, 0);
     size_t n_threads = (size_t)o->jobs < t.in.n ? (size_t)o->jobs : t.in.n, started = 0;
@@ -207,9 +277,10 @@ int embed_tree(const embed_opts *o, const pm_key *key)
     for (size_t i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     pthread_mutex_destroy(&t.mu);
-    fprintf(stderr, "provmark: %zu files: %zu marked, %zu already marked (kept), %zu not verified, %zu failed\n",
-            t.in.n, t.marked, t.kept, t.unverified, t.failed);
-    status = t.failed ? EXIT_ERROR : t.unverified ? EXIT_UNMARKED : EXIT_MARKED;
+    fprintf(stderr,
+            "provmark: %zu files: %zu marked, %zu already marked (kept), %zu not verified, %zu truncated, %zu failed\n",
+            t.in.n, t.marked, t.kept, t.unverified, t.truncated, t.failed);
+    status = t.failed ? EXIT_ERROR : t.unverified || t.truncated ? EXIT_UNMARKED : EXIT_MARKED;
 out:
     strlist_free(&t.in);
     strlist_free(&t.out);

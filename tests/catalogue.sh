@@ -51,7 +51,7 @@ tags_kept() { # IN OUT: each output has its input's tags, as ffprobe reads them
 
 "$PM" embed -r "$w/in" "$w/out" --model 71 --dataset 72 --key "$K" --strength 2 -j 2 2>"$w/r.err"
 echo $? >"$w/r.rc"
-check "embed -r: exit 0, a summary of 20 marked" sh -c "[ \$(cat $w/r.rc) = 0 ] && grep -q '^provmark: 20 files: 20 marked, 0 already marked (kept), 0 not verified, 0 failed$' $w/r.err"
+check "embed -r: exit 0, a summary of 20 marked" sh -c "[ \$(cat $w/r.rc) = 0 ] && grep -q '^provmark: 20 files: 20 marked, 0 already marked (kept), 0 not verified, 0 truncated, 0 failed$' $w/r.err"
 check "embed -r: the same relative paths and formats below OUT_DIR" same_tree "$w/in" "$w/out"
 check "embed -r: every output carries 71/72 (detect --json over OUT_DIR)" all_detected "$w/out" 71 72
 check "embed -r: title, artist and album carried over in every format" tags_kept "$w/in" "$w/out"
@@ -73,7 +73,7 @@ check "killed halfway: some outputs, none partial or temporary ($done_before of 
     sh -c "[ $done_before -ge 8 ] && [ $done_before -lt 20 ] && ! find $w/half -name '*pmtmp*' | grep -q ."
 "$PM" embed -r "$w/in" "$w/half" --model 71 --dataset 72 --key "$K" --strength 2 -j 2 2>"$w/h.err"
 check "run again: the $done_before done are kept, the rest marked, exit 0" \
-    sh -c "grep -q \"^provmark: 20 files: $((20 - done_before)) marked, $done_before already marked (kept), 0 not verified, 0 failed$\" $w/h.err"
+    sh -c "grep -q \"^provmark: 20 files: $((20 - done_before)) marked, $done_before already marked (kept), 0 not verified, 0 truncated, 0 failed$\" $w/h.err"
 check "run again: all 20 carry 71/72 with their paths" all_detected "$w/half" 71 72
 same_tree "$w/in" "$w/half" || echo "FAIL run again: the same relative paths"
 
@@ -119,6 +119,26 @@ check "dataset add without a terminal: no status line" sh -c "grep -q '5 added' 
 # Hostile operands: one clear line and exit 2, nothing written.
 check_exit "OUT_DIR inside IN_DIR: refused" 2 "$PM" embed -r "$w/in" "$w/in/out" --model 1 --dataset 2 --key "$K"
 check "... and nothing made there" test ! -e "$w/in/out"
+# IN_DIR inside OUT_DIR: an output can be another input (t/s/a.wav is t/s/s/a.wav's).
+mkdir -p "$w/t/s/s"
+cp "$w/clip.wav" "$w/t/s/a.wav"
+cp "$w/clip.wav" "$w/t/s/s/a.wav"
+sum=$(md5sum <"$w/t/s/a.wav")
+check_exit "IN_DIR inside OUT_DIR: refused" 2 "$PM" embed -r "$w/t/s" "$w/t" --model 1 --dataset 2 --key "$K"
+check "... and the input untouched" test "$(md5sum <"$w/t/s/a.wav")" = "$sum"
+# A link among the inputs to a file where its output would go: refused, the file kept.
+mkdir -p "$w/li" "$w/lo"
+cp "$w/clip.wav" "$w/lo/x.wav"
+ln -s "$PWD/$w/lo/x.wav" "$w/li/x.wav"
+sum=$(md5sum <"$w/lo/x.wav")
+check_exit "an input linked to its own output: refused" 2 "$PM" embed -r "$w/li" "$w/lo" --model 1 --dataset 2 --key "$K"
+check "... and the file untouched" test "$(md5sum <"$w/lo/x.wav")" = "$sum"
+# --format making two inputs one output (a.wav and a.flac to a.flac): refused, nothing written.
+mkdir -p "$w/col"
+cp "$w/clip.wav" "$w/col/a.wav"
+sox "$w/clip.wav" "$w/col/a.flac"
+check_exit "--format: two inputs to one output refused" 2 "$PM" embed -r "$w/col" "$w/colo" --format flac --model 1 --dataset 2 --key "$K"
+check "... and nothing written" sh -c "[ \$(find $w/colo -type f 2>/dev/null | wc -l) = 0 ]"
 check_exit "OUT_DIR = IN_DIR: refused" 2 "$PM" embed -r "$w/in/b" "$w/in/b/" --model 1 --dataset 2 --key "$K"
 check_exit "IN_DIR a file: refused" 2 "$PM" embed -r "$w/clip.wav" "$w/x" --model 1 --dataset 2 --key "$K"
 check_exit "--format of a type it cannot write: refused before any work" 2 "$PM" embed -r "$w/in" "$w/x" --format m4a --model 1 --dataset 2 --key "$K"
@@ -132,6 +152,20 @@ head -c 3000 "$w/clip.wav" >"$w/bad/cut.wav"
 printf 'not audio' >"$w/bad/junk.flac"
 "$PM" embed -r "$w/bad" "$w/badout" --model 1 --dataset 2 --key "$K" --strength 2 2>"$w/bad.err"
 echo $? >"$w/bad.rc"
-check "a folder with a good, a cut and a junk file: marked, not verified, failed; exit 2" sh -c "
-    [ \$(cat $w/bad.rc) = 2 ] && grep -q ' 1 marked, 0 already marked (kept), 1 not verified, 1 failed' $w/bad.err &&
+check "a folder with a good, a cut and a junk file: marked, truncated, failed; exit 2" sh -c "
+    [ \$(cat $w/bad.rc) = 2 ] && grep -q ' 1 marked, 0 already marked (kept), 0 not verified, 1 truncated, 1 failed' $w/bad.err &&
     [ \$(find $w/badout -type f | wc -l) = 2 ] && [ -f $w/badout/good.mp3 ] && [ ! -e $w/badout/junk.flac ]"
+
+# A truncated input: its output holds what it held and is not counted as marked (exit 1);
+# once the input is whole again, a re-run marks it again instead of keeping the short output.
+mkdir -p "$w/tr"
+sox "$w/clip.wav" "$w/whole.flac" repeat 5
+head -c "$(($(stat -c %s "$w/whole.flac") / 2))" "$w/whole.flac" >"$w/tr/t.flac"
+"$PM" embed -r "$w/tr" "$w/tro" --model 1 --dataset 2 --key "$K" --strength 2 2>"$w/tr.err"
+echo $? >"$w/tr.rc"
+check "a truncated input: counted as truncated, exit 1" sh -c "
+    [ \$(cat $w/tr.rc) = 1 ] && grep -q ' 0 marked, 0 already marked (kept), 0 not verified, 1 truncated, 0 failed' $w/tr.err"
+cp "$w/whole.flac" "$w/tr/t.flac"
+"$PM" embed -r "$w/tr" "$w/tro" --model 1 --dataset 2 --key "$K" --strength 2 2>"$w/tr2.err"
+check "... made whole again: marked again, not kept short" sh -c "
+    grep -q ' 1 marked, 0 already marked (kept)' $w/tr2.err && [ \"\$(soxi -s $w/tro/t.flac)\" = \"\$(soxi -s $w/whole.flac)\" ]"
