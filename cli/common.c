@@ -222,6 +222,9 @@ void put_text(FILE *f, const char *s, int xml)
                 fputs(named, f);
             else
                 fprintf(f, n == 1 ? "\\x%02x" : "\\u%04x", n == 1 ? p[0] : p[1]);
+        } else if (n == 3 && p[0] == 0xef && ((p[1] == 0xbf && p[2] >= 0xbe) || (p[1] == 0xb7 && p[2] >= 0x90 && p[2] <= 0xaf))) {
+            /* noncharacters U+FDD0..U+FDEF, U+FFFE, U+FFFF: not allowed in XML, nor meant for text */
+            fprintf(f, "\\u%04x", (p[0] & 0x0fu) << 12 | (p[1] & 0x3fu) << 6 | (p[2] & 0x3fu));
         } else if (p[0] == '\\') {
             fputs("\\\\", f); /* so that every escape above is unambiguous */
         } else if (xml && strchr("&<>\"'", p[0])) {

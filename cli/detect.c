@@ -301,7 +301,10 @@ int cmd_detect(int argc, char **argv)
     printer pr = {0};
     pm_key keys[MAX_KEYS];
     int status = EXIT_ERROR, n_keys;
-    if (parse_options(argc, argv, &o) || (o.report_path && report_check_path(o.report_path) != 0) ||
+    if (parse_options(argc, argv, &o))
+        goto out;
+    char *const results[1] = {(char *)o.resume}; /* what a report must not replace */
+    if ((o.report_path && report_check_path(o.report_path, results, o.resume ? 1 : 0) != 0) ||
         list_files(&o, argv + optind, argc - optind, &paths, &skipped))
         goto out;
     if (o.registry_path && !(registry = registry_load(o.registry_path)))

@@ -216,7 +216,7 @@ static void put_header(FILE *f, const json_t *summary, const html_meta *m)
         }
     }
     if (m->skipped)
-        fprintf(f, "<br/><span class=\"err\">%zu line%s that are not records skipped (a cut-off write?)</span>",
+        fprintf(f, "<br/><span class=\"err\">%zu line%s that are not valid records skipped (a cut-off write, or not a result of provmark)</span>",
                 m->skipped, m->skipped == 1 ? "" : "s");
     fputs("</td></tr>\n<tr><th>keys that matched</th><td>", f);
     const json_t *k;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>
+#include <math.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,12 +39,24 @@ static const char usage_report[] =
     "Exit status: 0 every file is marked, 1 some file is not, 2 some file could not be\n"
     "read or the results could not be read or written.\n";
 
-int report_check_path(const char *path)
+/* 1 if path names the file that descriptor fd has open (a regular file). */
+static int is_open_file(const char *path, int fd)
+{
+    struct stat a, b;
+    return stat(path, &a) == 0 && fstat(fd, &b) == 0 && S_ISREG(b.st_mode) && a.st_dev == b.st_dev &&
+           a.st_ino == b.st_ino;
+}
+
+int report_check_path(const char *path, char *const *results, int n_results)
 {
     struct stat st;
     char *copy = strdup(path);
     const char *dir = copy ? dirname(copy) : ".";
+    int is_results = is_open_file(path, STDOUT_FILENO);
+    for (int i = 0; i < n_results && !is_results; i++)
+        is_results = strcmp(results[i], "-") != 0 && same_file(path, results[i]);
     const char *why = !path[0] ? "an empty name"
+                      : is_results ? "it holds the results (the report would overwrite them)"
                       : stat(path, &st) == 0 && S_ISDIR(st.st_mode) ? "it is a folder"
                       : stat(dir, &st) != 0 ? "its folder does not exist"
                       : !S_ISDIR(st.st_mode) ? "its folder is not a folder"
@@ -65,6 +78,75 @@ static int wanted(const report_input *in, const json_t *rec)
     return found;
 }
 
+static int in_range(const json_t *v, double lo, double hi)
+{
+    const double x = json_number_value(v);
+    return json_is_number(v) && isfinite(x) && x >= lo && x <= hi;
+}
+
+static int is_id(const json_t *v)
+{
+    return json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) <= PM_ID_MAX;
+}
+
+/* A mark's fields as detect writes them: IDs in range, a bound in [0, 1], a key, time ranges. */
+static int mark_ok(const json_t *m)
+{
+    size_t i;
+    const json_t *seg;
+    if (!json_is_object(m) || !is_id(json_object_get(m, "model_id")) || !is_id(json_object_get(m, "dataset_id")) ||
+        !in_range(json_object_get(m, "p_false"), 0.0, 1.0) || !json_is_string(json_object_get(m, "key")) ||
+        !json_is_array(json_object_get(m, "segments")))
+        return 0;
+    json_array_foreach (json_object_get(m, "segments"), i, seg) {
+        if (!in_range(json_object_get(seg, "start"), 0.0, 1e9) || !in_range(json_object_get(seg, "end"), 0.0, 1e9))
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * A record the report may show: an error, or a result whose numbers are numbers in
+ * their ranges and, where it says found, whose marks are whole (docs/result.schema.json
+ * in what the report reads). Others are skipped and counted, never drawn as marks.
+ */
+static int record_ok(const json_t *r)
+{
+    if (json_object_get(r, "error") && !json_is_null(json_object_get(r, "error")))
+        return json_is_string(json_object_get(r, "error"));
+    const json_t *found = json_object_get(r, "found"), *d = json_object_get(r, "duration");
+    if (!(json_is_boolean(found) || json_is_null(found)) || (d && !in_range(d, 0.0, 1e9)))
+        return 0;
+    if (!json_is_true(found))
+        return 1;
+    size_t i;
+    const json_t *m;
+    if (!mark_ok(r) || !json_is_array(json_object_get(r, "marks")) || !json_array_size(json_object_get(r, "marks")))
+        return 0;
+    json_array_foreach (json_object_get(r, "marks"), i, m) {
+        if (!mark_ok(m))
+            return 0;
+    }
+    return 1;
+}
+
+/* demo_key from the key's fingerprint itself, whatever the record says: the public demo
+ * key's marks prove nothing, and a record may have been edited or made elsewhere. */
+static void mark_demo(json_t *r)
+{
+    char demo[17];
+    pm_key k;
+    pm_key_demo(&k);
+    pm_key_fingerprint(&k, demo);
+    size_t i;
+    json_t *m;
+    if (json_is_string(json_object_get(r, "key")))
+        json_object_set_new(r, "demo_key", json_boolean(!strcmp(json_string_value(json_object_get(r, "key")), demo)));
+    json_array_foreach (json_object_get(r, "marks"), i, m) {
+        json_object_set_new(m, "demo_key", json_boolean(!strcmp(json_string_value(json_object_get(m, "key")), demo)));
+    }
+}
+
 int report_read(report_input *in, FILE *f, const char *name)
 {
     if (!in->records)
@@ -77,7 +159,8 @@ int report_read(report_input *in, FILE *f, const char *name)
     ssize_t len;
     while ((len = getline(&line, &cap, f)) > 0) {
         json_t *j = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
-        if (json_is_object(j) && json_is_string(json_object_get(j, "file"))) {
+        if (json_is_object(j) && json_is_string(json_object_get(j, "file")) && record_ok(j)) {
+            mark_demo(j);
             if (in->only && !wanted(in, j)) {
                 json_decref(j);
                 continue;
@@ -381,7 +464,7 @@ void report_print_summary(FILE *f, const json_t *s)
         fprintf(f, "%lld training item%s reproduced, in %lld file%s\n", I("training_items"),
                 I("training_items") == 1 ? "" : "s", I("reproducing_files"), I("reproducing_files") == 1 ? "" : "s");
     if (I("skipped_lines"))
-        fprintf(f, "%lld line%s of the results skipped (not a record: a cut-off write?)\n", I("skipped_lines"),
+        fprintf(f, "%lld line%s of the results skipped (not a valid record: a cut-off write, or not a result of provmark)\n", I("skipped_lines"),
                 I("skipped_lines") == 1 ? "" : "s");
 #undef I
     size_t i;
@@ -435,7 +518,7 @@ int cmd_report(int argc, char **argv)
         fprintf(stderr, "provmark: report needs at least one RESULTS file (see 'provmark report --help')\n");
         return EXIT_ERROR;
     }
-    if (html && report_check_path(html) != 0)
+    if (html && report_check_path(html, argv + optind, argc - optind) != 0)
         return EXIT_ERROR;
     report_input in = {0};
     int status = EXIT_ERROR;
@@ -456,6 +539,10 @@ int cmd_report(int argc, char **argv)
     }
     if (!command) {
         fprintf(stderr, "provmark: out of memory\n");
+        goto out;
+    }
+    if (!json_array_size(in.records)) { /* as detect with no file to scan */
+        say("no results to report (%zu line%s skipped)", in.skipped, in.skipped == 1 ? "" : "s");
         goto out;
     }
     status = report_finish(&in, html, command, registry, &summary);

@@ -12,10 +12,11 @@
 
 /*
  * Refuse an HTML report path that cannot be written (its folder missing or not
- * writable, the path a folder), so that a scan is not run for nothing: 0, or -1
- * after one line on stderr.
+ * writable, the path a folder), so that a scan is not run for nothing, or that holds
+ * the results (one of `results`, or the file stdout writes to), which the report
+ * would replace: 0, or -1 after one line on stderr.
  */
-int report_check_path(const char *path);
+int report_check_path(const char *path, char *const *results, int n_results);
 
 /* Results read so far: every record, in reading order, and where they came from. */
 typedef struct report_input {

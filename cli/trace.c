@@ -249,7 +249,7 @@ int cmd_trace(int argc, char **argv)
     training_sets sets = {0};
     json_t *registry = NULL;
     FILE *records = NULL;
-    if (parse_options(argc, argv, &o) || (o.report_path && report_check_path(o.report_path) != 0) ||
+    if (parse_options(argc, argv, &o) || (o.report_path && report_check_path(o.report_path, NULL, 0) != 0) ||
         (o.detect && (n_keys = load_keys(o.key_paths, o.n_keys, keys)) < 0))
         goto out;
     if (o.registry_path && !(registry = registry_load(o.registry_path)))

@@ -37,7 +37,7 @@ main() { sed -n '/<main>/,/<\/main>/p' "$1"; }
 check "report: pieces merged (duplicates, an error superseded, a cut-off line) = the one scan's report" \
     sh -c "[ -n \"\$(sed -n '/<main>/,/<\/main>/p' $w/one.html)\" ] && [ \"\$(sed -n '/<main>/,/<\/main>/p' $w/one.html)\" = \"\$(sed -n '/<main>/,/<\/main>/p' $w/merged.html)\" ]"
 check "report: the header records the sources and the skipped line" \
-    sh -c "grep -q 'part1.jsonl: 3 records' $w/merged.html && grep -q '1 line that are not records skipped\|1 line that is not' $w/merged.html"
+    sh -c "grep -q 'part1.jsonl: 3 records' $w/merged.html && grep -q '1 line that are not valid records skipped' $w/merged.html"
 check "report: terminal summary" sh -c "grep -q '^6 files, 0.0[0-9] h of audio: 3 marked, 2 not marked, 1 could not be read' $w/summary.txt &&
     grep -q 'warning: 1 file marked with the public demo key' $w/summary.txt && grep -q '1 file with IDs not in the registry' $w/summary.txt"
 $PM report --json "$w/one.jsonl" >"$w/summary.json"
@@ -118,3 +118,28 @@ $PM detect --json $K "$w/cut.wav" >"$w/cut.jsonl" 2>/dev/null
 $PM report -o "$w/cut.html" "$w/cut.jsonl" >/dev/null 2>&1
 check "report: a truncated file has a 'truncated' badge with the reason" \
     sh -c "jq -e '.truncated != null' $w/cut.jsonl >/dev/null && grep -q 'class=\"b cut\" title=\"[^\"]*states[^\"]*\">truncated<' $w/cut.html && xmllint --noout $w/cut.html"
+
+# Review findings: the report never replaces its results, never shows a record that is
+# not a valid result as a mark, knows the demo key by its fingerprint, escapes
+# noncharacters, and says when there is nothing to report.
+cp "$w/one.jsonl" "$w/keep.jsonl"
+check_exit "report -o onto its own results: refused" 2 $PM report -o "$w/keep.jsonl" "$w/keep.jsonl"
+check "... and the results kept" cmp -s "$w/one.jsonl" "$w/keep.jsonl"
+check_exit "detect --report onto the file stdout appends to: refused" 2 \
+    sh -c "$PM detect --json $K --report $w/keep.jsonl $w/c/a_marked.wav >>$w/keep.jsonl"
+printf '%s\n' '{"file":"x.wav","found":true,"marks":[{"model_id":1,"dataset_id":2,"segments":[{"start":0,"end":10}]}]}' \
+    '{"file":"y.wav","found":true,"model_id":99999999999,"dataset_id":-1,"p_false":"NaN"}' >"$w/forged.jsonl"
+cat "$w/one.jsonl" >>"$w/forged.jsonl"
+$PM report --json "$w/forged.jsonl" >"$w/forged.json" 2>/dev/null
+check "report: records that are not valid results skipped and counted, never marks" \
+    jq -e --argjson n "$(jq -s 'length' "$w/one.jsonl")" '.files == $n and .skipped_lines == 2' "$w/forged.json"
+jq -c 'if .demo_key then .demo_key = false | .marks |= map(.demo_key = false) else . end' "$w/one.jsonl" >"$w/nodemo.jsonl"
+$PM report --json "$w/nodemo.jsonl" >"$w/nodemo.json" 2>/dev/null
+check "report: a demo-key mark is known by its fingerprint whatever the record says" \
+    jq -e '.demo_key == 1' "$w/nodemo.json"
+mkdir -p "$w/nc"
+cp "$w/c/a_marked.wav" "$w/nc/$(printf 'n\357\277\276')x.wav"
+$PM detect $K --report "$w/nc.html" "$w/nc/"*.wav >/dev/null 2>&1
+check "report: a name with a noncharacter (U+FFFE) is escaped, the report well-formed" \
+    sh -c "xmllint --noout $w/nc.html && grep -q 'n\\\\ufffex.wav' $w/nc.html"
+check_exit "report: nothing to report is an error" 2 sh -c "printf 'garbage\n' | $PM report -"
