@@ -39,7 +39,8 @@ static const char usage_embed[] =
     "                 2: also 3 s clips and heavy noise; slightly audible on quiet music)\n"
     "  --no-verify    skip decoding the output to report the detection margin\n"
     "\nExit status: 0 marked (and verified, unless --no-verify), 1 written but the mark\n"
-    "could not be verified on the output (too short, silent or too quiet), 2 an error.\n"
+    "could not be verified on the output read back (too short, silent, too quiet, or lost\n"
+    "by the encoding) or the input was truncated, 2 an error.\n"
     AUDIO_DECODER_HELP;
 
 /*
