@@ -15,7 +15,9 @@
 #include <sodium.h>
 #include <stdint.h>
 
+#include "chatter.h"
 #include "cli.h"
+#include "progress.h"
 
 int parse_decimal(const char *s, unsigned long max, unsigned long *out)
 {
@@ -242,11 +244,15 @@ void say(const char *fmt, ...)
     va_start(ap, fmt);
     const int n = vasprintf(&line, fmt, ap);
     va_end(ap);
-    flockfile(stderr); /* one line, also from the scan's worker threads */
-    fputs("provmark: ", stderr);
-    put_text(stderr, n >= 0 ? line : fmt, 0); /* out of memory: at least what the message was */
-    fputc('\n', stderr);
-    funlockfile(stderr);
+    /* Past the stderr filter (it is for other libraries' chatter), after any status line
+     * is cleared: the message has a line of its own, in its place among the others. */
+    FILE *err = chatter_err();
+    flockfile(err); /* one line, also from the scan's worker threads */
+    progress_hide();
+    fputs("provmark: ", err);
+    put_text(err, n >= 0 ? line : fmt, 0); /* out of memory: at least what the message was */
+    fputc('\n', err);
+    funlockfile(err);
     if (n >= 0)
         free(line);
 }

@@ -21,4 +21,6 @@ void progress_start(progress *p, const char *what, size_t n, int erase);
 void progress_update(progress *p, size_t done, const char *detail);
 /* Clear the line (when on), so that the next line starts on a clean line. */
 void progress_clear(const progress *p);
+/* Clear whatever status line is showing (say() does, before its message). */
+void progress_hide(void);
 #endif

@@ -118,3 +118,13 @@ check "keygen into a missing folder: the reason, no raw library text" \
 check_exit "trace: marked file exits 0" 0 $PM trace $K "$w/m.wav"
 check_exit "trace: unmarked file exits 1" 1 $PM trace $K "$w/in.wav"
 check_exit "trace: unreadable file exits 2" 2 $PM trace $K "$w/junk.wav" "$w/m.wav"
+
+# A warning during a scan (a truncated file) starts its own line: the status line is
+# cleared first, not continued.
+mkdir -p "$w/tr"
+cp "$w/m.wav" "$w/tr/a.wav"
+head -c 100000 "$w/m.wav" >"$w/tr/b.wav"
+script -qc "cd $w && $pm detect -r $K tr" /dev/null >"$w/tr.raw" 2>&1
+check "a warning during a scan starts its own line, not the status line's end" sh -c "
+    grep -q 'provmark: warning: tr/b.wav: truncated: the header states [0-9]* bytes, the file holds [0-9]*; the result covers' $w/tr.raw &&
+    ! grep -q 'ETA [0-9:]* provmark: warning' $w/tr.raw"
