@@ -31,7 +31,7 @@ int audio_decoder_parse(const char *name, audio_decoder *out)
             *out = (audio_decoder)i;
             return 0;
         }
-    fprintf(stderr, "provmark: --decoder is sndfile, ffmpeg or auto\n");
+    say("--decoder is sndfile, ffmpeg or auto");
     return -1;
 }
 
@@ -463,7 +463,7 @@ int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *o
         char *dir_copy = strdup(path);
         if (!o->path || !dir_copy) {
             free(dir_copy);
-            fprintf(stderr, "provmark: out of memory\n");
+            say("out of memory");
             audio_out_abort(o);
             return -1;
         }

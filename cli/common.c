@@ -36,7 +36,7 @@ int parse_id(const char *s, uint32_t *out, const char *what)
 {
     unsigned long v;
     if (parse_decimal(s, PM_ID_MAX, &v) != 0) {
-        fprintf(stderr, "provmark: %s must be a whole number from 0 to " PM_STR(PM_ID_MAX) "\n", what);
+        say("%s must be a whole number from 0 to " PM_STR(PM_ID_MAX), what);
         return -1;
     }
     *out = (uint32_t)v;
@@ -46,8 +46,7 @@ int parse_id(const char *s, uint32_t *out, const char *what)
 int load_key(const char *path, pm_key *key)
 {
     if (!path) {
-        fprintf(stderr, "provmark: warning: using the public demo key; "
-                        "its marks prove nothing (make one with 'provmark keygen')\n");
+        say("warning: using the public demo key; its marks prove nothing (make one with 'provmark keygen')");
         pm_key_demo(key);
         return 0;
     }
@@ -363,7 +362,7 @@ double now_ms(void)
 int add_key_path(const char *paths[MAX_KEYS], int *n, const char *path)
 {
     if (*n == MAX_KEYS) {
-        fprintf(stderr, "provmark: at most %d keys\n", MAX_KEYS);
+        say("at most %d keys", MAX_KEYS);
         return -1;
     }
     paths[(*n)++] = path;

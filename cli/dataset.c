@@ -75,7 +75,7 @@ static int dataset_init(int argc, char **argv)
         }
     }
     if (argc - optind != 1 || !name || !version || !json_array_size(licenses)) {
-        fprintf(stderr, "provmark: dataset init needs MANIFEST, --name, --version and --license\n");
+        say("dataset init needs MANIFEST, --name, --version and --license");
         goto out;
     }
     const char *path = argv[optind];
@@ -85,7 +85,7 @@ static int dataset_init(int argc, char **argv)
     }
     if (!json_is_string(json_array_get(licenses, 0)) ||
         (json_array_size(sources) && !json_is_string(json_array_get(sources, 0)))) {
-        fprintf(stderr, "provmark: dataset init: licences and sources must be UTF-8 text\n");
+        say("dataset init: licences and sources must be UTF-8 text");
         goto out;
     }
     char now[32];
@@ -96,7 +96,7 @@ static int dataset_init(int argc, char **argv)
                           "collection_date", collected, "created", now, "updated", now,
                           "item_count", 0, "total_duration", 0.0, "items");
     if (!m) {
-        fprintf(stderr, "provmark: dataset init: name, version and description must be UTF-8 text\n");
+        say("dataset init: name, version and description must be UTF-8 text");
         goto out;
     }
     if (manifest_save(path, m) == 0) {
@@ -335,7 +335,7 @@ static int dataset_add(int argc, char **argv)
     if (decoder_option(&argc, &argv, &dec))
         return EXIT_ERROR;
     if (argc < 3) {
-        fprintf(stderr, "provmark: dataset add needs MANIFEST and PATH...\n");
+        say("dataset add needs MANIFEST and PATH...");
         return EXIT_ERROR;
     }
     const char *mpath = argv[1];
@@ -469,7 +469,7 @@ static int dataset_fingerprint(int argc, char **argv)
     if (decoder_option(&argc, &argv, &dec))
         return EXIT_ERROR;
     if (argc != 2) {
-        fprintf(stderr, "provmark: dataset fingerprint needs MANIFEST\n");
+        say("dataset fingerprint needs MANIFEST");
         return EXIT_ERROR;
     }
     const char *mpath = argv[1];
@@ -486,7 +486,7 @@ static int dataset_fingerprint(int argc, char **argv)
     int rc = EXIT_ERROR;
     size_t i, done = 0;
     if (!in || !ipath) {
-        fprintf(stderr, "provmark: out of memory\n");
+        say("out of memory");
         goto out;
     }
     progress pr;

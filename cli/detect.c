@@ -132,7 +132,7 @@ static int parse_options(int argc, char **argv, detect_opts *o)
         case 'T':
             o->analysis.max_ms = strtod(optarg, &end) * 1e3;
             if (*end || !(o->analysis.max_ms > 0.0)) {
-                fprintf(stderr, "provmark: --max-seconds needs a positive number of seconds\n");
+                say("--max-seconds needs a positive number of seconds");
                 return -1;
             }
             break;
@@ -151,7 +151,7 @@ static int parse_options(int argc, char **argv, detect_opts *o)
         case 'j':
             o->jobs = strtol(optarg, &end, 10);
             if (*end || o->jobs < 1 || o->jobs > 256) {
-                fprintf(stderr, "provmark: --jobs takes a number from 1 to 256\n");
+                say("--jobs takes a number from 1 to 256");
                 return -1;
             }
             break;
@@ -273,7 +273,7 @@ static int finish_records(const detect_opts *o, printer *pr, strlist *skipped, i
     const char *why = NULL;
     FILE *old = o->resume && skipped->n ? fopen_regular(o->resume, &why) : NULL;
     if (!command)
-        fprintf(stderr, "provmark: out of memory\n");
+        say("out of memory");
     else if (o->resume && skipped->n && !old)
         say("%s: %s", o->resume, why);
     else if ((!old || report_read(&in, old, o->resume) == 0) && fflush(pr->records) == 0 && fseeko(pr->records, 0, SEEK_SET) == 0) {
@@ -310,7 +310,7 @@ int cmd_detect(int argc, char **argv)
     if (o.registry_path && !(registry = registry_load(o.registry_path)))
         goto out;
     if ((o.report_path || o.resume) && !(pr.records = tmpfile())) {
-        fprintf(stderr, "provmark: cannot create a temporary file: %s\n", strerror(errno));
+        say("cannot create a temporary file: %s", strerror(errno));
         goto out;
     }
     if ((n_keys = load_keys(o.key_paths, o.n_keys, keys)) < 0)

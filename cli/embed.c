@@ -187,7 +187,7 @@ static int parse_options(int argc, char **argv, embed_opts *o)
         case 'F': o->format = optarg; break;
         case 'j':
             if (parse_decimal(optarg, 256, &jobs) || jobs < 1) {
-                fprintf(stderr, "provmark: --jobs takes a number from 1 to 256\n");
+                say("--jobs takes a number from 1 to 256");
                 return -1;
             }
             o->jobs = (long)jobs;
@@ -207,18 +207,18 @@ static int parse_options(int argc, char **argv, embed_opts *o)
         }
     }
     if (argc - optind != 2) {
-        fprintf(stderr, "provmark: embed needs %s (see 'provmark embed --help')\n",
+        say("embed needs %s (see 'provmark embed --help')",
                 o->recursive ? "IN_DIR and OUT_DIR" : "IN and OUT");
         return -1;
     }
     if (o->format && !o->recursive) {
-        fprintf(stderr, "provmark: --format is for -r (a single OUT's extension names its format)\n");
+        say("--format is for -r (a single OUT's extension names its format)");
         return -1;
     }
     o->in_path = argv[optind];
     o->out_path = argv[optind + 1];
     if (!model_s || !dataset_s) {
-        fprintf(stderr, "provmark: embed needs --model and --dataset\n");
+        say("embed needs --model and --dataset");
         return -1;
     }
     if (parse_id(model_s, &o->model, "--model") || parse_id(dataset_s, &o->dataset, "--dataset"))
@@ -227,8 +227,7 @@ static int parse_options(int argc, char **argv, embed_opts *o)
         char *end;
         o->strength = strtof(strength_s, &end);
         if (*end || !(o->strength >= PM_STRENGTH_MIN && o->strength <= PM_STRENGTH_MAX)) {
-            fprintf(stderr, "provmark: --strength must be a number from " PM_STR(PM_STRENGTH_MIN)
-                            " to " PM_STR(PM_STRENGTH_MAX) "\n");
+            say("--strength must be a number from " PM_STR(PM_STRENGTH_MIN) " to " PM_STR(PM_STRENGTH_MAX));
             return -1;
         }
     }
@@ -266,7 +265,7 @@ int embed_file(const embed_opts *o, const pm_key *key, embedded *res)
     const size_t ch = (size_t)info.channels, latency = pm_embedder_latency(emb);
     const size_t cap = latency > AUDIO_CHUNK ? latency : AUDIO_CHUNK;
     if (!(outbuf = malloc(sizeof(float) * cap * ch))) {
-        fprintf(stderr, "provmark: out of memory\n");
+        say("out of memory");
         goto done;
     }
     SF_INFO out_info;
@@ -351,10 +350,10 @@ static void print_embedded(const embed_opts *o, const embedded *res)
     say("marked %s: model %u, dataset %u, mark level %.1f dB", o->out_path,
             o->model, o->dataset, res->level);
     if (res->resampled_from)
-        fprintf(stderr, "provmark: resampled from %d Hz to %d Hz for Opus (libsoxr)\n", res->resampled_from,
+        say("resampled from %d Hz to %d Hz for Opus (libsoxr)", res->resampled_from,
                 AUDIO_OPUS_RATE);
     if (res->lost[0])
-        fprintf(stderr, "provmark: warning: this format cannot hold these tags of the input: %s (libsndfile)\n",
+        say("warning: this format cannot hold these tags of the input: %s (libsndfile)",
                 res->lost);
     if (!o->verify)
         return;
@@ -362,11 +361,11 @@ static void print_embedded(const embed_opts *o, const embedded *res)
         say("warning: the output could not be verified: %s",
                 pm_strerror(res->verify_status));
     else if (embed_verified(o, res))
-        fprintf(stderr, "provmark: verified: sync %.1f sigma, p_false %.1e\n", res->r.sync_z,
+        say("verified: sync %.1f sigma, p_false %.1e", res->r.sync_z,
                 res->r.p_false);
     else
-        fprintf(stderr, "provmark: warning: the mark could not be verified on the output "
-                        "(too short, too quiet or silent, or lost by the output's encoding?); exit status 1\n");
+        say("warning: the mark could not be verified on the output "
+            "(too short, too quiet or silent, or lost by the output's encoding?); exit status 1");
 }
 
 int cmd_embed(int argc, char **argv)

@@ -54,7 +54,7 @@ static int make_parents(const char *path)
 {
     char *p = strdup(path);
     if (!p) {
-        fprintf(stderr, "provmark: out of memory\n");
+        say("out of memory");
         return -1;
     }
     int rc = 0;
@@ -108,9 +108,8 @@ static void account(tree *t, size_t i, int rc, const embedded *res)
         t->truncated++; /* said by embed_file; an output shorter than its input is never kept */
     } else if (t->o->verify && !embed_verified(t->o, res)) {
         t->unverified++;
-        fputs("provmark: warning: ", stderr);
-        put_text(stderr, out, 0);
-        fputs(": the mark could not be verified (too short, too quiet or silent, or lost by the output's encoding?)\n", stderr);
+        say("warning: %s: the mark could not be verified (too short, too quiet or silent, or lost by the output's "
+            "encoding?)", out);
     } else {
         t->marked++;
     }
@@ -125,7 +124,7 @@ static void account(tree *t, size_t i, int rc, const embedded *res)
     }
     if (rc == 0 && res->resampled_from && !t->said_resample) {
         t->said_resample = 1;
-        fprintf(stderr, "provmark: note: Opus outputs of inputs at other rates are resampled to %d Hz (libsoxr)\n",
+        say("note: Opus outputs of inputs at other rates are resampled to %d Hz (libsoxr)",
                 AUDIO_OPUS_RATE);
     }
     progress_update(&t->pr, ++t->done, NULL);
@@ -175,7 +174,7 @@ static int check_outputs(const tree *t)
     char **outs = malloc(sizeof *outs * n);
     int rc = ids && outs ? 0 : -1;
     if (rc)
-        fprintf(stderr, "provmark: out of memory\n");
+        say("out of memory");
     size_t k = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         struct stat st;
@@ -225,7 +224,7 @@ static int prepare_out_dir(const embed_opts *o)
     const size_t n = strlen(in), m = strlen(out);
     if ((strncmp(in, out, n) == 0 && (out[n] == '\0' || out[n] == '/' || n == 1)) ||
         (strncmp(out, in, m) == 0 && (in[m] == '\0' || in[m] == '/' || m == 1))) {
-        fprintf(stderr, "provmark: IN_DIR and OUT_DIR must be apart (neither inside the other)\n");
+        say("IN_DIR and OUT_DIR must be apart (neither inside the other)");
         if (made)
             rmdir(o->out_path);
         return -1;
@@ -246,7 +245,7 @@ int embed_tree(const embed_opts *o, const pm_key *key)
     if (o->format && (strchr(o->format, '/') || strchr(o->format, '.') ||
                       snprintf(probe, sizeof probe, "x.%s", o->format) >= (int)sizeof probe ||
                       !audio_out_type_known(probe))) {
-        fprintf(stderr, "provmark: --format takes an extension: wav flac ogg opus mp3\n");
+        say("--format takes an extension: wav flac ogg opus mp3");
         return EXIT_ERROR;
     }
     if (walk_audio(o->in_path, &(walk_opts){0}, &t.in) || prepare_out_dir(o))
@@ -260,7 +259,7 @@ int embed_tree(const embed_opts *o, const pm_key *key)
         int rc = p ? strlist_push(&t.out, p) : -1;
         free(p);
         if (rc) {
-            fprintf(stderr, "provmark: out of memory\n");
+            say("out of memory");
             goto out;
         }
     }
@@ -277,8 +276,7 @@ int embed_tree(const embed_opts *o, const pm_key *key)
     for (size_t i = 0; i < started; i++)
         pthread_join(th[i], NULL);
     pthread_mutex_destroy(&t.mu);
-    fprintf(stderr,
-            "provmark: %zu files: %zu marked, %zu already marked (kept), %zu not verified, %zu truncated, %zu failed\n",
+    say("%zu files: %zu marked, %zu already marked (kept), %zu not verified, %zu truncated, %zu failed",
             t.in.n, t.marked, t.kept, t.unverified, t.truncated, t.failed);
     status = t.failed ? EXIT_ERROR : t.unverified || t.truncated ? EXIT_UNMARKED : EXIT_MARKED;
 out:

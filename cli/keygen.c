@@ -29,7 +29,7 @@ int cmd_keygen(int argc, char **argv)
         return 0;
     }
     if (argc != 2 || argv[1][0] == '-') {
-        fprintf(stderr, "provmark: keygen needs exactly one FILE (see 'provmark keygen --help')\n");
+        say("keygen needs exactly one FILE (see 'provmark keygen --help')");
         return EXIT_ERROR;
     }
     pm_key key;

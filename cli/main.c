@@ -54,7 +54,7 @@ int main(int argc, char **argv)
         char *help_argv[] = {argv[2], "--help", NULL};
         if (strcmp(argv[2], "help") != 0 && dispatch(argv[2], 2, help_argv, &status))
             return status;
-        fprintf(stderr, "provmark: unknown command '%s' (see 'provmark --help')\n", argv[2]);
+        say("unknown command '%s' (see 'provmark --help')", argv[2]);
         return EXIT_ERROR;
     }
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {

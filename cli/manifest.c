@@ -47,7 +47,7 @@ int cmd_manifest(int argc, char **argv)
     }
     uint32_t model, ds;
     if (!model_s || !dataset_s || !registry_path || optind != argc) {
-        fprintf(stderr, "provmark: manifest needs --model, --dataset and --registry\n");
+        say("manifest needs --model, --dataset and --registry");
         return EXIT_ERROR;
     }
     if (parse_id(model_s, &model, "--model") || parse_id(dataset_s, &ds, "--dataset"))
@@ -105,7 +105,7 @@ int cmd_manifest(int argc, char **argv)
         rc = 0;
         json_decref(out);
     } else {
-        fprintf(stderr, "provmark: manifest: cannot build the record\n");
+        say("manifest: cannot build the record");
     }
     json_decref(man);
     free(mp);

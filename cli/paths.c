@@ -20,14 +20,14 @@ int strlist_push(strlist *l, const char *s)
         size_t cap = l->cap ? 2 * l->cap : 64;
         char **v = realloc(l->v, cap * sizeof *v);
         if (!v) {
-            fprintf(stderr, "provmark: out of memory\n");
+            say("out of memory");
             return -1;
         }
         l->v = v;
         l->cap = cap;
     }
     if (!(l->v[l->n] = strdup(s))) {
-        fprintf(stderr, "provmark: out of memory\n");
+        say("out of memory");
         return -1;
     }
     l->n++;
@@ -86,7 +86,7 @@ int walk_audio(const char *dir, const walk_opts *w, strlist *out)
         char *path = NULL;
         const size_t len = strlen(dir);
         if (asprintf(&path, "%s%s%s", dir, len && dir[len - 1] == '/' ? "" : "/", names.v[i]) < 0) {
-            fprintf(stderr, "provmark: out of memory\n");
+            say("out of memory");
             rc = -1;
             break;
         }

@@ -167,7 +167,7 @@ int report_read(report_input *in, FILE *f, const char *name)
             }
             if (json_array_append_new(in->records, j) != 0) {
                 free(line);
-                fprintf(stderr, "provmark: out of memory\n");
+                say("out of memory");
                 return -1;
             }
             n++;
@@ -192,7 +192,7 @@ int report_read(report_input *in, FILE *f, const char *name)
         json_object_set_new(src, "records", json_integer(n)) != 0 ||
         json_object_set_new(src, "modified", when[0] ? json_string(when) : json_null()) != 0 ||
         json_array_append_new(in->sources, src) != 0) {
-        fprintf(stderr, "provmark: out of memory\n");
+        say("out of memory");
         return -1;
     }
     return 0;
@@ -395,7 +395,7 @@ int report_finish(report_input *in, const char *html_path, const char *command, 
     json_t *s = merged ? summarise(merged, in, &status) : NULL;
     if (!merged || !s || (registry && !label)) {
         if (!merged || !s)
-            fprintf(stderr, "provmark: out of memory\n");
+            say("out of memory");
         free(label);
         json_decref(merged);
         json_decref(s);
@@ -515,7 +515,7 @@ int cmd_report(int argc, char **argv)
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "provmark: report needs at least one RESULTS file (see 'provmark report --help')\n");
+        say("report needs at least one RESULTS file (see 'provmark report --help')");
         return EXIT_ERROR;
     }
     if (html && report_check_path(html, argv + optind, argc - optind) != 0)
@@ -538,7 +538,7 @@ int cmd_report(int argc, char **argv)
             goto out;
     }
     if (!command) {
-        fprintf(stderr, "provmark: out of memory\n");
+        say("out of memory");
         goto out;
     }
     if (!json_array_size(in.records)) { /* as detect with no file to scan */

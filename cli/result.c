@@ -120,7 +120,7 @@ int result_print_json(FILE *f, json_t *j)
         fputc('\n', f);
     }
     else
-        fprintf(stderr, "provmark: out of memory\n");
+        say("out of memory");
     free(s);
     return s ? 0 : -1;
 }

@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "cli.h"
+
 #define AHEAD 4 /* files a worker may finish ahead of the consumer, per worker */
 
 typedef struct pool {
@@ -47,7 +49,7 @@ int scan_files(char *const *paths, size_t n, long jobs, const analysis_opts *opt
     p.out = calloc(n ? n : 1, sizeof(analysis *));
     pthread_t *threads = calloc((size_t)jobs, sizeof *threads);
     if (!p.out || !threads) {
-        fprintf(stderr, "provmark: out of memory\n");
+        say("out of memory");
         free(p.out);
         free(threads);
         return -1;

@@ -129,11 +129,11 @@ static int parse_options(int argc, char **argv, trace_opts *o)
         }
     }
     if (optind >= argc) {
-        fprintf(stderr, "provmark: trace needs at least one FILE (see 'provmark trace --help')\n");
+        say("trace needs at least one FILE (see 'provmark trace --help')");
         return -1;
     }
     if (!o->detect && !o->dataset_path) {
-        fprintf(stderr, "provmark: trace --no-detect needs --dataset\n");
+        say("trace --no-detect needs --dataset");
         return -1;
     }
     return 0;
@@ -166,7 +166,7 @@ static int trace_file(training_sets *sets, const analysis_opts *ao, const char *
     }
     for (size_t i = 0; i < nm && rc == 0; i++)
         if (json_array_append_new(t->matches, match_json(t->set, &m[i])) != 0) {
-            fprintf(stderr, "provmark: out of memory\n");
+            say("out of memory");
             rc = -1;
         }
     free(m);
@@ -228,7 +228,7 @@ static int write_report(const trace_opts *o, FILE *records, int argc, char **arg
     char *command = report_command_line(argc, argv);
     int status = -1;
     if (!command)
-        fprintf(stderr, "provmark: out of memory\n");
+        say("out of memory");
     else if (fflush(records) == 0 && fseeko(records, 0, SEEK_SET) == 0 && report_read(&in, records, "this trace") == 0)
         status = report_finish(&in, o->report_path, command, o->registry_path, &summary);
     json_decref(summary);
@@ -259,7 +259,7 @@ int cmd_trace(int argc, char **argv)
     if (o.dataset_path && trainingset_open(&sets.fixed, o.dataset_path) != 0)
         goto out;
     if (o.report_path && !(records = tmpfile())) {
-        fprintf(stderr, "provmark: cannot create a temporary file for the report\n");
+        say("cannot create a temporary file for the report");
         goto out;
     }
     result_ctx rc = {.registry = registry, .looked = o.detect};
