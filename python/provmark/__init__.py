@@ -282,6 +282,14 @@ def _number(value, what):
     return float(value)
 
 
+def _rate(value):
+    """A sample rate: a whole number of Hz (48000 or 48000.0; not 48000.9, which no audio has)."""
+    rate = _number(value, "sample_rate")
+    if not rate.is_integer():
+        raise ValueError(f"sample_rate must be a whole number of Hz, not {value!r}")
+    return rate
+
+
 def _key(key, what="key"):
     if not isinstance(key, Key):
         raise TypeError(f"{what} must be a provmark.Key (e.g. Key.load(path)), not {type(key).__name__}")
@@ -377,7 +385,8 @@ class Embedder(_Handle):
     process() chunks of any length, then flush(); or mark() a whole signal, or
     mark_batch() a batch. One Embedder per thread (the library releases the GIL).
 
-    sample_rate: Hz (int or float, within the library's range: 8000..384000).
+    sample_rate: Hz, a whole number (int, or a float such as 48000.0), within the library's
+    range: 8000..384000.
     channels: 1..MAX_CHANNELS. key: a provmark.Key.
     model_id, dataset_id: ints 0..ID_MAX (24 bits).
     strength: STRENGTH_MIN..STRENGTH_MAX (dimensionless, default STRENGTH_DEFAULT).
@@ -397,7 +406,7 @@ class Embedder(_Handle):
         self.channels = int(channels)
         self.channels_first = _layout(channels_first)
         h = _vp()
-        _check(_emb_new(ctypes.byref(h), _number(sample_rate, "sample_rate"), self.channels,
+        _check(_emb_new(ctypes.byref(h), _rate(sample_rate), self.channels,
                         ctypes.byref(_key(key)._k), _id(model_id, "model_id"),
                         _id(dataset_id, "dataset_id"), _number(strength, "strength")),
                "embedder")
@@ -604,7 +613,7 @@ class Detector(_Handle):
             raise ValueError(f"Detector: give 1 to {MAX_KEYS} keys")
         arr = (_Key * len(self.keys))(*[k._k for k in self.keys])
         h = _vp()
-        _check(_det_new(ctypes.byref(h), _number(sample_rate, "sample_rate"), self.channels, arr,
+        _check(_det_new(ctypes.byref(h), _rate(sample_rate), self.channels, arr,
                         len(self.keys)), "detector")
         self._h = h
 

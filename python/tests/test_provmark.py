@@ -146,6 +146,12 @@ class BindingTest(unittest.TestCase):
                 provmark.Embedder(48000, 2, bad, 7, 42)
             with self.assertRaises(TypeError):
                 provmark.Detector(48000, 2, [bad])
+        for bad in (48000.9, 44100.5):  # no audio has a fractional rate: refused, not truncated
+            with self.assertRaises(ValueError):
+                provmark.Embedder(bad, 2, self.key, 7, 42)
+            with self.assertRaises(ValueError):
+                provmark.Detector(bad, 2, [self.key])
+        provmark.Detector(48000.0, 2, [self.key])  # a whole number as a float is fine
         emb = provmark.Embedder(48000, 2, self.key, 7, 42)
         with self.assertRaises(TypeError):
             emb.set_ids(7, 42.0)
