@@ -132,12 +132,8 @@ static int record_ok(const json_t *r)
 
 /* demo_key from the key's fingerprint itself, whatever the record says: the public demo
  * key's marks prove nothing, and a record may have been edited or made elsewhere. */
-static void mark_demo(json_t *r)
+static void mark_demo(json_t *r, const char *demo)
 {
-    char demo[17];
-    pm_key k;
-    pm_key_demo(&k);
-    pm_key_fingerprint(&k, demo);
     size_t i;
     json_t *m;
     if (json_is_string(json_object_get(r, "key")))
@@ -153,6 +149,10 @@ int report_read(report_input *in, FILE *f, const char *name)
         in->records = json_array();
     if (!in->sources)
         in->sources = json_array();
+    char demo[17]; /* the public demo key's fingerprint, once */
+    pm_key k;
+    pm_key_demo(&k);
+    pm_key_fingerprint(&k, demo);
     char *line = NULL;
     size_t cap = 0;
     long long n = 0;
@@ -160,7 +160,7 @@ int report_read(report_input *in, FILE *f, const char *name)
     while ((len = getline(&line, &cap, f)) > 0) {
         json_t *j = json_loadb(line, (size_t)len, JSON_REJECT_DUPLICATES, NULL);
         if (json_is_object(j) && json_is_string(json_object_get(j, "file")) && record_ok(j)) {
-            mark_demo(j);
+            mark_demo(j, demo);
             if (in->only && !wanted(in, j)) {
                 json_decref(j);
                 continue;

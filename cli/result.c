@@ -48,6 +48,22 @@ static void registry_fields(const result_ctx *c, json_t *j, uint32_t model, uint
     json_object_set_new(j, "unregistered", unknown);
 }
 
+/* One mark's fields (a file's strongest mark is also its summary), in docs/result.schema.json's order. */
+static void mark_fields(const result_ctx *c, json_t *j, const pm_mark *m)
+{
+    json_object_set_new(j, "model_id", json_integer(m->model_id));
+    json_object_set_new(j, "dataset_id", json_integer(m->dataset_id));
+    json_object_set_new(j, "key", json_string(c->key_names[m->key_index]));
+    json_object_set_new(j, "demo_key", json_boolean(c->key_demo[m->key_index]));
+    json_object_set_new(j, "p_false", json_real(m->p_false));
+    if (c->registry)
+        registry_fields(c, j, m->model_id, m->dataset_id);
+    json_object_set_new(j, "sync_z", rounded(m->sync_z, 2));
+    json_object_set_new(j, "speed", json_real(m->speed));
+    json_object_set_new(j, "tempo", json_real(m->tempo));
+    json_object_set_new(j, "segments", segments_json(m->segments, m->n_segments));
+}
+
 /* Every mark of the file, strongest first, each with its own IDs, key and ranges. */
 static json_t *marks_json(const result_ctx *c, const analysis *a)
 {
@@ -55,17 +71,7 @@ static json_t *marks_json(const result_ctx *c, const analysis *a)
     for (int i = 0; i < a->n_marks; i++) {
         const pm_mark *m = &a->marks[i];
         json_t *j = json_object();
-        json_object_set_new(j, "model_id", json_integer(m->model_id));
-        json_object_set_new(j, "dataset_id", json_integer(m->dataset_id));
-        json_object_set_new(j, "key", json_string(c->key_names[m->key_index]));
-        json_object_set_new(j, "demo_key", json_boolean(c->key_demo[m->key_index]));
-        json_object_set_new(j, "p_false", json_real(m->p_false));
-        if (c->registry)
-            registry_fields(c, j, m->model_id, m->dataset_id);
-        json_object_set_new(j, "sync_z", rounded(m->sync_z, 2));
-        json_object_set_new(j, "speed", json_real(m->speed));
-        json_object_set_new(j, "tempo", json_real(m->tempo));
-        json_object_set_new(j, "segments", segments_json(m->segments, m->n_segments));
+        mark_fields(c, j, m);
         json_array_append_new(arr, j);
     }
     return arr;
@@ -86,17 +92,7 @@ json_t *result_json(const result_ctx *c, const char *path, const analysis *a)
     const int found = c->looked && r->found;
     json_object_set_new(j, "found", c->looked ? json_boolean(found) : json_null());
     if (found) { /* the mark fields exist only when there is a mark */
-        json_object_set_new(j, "model_id", json_integer(r->model_id));
-        json_object_set_new(j, "dataset_id", json_integer(r->dataset_id));
-        json_object_set_new(j, "p_false", json_real(r->p_false));
-        json_object_set_new(j, "key", json_string(c->key_names[r->key_index]));
-        json_object_set_new(j, "demo_key", json_boolean(c->key_demo[r->key_index]));
-        if (c->registry)
-            registry_fields(c, j, r->model_id, r->dataset_id);
-        json_object_set_new(j, "sync_z", rounded(r->sync_z, 2));
-        json_object_set_new(j, "speed", json_real(r->speed));
-        json_object_set_new(j, "tempo", json_real(r->tempo));
-        json_object_set_new(j, "segments", segments_json(r->segments, r->n_segments));
+        mark_fields(c, j, &a->marks[0]); /* the summary: the strongest mark */
         json_object_set_new(j, "marks", marks_json(c, a));
     }
     if (a->sha256[0]) { /* what was scanned, byte for byte */
