@@ -131,9 +131,9 @@ deps-test:
 deps-demo:
 	@scripts/deps.sh demo
 
+# The build and the linters side by side, then the suites in two lanes (tests/run.sh).
 test: deps-test
-	$(MAKE) tests
-	$(MAKE) -s lint
+	$(MAKE) -j2 -Otarget tests lint
 	tests/run.sh
 
 demo: deps-demo
@@ -289,8 +289,9 @@ test-hosts: deps-test
 .PHONY: test-hosts
 
 # The Debian packages of debian/: built by dpkg-buildpackage from a copy of the tree,
-# lintian, installed with dpkg -i, each used, purged (scripts/test-packages.sh). Root;
-# a few minutes, so not part of make test.
+# lintian, installed with dpkg -i, each used, purged (scripts/test-packages.sh). Root.
+# make test runs the same (tests/run.sh: the build beside the other suites, the rest after
+# them); this target is the package test alone.
 test-packages: deps-test
 	@scripts/deps.sh packages
 	@out=$$(scripts/test-packages.sh); echo "$$out"; \

@@ -11,7 +11,7 @@ demo) want="$build ffmpeg xmoto-data" ;;
 hosts) want="$build $hosts" ;;
 fuzz) want="$build clang libclang-rt-14-dev" ;;
 packages) want="$build debhelper dh-python lintian fakeroot libcmocka-dev python3-numpy" ;;
-test) want="$build zsh libcmocka-dev cppcheck clang-tidy ffmpeg sox libsox-fmt-mp3 jq libxml2-utils parallel openssh-server openssh-client lilv-utils serdi sordi python3 python3-numpy python3-jsonschema chromium fonts-dejavu-core $hosts $music" ;;
+test) want="$build debhelper dh-python lintian fakeroot zsh libcmocka-dev cppcheck clang-tidy ffmpeg sox libsox-fmt-mp3 jq libxml2-utils parallel openssh-server openssh-client lilv-utils serdi sordi python3 python3-numpy python3-jsonschema chromium fonts-dejavu-core $hosts $music" ;;
 *) echo "deps.sh: unknown set '$1' (build, demo, test, hosts, fuzz, packages)" >&2; exit 2 ;;
 esac
 missing=""

@@ -1,35 +1,52 @@
 #!/bin/sh
-# make test-packages: build the Debian packages from a copy of this tree
-# (dpkg-buildpackage -us -uc -b), check them with lintian (no error), install them on
-# this machine with dpkg -i, use each one (the command, the library through
-# pkg-config, the plugin through lv2ls and lv2apply, the Python module), purge them
-# and check that no file of theirs is left. Prints ok/FAIL lines and a count, as the
-# test suites do; exit 1 on any failure. Needs root (dpkg -i); takes a few minutes,
-# so it is not part of make test.
+# Build the Debian packages from a copy of this tree (dpkg-buildpackage -us -uc -b),
+# check them with lintian (no error), install them on this machine with dpkg -i, use
+# each one (the command, the library through pkg-config, the plugin through lv2ls and
+# lv2apply, the Python module), purge them and check that no file of theirs is left.
+# Prints ok/FAIL lines, as the test suites do. Needs root (dpkg -i).
+#   scripts/test-packages.sh [build|use|all]
+# build: the packages and lintian only; changes nothing outside build/packages, so
+#   make test runs it beside the other suites. DEB_BUILD_OPTIONS passes through (make
+#   test sets nocheck: it runs the same unit tests itself).
+# use: install, use and purge what build made; make test runs it after every other
+#   suite, since the installed bundle is on every host's default LV2 path.
+# all (default): both.
 cd "$(dirname "$0")/.." || exit 2
 . tests/lib.sh
 PM=/usr/bin/provmark
 w=$PWD/build/packages
 version=$(sed -n 's/^#define PM_VERSION_STRING "\(.*\)"/\1/p' include/provmark.h)
 pkgs="libprovmark1 libprovmark-dev provmark lv2-provmark python3-provmark"
-for p in $pkgs; do
-    if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
-        echo "test-packages: $p is installed already; purge it first" >&2
-        exit 2
+phase=${1:-all}
+case "$phase" in build | use | all) ;; *) echo "test-packages.sh: unknown phase '$phase' (build, use, all)" >&2; exit 2 ;; esac
+if [ "$phase" != build ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "FAIL test-packages: dpkg -i needs root"
+        exit 1
     fi
-done
-rm -rf "$w"
-mkdir -p "$w/provmark-$version"
-# The tree as it is (tracked and new files, not what git ignores), without build/.
-git ls-files -z --cached --others --exclude-standard | tar -c --null -T - | tar -x -C "$w/provmark-$version"
-(cd "$w/provmark-$version" && nice dpkg-buildpackage -us -uc -b) >"$w/build.log" 2>&1
-check "dpkg-buildpackage -us -uc -b builds the five packages" \
-    sh -c "for p in $pkgs; do ls $w/\${p}_${version}_*.deb >/dev/null || exit 1; done"
-lintian --fail-on error "$w"/provmark_*.changes >"$w/lintian.log" 2>&1
-check "lintian: no error ($(grep -c '^W:' "$w/lintian.log") warnings, build/packages/lintian.log)" \
-    sh -c "! grep -q '^E:' $w/lintian.log"
-check "libprovmark1: a symbols file covering the API" sh -c "
-    dpkg-deb --ctrl-tarfile $w/libprovmark1_${version}_*.deb | tar -xO ./symbols | grep -q ' pm_embedder_new@Base'"
+    # Never replace or purge packages someone installed on purpose.
+    for p in $pkgs; do
+        if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+            echo "FAIL test-packages: $p is installed already; purge it first"
+            exit 1
+        fi
+    done
+fi
+if [ "$phase" != use ]; then
+    rm -rf "$w"
+    mkdir -p "$w/provmark-$version"
+    # The tree as it is (tracked and new files, not what git ignores), without build/.
+    git ls-files -z --cached --others --exclude-standard | tar -c --null -T - | tar -x -C "$w/provmark-$version"
+    (cd "$w/provmark-$version" && nice dpkg-buildpackage -us -uc -b) >"$w/build.log" 2>&1
+    check "dpkg-buildpackage -us -uc -b builds the five packages" \
+        sh -c "for p in $pkgs; do ls $w/\${p}_${version}_*.deb >/dev/null || exit 1; done"
+    lintian --fail-on error "$w"/provmark_*.changes >"$w/lintian.log" 2>&1
+    check "lintian: no error ($(grep -c '^W:' "$w/lintian.log") warnings, build/packages/lintian.log)" \
+        sh -c "! grep -q '^E:' $w/lintian.log"
+    check "libprovmark1: a symbols file covering the API" sh -c "
+        dpkg-deb --ctrl-tarfile $w/libprovmark1_${version}_*.deb | tar -xO ./symbols | grep -q ' pm_embedder_new@Base'"
+fi
+[ "$phase" = build ] && exit 0
 
 purge() { dpkg --purge $pkgs >"$w/purge.log" 2>&1; }
 trap purge EXIT

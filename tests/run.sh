@@ -3,36 +3,71 @@
 # tests/run.sh asan: the sanitizer set only (make test-asan): unit tests, the plugin
 # in a host, and every command-line suite on the ASan + UBSan build.
 cd "$(dirname "$0")/.." || exit 2
-pass=0 fail=0
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+all=$(mktemp) log=$(mktemp)
+trap 'rm -f "$all" "$log"' EXIT
 units="build/tests/test_* build/asan/tests/test_*"
-suites="tests/symbols.sh tests/cli.sh tests/catalogue.sh tests/contract.sh tests/report.sh tests/terminal.sh tests/marks.sh tests/nomem.sh tests/shard.sh tests/plugin.sh tests/examples.sh tests/dataset.sh tests/attribution.sh tests/dataloss.sh tests/hostile.sh tests/untrusted.sh tests/regress.sh tests/hosts.sh tests/e2e.sh tests/scale.sh tests/asan.sh asan:tests/cli.sh asan:tests/dataset.sh asan:tests/attribution.sh asan:tests/dataloss.sh asan:tests/marks.sh asan:tests/untrusted.sh asan:tests/report.sh"
+# Two lanes, one a core, each in order: a suite that reads another's output (shard.sh
+# reads cli.sh's) comes after it in the same lane, and X and asan:X share X's work folder.
+lane1="tests/symbols.sh tests/cli.sh tests/shard.sh asan:tests/cli.sh tests/plugin.sh tests/hosts.sh tests/e2e.sh tests/regress.sh tests/contract.sh tests/report.sh asan:tests/report.sh tests/terminal.sh tests/untrusted.sh asan:tests/untrusted.sh"
+lane2="tests/scale.sh tests/catalogue.sh tests/marks.sh asan:tests/marks.sh tests/nomem.sh tests/examples.sh tests/dataset.sh asan:tests/dataset.sh tests/attribution.sh asan:tests/attribution.sh tests/dataloss.sh asan:tests/dataloss.sh tests/hostile.sh tests/asan.sh"
+# The Debian packages (scripts/test-packages.sh): built beside the suites, since the build
+# changes nothing outside build/packages; installed, used and purged after them, since
+# the installed bundle is on the default LV2 path every host searches.
+packages=yes
 if [ "${1:-}" = asan ]; then
     units="build/asan/tests/test_*"
-    suites="tests/asan.sh tests/regress.sh asan:tests/cli.sh asan:tests/dataset.sh asan:tests/attribution.sh asan:tests/dataloss.sh asan:tests/marks.sh asan:tests/untrusted.sh asan:tests/report.sh"
+    lane1="tests/asan.sh tests/regress.sh asan:tests/cli.sh asan:tests/report.sh"
+    lane2="asan:tests/dataset.sh asan:tests/attribution.sh asan:tests/dataloss.sh asan:tests/marks.sh asan:tests/untrusted.sh"
+    packages=no
 fi
-for t in $units; do
-    "$t" >"$log" 2>&1
+# unit PROGRAM: run a cmocka program; its failures, then "PROGRAM: N passed, N failed"
+unit() {
+    "$1" >"$log" 2>&1
     rc=$?
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log")
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log")
     p=${p:-0} f=${f:-0}
     [ "$rc" -ne 0 ] && [ "$f" -eq 0 ] && f=1 # crashed
     grep -E '^\[  (FAILED|ERROR)|LINE' "$log"
-    echo "$t: $p passed, $f failed"
-    pass=$((pass + p)) fail=$((fail + f))
-done
-# Shell suites; the command-line ones run twice, the second time on the sanitizer build.
-for s in $suites; do
+    echo "$1: $p passed, $f failed"
+}
+# suite NAME: run a shell suite (asan:S on the sanitizer build, packages:PHASE the
+# package test); its FAIL lines, then "NAME: N passed, N failed (T s)"
+suite() {
+    s=$1 out=$(mktemp) t0=$(date +%s)
     case "$s" in
-    asan:*) s=${s#asan:}; PM=build/asan/bin/provmark sh "$s" >"$log" 2>&1; s="$s (asan)" ;;
-    *) sh "$s" >"$log" 2>&1 ;;
+    asan:*) s=${s#asan:}; PM=build/asan/bin/provmark sh "$s" >"$out" 2>&1; s="$s (asan)" ;;
+    packages:*) DEB_BUILD_OPTIONS=nocheck nice scripts/test-packages.sh "${s#packages:}" >"$out" 2>&1
+        s="Debian packages, ${s#packages:}" ;;
+    *) sh "$s" >"$out" 2>&1 ;;
     esac
-    p=$(grep -c '^ok ' "$log") f=$(grep -c '^FAIL ' "$log")
-    grep '^FAIL ' "$log"
-    echo "$s: $p passed, $f failed"
-    pass=$((pass + p)) fail=$((fail + f))
-done
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+    p=$(grep -c '^ok ' "$out") f=$(grep -c '^FAIL ' "$out")
+    grep '^FAIL ' "$out"
+    echo "$s: $p passed, $f failed ($(($(date +%s) - t0)) s)"
+    rm -f "$out"
+}
+if [ "$packages" = yes ]; then
+    pkgbuild=$(mktemp)
+    suite packages:build >"$pkgbuild" &
+    pkgpid=$!
+fi
+lane() { for s in "$@"; do suite "$s"; done; }
+out2=$(mktemp)
+# shellcheck disable=SC2086
+lane $lane2 >"$out2" &
+lane2pid=$!
+for t in $units; do unit "$t"; done | tee -a "$all"
+# shellcheck disable=SC2086
+lane $lane1 | tee -a "$all"
+wait "$lane2pid"
+tee -a "$all" <"$out2"
+rm -f "$out2"
+if [ "$packages" = yes ]; then
+    wait "$pkgpid"
+    tee -a "$all" <"$pkgbuild"
+    rm -f "$pkgbuild"
+    suite packages:use | tee -a "$all"
+fi
+# The sum of the "N passed, N failed" lines above.
+grep -v '^FAIL ' "$all" | sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed\( (.*)\)\{0,1\}$/\1 \2/p' |
+    awk '{ p += $1; f += $2 } END { printf "%d passed, %d failed\n", p, f; exit f > 0 || p == 0 }'
