@@ -46,19 +46,25 @@ suite() {
     echo "$s: $p passed, $f failed ($(($(date +%s) - t0)) s)"
     rm -f "$out"
 }
+if [ "${1:-}" = lane ]; then # (internal) run.sh lane SUITE...: one lane, as below
+    shift
+    for s in "$@"; do suite "$s"; done
+    exit 0
+fi
 if [ "$packages" = yes ]; then
     pkgbuild=$(mktemp)
     suite packages:build >"$pkgbuild" &
     pkgpid=$!
 fi
-lane() { for s in "$@"; do suite "$s"; done; }
 out2=$(mktemp)
+# The second lane yields to the first, which holds the real-time hosts (jackd's
+# dummy driver counts a late cycle as an xrun and drops audio).
 # shellcheck disable=SC2086
-lane $lane2 >"$out2" &
+nice -n 10 sh tests/run.sh lane $lane2 >"$out2" &
 lane2pid=$!
 for t in $units; do unit "$t"; done | tee -a "$all"
 # shellcheck disable=SC2086
-lane $lane1 | tee -a "$all"
+for s in $lane1; do suite "$s"; done | tee -a "$all"
 wait "$lane2pid"
 tee -a "$all" <"$out2"
 rm -f "$out2"
