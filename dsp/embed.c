@@ -236,6 +236,32 @@ static inline float limit(float x, float m)
     return fabsf(y) < CEILING ? y : x;
 }
 
+/*
+ * The scale (0..1) of this frame's mark m = t * w that keeps every sample of its window
+ * below full scale: over the hop going out, on top of the input and the last frame's
+ * tail; over the next hop, on top of the input alone (the next frame scales its own
+ * share the same way). Cutting the mark sample by sample where it would clip puts a
+ * broadband click in the output (measured: one such frame held 58 % of a track's PEAQ
+ * noise-to-mask ratio); scaling the frame as a whole lets the synthesis window fade
+ * the cut in and out. Samples the input already takes to full scale are left to limit().
+ */
+static float headroom_scale(const float *x, const float *tail, const float *t, const float *w,
+                            int hop)
+{
+    /* A little below limit()'s ceiling, so that rounding (limit() adds in another
+     * order) never leaves a sample for it to cut. */
+    const float top = CEILING - 1e-5f;
+    float g = 1.0f;
+    for (int i = 0; i < 2 * hop; i++) {
+        const float y = x[i] + (i < hop ? tail[i] : 0.0f), m = t[i] * w[i];
+        if (fabsf(y + g * m) < top || !(fabsf(y) < top))
+            continue;
+        /* |y + g m| < top on m's side: g < (top - sign(m) y) / |m| */
+        g = 0.999f * (top - copysignf(1.0f, m) * y) / fabsf(m);
+    }
+    return g;
+}
+
 /* Sum of squares with independent partial sums, so the compiler can vectorise it. */
 static float sum_squares(const float *x, int n)
 {
@@ -330,9 +356,10 @@ static void process_frame(pm_embedder *e)
         float *restrict x = e->frame + (size_t)c * win;
         float *restrict tail = e->tail + (size_t)c * hop;
         float *restrict outq = e->outq + (size_t)c * hop;
+        const float g = headroom_scale(x, tail, t, w, hop);
         for (int i = 0; i < hop; i++) {
-            outq[i] = limit(x[i], tail[i] + t[i] * w[i]);
-            tail[i] = t[hop + i] * w[hop + i];
+            outq[i] = limit(x[i], tail[i] + g * t[i] * w[i]);
+            tail[i] = g * t[hop + i] * w[hop + i];
         }
         memmove(x, x + hop, sizeof(float) * (size_t)hop);
     }

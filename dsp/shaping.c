@@ -68,7 +68,11 @@ int pm_shaper_init(pm_shaper *s, double rate, int nfft, int win, const int *lo, 
     return 0;
 }
 
-void pm_shaper_reset(pm_shaper *s) { memset(s->held, 0, sizeof s->held); }
+void pm_shaper_reset(pm_shaper *s)
+{
+    memset(s->held, 0, sizeof s->held);
+    memset(s->last_band, 0, sizeof s->last_band);
+}
 
 void pm_shaper_destroy(pm_shaper *s)
 {
@@ -122,6 +126,10 @@ void pm_shaper_depths(pm_shaper *s, const float *power, const float *band, float
         for (int i = 0; i < 3 && s->first_bark[b] + i < PM_SHAPE_NBARK; i++)
             mask += s->overlap[b][i] * density[s->first_bark[b] + i];
         float d = strength * fminf(s->mod_depth[b], sqrtf(mask / band[b]));
+        const float rise = PM_SHAPE_ONSET_RATIO * s->last_band[b];
+        if (band[b] > rise)
+            d *= sqrtf(rise / band[b]);
         depth[b] = d < cap ? d : cap;
     }
+    memcpy(s->last_band, band, sizeof(float) * (size_t)s->n_bands);
 }

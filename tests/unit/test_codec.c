@@ -310,6 +310,75 @@ static void output_is_finite_and_never_clips(void **state)
     free(x), free(y);
 }
 
+/* Where the mark would reach full scale it is scaled down frame by frame (the
+ * synthesis window fades it), never dropped sample by sample, which clicks: on a
+ * saturated signal peaking just below full scale, marked at the highest strength, no sample keeps its
+ * input value while its neighbours carry the mark, and the output stays below 1. */
+static void headroom_cuts_fade_instead_of_clicking(void **state)
+{
+    pm_key key;
+    pm_key_demo(&key);
+    const size_t n = 6 * 44100;
+    float *x = make_signal(n, 1, 44100);
+    float peak = 0.0f;
+    for (size_t i = 0; i < n; i++)
+        peak = fmaxf(peak, fabsf(x[i]));
+    for (size_t i = 0; i < n; i++) /* saturated like loudly mastered music */
+        x[i] = 0.9995f * tanhf(4.0f * x[i] / peak) / tanhf(4.0f);
+    pm_embedder *e;
+    assert_int_equal(pm_embedder_new(&e, 44100, 1, &key, 3, 4, PM_STRENGTH_MAX), PM_OK);
+    const size_t lat = pm_embedder_latency(e);
+    float *in = calloc(n + lat, sizeof(float)), *y = malloc(sizeof(float) * (n + lat));
+    memcpy(in, x, sizeof(float) * n);
+    assert_int_equal(pm_embedder_process_interleaved(e, in, y, n + lat), PM_OK);
+    int dropped = 0, near = 0;
+    for (size_t i = 1; i + 1 < n; i++) {
+        const float *o = y + lat;
+        near += fabsf(o[i]) > 0.99f;
+        /* no mark on this sample, a mark of the same sign on both sides (so not
+         * a zero crossing of the mark itself) */
+        const float before = o[i - 1] - x[i - 1], after = o[i + 1] - x[i + 1];
+        dropped += o[i] == x[i] && fabsf(before) > 1e-4f && fabsf(after) > 1e-4f &&
+                   (before > 0) == (after > 0);
+        assert_true(fabsf(o[i]) < 1.0f);
+    }
+    assert_true(near > 100); /* the mark does reach the ceiling's neighbourhood */
+    assert_int_equal(dropped, 0);
+    pm_embedder_free(e);
+    free(x), free(in), free(y);
+}
+
+/* A note that starts in one band under a steady bass (which hides the onset from a
+ * broadband look at the frame) does not carry the mark into the 20 ms before it:
+ * there the mark has under a tenth of the energy it has in the 20 ms after. */
+static void no_pre_echo_before_an_onset_in_one_band(void **state)
+{
+    pm_key key;
+    pm_key_demo(&key);
+    const double rate = 44100;
+    const size_t n = 4 * 44100, on = 2 * 44100 + 777, w = 882;
+    float *x = malloc(sizeof(float) * n);
+    for (size_t i = 0; i < n; i++)
+        x[i] = 0.5f * (float)sin(2 * M_PI * 110 * i / rate) +
+               (i >= on ? 0.1f * (float)sin(2 * M_PI * 1600 * (i - on) / rate) : 0.0f);
+    pm_embedder *e;
+    assert_int_equal(pm_embedder_new(&e, rate, 1, &key, 3, 4, PM_STRENGTH_MAX), PM_OK);
+    const size_t lat = pm_embedder_latency(e);
+    float *in = calloc(n + lat, sizeof(float)), *y = malloc(sizeof(float) * (n + lat));
+    memcpy(in, x, sizeof(float) * n);
+    assert_int_equal(pm_embedder_process_interleaved(e, in, y, n + lat), PM_OK);
+    double before = 0.0, after = 0.0;
+    for (size_t i = 0; i < w; i++) {
+        const double b = y[lat + on - w + i] - x[on - w + i], a = y[lat + on + i] - x[on + i];
+        before += b * b;
+        after += a * a;
+    }
+    assert_true(after > 0.0);
+    assert_true(before < 0.1 * after);
+    pm_embedder_free(e);
+    free(x), free(in), free(y);
+}
+
 static void detects_at_every_rate_and_rejects_wrong_key(void **state)
 {
     static const double rates[] = {16000, 22050, 32000, 44100, 48000, 88200, 96000, 192000};
@@ -419,6 +488,8 @@ int main(void)
         cmocka_unit_test(no_allocation_while_processing),
         cmocka_unit_test(silence_stays_silent_and_latency_is_exact),
         cmocka_unit_test(output_is_finite_and_never_clips),
+        cmocka_unit_test(headroom_cuts_fade_instead_of_clicking),
+        cmocka_unit_test(no_pre_echo_before_an_onset_in_one_band),
         cmocka_unit_test(detects_at_every_rate_and_rejects_wrong_key),
         cmocka_unit_test(ids_change_at_payload_boundary),
         cmocka_unit_test(bad_arguments_are_refused),
