@@ -186,10 +186,11 @@ class ProvmarkError(Exception):
     """A libprovmark call failed. str(e) is the library's message (with what it was
     about, e.g. the key file's path); e.status is its pm_status code (an int < 0)."""
 
-    def __init__(self, status, context=None):
-        """status: a pm_status (int < 0); context: what it was about (str), or None."""
+    def __init__(self, status, context=None, detail=None):
+        """status: a pm_status (int < 0); context: what it was about (str), or None;
+        detail: a more precise message than the library's for this status (str), or None."""
         self.status = status
-        msg = _strerror(status).decode()
+        msg = detail or _strerror(status).decode()
         super().__init__(f"{context}: {msg}" if context else msg)
 
 
@@ -201,6 +202,23 @@ def _check(status, context=None):
 def version():
     """The loaded library's version string, e.g. '1.0.0' (str)."""
     return _version().decode()
+
+
+def _key_trouble(path):
+    """Which of missing, unreadable or malformed a key file that failed to load is,
+    with what to do (the library's status says only that it is one of them)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return "key file missing (no such file); make a key with Key.generate().save(path)"
+    except PermissionError:
+        return "key file unreadable (permission denied: run as the key's owner, or check its mode)"
+    except OSError as e:
+        return f"key file unreadable ({e.strerror})"
+    os.close(fd)
+    if not os.path.isfile(path):
+        return "key file unreadable (not a regular file)"
+    return "malformed key file (not one written by `provmark keygen` or Key.save)"
 
 
 class Key:
@@ -236,7 +254,9 @@ class Key:
         """Read a key file (str or path-like) written by `provmark keygen` or save();
         ProvmarkError naming the path if it is missing, unreadable or malformed."""
         k = cls()
-        _check(_key_load(ctypes.byref(k._k), os.fsencode(path)), os.fspath(path))
+        status = _key_load(ctypes.byref(k._k), os.fsencode(path))
+        if status < 0:
+            raise ProvmarkError(status, os.fspath(path), _key_trouble(path))
         return k
 
     def save(self, path):

@@ -125,8 +125,19 @@ class BindingTest(unittest.TestCase):
         self.assertIn("IDs are 0..%d" % provmark.ID_MAX, str(cm.exception))
         with self.assertRaises(provmark.ProvmarkError):
             provmark.Embedder(1000, 2, self.key, 1, 2)
-        with self.assertRaises(provmark.ProvmarkError):
+        with self.assertRaises(provmark.ProvmarkError) as cm:
             provmark.Key.load("/nonexistent/provmark.key")
+        self.assertIn("/nonexistent/provmark.key: key file missing", str(cm.exception))
+        with tempfile.TemporaryDirectory() as d:
+            bad = os.path.join(d, "bad.key")
+            with open(bad, "wb") as f:
+                f.write(b"not a key\n")
+            with self.assertRaises(provmark.ProvmarkError) as cm:
+                provmark.Key.load(bad)
+            self.assertIn("malformed key file", str(cm.exception))
+            with self.assertRaises(provmark.ProvmarkError) as cm:
+                provmark.Key.load(d)
+            self.assertIn("not a regular file", str(cm.exception))
         emb = provmark.Embedder(48000, 2, self.key, 1, 2)
         with self.assertRaises(ValueError):
             emb.process(np.zeros((10, 3), dtype=np.float32))
