@@ -9,10 +9,16 @@ _provmark() {
     local IFS=$'\n' pm=${COMP_WORDS[0]} cur=${COMP_WORDS[COMP_CWORD]}
     local prev=${COMP_WORDS[COMP_CWORD - 1]} cmd=${COMP_WORDS[1]} help meta f
     COMPREPLY=()
+    local cmds
+    cmds=$(_provmark_help "$pm" | sed -n '/^commands:/,/^$/s/^  \([a-z]*\).*/\1/p')
     if [ "$COMP_CWORD" -eq 1 ]; then
-        COMPREPLY=($(compgen -W "$(_provmark_help "$pm" | sed -n '/^commands:/,/^$/s/^  \([a-z]*\).*/\1/p')
+        COMPREPLY=($(compgen -W "$cmds
 --help
 --version" -- "$cur"))
+        return
+    fi
+    if [ "$cmd" = help ]; then # provmark help COMMAND
+        [ "$COMP_CWORD" -eq 2 ] && COMPREPLY=($(compgen -W "$cmds" -- "$cur"))
         return
     fi
     if [ "$cmd" = dataset ] && [ "$COMP_CWORD" -eq 2 ]; then

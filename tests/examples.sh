@@ -115,6 +115,8 @@ bash_complete() { # WORDS...: what the installed bash completion offers for the 
         sh "$prefix/share/bash-completion/completions/provmark" "$@")
 }
 check "bash completion: commands" test "$(bash_complete provmark e)" = "embed|"
+check "bash completion: help's operand is a command" \
+    test "$(bash_complete provmark help de)$(bash_complete provmark help detect "")" = "detect||"
 check "bash completion: dataset's subcommands" test "$(bash_complete provmark dataset f)" = "fingerprint|"
 opts=$(bash_complete provmark embed --)
 opts="|$opts"
