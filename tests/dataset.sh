@@ -175,6 +175,26 @@ for bad in "--false-rate 0" "--false-rate x" "--false-rate nan" "--catalogue-hou
     rc=$?
     check "significance: trace $bad is refused with one line, exit 2" sh -c "[ $rc = 2 ] && [ \$(wc -l <$w/bad.err) = 1 ]"
 done
+# A loop: 2 s of batcave repeated 8 times under 16 s of credits at -14 dB, queried with
+# 5 s of it from 7 s (MP3). Every repeat agrees with the ostinato; only the true offset
+# with the quiet line too: a repeat may gather more landmarks than the true offset (here
+# it does), so the true offset must be among the ranked statements, not hidden by them.
+mkdir -p "$w/loop/items"
+sox "$w/train/batcave.ogg" -r 44100 -c 2 "$w/loop/a.wav" trim 60 2 repeat 7
+sox "$w/train/credits1-cp.ogg" -r 44100 -c 2 "$w/loop/b.wav" trim 30 16 gain -14
+sox -m "$w/loop/a.wav" "$w/loop/b.wav" "$w/loop/items/loop.wav"
+sox "$w/loop/items/loop.wav" "$w/loop/q.wav" trim 7 5
+ffmpeg -nostdin -v error -y -i "$w/loop/q.wav" -b:a 128k "$w/loop/q.mp3"
+$PM dataset init "$w/loop/ds.json" --name loop --version 1 --license MIT 2>/dev/null
+$PM dataset add "$w/loop/ds.json" "$w/loop/items" 2>/dev/null
+$PM dataset fingerprint "$w/loop/ds.json" 2>/dev/null
+$PM trace --json --no-detect --dataset "$w/loop/ds.json" "$w/loop/q.mp3" >"$w/loop.json" 2>/dev/null
+check "loop: the true offset (7.0 s) is reported, though a repeat 2 s away gathers more landmarks" \
+    jq -e '[.matches[] | select(((.item_start - .output_start) - 7.0 | fabs) < 0.1)] as $t |
+           ($t | length) == 1 and any(.matches[]; .landmarks > $t[0].landmarks and ((.item_start - .output_start) - 7.0 | fabs) > 1.9)' \
+        "$w/loop.json"
+check "loop: the other statements are reported too, ranked 2, 3, ... in order of E-value" \
+    jq -e '[.matches[].rank] == [range(1; (.matches | length) + 1)] and (.matches | length) >= 3' "$w/loop.json"
 $PM trace --json --dataset "$M" "$w/g2.mix.wav" >"$w/unmarked.jsonl" 2>/dev/null
 check "trace --dataset: an unmarked piece is still checked (2 items found)" \
     sh -c "jq -e '.found == false and ([.matches[] | select(.rank == 1)] | length) == 2' $w/unmarked.jsonl"
