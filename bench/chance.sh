@@ -78,4 +78,21 @@ awk -F'\t' '{ n[$1]++; h[$1] += $2 / 3600
         for (k = 0; k >= -4; k--)
             printf " %d (model %.1f) |", c[win, k], n[win] * (1 - exp(-(10 ^ k)))
         printf " 10^%.1f | %d |\n", lo[win], top[win] }
+    # Extrapolation: the share of windows whose best E is at most e, s(e) = a e^b, is
+    # fitted (least squares in log-log) over the levels with 3 windows or more. An
+    # index N times the size of these is N of them side by side: a query's chance of a
+    # false match there at the default (E scaled to the catalogue <= 1e-6) is about
+    # N s(1e-6 / N).
+    print ""
+    print "| windows | fit of the share s(e) | false matches per query at 10^4 h | at 10^5 h |"
+    print "|---|---|---|---|"
+    for (win = 10; win <= 30; win += 20) {
+        m = sx = sy = sxx = sxy = 0
+        for (k = 0; k >= -4; k--)
+            if (c[win, k] >= 3) { x = k; y = log(c[win, k] / n[win]) / log(10); m++; sx += x; sy += y; sxx += x * x; sxy += x * y }
+        if (m < 2) { printf "| %d s | too few windows | | |\n", win; continue }
+        b = (m * sxy - sx * sy) / (m * sxx - sx * sx); a = (sy - b * sx) / m
+        printf "| %d s | 10^%.2f e^%.2f (%d levels) |", win, a, b, m
+        for (H = 1e4; H <= 1e5; H *= 10) { N = H / (h[win] / n[win]); printf " %.1e |", N * 10 ^ (a + b * log(1e-6 / N) / log(10)) }
+        printf "\n" }
     }' "$w/best.tsv"

@@ -35,6 +35,12 @@ _Static_assert(sizeof(fpx_entry) == 12, "entry layout");
 
 #define SPLIT_GAP 94      /* frames (3 s) without agreement end a matched span */
 #define GROUP_WIDTH 2     /* an alignment: offsets within one frame of each other (timing jitter) */
+/*
+ * Music agrees with music more often than independent votes would: the Poisson
+ * tail's logarithm is taken at this fraction, as measured on unrelated real music
+ * (bench/chance.sh, docs/FPINDEX.md "Significance").
+ */
+#define CLUMPING 0.8
 
 struct fpx {
     const uint8_t *map;
@@ -235,9 +241,9 @@ typedef struct chance {
 /* log10 E of k agreeing hashes for an item whose offset cells hold `hits` chance votes in all. */
 static double log10_evalue(const chance *c, double item_frames, size_t hits, int k)
 {
-    const double cells = (item_frames + c->query_frames) / GROUP_WIDTH;
-    const double lambda = hits / cells > 1e-12 ? hits / cells : 1e-12;
-    return log10(c->tests) + fpx_log10_poisson_tail(lambda, k);
+    /* One vote more than seen: a quiet item's rate is never taken for zero. */
+    const double lambda = (hits + 1.0) / ((item_frames + c->query_frames) / GROUP_WIDTH);
+    return log10(c->tests) + CLUMPING * fpx_log10_poisson_tail(lambda, k);
 }
 
 typedef struct matches {
@@ -247,7 +253,7 @@ typedef struct matches {
 } matches;
 
 /* Spans of one alignment group of item `item` (sorted by qi in place), appended to m when significant. */
-static int emit(const fpx *x, const fp_landmark *lm, const chance *c, size_t item_hits, hit *g, size_t n,
+static int emit(const fpx *x, const fp_landmark *lm, const chance *c, size_t background, hit *g, size_t n,
                 matches *m)
 {
     qsort(g, n, sizeof *g, cmp_qi);
@@ -270,7 +276,7 @@ static int emit(const fpx *x, const fp_landmark *lm, const chance *c, size_t ite
         for (size_t i = 0; i < e - s; i++)
             hashes += i == 0 || m->scratch[i] != m->scratch[i - 1];
         const int distinct = frames < hashes ? frames : hashes;
-        const double le = log10_evalue(c, item_frames, item_hits, distinct);
+        const double le = log10_evalue(c, item_frames, background, distinct);
         if (le + c->log10_scale <= c->log10_limit) {
             if (m->n == m->cap) {
                 size_t cap = m->cap ? 2 * m->cap : 16;
@@ -405,8 +411,11 @@ int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, const fpx_query_opt
             size_t e2 = s + 1;
             while (e2 < ie && h[e2].offset - h[s].offset < GROUP_WIDTH)
                 e2++;
-            if (e2 - s > 1 && log10_evalue(&c, item_frames, ie - is, (int)(e2 - s)) + c.log10_scale <= c.log10_limit)
-                rc = emit(x, lm, &c, ie - is, h + s, e2 - s, &m);
+            /* The background: the item's votes outside this alignment (a true match's own
+             * votes would make the item look busy, the more so the shorter the item). */
+            const size_t background = (ie - is) - (e2 - s);
+            if (e2 - s > 1 && log10_evalue(&c, item_frames, background, (int)(e2 - s)) + c.log10_scale <= c.log10_limit)
+                rc = emit(x, lm, &c, background, h + s, e2 - s, &m);
             s = e2;
         }
         is = ie;
