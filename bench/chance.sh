@@ -80,7 +80,7 @@ awk -F'\t' '{ n[$1]++; h[$1] += $2 / 3600
         printf " 10^%.1f | %d |\n", lo[win], top[win] }
     # Extrapolation: the share of windows whose best E is at most e, s(e) = a e^b, is
     # fitted (least squares in log-log) over the levels with 3 windows or more. An
-    # index N times the size of these is N of them side by side: a query's chance of a
+    # index N times the size of these is N of them side by side: the chance of a query to meet a
     # false match there at the default (E scaled to the catalogue <= 1e-6) is about
     # N s(1e-6 / N).
     print ""
