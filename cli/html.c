@@ -397,6 +397,8 @@ static void put_matches(FILE *f, const json_t *matches)
             put_text(f, STR(m, "title"), 1);
             fputs(")", f);
         }
+        if (json_integer_value(json_object_get(m, "rank")) > 1)
+            fprintf(f, " (another statement of the passage, rank %lld)", json_integer_value(json_object_get(m, "rank")));
         fputs("</td><td>", f);
         put_time(f, NUM(m, "output_start"));
         fputs("-", f);
@@ -477,6 +479,8 @@ static void put_timeline(FILE *f, size_t idx, const json_t *r, size_t skip)
     if (json_array_size(matches)) {
         fputs("<div class=\"mt\">", f);
         json_array_foreach (matches, i, m) {
+            if (json_integer_value(json_object_get(m, "rank")) > 1) /* a repeat of a passage drawn already */
+                continue;
             const double a = NUM(m, "output_start"), b = NUM(m, "output_end");
             fprintf(f, "<span class=\"match\" style=\"left:%.3f%%;width:%.3f%%\" title=\"reproduces ", pct(a, duration),
                     pct(b, duration) - pct(a, duration));

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@
 
 static const char usage_trace[] =
     "usage: provmark trace [--json] [--key FILE]... [--registry REG] [--dataset MANIFEST]\n"
-    "                      [--no-detect] [--report FILE] [--decoder D] FILE...\n"
+    "                      [--no-detect] [--report FILE] [--decoder D] [--false-rate R]\n"
+    "                      [--catalogue-hours H] FILE...\n"
     "\n"
     "Detect the watermark in each file, resolve its model and dataset through the\n"
     "registry (a dataset entry's \"manifest\" names its manifest), and report every\n"
@@ -31,6 +33,9 @@ static const char usage_trace[] =
     "check is made, without looking for a watermark. The dataset's fingerprint index\n"
     "(provmark dataset fingerprint) must be beside its manifest. --report writes the\n"
     "HTML report of 'provmark report' with the reproduced items on each timeline.\n"
+    "A match is reported when its E-value (the number of alignments as strong that\n"
+    "unrelated music would give) is at most --false-rate R (default 1e-6) for an index\n"
+    "of --catalogue-hours H (default 1e5) hours, or of the real index where larger.\n"
     "Exit status, as detect's: 0 every file is marked (with --no-detect: checked), 1\n"
     "some file is not, 2 an error occurred (the other files are still traced).\n"
     "\n"
@@ -80,7 +85,7 @@ static json_t *match_json(const trainingset *d, const fpx_match *m)
 {
     json_t *item = json_array_get(json_object_get(d->manifest, "items"), m->item);
     json_t *tags = json_object_get(item, "tags");
-    return json_pack("{s:o, s:s?, s:s?, s:s?, s:f, s:f, s:f, s:f, s:f, s:i, s:f}",
+    return json_pack("{s:o, s:s?, s:s?, s:s?, s:f, s:f, s:f, s:f, s:f, s:i, s:f, s:f, s:i}",
                      "item", json_name(fpx_item_path(d->index, m->item)), /* the index is anyone's */
                      "sha256", json_string_value(json_object_get(item, "sha256")),
                      "title", json_string_value(json_object_get(tags, "title")),
@@ -88,7 +93,7 @@ static json_t *match_json(const trainingset *d, const fpx_match *m)
                      "output_start", m->query_start, "output_end", m->query_end,
                      "item_start", m->item_start, "item_end", m->item_end,
                      "duration", m->query_end - m->query_start, "landmarks", m->landmarks,
-                     "score", m->score);
+                     "score", m->score, "log10_evalue", m->log10_evalue, "rank", m->rank);
 }
 
 typedef struct trace_opts {
@@ -96,7 +101,16 @@ typedef struct trace_opts {
     int n_keys, json, detect;
     const char *registry_path, *dataset_path, *report_path;
     audio_decoder dec;
+    fpx_query_opts query;
 } trace_opts;
+
+/* A finite number that is all of s, or -1. */
+static int finite_number(const char *s, double *v)
+{
+    char *end;
+    *v = strtod(s, &end);
+    return end == s || *end || !isfinite(*v) ? -1 : 0;
+}
 
 /* The options; argv[optind..] are then the files. -1 after one line. */
 static int parse_options(int argc, char **argv, trace_opts *o)
@@ -105,9 +119,11 @@ static int parse_options(int argc, char **argv, trace_opts *o)
         {"json", no_argument, 0, 'J'},          {"key", required_argument, 0, 'k'},
         {"registry", required_argument, 0, 'G'}, {"dataset", required_argument, 0, 'D'},
         {"no-detect", no_argument, 0, 'N'},     {"report", required_argument, 0, 'R'},
-        {"decoder", required_argument, 0, 'd'}, {0, 0, 0, 0}};
+        {"decoder", required_argument, 0, 'd'}, {"false-rate", required_argument, 0, 'F'},
+        {"catalogue-hours", required_argument, 0, 'H'}, {0, 0, 0, 0}};
     int c;
     o->detect = 1;
+    o->query = (fpx_query_opts){FPX_FALSE_RATE, FPX_CATALOGUE_HOURS};
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
         case 'J': o->json = 1; break;
@@ -122,6 +138,18 @@ static int parse_options(int argc, char **argv, trace_opts *o)
         case 'd':
             if (audio_decoder_parse(optarg, &o->dec))
                 return -1;
+            break;
+        case 'F':
+            if (finite_number(optarg, &o->query.false_rate) || !(o->query.false_rate > 0.0)) {
+                say("--false-rate: '%s' is not a number above 0", optarg);
+                return -1;
+            }
+            break;
+        case 'H':
+            if (finite_number(optarg, &o->query.catalogue_hours) || !(o->query.catalogue_hours >= 0.0)) {
+                say("--catalogue-hours: '%s' is not a number of at least 0", optarg);
+                return -1;
+            }
             break;
         default:
             say_bad_option("trace", argv);
@@ -148,7 +176,8 @@ typedef struct traced {
 } traced;
 
 /* 0, or -1 when something failed (after one line on stderr); t is then still printable. */
-static int trace_file(training_sets *sets, const analysis_opts *ao, const char *path, traced *t)
+static int trace_file(training_sets *sets, const analysis_opts *ao, const fpx_query_opts *qo, const char *path,
+                      traced *t)
 {
     t->set = NULL;
     t->why = NULL;
@@ -160,7 +189,7 @@ static int trace_file(training_sets *sets, const analysis_opts *ao, const char *
     int rc = training_set(sets, &t->a.r, &t->set, &t->why);
     fpx_match *m = NULL;
     size_t nm = 0;
-    if (t->set && fpx_query(t->set->index, t->a.lm, t->a.n_lm, &m, &nm) != 0) {
+    if (t->set && fpx_query(t->set->index, t->a.lm, t->a.n_lm, qo, &m, &nm) != 0) {
         say("%s: out of memory", path);
         rc = -1;
     }
@@ -209,10 +238,19 @@ static int print_traced(const result_ctx *rc, int json, FILE *records, const cha
 #define NUM(k) json_number_value(json_object_get(m, k))
             fputs("  reproduces ", stdout);
             put_text(stdout, json_string_value(json_object_get(m, "item")), 0);
-            printf(": %.1f-%.1f s of the file = %.1f-%.1f s of the item (%.1f s, %d landmarks)\n",
+            const double le = NUM("log10_evalue");
+            const int rank = (int)json_integer_value(json_object_get(m, "rank"));
+            printf(": %.1f-%.1f s of the file = %.1f-%.1f s of the item (%.1f s, %d landmarks, E ",
                    NUM("output_start"), NUM("output_end"),
                    NUM("item_start"), NUM("item_end"), NUM("duration"),
                    (int)json_integer_value(json_object_get(m, "landmarks")));
+            if (le > -300.0) /* printf's range; below it, the power of ten alone */
+                printf("%.1e", pow(10.0, le));
+            else
+                printf("1e%.0f", floor(le));
+            if (rank > 1)
+                printf("; another statement of the passage, rank %d", rank);
+            puts(")");
 #undef NUM
         }
     }
@@ -269,7 +307,7 @@ int cmd_trace(int argc, char **argv)
     int any_error = 0, any_unmarked = 0;
     for (int f = optind; f < argc; f++) {
         traced t;
-        if (trace_file(&sets, &ao, argv[f], &t) != 0)
+        if (trace_file(&sets, &ao, &o.query, argv[f], &t) != 0)
             any_error = 1;
         any_unmarked = any_unmarked || (o.detect && !t.a.error[0] && !t.a.r.found);
         if (print_traced(&rc, o.json, records, argv[f], &t) != 0)

@@ -80,9 +80,30 @@ void fpx_checksum_hex(const fpx *x, char hex[65]);
 typedef struct fpx_match {
     uint32_t item;
     double query_start, query_end, item_start, item_end;
-    int landmarks; /* landmarks agreeing on this alignment */
-    double score;  /* landmarks per second of the matched span */
+    int landmarks;       /* landmarks agreeing on this alignment */
+    double score;        /* landmarks per second of the matched span */
+    /*
+     * log10 of the E-value: the number of alignments at least this strong that
+     * unrelated music would give against this index (docs/FPINDEX.md, "Significance").
+     * As a logarithm because a real match is often below 1e-300.
+     */
+    double log10_evalue;
+    /* 1: the item's most significant alignment for this part of the query; 2, 3, ...:
+     * other statements of the same passage in the item (music repeats), in order. */
+    int rank;
 } fpx_match;
+
+/*
+ * When a match is reported: its E-value, worked out for an index of
+ * catalogue_hours (or the real index where that is larger), is at most
+ * false_rate, the expected number of false matches per query at that size.
+ */
+typedef struct fpx_query_opts {
+    double false_rate, catalogue_hours;
+} fpx_query_opts;
+#define FPX_FALSE_RATE 1e-6
+#define FPX_CATALOGUE_HOURS 1e5
+#define FPX_MAX_RANK 4 /* statements of one passage of one item reported at most */
 
 /*
  * The bounds of a query, whatever the index holds: a hash with more than
@@ -93,6 +114,12 @@ typedef struct fpx_match {
 #define FPX_STOP_HASH 16384u
 #define FPX_MAX_HITS (1u << 21)
 #define FPX_MAX_MATCHES 1000u
-/* Matches of a query's landmarks (sorted by t), strongest first; *out is malloc'd. 0 or -1. */
-int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, fpx_match **out, size_t *n_out);
+/*
+ * Matches of a query's landmarks (sorted by t), most significant first; *out is
+ * malloc'd. opts NULL: FPX_FALSE_RATE at FPX_CATALOGUE_HOURS. 0 or -1.
+ */
+int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, const fpx_query_opts *opts, fpx_match **out,
+              size_t *n_out);
+/* log10 of P(X >= k) for X Poisson with mean lambda (> 0): the chance model of a query. */
+double fpx_log10_poisson_tail(double lambda, int k);
 #endif

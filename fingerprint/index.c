@@ -33,9 +33,14 @@ _Static_assert(sizeof(fpx_header) == FPX_HEADER_SIZE && offsetof(fpx_header, fil
 _Static_assert(sizeof(fpx_item) == 24, "item layout");
 _Static_assert(sizeof(fpx_entry) == 12, "entry layout");
 
-#define MIN_LANDMARKS 15  /* agreeing landmarks for a match */
-#define MIN_DENSITY 4.0   /* ... and at least this many per second of the matched span */
 #define SPLIT_GAP 94      /* frames (3 s) without agreement end a matched span */
+#define GROUP_WIDTH 2     /* an alignment: offsets within one frame of each other (timing jitter) */
+/*
+ * Music agrees with music more often than independent votes would: the Poisson
+ * tail's logarithm is taken at this fraction, as measured on unrelated real music
+ * (bench/chance.sh, docs/FPINDEX.md "Significance").
+ */
+#define CLUMPING 0.8
 
 struct fpx {
     const uint8_t *map;
@@ -185,7 +190,7 @@ double fpx_item_duration(const fpx *x, uint32_t i) { return x->items[i].duration
 typedef struct hit {
     uint32_t item;
     int32_t offset; /* item frame - query frame */
-    uint32_t tq;
+    uint32_t qi;    /* the query landmark (its frame and hash); landmarks are sorted by frame */
 } hit;
 
 static int cmp_hit(const void *a, const void *b)
@@ -195,45 +200,99 @@ static int cmp_hit(const void *a, const void *b)
         return p->item < q->item ? -1 : 1;
     if (p->offset != q->offset)
         return p->offset < q->offset ? -1 : 1;
-    return (p->tq > q->tq) - (p->tq < q->tq);
+    return (p->qi > q->qi) - (p->qi < q->qi);
 }
 
-static int cmp_tq(const void *a, const void *b)
+static int cmp_qi(const void *a, const void *b)
 {
     const hit *p = a, *q = b;
-    return (p->tq > q->tq) - (p->tq < q->tq);
+    return (p->qi > q->qi) - (p->qi < q->qi);
 }
 
-static int by_landmarks(const void *a, const void *b)
+static int cmp_u32(const void *a, const void *b)
 {
-    const fpx_match *p = a, *q = b;
-    return (p->landmarks < q->landmarks) - (p->landmarks > q->landmarks);
+    const uint32_t p = *(const uint32_t *)a, q = *(const uint32_t *)b;
+    return (p > q) - (p < q);
 }
 
-/* Spans of one alignment group (sorted by tq in place), appended to *out. */
-static int emit(hit *g, size_t n, fpx_match **out, size_t *n_out, size_t *cap)
+double fpx_log10_poisson_tail(double lambda, int k)
 {
-    qsort(g, n, sizeof *g, cmp_tq);
+    if (k <= 0)
+        return 0.0;
+    /* P(X = k), then the series of the terms above it (each lambda / j times the last). */
+    const double log_pk = -lambda + k * log(lambda) - lgamma(k + 1.0);
+    double sum = 1.0, term = 1.0;
+    for (int j = k + 1; j < k + 100000 && term > 1e-17 * sum; j++) {
+        term *= lambda / j;
+        sum += term;
+    }
+    const double l = (log_pk + log(sum)) / M_LN10;
+    return l < 0.0 ? l : 0.0;
+}
+
+/* What the chance model needs to know about one query against one index. */
+typedef struct chance {
+    double tests;       /* alignments tried: offset cells of GROUP_WIDTH frames, over all items */
+    double log10_scale; /* log10 of (the reference catalogue's tests / tests), >= 0 */
+    double log10_limit; /* log10 of the false-match rate a reported match meets */
+    double query_frames;
+} chance;
+
+/* log10 E of k agreeing hashes for an item whose offset cells hold `hits` chance votes in all. */
+static double log10_evalue(const chance *c, double item_frames, size_t hits, int k)
+{
+    /* One vote more than seen: a quiet item's rate is never taken for zero. */
+    const double lambda = (hits + 1.0) / ((item_frames + c->query_frames) / GROUP_WIDTH);
+    return log10(c->tests) + CLUMPING * fpx_log10_poisson_tail(lambda, k);
+}
+
+typedef struct matches {
+    fpx_match *v;
+    size_t n, cap;
+    uint32_t *scratch; /* the hashes of one span */
+} matches;
+
+/* Spans of one alignment group of item `item` (sorted by qi in place), appended to m when significant. */
+static int emit(const fpx *x, const fp_landmark *lm, const chance *c, size_t background, hit *g, size_t n,
+                matches *m)
+{
+    qsort(g, n, sizeof *g, cmp_qi);
+    const double item_frames = fpx_item_duration(x, g[0].item) / FP_HOP_SECONDS;
     for (size_t s = 0; s < n;) {
         size_t e = s + 1;
-        while (e < n && g[e].tq - g[e - 1].tq <= SPLIT_GAP)
+        while (e < n && lm[g[e].qi].t - lm[g[e - 1].qi].t <= SPLIT_GAP)
             e++;
-        const double q0 = g[s].tq * FP_HOP_SECONDS, q1 = (g[e - 1].tq + 1) * FP_HOP_SECONDS + FP_WIN_SECONDS;
-        const int count = (int)(e - s);
-        if (count >= MIN_LANDMARKS && count / (q1 - q0) >= MIN_DENSITY) {
-            if (*n_out == *cap) {
-                size_t c = *cap ? 2 * *cap : 16;
-                fpx_match *p = realloc(*out, c * sizeof *p);
+        /*
+         * Votes come in clumps that are not independent: a riff repeats one hash in
+         * both, one chord change gives several landmarks at one frame. What counts is
+         * the smaller of the distinct hashes and the distinct query frames.
+         */
+        int frames = 0, hashes = 0;
+        for (size_t i = s; i < e; i++) {
+            frames += i == s || lm[g[i].qi].t != lm[g[i - 1].qi].t;
+            m->scratch[i - s] = lm[g[i].qi].hash;
+        }
+        qsort(m->scratch, e - s, sizeof *m->scratch, cmp_u32);
+        for (size_t i = 0; i < e - s; i++)
+            hashes += i == 0 || m->scratch[i] != m->scratch[i - 1];
+        const int distinct = frames < hashes ? frames : hashes;
+        const double le = log10_evalue(c, item_frames, background, distinct);
+        if (le + c->log10_scale <= c->log10_limit) {
+            if (m->n == m->cap) {
+                size_t cap = m->cap ? 2 * m->cap : 16;
+                fpx_match *p = realloc(m->v, cap * sizeof *p);
                 if (!p)
                     return -1;
-                *out = p;
-                *cap = c;
+                m->v = p;
+                m->cap = cap;
             }
+            const int count = (int)(e - s);
+            const double q0 = lm[g[s].qi].t * FP_HOP_SECONDS, q1 = (lm[g[e - 1].qi].t + 1) * FP_HOP_SECONDS + FP_WIN_SECONDS;
             double off = 0.0;
             for (size_t i = s; i < e; i++)
                 off += g[i].offset;
             off = off / count * FP_HOP_SECONDS;
-            (*out)[(*n_out)++] = (fpx_match){g[s].item, q0, q1, q0 + off, q1 + off, count, count / (q1 - q0)};
+            m->v[m->n++] = (fpx_match){g[s].item, q0, q1, q0 + off, q1 + off, count, count / (q1 - q0), le, 1};
         }
         s = e;
     }
@@ -243,7 +302,7 @@ static int emit(hit *g, size_t n, fpx_match **out, size_t *n_out, size_t *cap)
 /* The index entries of one query landmark: entries[lo .. lo + count). */
 typedef struct span {
     uint64_t lo, count;
-    uint32_t tq;
+    uint32_t qi; /* the query landmark */
 } span;
 
 static int by_count(const void *a, const void *b)
@@ -266,13 +325,41 @@ static uint64_t lower_bound(const fpx_entry *e, uint64_t ne, uint32_t hash)
     return lo;
 }
 
-int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, fpx_match **out, size_t *n_out)
+/* Most significant first; among equals, more landmarks first. */
+static int by_significance(const void *a, const void *b)
 {
+    const fpx_match *p = a, *q = b;
+    if (p->log10_evalue != q->log10_evalue)
+        return p->log10_evalue < q->log10_evalue ? -1 : 1;
+    return (p->landmarks < q->landmarks) - (p->landmarks > q->landmarks);
+}
+
+/* The chance model of this query against this index (docs/FPINDEX.md, "Significance"). */
+static chance chance_of(const fpx *x, const fp_landmark *lm, size_t n, const fpx_query_opts *o)
+{
+    chance c = {.query_frames = n ? lm[n - 1].t - lm[0].t + 1.0 : 1.0};
+    double item_frames = 0.0;
+    for (uint32_t i = 0; i < x->h->n_items; i++)
+        item_frames += x->items[i].duration / FP_HOP_SECONDS;
+    c.tests = (item_frames + x->h->n_items * c.query_frames) / GROUP_WIDTH;
+    c.tests = c.tests > 1.0 ? c.tests : 1.0;
+    const double ref = o->catalogue_hours * 3600.0 / FP_HOP_SECONDS / GROUP_WIDTH;
+    c.log10_scale = ref > c.tests ? log10(ref / c.tests) : 0.0;
+    c.log10_limit = log10(o->false_rate);
+    return c;
+}
+
+int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, const fpx_query_opts *opts, fpx_match **out,
+              size_t *n_out)
+{
+    static const fpx_query_opts defaults = {FPX_FALSE_RATE, FPX_CATALOGUE_HOURS};
+    const fpx_query_opts *o = opts ? opts : &defaults;
     *out = NULL;
     *n_out = 0;
-    size_t cap = 0;
     const fpx_entry *e = x->entries;
     const uint64_t ne = x->h->n_entries;
+    if (n > UINT32_MAX) /* hits name their landmark in 32 bits: 13 years of audio */
+        n = UINT32_MAX;
     /*
      * The work is bounded before any is done: each landmark's entries are counted
      * (two binary searches), hashes more common than FPX_STOP_HASH are dropped (they
@@ -289,62 +376,80 @@ int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, fpx_match **out, si
             continue;
         const uint64_t lo = lower_bound(e, ne, lm[i].hash), count = lower_bound(e, ne, lm[i].hash + 1) - lo;
         if (count && count <= FPX_STOP_HASH)
-            sp[ns++] = (span){lo, count, lm[i].t};
+            sp[ns++] = (span){lo, count, (uint32_t)i};
     }
     qsort(sp, ns, sizeof *sp, by_count);
     size_t nh = 0, used = 0;
     while (used < ns && nh + sp[used].count <= FPX_MAX_HITS)
         nh += (size_t)sp[used++].count;
     hit *h = malloc((nh ? nh : 1) * sizeof *h);
-    if (!h) {
-        free(sp);
+    matches m = {.scratch = malloc((nh ? nh : 1) * sizeof *m.scratch)};
+    if (!h || !m.scratch) {
+        free(sp), free(h), free(m.scratch);
         return -1;
     }
     nh = 0;
     for (size_t i = 0; i < used; i++)
         for (uint64_t j = sp[i].lo; j < sp[i].lo + sp[i].count; j++)
             /* both frames are at most FPX_MAX_FRAME (checked at open, and above): no overflow */
-            h[nh++] = (hit){e[j].item, (int32_t)e[j].t - (int32_t)sp[i].tq, sp[i].tq};
+            h[nh++] = (hit){e[j].item, (int32_t)e[j].t - (int32_t)lm[sp[i].qi].t, sp[i].qi};
     free(sp);
     qsort(h, nh, sizeof *h, cmp_hit);
-    /* Groups: same item, offsets within one frame of the group's first (timing jitter). */
+    const chance c = chance_of(x, lm, n, o);
+    /*
+     * Groups: same item, offsets within one frame of the group's first (timing
+     * jitter). A group is looked at only if all its votes, as distinct hashes, would
+     * be significant: nothing of it can be otherwise.
+     */
     int rc = 0;
-    for (size_t s = 0; s < nh && rc == 0;) {
-        size_t e2 = s + 1;
-        while (e2 < nh && h[e2].item == h[s].item && h[e2].offset - h[s].offset <= 1)
-            e2++;
-        if (e2 - s >= MIN_LANDMARKS)
-            rc = emit(h + s, e2 - s, out, n_out, &cap);
-        s = e2;
+    for (size_t is = 0; is < nh && rc == 0;) {
+        size_t ie = is + 1;
+        while (ie < nh && h[ie].item == h[is].item)
+            ie++;
+        const double item_frames = fpx_item_duration(x, h[is].item) / FP_HOP_SECONDS;
+        for (size_t s = is; s < ie && rc == 0;) {
+            size_t e2 = s + 1;
+            while (e2 < ie && h[e2].offset - h[s].offset < GROUP_WIDTH)
+                e2++;
+            /* The background: the item's votes outside this alignment (a true match's own
+             * votes would make the item look busy, the more so the shorter the item). */
+            const size_t background = (ie - is) - (e2 - s);
+            if (e2 - s > 1 && log10_evalue(&c, item_frames, background, (int)(e2 - s)) + c.log10_scale <= c.log10_limit)
+                rc = emit(x, lm, &c, background, h + s, e2 - s, &m);
+            s = e2;
+        }
+        is = ie;
     }
     free(h);
+    free(m.scratch);
     if (rc != 0) {
-        free(*out);
-        *out = NULL;
-        *n_out = 0;
+        free(m.v);
         return -1;
     }
-    /*
-     * Music repeats itself: an excerpt of a song also agrees with the song's
-     * other statements of the same phrase. Of the alignments of one item that
-     * cover the same part of the query only the strongest is kept: the item is
-     * certain, the offset is the best-supported statement of the passage.
-     */
-    if (*n_out == 0)
+    if (m.n == 0)
         return 0;
-    qsort(*out, *n_out, sizeof **out, by_landmarks);
+    /*
+     * Music repeats itself: an excerpt of a song also agrees with the song's other
+     * statements of the same phrase, and when a loop repeats exactly, one of those
+     * may gather more votes than the true one. The alignments of one item that
+     * cover the same part of the query are all kept, ranked by significance, up to
+     * FPX_MAX_RANK of them.
+     */
+    qsort(m.v, m.n, sizeof *m.v, by_significance);
     size_t kept = 0;
-    for (size_t i = 0; i < *n_out && kept < FPX_MAX_MATCHES; i++) {
-        const fpx_match *m = &(*out)[i];
-        int dup = 0;
-        for (size_t k = 0; k < kept && !dup; k++) {
-            const fpx_match *q = &(*out)[k];
-            double overlap = fmin(m->query_end, q->query_end) - fmax(m->query_start, q->query_start);
-            dup = q->item == m->item && overlap > 0.5 * (m->query_end - m->query_start);
+    for (size_t i = 0; i < m.n && kept < FPX_MAX_MATCHES; i++) {
+        fpx_match *a = &m.v[i];
+        int rank = 1;
+        for (size_t k = 0; k < kept; k++) {
+            const fpx_match *b = &m.v[k];
+            const double overlap = fmin(a->query_end, b->query_end) - fmax(a->query_start, b->query_start);
+            rank += b->item == a->item && overlap > 0.5 * (a->query_end - a->query_start);
         }
-        if (!dup)
-            (*out)[kept++] = *m;
+        a->rank = rank;
+        if (rank <= FPX_MAX_RANK)
+            m.v[kept++] = *a;
     }
+    *out = m.v;
     *n_out = kept;
     return 0;
 }

@@ -70,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                       i < 48 ? (uint32_t)i : (uint32_t)(i - 47) * (FPX_MAX_FRAME / 8)};
             fpx_match *m;
             size_t n;
-            if (fpx_query(x, lm, 64, &m, &n) == 0)
+            if (fpx_query(x, lm, 64, NULL, &m, &n) == 0)
                 free(m);
             for (uint32_t i = 0; i < fpx_items(x); i++)
                 if (strlen(fpx_item_path(x, i)) > (size_t)1 << 40 || !(fpx_item_duration(x, i) >= 0))

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <math.h>
 
 #include "fingerprint.h"
 #include "synth.h"
@@ -149,7 +150,7 @@ static void query(void **state)
     fp_landmark *q = landmarks(RATE, 2000.0 + 6.4, 8.0, 4096, &n);
     fpx_match *m;
     size_t nm;
-    assert_int_equal(fpx_query(x, q, n, &m, &nm), 0);
+    assert_int_equal(fpx_query(x, q, n, NULL, &m, &nm), 0);
     assert_true(nm >= 1);
     assert_int_equal(m[0].item, 1);
     assert_true(m[0].landmarks >= 15);
@@ -163,7 +164,7 @@ static void query(void **state)
     free(q);
     /* Unrelated content matches nothing. */
     q = landmarks(RATE, 5000.0, 8.0, 4096, &n);
-    assert_int_equal(fpx_query(x, q, n, &m, &nm), 0);
+    assert_int_equal(fpx_query(x, q, n, NULL, &m, &nm), 0);
     assert_int_equal(nm, 0);
     free(m);
     free(q);
@@ -172,8 +173,12 @@ static void query(void **state)
     free(path);
 }
 
-/* The number of matches of q in an index of these items (only_first: all of item 0). */
-static size_t query_built(const fpx_item_in *in, uint32_t n, const fp_landmark *q, size_t nq, int only_first)
+/*
+ * The number of matches of q in an index of these items, judged at the index's own
+ * size (these crafted hashes are far commoner than music's); only_first: all of item
+ * 0; *first: the first's landmarks or 0.
+ */
+static size_t query_built(const fpx_item_in *in, uint32_t n, const fp_landmark *q, size_t nq, int only_first, int *first)
 {
     char *path = build_index(in, n);
     const char *why;
@@ -181,9 +186,12 @@ static size_t query_built(const fpx_item_in *in, uint32_t n, const fp_landmark *
     assert_non_null(x);
     fpx_match *m;
     size_t nm;
-    assert_int_equal(fpx_query(x, q, nq, &m, &nm), 0);
+    const fpx_query_opts own_size = {FPX_FALSE_RATE, 0.0};
+    assert_int_equal(fpx_query(x, q, nq, &own_size, &m, &nm), 0);
     for (size_t i = 0; i < nm && only_first; i++)
         assert_int_equal(m[i].item, 0);
+    if (first)
+        *first = nm ? m[0].landmarks : 0;
     free(m);
     fpx_close(x);
     unlink(path);
@@ -193,15 +201,15 @@ static size_t query_built(const fpx_item_in *in, uint32_t n, const fp_landmark *
 
 /*
  * The query bounds at the figures fingerprint.h states. Item 0 holds the one true
- * alignment: 15 landmarks (MIN_LANDMARKS), hashes A+1..A+15 at frames 1..15. Filler
+ * alignment: 15 landmarks, hashes A+1..A+15 at frames 1..15. Filler
  * items make each of those hashes FPX_STOP_HASH entries common (`extra` more for
  * the first), give the query's 113 decoy landmarks 16383 entries each and its one
  * odd landmark `odd` entries, all 200 frames apart so that no filler alignment
  * gathers votes. Query entries in all: 113 * 16383 + 15 * 16384 + odd, which is
  * FPX_MAX_HITS for odd = 113. The aligned hashes are the most common, so they are
- * the ones cut when the budget runs out. The number of matches.
+ * the ones cut when the budget runs out. The landmarks of the one match.
  */
-static size_t bounded_query(uint32_t extra, uint32_t odd)
+static int bounded_query(uint32_t extra, uint32_t odd)
 {
     enum { A = 100, DECOY = 200, ODD = 300, ALIGNED = 15, DECOYS = 113, GAP = 200 };
     const uint32_t common = FPX_STOP_HASH;
@@ -227,19 +235,20 @@ static size_t bounded_query(uint32_t extra, uint32_t odd)
     const double long_item = GAP * (common + extra + 1.0) * FP_HOP_SECONDS;
     const fpx_item_in in[] = {{"aligned.wav", 1.0, aligned, ALIGNED}, {"fill.wav", long_item, fill, nf},
                               {"decoy.wav", long_item, decoy, common - 1}, {"odd.wav", long_item, odds, odd}};
-    const size_t nm = query_built(in, 4, q, nq, 1); /* no filler alignment ever matches */
+    int first;
+    assert_int_equal(query_built(in, 4, q, nq, 1, &first), 1); /* no filler alignment ever matches */
     free(aligned), free(fill), free(decoy), free(odds), free(q);
-    return nm;
+    return first;
 }
 
 static void query_bounds(void **state)
 {
     /* Exactly FPX_MAX_HITS entries, hashes exactly FPX_STOP_HASH common: all used. */
-    assert_int_equal(bounded_query(0, 113), 1);
+    assert_int_equal(bounded_query(0, 113), 15);
     /* One entry over FPX_MAX_HITS: an aligned landmark is left out, 14 agree. */
-    assert_int_equal(bounded_query(0, 114), 0);
+    assert_int_equal(bounded_query(0, 114), 14);
     /* One aligned hash FPX_STOP_HASH + 1 common: ignored, 14 agree. */
-    assert_int_equal(bounded_query(1, 1), 0);
+    assert_int_equal(bounded_query(1, 1), 14);
     /* FPX_MAX_MATCHES: 1200 items that each match return 1000 matches. */
     enum { ITEMS = 1200, LM = 20 };
     fp_landmark lm[LM];
@@ -252,7 +261,7 @@ static void query_bounds(void **state)
         snprintf(names[i], sizeof names[i], "%d.wav", i);
         in[i] = (fpx_item_in){names[i], 1.0, lm, LM};
     }
-    assert_int_equal(query_built(in, ITEMS, lm, LM, 0), FPX_MAX_MATCHES);
+    assert_int_equal(query_built(in, ITEMS, lm, LM, 0, NULL), FPX_MAX_MATCHES);
     free(in);
     free(names);
 }
@@ -297,6 +306,25 @@ static void refusals(void **state)
     assert_null(fpx_open("/tmp", &why));
 }
 
+/* The chance model's tail against values worked out by hand. */
+static void poisson_tail(void **state)
+{
+    assert_true(fpx_log10_poisson_tail(0.5, 0) == 0.0);
+    /* P(X >= 1) = 1 - e^-lambda; P(X >= 2) for lambda 1: 1 - 2/e. */
+    assert_float_equal(fpx_log10_poisson_tail(0.01, 1), log10(1.0 - exp(-0.01)), 1e-9);
+    assert_float_equal(fpx_log10_poisson_tail(1.0, 2), log10(1.0 - 2.0 / exp(1.0)), 1e-9);
+    /* Far in the tail: e^-lambda lambda^k / k! (1 + lambda / (k + 1) + ...), here for 1e-3 and 50. */
+    assert_float_equal(fpx_log10_poisson_tail(1e-3, 50),
+                       -150.0 - (1e-3 + lgamma(51.0)) / log(10.0) + log10(1.0 + 1e-3 / 51.0), 1e-7);
+    /* More agreement is never likelier; a larger mean never makes it less likely. */
+    for (int k = 1; k < 200; k++) {
+        assert_true(fpx_log10_poisson_tail(0.02, k + 1) < fpx_log10_poisson_tail(0.02, k));
+        assert_true(fpx_log10_poisson_tail(0.04, k) > fpx_log10_poisson_tail(0.02, k));
+    }
+    /* A mean above the count: close to certain, never above it. */
+    assert_true(fpx_log10_poisson_tail(30.0, 3) <= 0.0 && fpx_log10_poisson_tail(30.0, 3) > -1e-6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -305,6 +333,7 @@ int main(void)
         cmocka_unit_test(query),
         cmocka_unit_test(refusals),
         cmocka_unit_test(query_bounds),
+        cmocka_unit_test(poisson_tail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
