@@ -7,6 +7,7 @@
 w=build/test-dataset
 rm -rf "$w"
 mkdir -p "$w/train" "$w/other"
+chmod 600 tests/data/test.key
 K="--key tests/data/test.key"
 G=/usr/share/games
 for f in etr/music/credits1-cp.ogg etr/music/freezingpoint.ogg etr/music/spunkyrace-ks.ogg \
@@ -180,10 +181,10 @@ done
 # with the quiet line too: a repeat may gather more landmarks than the true offset (here
 # it does), so the true offset must be among the ranked statements, not hidden by them.
 mkdir -p "$w/loop/items"
-sox "$w/train/batcave.ogg" -r 44100 -c 2 "$w/loop/a.wav" trim 60 2 repeat 7
-sox "$w/train/credits1-cp.ogg" -r 44100 -c 2 "$w/loop/b.wav" trim 30 16 gain -14
-sox -m "$w/loop/a.wav" "$w/loop/b.wav" "$w/loop/items/loop.wav"
-sox "$w/loop/items/loop.wav" "$w/loop/q.wav" trim 7 5
+sox -D "$w/train/batcave.ogg" -r 44100 -c 2 "$w/loop/a.wav" trim 60 2 repeat 7
+sox -D "$w/train/credits1-cp.ogg" -r 44100 -c 2 "$w/loop/b.wav" trim 30 16 gain -14
+sox -D -m "$w/loop/a.wav" "$w/loop/b.wav" "$w/loop/items/loop.wav"
+sox -D "$w/loop/items/loop.wav" "$w/loop/q.wav" trim 7 5
 ffmpeg -nostdin -v error -y -i "$w/loop/q.wav" -b:a 128k "$w/loop/q.mp3"
 $PM dataset init "$w/loop/ds.json" --name loop --version 1 --license MIT 2>/dev/null
 $PM dataset add "$w/loop/ds.json" "$w/loop/items" 2>/dev/null
