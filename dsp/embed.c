@@ -228,12 +228,13 @@ static void period_boundary(pm_embedder *e)
 /* Largest magnitude the mark may push a sample to: one 16-bit step below full scale. */
 #define CEILING (32766.0f / 32768.0f)
 
-/* y = x + m, except where that would reach full scale: there the sample keeps its
- * input value, so the output never clips where the input did not. */
+/* y = x + m, except where that would reach full scale further out than the input: there
+ * the sample keeps its input value, so the output never clips where the input did not
+ * (headroom_scale() has made such cuts rare and at most a 16-bit step). */
 static inline float limit(float x, float m)
 {
     float y = x + m;
-    return fabsf(y) < CEILING ? y : x;
+    return fabsf(y) < CEILING || fabsf(y) <= fabsf(x) ? y : x;
 }
 
 /*
@@ -243,21 +244,25 @@ static inline float limit(float x, float m)
  * share the same way). Cutting the mark sample by sample where it would clip puts a
  * broadband click in the output (measured: one such frame held 58 % of a track's PEAQ
  * noise-to-mask ratio); scaling the frame as a whole lets the synthesis window fade
- * the cut in and out. Samples the input already takes to full scale are left to limit().
+ * the cut in and out. Where the input itself is at full scale (a clipped master), a
+ * mark pushing outwards may not exceed one 16-bit step there, which limit() may then
+ * drop without a click anyone can hear; a mark pulling inwards is kept.
  */
 static float headroom_scale(const float *x, const float *tail, const float *t, const float *w,
                             int hop)
 {
     /* A little below limit()'s ceiling, so that rounding (limit() adds in another
      * order) never leaves a sample for it to cut. */
-    const float top = CEILING - 1e-5f;
+    const float top = CEILING - 1e-5f, step = 1.0f / 32768.0f;
     float g = 1.0f;
     for (int i = 0; i < 2 * hop; i++) {
         const float y = x[i] + (i < hop ? tail[i] : 0.0f), m = t[i] * w[i];
-        if (fabsf(y + g * m) < top || !(fabsf(y) < top))
+        if (fabsf(y + g * m) < top || !(fabsf(y) < INFINITY))
             continue;
-        /* |y + g m| < top on m's side: g < (top - sign(m) y) / |m| */
-        g = 0.999f * (top - copysignf(1.0f, m) * y) / fabsf(m);
+        if (fabsf(y) < top) /* |y + g m| < top on m's side */
+            g = 0.999f * (top - copysignf(1.0f, m) * y) / fabsf(m);
+        else if ((m > 0.0f) == (y > 0.0f) && g * fabsf(m) > step) /* pushing a clipped sample out */
+            g = step / fabsf(m);
     }
     return g;
 }
