@@ -28,8 +28,7 @@
 #include "provmark.h"
 #include "sync.h"
 
-#define WIN_TILES (2 * PMF_PERIOD_TILES)
-#define WIN_STEPS (WIN_TILES * PM_SUB)
+#define WIN_STEPS PM_WIN_STEPS
 #define CTX 1 /* one step of look-ahead: a tile value spans two analysis frames */
 _Static_assert(2 * WIN_STEPS + CTX - 1 <= PM_MAX_WINDOW, "the last window must fit pm_sync_prepare");
 #define FLOOR_POWER 1e-12f
@@ -171,6 +170,7 @@ struct pm_detector {
     double rate;
     int channels, n_keys;
     int step, win, nfft, nbins, n_bands;
+    double fbase, tbase; /* centre of the scale grid (1, 1 unless estimated: scale.h) */
     int lo[PM_N_FSCALE][PMF_MAX_BANDS], hi[PM_N_FSCALE][PMF_MAX_BANDS];
     int band_ok[PM_N_FSCALE][PMF_MAX_BANDS];
     pm_fft fft;
@@ -183,6 +183,7 @@ struct pm_detector {
     long win_start;    /* global step where the next window starts */
     float *white[PM_N_FSCALE]; /* 2 WIN_STEPS x n_bands tile values (dB) */
     float *scores;             /* PM_N_STATES sync z of the current window */
+    float *table;              /* the sync search's scratch (pm_window_view.table) */
     long total_frames;
     int finished;
     int n_marks; /* after finish: marks[0..n_marks), strongest first */
@@ -205,6 +206,7 @@ pm_status pm_detector_new(pm_detector **out, double rate, int channels, const pm
     if (!d)
         return PM_ERR_NOMEM;
     d->rate = rate;
+    d->fbase = d->tbase = 1.0;
     d->channels = channels;
     d->n_keys = n_keys;
     for (int k = 0; k < n_keys; k++) {
@@ -222,7 +224,7 @@ pm_status pm_detector_new(pm_detector **out, double rate, int channels, const pm
     d->nbins = d->nfft / 2 + 1;
     d->n_bands = pm_bandplan_get()->n;
     for (int f = 0; f < PM_N_FSCALE; f++) {
-        pm_band_bins(rate, d->nfft, pm_fscale(f), d->lo[f], d->hi[f]);
+        pm_band_bins(rate, d->nfft, d->fbase * pm_fscale(f), d->lo[f], d->hi[f]);
         for (int b = 0; b < d->n_bands; b++)
             d->band_ok[f][b] = d->hi[f][b] > d->lo[f][b] && d->hi[f][b] < d->nbins;
     }
@@ -232,7 +234,8 @@ pm_status pm_detector_new(pm_detector **out, double rate, int channels, const pm
     d->mono = calloc((size_t)d->win, sizeof(float));
     d->energy = malloc(sizeof(float) * (size_t)d->cap * PM_N_FSCALE * nb);
     d->scores = malloc(sizeof(float) * PM_N_STATES);
-    int ok = d->window && d->mono && d->energy && d->scores;
+    d->table = malloc(sizeof(float) * PMF_PERIOD_UNITS * PM_MAX_WINDOW);
+    int ok = d->window && d->mono && d->energy && d->scores && d->table;
     for (int k = 0; k < n_keys; k++) {
         d->keys[k].path = malloc(sizeof(float) * PM_N_STATES);
         d->keys[k].path_next = malloc(sizeof(float) * PM_N_STATES);
@@ -264,6 +267,7 @@ void pm_detector_free(pm_detector *d)
         free(d->keys[k].path_next);
     }
     free(d->scores);
+    free(d->table);
     for (int f = 0; f < PM_N_FSCALE; f++)
         free(d->white[f]);
     free(d->window);
@@ -342,14 +346,14 @@ static int add_record(key_state *ks, const window_rec *r)
 }
 
 /* Advance the tracker by one window's scores; *path_z: the best path's normalised score. */
-static void track(key_state *ks, const float *z, float *path_z)
+static void track(key_state *ks, const float *z, double tbase, float *path_z)
 {
     const float lambda = ks->path_windows ? PATH_DECAY : 0.0f;
     int best = 0;
     for (int fs = 0; fs < PM_N_FSCALE; fs++)
         for (int ts = 0; ts < PM_N_TSCALE; ts++) {
             const float *prev = ks->path + PM_STATE(fs, ts, 0);
-            const double shift = WIN_STEPS * (pm_tscale(ts) - 1.0);
+            const double shift = WIN_STEPS * (tbase * pm_tscale(ts) - 1.0);
             for (int p = 0; p < PM_PHASES; p++) {
                 float past = 0.0f;
                 if (lambda > 0.0f) {
@@ -420,7 +424,7 @@ static int analyse_window(pm_detector *d, long w0, int len)
 {
     for (int f = 0; f < PM_N_FSCALE; f++)
         tile_values(d, w0, len, f);
-    pm_window_view view = {.len = len, .n_bands = d->n_bands};
+    pm_window_view view = {.len = len, .n_bands = d->n_bands, .tbase = d->tbase, .table = d->table};
     for (int f = 0; f < PM_N_FSCALE; f++)
         view.val[f] = d->white[f];
     pm_sync_prepare(&view);
@@ -431,7 +435,7 @@ static int analyse_window(pm_detector *d, long w0, int len)
                         .part_len = (float)(len * sec / PM_PARTS)};
         pm_candidate own[PM_TOP];
         int n_own = pm_sync_search(&view, &ks->layout, own, d->scores);
-        track(ks, d->scores, &r.path_z);
+        track(ks, d->scores, d->tbase, &r.path_z);
         /* The tracker's best paths first, then the window's own best, without repeats. */
         int st[PATH_KEEP];
         r.n_tracked = r.n = top_paths(ks, st);
@@ -584,7 +588,8 @@ static double phase_dist(double a, double b)
  * extends; -1 if none does; -2 if a line already took a candidate of this
  * window at this alignment.
  */
-static int line_of(const line *ln, const int *live, int n_live, size_t w, const pm_candidate *c)
+static int line_of(const line *ln, const int *live, int n_live, size_t w, const pm_candidate *c,
+                   double tbase)
 {
     int best = -1;
     double best_d = INFINITY;
@@ -593,7 +598,7 @@ static int line_of(const line *ln, const int *live, int n_live, size_t w, const 
         if (x->fs != c->fs || x->ts != c->ts)
             continue;
         double gap = (double)(w - x->last_w);
-        double pred = x->last_phase + gap * WIN_STEPS * (pm_tscale(c->ts) - 1.0);
+        double pred = x->last_phase + gap * WIN_STEPS * (tbase * pm_tscale(c->ts) - 1.0);
         double dist = phase_dist(pred, c->phase);
         if (dist <= LINE_TOL + LINE_DRIFT * fmax(gap - 1.0, 0.0) && dist < best_d) {
             best = x->last_w == w ? -2 : live[k];
@@ -610,7 +615,7 @@ static int line_of(const line *ln, const int *live, int n_live, size_t w, const 
  * member, its strongest there; a line not extended for LINE_MAX_GAP windows
  * ends. Returns the number of lines.
  */
-static int build_lines(const key_state *ks, line *ln, int *live, int *assign)
+static int build_lines(const key_state *ks, double tbase, line *ln, int *live, int *assign)
 {
     int n = 0, n_live = 0;
     for (size_t w = 0; w < ks->n_rec; w++) {
@@ -631,7 +636,7 @@ static int build_lines(const key_state *ks, line *ln, int *live, int *assign)
             const int i = order[k];
             pm_candidate tmp;
             const pm_candidate *c = cand_at(r, i, &tmp);
-            int l = line_of(ln, live, n_live, w, c);
+            int l = line_of(ln, live, n_live, w, c, tbase);
             if (l == -1) {
                 l = n++;
                 live[n_live++] = l;
@@ -838,7 +843,7 @@ static int decode_lines(finisher *x, int k)
     int rc = PM_ERR_NOMEM;
     if (!ln || !live || !assign)
         goto out;
-    int n = build_lines(ks, ln, live, assign);
+    int n = build_lines(ks, x->d->tbase, ln, live, assign);
     qsort(ln, (size_t)n, sizeof *ln, by_score);
     for (int i = 0, tried = 0; i < n && tried < MAX_LINES; i++) {
         if (ln[i].members < 2)
@@ -952,7 +957,7 @@ static int decode_windows(finisher *x, int k)
         if (!r->n_tracked || w + 1 == ks->n_rec || !ks->rec[w + 1].n_tracked)
             continue;
         const cand_head *h = &ks->rec[w + 1].head[0];
-        double pred = c0.phase + WIN_STEPS * (pm_tscale(c0.ts) - 1.0);
+        double pred = c0.phase + WIN_STEPS * (x->d->tbase * pm_tscale(c0.ts) - 1.0);
         if (h->fs != c0.fs || h->ts != c0.ts || phase_dist(pred, h->phase) > LINE_TOL)
             continue;
         const pm_candidate *c1 = cand_at(&ks->rec[w + 1], 0, &tmp);
@@ -1282,8 +1287,8 @@ static int place_marks(finisher *x)
                     pm_candidate tmp;
                     const pm_candidate *c = cand_at(r, i, &tmp);
                     mk->sync_z = sz;
-                    mk->speed = pm_fscale(c->fs);
-                    mk->tempo = pm_tscale(c->ts);
+                    mk->speed = d->fbase * pm_fscale(c->fs);
+                    mk->tempo = d->tbase * pm_tscale(c->ts);
                 }
             }
             if (end < start) /* two boundaries inside one window crossed: keep the middle */
@@ -1337,8 +1342,8 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
         for (size_t w = 0; w < ks->n_rec; w++)
             if (ks->rec[w].path_z > res->sync_z) {
                 res->sync_z = ks->rec[w].path_z;
-                res->speed = pm_fscale(ks->rec[w].head[0].fs);
-                res->tempo = pm_tscale(ks->rec[w].head[0].ts);
+                res->speed = d->fbase * pm_fscale(ks->rec[w].head[0].fs);
+                res->tempo = d->tbase * pm_tscale(ks->rec[w].head[0].ts);
             }
         rc = decode_lines(&x, k);
         if (rc == PM_OK)
