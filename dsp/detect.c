@@ -26,6 +26,7 @@
 #include "layout.h"
 #include "payload.h"
 #include "provmark.h"
+#include "scale.h"
 #include "sync.h"
 
 #define WIN_STEPS PM_WIN_STEPS
@@ -171,6 +172,7 @@ struct pm_detector {
     int channels, n_keys;
     int step, win, nfft, nbins, n_bands;
     double fbase, tbase; /* centre of the scale grid (1, 1 unless estimated: scale.h) */
+    pm_grid grid;        /* the part of it searched */
     int lo[PM_N_FSCALE][PMF_MAX_BANDS], hi[PM_N_FSCALE][PMF_MAX_BANDS];
     int band_ok[PM_N_FSCALE][PMF_MAX_BANDS];
     pm_fft fft;
@@ -184,6 +186,11 @@ struct pm_detector {
     float *white[PM_N_FSCALE]; /* 2 WIN_STEPS x n_bands tile values (dB) */
     float *scores;             /* PM_N_STATES sync z of the current window */
     float *table;              /* the sync search's scratch (pm_window_view.table) */
+    int borrowed;              /* white, scores and table are the first pipeline's */
+    const pm_layout *layouts[PM_MAX_KEYS];
+    pm_scale_est *est;         /* the stream's start, for the scale estimate (first pipeline only) */
+    int settled;               /* the estimate is made */
+    pm_detector *scaled;       /* the pipeline centred on the estimate, if this grid misses it */
     long total_frames;
     int finished;
     int n_marks; /* after finish: marks[0..n_marks), strongest first */
@@ -191,33 +198,24 @@ struct pm_detector {
     key_state keys[PM_MAX_KEYS];
 };
 
-pm_status pm_detector_new(pm_detector **out, double rate, int channels, const pm_key *keys, int n_keys)
+/*
+ * A pipeline: band energies, windows, tracker and records for one grid of scales
+ * centred on (fbase, tbase); without the keys' material, the STFT and the estimator.
+ * A pipeline made with `lend` shares its scratch (tile values, scores, search table):
+ * the two analyse their windows one after the other.
+ */
+static pm_detector *pipeline_new(double rate, int channels, int n_keys, double fbase, double tbase,
+                                 pm_grid grid, const pm_detector *lend)
 {
-    if (!out || !keys)
-        return PM_ERR_ARG;
-    *out = NULL;
-    if (!(rate >= PM_MIN_RATE && rate <= PM_MAX_RATE))
-        return PM_ERR_RATE;
-    if (channels < 1 || channels > PM_MAX_CHANNELS)
-        return PM_ERR_CHANNELS;
-    if (n_keys < 1 || n_keys > PM_MAX_KEYS)
-        return PM_ERR_ARG;
     pm_detector *d = calloc(1, sizeof *d);
     if (!d)
-        return PM_ERR_NOMEM;
+        return NULL;
     d->rate = rate;
-    d->fbase = d->tbase = 1.0;
+    d->fbase = fbase;
+    d->tbase = tbase;
+    d->grid = grid;
     d->channels = channels;
     d->n_keys = n_keys;
-    for (int k = 0; k < n_keys; k++) {
-        int rc = pm_layout_make(&d->keys[k].layout, &keys[k]);
-        if (rc == PM_OK)
-            rc = pm_key_derive_mac(&keys[k], d->keys[k].mac_key);
-        if (rc != PM_OK) {
-            free(d);
-            return rc;
-        }
-    }
     d->step = (int)lround(rate * PMF_HOP_SECONDS / 2.0);
     d->win = 4 * d->step;
     d->nfft = pm_fft_size(d->win);
@@ -230,20 +228,60 @@ pm_status pm_detector_new(pm_detector **out, double rate, int channels, const pm
     }
     d->cap = 2 * WIN_STEPS + 3 * CTX;
     size_t nb = (size_t)d->n_bands;
-    d->window = malloc(sizeof(float) * (size_t)d->win);
-    d->mono = calloc((size_t)d->win, sizeof(float));
     d->energy = malloc(sizeof(float) * (size_t)d->cap * PM_N_FSCALE * nb);
-    d->scores = malloc(sizeof(float) * PM_N_STATES);
-    d->table = malloc(sizeof(float) * PMF_PERIOD_UNITS * PM_MAX_WINDOW);
-    int ok = d->window && d->mono && d->energy && d->scores && d->table;
+    int ok = d->energy != NULL;
     for (int k = 0; k < n_keys; k++) {
         d->keys[k].path = malloc(sizeof(float) * PM_N_STATES);
         d->keys[k].path_next = malloc(sizeof(float) * PM_N_STATES);
         ok = ok && d->keys[k].path && d->keys[k].path_next;
     }
-    for (int f = 0; f < PM_N_FSCALE; f++)
-        ok = ok && (d->white[f] = malloc(sizeof(float) * 2 * WIN_STEPS * nb)) != NULL;
-    if (!ok || pm_fft_init(&d->fft, d->nfft) != 0) {
+    d->borrowed = lend != NULL;
+    if (lend) {
+        d->scores = lend->scores;
+        d->table = lend->table;
+        memcpy(d->white, lend->white, sizeof d->white);
+    } else {
+        d->scores = malloc(sizeof(float) * PM_N_STATES);
+        d->table = malloc(sizeof(float) * PMF_PERIOD_UNITS * PM_MAX_WINDOW);
+        ok = ok && d->scores && d->table;
+        for (int f = 0; f < PM_N_FSCALE; f++)
+            ok = ok && (d->white[f] = malloc(sizeof(float) * 2 * WIN_STEPS * nb)) != NULL;
+    }
+    if (!ok) {
+        pm_detector_free(d);
+        return NULL;
+    }
+    return d;
+}
+
+pm_status pm_detector_new(pm_detector **out, double rate, int channels, const pm_key *keys, int n_keys)
+{
+    if (!out || !keys)
+        return PM_ERR_ARG;
+    *out = NULL;
+    if (!(rate >= PM_MIN_RATE && rate <= PM_MAX_RATE))
+        return PM_ERR_RATE;
+    if (channels < 1 || channels > PM_MAX_CHANNELS)
+        return PM_ERR_CHANNELS;
+    if (n_keys < 1 || n_keys > PM_MAX_KEYS)
+        return PM_ERR_ARG;
+    pm_detector *d = pipeline_new(rate, channels, n_keys, 1.0, 1.0, PM_GRID_FULL, NULL);
+    if (!d)
+        return PM_ERR_NOMEM;
+    for (int k = 0; k < n_keys; k++) {
+        int rc = pm_layout_make(&d->keys[k].layout, &keys[k]);
+        if (rc == PM_OK)
+            rc = pm_key_derive_mac(&keys[k], d->keys[k].mac_key);
+        if (rc != PM_OK) {
+            pm_detector_free(d);
+            return rc;
+        }
+        d->layouts[k] = &d->keys[k].layout;
+    }
+    d->window = malloc(sizeof(float) * (size_t)d->win);
+    d->mono = calloc((size_t)d->win, sizeof(float));
+    d->est = pm_scale_est_new(rate, d->nfft, n_keys);
+    if (!d->window || !d->mono || !d->est || pm_fft_init(&d->fft, d->nfft) != 0) {
         pm_detector_free(d);
         return PM_ERR_NOMEM;
     }
@@ -266,10 +304,14 @@ void pm_detector_free(pm_detector *d)
         free(d->keys[k].path);
         free(d->keys[k].path_next);
     }
-    free(d->scores);
-    free(d->table);
-    for (int f = 0; f < PM_N_FSCALE; f++)
-        free(d->white[f]);
+    if (!d->borrowed) {
+        free(d->scores);
+        free(d->table);
+        for (int f = 0; f < PM_N_FSCALE; f++)
+            free(d->white[f]);
+    }
+    pm_detector_free(d->scaled);
+    pm_scale_est_free(d->est);
     free(d->window);
     free(d->mono);
     free(d->energy);
@@ -287,6 +329,10 @@ void pm_detector_reset(pm_detector *d)
     d->total_frames = 0;
     d->finished = 0;
     d->n_marks = 0;
+    d->settled = 0;
+    pm_detector_free(d->scaled);
+    d->scaled = NULL;
+    pm_scale_est_reset(d->est);
     for (int k = 0; k < d->n_keys; k++) {
         for (size_t w = 0; w < d->keys[k].n_rec; w++)
             free(d->keys[k].rec[w].more);
@@ -346,12 +392,17 @@ static int add_record(key_state *ks, const window_rec *r)
 }
 
 /* Advance the tracker by one window's scores; *path_z: the best path's normalised score. */
-static void track(key_state *ks, const float *z, double tbase, float *path_z)
+static void track(key_state *ks, const float *z, double tbase, const pm_grid *g, float *path_z)
 {
     const float lambda = ks->path_windows ? PATH_DECAY : 0.0f;
-    int best = 0;
+    int best = PM_STATE(g->f0, g->t0, 0);
     for (int fs = 0; fs < PM_N_FSCALE; fs++)
         for (int ts = 0; ts < PM_N_TSCALE; ts++) {
+            if (fs < g->f0 || fs >= g->f1 || ts < g->t0 || ts >= g->t1) { /* not searched */
+                for (int p = 0; p < PM_PHASES; p++)
+                    ks->path_next[PM_STATE(fs, ts, p)] = -INFINITY;
+                continue;
+            }
             const float *prev = ks->path + PM_STATE(fs, ts, 0);
             const double shift = WIN_STEPS * (tbase * pm_tscale(ts) - 1.0);
             for (int p = 0; p < PM_PHASES; p++) {
@@ -396,6 +447,8 @@ static int top_paths(const key_state *ks, int best[PATH_KEEP])
     int n = 0;
     for (int st = 0; st < PM_N_STATES; st++) {
         const float v = ks->path[st];
+        if (v == -INFINITY)
+            continue; /* outside the pipeline's grid */
         int slot = -1;
         for (int i = 0; i < n && slot < 0; i++)
             if (same_alignment(best[i], st))
@@ -422,9 +475,9 @@ static int top_paths(const key_state *ks, int best[PATH_KEEP])
 
 static int analyse_window(pm_detector *d, long w0, int len)
 {
-    for (int f = 0; f < PM_N_FSCALE; f++)
+    for (int f = d->grid.f0; f < d->grid.f1; f++)
         tile_values(d, w0, len, f);
-    pm_window_view view = {.len = len, .n_bands = d->n_bands, .tbase = d->tbase, .table = d->table};
+    pm_window_view view = {.len = len, .n_bands = d->n_bands, .tbase = d->tbase, .grid = d->grid, .table = d->table};
     for (int f = 0; f < PM_N_FSCALE; f++)
         view.val[f] = d->white[f];
     pm_sync_prepare(&view);
@@ -435,7 +488,7 @@ static int analyse_window(pm_detector *d, long w0, int len)
                         .part_len = (float)(len * sec / PM_PARTS)};
         pm_candidate own[PM_TOP];
         int n_own = pm_sync_search(&view, &ks->layout, own, d->scores);
-        track(ks, d->scores, d->tbase, &r.path_z);
+        track(ks, d->scores, d->tbase, &d->grid, &r.path_z);
         /* The tracker's best paths first, then the window's own best, without repeats. */
         int st[PATH_KEEP];
         r.n_tracked = r.n = top_paths(ks, st);
@@ -491,24 +544,17 @@ static void trim_ring(pm_detector *d, long keep_from)
     d->base_step += drop;
 }
 
-static int add_step(pm_detector *d)
+/* One step's power spectrum (bins from kmin on) into the band energies; windows as they complete. */
+static int add_power(pm_detector *d, const float *power, int kmin)
 {
-    for (int i = 0; i < d->win; i++)
-        d->fft.time[i] = d->mono[i] * d->window[i];
-    for (int i = d->win; i < d->nfft; i++)
-        d->fft.time[i] = 0.0f;
-    fftwf_execute(d->fft.forward);
-    float *power = d->fft.time; /* reuse: the time buffer is free until the next frame */
-    for (int k = 0; k < d->nbins && k < d->nfft; k++)
-        power[k] = d->fft.freq[k][0] * d->fft.freq[k][0] + d->fft.freq[k][1] * d->fft.freq[k][1];
     long step = d->base_step + d->n_steps;
     d->n_steps++;
-    for (int f = 0; f < PM_N_FSCALE; f++) {
+    for (int f = d->grid.f0; f < d->grid.f1; f++) {
         float *e = energy_at(d, step, f);
         for (int b = 0; b < d->n_bands; b++) {
             float s = 0.0f;
             for (int k = d->lo[f][b]; k < d->hi[f][b]; k++)
-                s += power[k];
+                s += power[k - kmin];
             e[b] = s;
         }
     }
@@ -522,6 +568,56 @@ static int add_step(pm_detector *d)
         trim_ring(d, d->win_start - CTX);
     }
     return PM_OK;
+}
+
+/*
+ * The scale estimate is made (scale.h): if this pipeline's grid does not cover it,
+ * a second pipeline centred on it is started and given the kept spectra, so it
+ * sees the stream from its start. The kept spectra are freed either way.
+ */
+static int settle(pm_detector *d)
+{
+    double fs, ts;
+    float score;
+    d->settled = 1;
+    pm_scale_est_result(d->est, &fs, &ts, &score);
+    int rc = PM_OK;
+    if (!pm_scale_in_grid(fs, ts)) {
+        pm_detector *c = pipeline_new(d->rate, d->channels, d->n_keys, fs, ts, PM_EST_GRID, d);
+        if (!c)
+            return PM_ERR_NOMEM;
+        for (int k = 0; k < d->n_keys; k++) {
+            c->keys[k].layout = d->keys[k].layout;
+            memcpy(c->keys[k].mac_key, d->keys[k].mac_key, sizeof c->keys[k].mac_key);
+        }
+        int n_rows, kmin, kmax;
+        const float *rows = pm_scale_est_rows(d->est, &n_rows, &kmin, &kmax);
+        for (int i = 0; i < n_rows && rc == PM_OK; i++)
+            rc = add_power(c, rows + (size_t)i * (size_t)(kmax - kmin), kmin);
+        d->scaled = c;
+    }
+    pm_scale_est_release(d->est);
+    return rc;
+}
+
+static int add_step(pm_detector *d)
+{
+    for (int i = 0; i < d->win; i++)
+        d->fft.time[i] = d->mono[i] * d->window[i];
+    for (int i = d->win; i < d->nfft; i++)
+        d->fft.time[i] = 0.0f;
+    fftwf_execute(d->fft.forward);
+    float *power = d->fft.time; /* reuse: the time buffer is free until the next frame */
+    for (int k = 0; k < d->nbins && k < d->nfft; k++)
+        power[k] = d->fft.freq[k][0] * d->fft.freq[k][0] + d->fft.freq[k][1] * d->fft.freq[k][1];
+    int rc = add_power(d, power, 0);
+    if (rc == PM_OK && d->scaled)
+        rc = add_power(d->scaled, power, 0);
+    if (rc == PM_OK && !d->settled) {
+        const int full = pm_scale_est_push(d->est, power, d->layouts, d->n_keys);
+        rc = full < 0 ? PM_ERR_NOMEM : full ? settle(d) : PM_OK;
+    }
+    return rc;
 }
 
 pm_status pm_detector_push_interleaved(pm_detector *d, const float *in, size_t frames)
@@ -1314,37 +1410,42 @@ static int place_marks(finisher *x)
     return PM_OK;
 }
 
-pm_status pm_detector_finish(pm_detector *d, pm_result *res)
+/* Analyse what is left of the stream after the last whole window. */
+static int last_window(pm_detector *d)
 {
-    if (!d || !res)
-        return PM_ERR_ARG;
-    if (d->finished)
-        return PM_ERR_STATE;
-    d->finished = 1;
-    memset(res, 0, sizeof *res);
-    res->key_index = -1;
-    res->speed = res->tempo = 1.0;
     long end = d->base_step + d->n_steps;
     int rest = (int)(end - d->win_start);
     int any = d->keys[0].n_rec > 0;
-    if (rest >= MIN_LAST_STEPS || (!any && rest >= PM_SUB * 4)) {
-        int rc = analyse_window(d, d->win_start, rest);
-        if (rc != PM_OK)
-            return rc;
+    if (rest >= MIN_LAST_STEPS || (!any && rest >= PM_SUB * 4))
+        return analyse_window(d, d->win_start, rest);
+    return PM_OK;
+}
+
+/* The best tracked path of a pipeline: its z and scales. */
+static float best_path(const pm_detector *d, double *speed, double *tempo)
+{
+    float z = 0.0f;
+    for (int k = 0; k < d->n_keys; k++) {
+        const key_state *ks = &d->keys[k];
+        for (size_t w = 0; w < ks->n_rec; w++)
+            if (ks->rec[w].path_z > z) {
+                z = ks->rec[w].path_z;
+                *speed = d->fbase * pm_fscale(ks->rec[w].head[0].fs);
+                *tempo = d->tbase * pm_tscale(ks->rec[w].head[0].ts);
+            }
     }
-    finisher x = {.d = d, .budget = PMF_MAX_ATTEMPTS / d->n_keys, .n_win = d->keys[0].n_rec};
+    return z;
+}
+
+/* Decode a pipeline's marks with at most `budget` tag checks; *used: the checks made. */
+static int decode(pm_detector *d, int budget, int *used)
+{
+    finisher x = {.d = d, .budget = budget / d->n_keys, .n_win = d->keys[0].n_rec};
     x.explained = calloc(x.n_win ? x.n_win : 1, 1);
     if (!x.explained)
         return PM_ERR_NOMEM;
     int rc = PM_OK;
     for (int k = 0; k < d->n_keys && rc == PM_OK; k++) {
-        const key_state *ks = &d->keys[k];
-        for (size_t w = 0; w < ks->n_rec; w++)
-            if (ks->rec[w].path_z > res->sync_z) {
-                res->sync_z = ks->rec[w].path_z;
-                res->speed = d->fbase * pm_fscale(ks->rec[w].head[0].fs);
-                res->tempo = d->tbase * pm_tscale(ks->rec[w].head[0].ts);
-            }
         rc = decode_lines(&x, k);
         if (rc == PM_OK)
             decode_combined(&x, k);
@@ -1356,11 +1457,72 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
     if (rc == PM_OK)
         rc = place_marks(&x);
     free(x.explained);
+    *used = x.total;
+    return rc;
+}
+
+/* Checks kept for the weaker of two pipelines, out of the file's PMF_MAX_ATTEMPTS. */
+#define SECOND_BUDGET (PMF_MAX_ATTEMPTS / 4)
+
+pm_status pm_detector_finish(pm_detector *d, pm_result *res)
+{
+    if (!d || !res)
+        return PM_ERR_ARG;
+    if (d->finished)
+        return PM_ERR_STATE;
+    d->finished = 1;
+    memset(res, 0, sizeof *res);
+    res->key_index = -1;
+    res->speed = res->tempo = 1.0;
+    int rc = PM_OK;
+    if (!d->settled) {
+        pm_scale_est_flush(d->est, d->layouts, d->n_keys);
+        rc = settle(d);
+    }
+    if (rc == PM_OK)
+        rc = last_window(d);
+    if (rc == PM_OK && d->scaled)
+        rc = last_window(d->scaled);
     if (rc != PM_OK)
         return rc;
-    res->attempts = x.total;
+    /* The pipeline with the stronger sync decodes first; the other keeps a share of the
+     * checks. Both together make at most PMF_MAX_ATTEMPTS: the p_false bound holds. */
+    pm_detector *first = d, *second = d->scaled;
+    res->sync_z = best_path(d, &res->speed, &res->tempo);
+    if (second) {
+        double sp = 1.0, te = 1.0;
+        const float z = best_path(second, &sp, &te);
+        if (z > res->sync_z) {
+            res->sync_z = z, res->speed = sp, res->tempo = te;
+            first = second, second = d;
+        }
+    }
+    int used = 0, used2 = 0;
+    rc = decode(first, second ? PMF_MAX_ATTEMPTS - SECOND_BUDGET : PMF_MAX_ATTEMPTS, &used);
+    if (rc == PM_OK && second)
+        rc = decode(second, PMF_MAX_ATTEMPTS - used, &used2);
+    if (rc != PM_OK)
+        return rc;
+    if (second) { /* the marks of both, the first pipeline's first, each once */
+        pm_mark all[PM_MAX_MARKS];
+        int n = 0;
+        for (int p = 0; p < 2; p++) {
+            const pm_detector *q = p ? second : first;
+            for (int m = 0; m < q->n_marks && n < PM_MAX_MARKS; m++) {
+                int dup = 0;
+                for (int j = 0; j < n; j++)
+                    dup |= all[j].key_index == q->marks[m].key_index && all[j].model_id == q->marks[m].model_id &&
+                           all[j].dataset_id == q->marks[m].dataset_id;
+                if (!dup)
+                    all[n++] = q->marks[m];
+            }
+        }
+        memcpy(d->marks, all, sizeof(pm_mark) * (size_t)n);
+        d->n_marks = n;
+    }
+    res->attempts = used + used2;
     /* Each check passes the 4 version + 32 tag bits by chance with probability 2^-36. */
-    res->p_false = x.total * ldexp(1.0, -(PMF_VERSION_BITS + PMF_TAG_BITS));
+    res->p_false = res->attempts * ldexp(1.0, -(PMF_VERSION_BITS + PMF_TAG_BITS));
     for (int m = 0; m < d->n_marks; m++)
         d->marks[m].p_false = res->p_false;
     if (d->n_marks) {

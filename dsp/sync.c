@@ -67,7 +67,7 @@ void pm_sync_prepare_one(float *v, int len, int nb, float *energy)
 
 void pm_sync_prepare(pm_window_view *w)
 {
-    for (int f = 0; f < PM_N_FSCALE; f++)
+    for (int f = w->grid.f0; f < w->grid.f1; f++)
         pm_sync_prepare_one(w->val[f], w->len, w->n_bands, w->energy[f]);
 }
 
@@ -156,10 +156,10 @@ int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top
                    float *scores)
 {
     int n = 0;
-    for (int fs = 0; fs < PM_N_FSCALE; fs++) {
+    for (int fs = w->grid.f0; fs < w->grid.f1; fs++) {
         double slot_en[PMF_PERIOD_UNITS];
         pm_sync_table(w->val[fs], w->len, w->n_bands, w->energy[fs], L, w->table, slot_en);
-        for (int ts = 0; ts < PM_N_TSCALE; ts++) {
+        for (int ts = w->grid.t0; ts < w->grid.t1; ts++) {
             const double tau = w->tbase * pm_tscale(ts);
             for (int p = 0; p < PM_PHASES; p++) {
                 const float zn = pm_sync_z(w->table, w->len, slot_en, tau, p);

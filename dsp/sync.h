@@ -25,6 +25,12 @@
 double pm_fscale(int i);
 double pm_tscale(int i);
 
+/* The part of the grid a pipeline searches: frequency scales [f0, f1), time scales [t0, t1). */
+typedef struct pm_grid {
+    int f0, f1, t0, t1;
+} pm_grid;
+#define PM_GRID_FULL ((pm_grid){0, PM_N_FSCALE, 0, PM_N_TSCALE})
+
 /*
  * One analysis window, len <= PM_MAX_WINDOW steps. The caller fills
  * val[f][s * n_bands + b] with tile values (dB) for s in [0, len);
@@ -35,6 +41,7 @@ double pm_tscale(int i);
 typedef struct pm_window_view {
     int len, n_bands;
     double tbase; /* time scale of the grid's centre: tau = tbase * pm_tscale(ts) */
+    pm_grid grid; /* the scales searched; val[f] is used for f in [grid.f0, grid.f1) only */
     float *val[PM_N_FSCALE];
     float *table; /* PMF_PERIOD_UNITS * PM_MAX_WINDOW floats of scratch for the search */
     float energy[PM_N_FSCALE][PMF_MAX_BANDS]; /* mean squared chip value per band */
@@ -65,7 +72,7 @@ float pm_sync_z(const float *table, int len, const double slot_en[PMF_PERIOD_UNI
 #define PM_STATE(fs, ts, p) (((fs) * PM_N_TSCALE + (ts)) * PM_PHASES + (p))
 /*
  * Fill top[0..n) (n <= PM_TOP) with the best distinct candidates, best first.
- * If `scores` is not NULL it receives the z of every state (PM_N_STATES floats).
+ * If `scores` is not NULL it receives the z of every state of the grid (PM_N_STATES floats).
  */
 int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP],
                    float *scores);
