@@ -13,8 +13,14 @@
  * so are single windows, pairs of windows and single alignments. Every distinct
  * word that checks is a mark; each window then goes to the mark it agrees with
  * best, and boundaries are placed inside windows from their quarters.
+ * Scales far from 1 (0.80 .. 1.25): the spectra of the stream's first 17.8 s are
+ * kept for a blind estimate (scale.h); when the grid around 1 misses it, a second
+ * pipeline with a grid around the estimate is fed the kept spectra, then the
+ * stream, and both are decoded within the file's checks.
  * Memory is a fixed ring, the tracker's score table (~130 KB per key) and a
- * ~1.2 KB record per 6 s window (~0.7 MB per hour).
+ * ~1.2 KB record per 6 s window (~0.7 MB per hour); for the scale estimate, 2.6 MB
+ * of spectra (freed once it is made) and 0.5 MB per key; a second pipeline ~2 MB
+ * and its records.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -1043,7 +1049,7 @@ static int decode_windows(finisher *x, int k)
     size_t nv = 0, ng = 0;
     for (size_t w = 0; w < ks->n_rec; w++) {
         const window_rec *r = &ks->rec[w];
-        pm_candidate c0, tmp;
+        pm_candidate c0 = {0}, tmp;
         for (int i = 0; i < r->n_tracked; i++) {
             const pm_candidate *c = cand_at(r, i, i ? &tmp : &c0);
             vote_word(c->soft, &v[nv]);
@@ -1504,7 +1510,7 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
     if (rc != PM_OK)
         return rc;
     if (second) { /* the marks of both, the first pipeline's first, each once */
-        pm_mark all[PM_MAX_MARKS];
+        pm_mark all[PM_MAX_MARKS] = {0};
         int n = 0;
         for (int p = 0; p < 2; p++) {
             const pm_detector *q = p ? second : first;
