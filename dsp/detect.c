@@ -13,13 +13,13 @@
  * so are single windows, pairs of windows and single alignments. Every distinct
  * word that checks is a mark; each window then goes to the mark it agrees with
  * best, and boundaries are placed inside windows from their quarters.
- * Scales far from 1 (0.80 .. 1.25): the spectra of the stream's first 17.8 s are
+ * Scales far from 1 (0.80 .. 1.25): the spectra of the stream's first 12-36 s are
  * kept for a blind estimate (scale.h); when the grid around 1 misses it, a second
  * pipeline with a grid around the estimate is fed the kept spectra, then the
  * stream, and both are decoded within the file's checks.
  * Memory is a fixed ring, the tracker's score table (~130 KB per key) and a
  * ~1.2 KB record per 6 s window (~0.7 MB per hour); for the scale estimate, 2.6 MB
- * of spectra (freed once it is made) and 0.5 MB per key; a second pipeline ~2 MB
+ * of spectra at most (freed once it is made) and 0.5 MB per key; a second pipeline ~2 MB
  * and its records.
  */
 #include <math.h>
@@ -596,10 +596,13 @@ static int settle(pm_detector *d)
             c->keys[k].layout = d->keys[k].layout;
             memcpy(c->keys[k].mac_key, d->keys[k].mac_key, sizeof c->keys[k].mac_key);
         }
-        int n_rows, kmin, kmax;
-        const float *rows = pm_scale_est_rows(d->est, &n_rows, &kmin, &kmax);
-        for (int i = 0; i < n_rows && rc == PM_OK; i++)
-            rc = add_power(c, rows + (size_t)i * (size_t)(kmax - kmin), kmin);
+        int kmin, kmax;
+        const int n_rows = pm_scale_est_rows(d->est, &kmin, &kmax);
+        float *row = d->fft.time; /* nfft >= kmax - kmin floats; its spectrum is kept already */
+        for (int i = 0; i < n_rows && rc == PM_OK; i++) {
+            pm_scale_est_row(d->est, i, row);
+            rc = add_power(c, row, kmin);
+        }
         d->scaled = c;
     }
     pm_scale_est_release(d->est);

@@ -7,14 +7,31 @@
 #include "provmark.h"
 #include "sync.h"
 
+/* A power kept in 16 bits: a float's sign, exponent and 7 mantissa bits, rounded. */
+static uint16_t pack16(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return (uint16_t)((u + 0x8000u) >> 16);
+}
+
+static float unpack16(uint16_t h)
+{
+    const uint32_t u = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
 #define SPAN (PM_EST_WINDOWS * PM_WIN_STEPS + 1) /* rows kept: a tile value spans two steps */
+#define SURE_WINDOWS 2                           /* windows searched before a sure estimate ends the search */
 #define MIN_LAST 16                              /* steps: a shorter last window is not searched */
 #define FLOOR_POWER 1e-12f
 
 struct pm_scale_est {
     int nbins, kmin, kmax, n_bands;
-    int n_rows, n_windows;
-    float *rows;  /* SPAN x (kmax - kmin) */
+    int n_rows, n_windows, done;
+    uint16_t *rows; /* SPAN x (kmax - kmin) powers, as the top 16 bits of a float (0.4 %) */
     float *v;     /* PM_WIN_STEPS x n_bands chip values */
     float *table; /* PMF_PERIOD_UNITS x PM_WIN_STEPS */
     int lo[PM_EST_NF][PMF_MAX_BANDS], hi[PM_EST_NF][PMF_MAX_BANDS];
@@ -88,7 +105,7 @@ int pm_scale_in_grid(double fscale, double tscale)
 
 void pm_scale_est_reset(pm_scale_est *e)
 {
-    e->n_rows = e->n_windows = 0;
+    e->n_rows = e->n_windows = e->done = 0;
     memset(e->acc, 0, sizeof(float) * (size_t)e->n_keys * PM_EST_NF * PM_EST_NT * NP);
 }
 
@@ -102,13 +119,13 @@ static void search_window(pm_scale_est *e, int w0, int len, const pm_layout *con
     const int nb = e->n_bands, width = e->kmax - e->kmin;
     for (int f = 0; f < PM_EST_NF; f++) {
         for (int s = 0; s < len; s++) { /* a tile's power: this step's and the next one's */
-            const float *r0 = e->rows + (size_t)(w0 + s) * width;
-            const float *r1 = w0 + s + 1 < e->n_rows ? r0 + width : r0;
+            const uint16_t *r0 = e->rows + (size_t)(w0 + s) * width;
+            const uint16_t *r1 = w0 + s + 1 < e->n_rows ? r0 + width : r0;
             float *out = e->v + (size_t)s * nb;
             for (int b = 0; b < nb; b++) {
                 float sum = 0.0f;
                 for (int k = e->lo[f][b] - e->kmin; k < e->hi[f][b] - e->kmin; k++)
-                    sum += r0[k] + r1[k];
+                    sum += unpack16(r0[k]) + unpack16(r1[k]);
                 out[b] = e->hi[f][b] ? 10.0f * log10f(sum + FLOOR_POWER) : 0.0f;
             }
         }
@@ -140,16 +157,23 @@ static void search_window(pm_scale_est *e, int w0, int len, const pm_layout *con
 
 int pm_scale_est_push(pm_scale_est *e, const float *power, const pm_layout *const *layouts, int n_keys)
 {
-    if (e->n_rows == SPAN)
+    if (e->done)
         return 1;
     const int width = e->kmax - e->kmin;
-    if (!e->rows && !(e->rows = malloc(sizeof(float) * SPAN * (size_t)width)))
+    if (!e->rows && !(e->rows = malloc(sizeof(uint16_t) * SPAN * (size_t)width)))
         return -1;
-    memcpy(e->rows + (size_t)e->n_rows * width, power + e->kmin, sizeof(float) * (size_t)width);
+    uint16_t *row = e->rows + (size_t)e->n_rows * width;
+    for (int k = 0; k < width; k++)
+        row[k] = pack16(power[e->kmin + k]);
     e->n_rows++;
-    if (e->n_rows == (e->n_windows + 1) * PM_WIN_STEPS + 1)
+    if (e->n_rows == (e->n_windows + 1) * PM_WIN_STEPS + 1) {
         search_window(e, e->n_windows * PM_WIN_STEPS, PM_WIN_STEPS, layouts, n_keys);
-    return e->n_rows == SPAN;
+        double fs, ts;
+        float score;
+        pm_scale_est_result(e, &fs, &ts, &score);
+        e->done = e->n_rows == SPAN || (e->n_windows >= SURE_WINDOWS && score >= PM_EST_SURE);
+    }
+    return e->done;
 }
 
 void pm_scale_est_flush(pm_scale_est *e, const pm_layout *const *layouts, int n_keys)
@@ -177,10 +201,16 @@ void pm_scale_est_result(const pm_scale_est *e, double *fscale, double *tscale, 
     *score = e->n_windows ? top / sqrtf((float)e->n_windows) : 0.0f;
 }
 
-const float *pm_scale_est_rows(const pm_scale_est *e, int *n_rows, int *kmin, int *kmax)
+int pm_scale_est_rows(const pm_scale_est *e, int *kmin, int *kmax)
 {
-    *n_rows = e->n_rows;
     *kmin = e->kmin;
     *kmax = e->kmax;
-    return e->rows;
+    return e->n_rows;
+}
+
+void pm_scale_est_row(const pm_scale_est *e, int i, float *out)
+{
+    const int width = e->kmax - e->kmin;
+    for (int k = 0; k < width; k++)
+        out[k] = unpack16(e->rows[(size_t)i * width + k]);
 }
