@@ -25,12 +25,14 @@ static float unpack16(uint16_t h)
 
 #define SPAN (PM_EST_WINDOWS * PM_WIN_STEPS + 1) /* rows kept: a tile value spans two steps */
 #define SURE_WINDOWS 2                           /* windows searched before a sure estimate ends the search */
+#define KEEP_F 8 /* frequency scales searched after SURE_WINDOWS windows: the best so far */
 #define MIN_LAST 16                              /* steps: a shorter last window is not searched */
 #define FLOOR_POWER 1e-12f
 
 struct pm_scale_est {
     int nbins, kmin, kmax, n_bands;
     int n_rows, n_windows, done;
+    uint8_t active[PM_EST_NF]; /* frequency scales still searched */
     uint16_t *rows; /* SPAN x (kmax - kmin) powers, as the top 16 bits of a float (0.4 %) */
     float *v;     /* PM_WIN_STEPS x n_bands chip values */
     float *table; /* PMF_PERIOD_UNITS x PM_WIN_STEPS */
@@ -52,6 +54,7 @@ pm_scale_est *pm_scale_est_new(double rate, int nfft, int n_keys)
     pm_scale_est *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
+    memset(e->active, 1, sizeof e->active);
     e->nbins = nfft / 2 + 1;
     e->n_bands = pm_bandplan_get()->n;
     /* The local grid around any estimate reaches pm_fscale(0) .. pm_fscale(N - 1) of it. */
@@ -106,6 +109,7 @@ int pm_scale_in_grid(double fscale, double tscale)
 void pm_scale_est_reset(pm_scale_est *e)
 {
     e->n_rows = e->n_windows = e->done = 0;
+    memset(e->active, 1, sizeof e->active);
     memset(e->acc, 0, sizeof(float) * (size_t)e->n_keys * PM_EST_NF * PM_EST_NT * NP);
 }
 
@@ -118,6 +122,8 @@ static void search_window(pm_scale_est *e, int w0, int len, const pm_layout *con
 {
     const int nb = e->n_bands, width = e->kmax - e->kmin;
     for (int f = 0; f < PM_EST_NF; f++) {
+        if (!e->active[f])
+            continue;
         for (int s = 0; s < len; s++) { /* a tile's power: this step's and the next one's */
             const uint16_t *r0 = e->rows + (size_t)(w0 + s) * width;
             const uint16_t *r1 = w0 + s + 1 < e->n_rows ? r0 + width : r0;
@@ -155,6 +161,33 @@ static void search_window(pm_scale_est *e, int w0, int len, const pm_layout *con
     e->n_windows++;
 }
 
+/* Best state of frequency scale f over keys, time scales and phases. */
+static float best_of(const pm_scale_est *e, int f)
+{
+    float top = -INFINITY;
+    for (int k = 0; k < e->n_keys; k++)
+        for (int t = 0; t < PM_EST_NT; t++) {
+            const float *acc = ACC(e, k, f, t);
+            for (int i = 0; i < NP; i++)
+                top = fmaxf(top, acc[i]);
+        }
+    return top;
+}
+
+/* Only the KEEP_F frequency scales with the best states go on being searched. */
+static void narrow(pm_scale_est *e)
+{
+    float best[PM_EST_NF];
+    for (int f = 0; f < PM_EST_NF; f++)
+        best[f] = best_of(e, f);
+    for (int f = 0; f < PM_EST_NF; f++) {
+        int above = 0;
+        for (int g = 0; g < PM_EST_NF; g++)
+            above += best[g] > best[f] || (best[g] == best[f] && g < f);
+        e->active[f] = above < KEEP_F;
+    }
+}
+
 int pm_scale_est_push(pm_scale_est *e, const float *power, const pm_layout *const *layouts, int n_keys)
 {
     if (e->done)
@@ -172,6 +205,8 @@ int pm_scale_est_push(pm_scale_est *e, const float *power, const pm_layout *cons
         float score;
         pm_scale_est_result(e, &fs, &ts, &score);
         e->done = e->n_rows == SPAN || (e->n_windows >= SURE_WINDOWS && score >= PM_EST_SURE);
+        if (e->n_windows == SURE_WINDOWS)
+            narrow(e);
     }
     return e->done;
 }
