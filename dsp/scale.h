@@ -23,7 +23,7 @@
 #define PM_EST_NT 46      /* coarse time scales, equal ratios (1.0 %) */
 #define PM_EST_PSTEP 2    /* every second phase (half a tile) */
 #define PM_EST_WINDOWS 6  /* windows of the stream's start searched at most (35.6 s) */
-#define PM_EST_SURE 8.0f  /* a score that ends the search early (unmarked music stays below ~7) */
+#define PM_EST_SURE 8.0f  /* a score that ends the search early (noise in music reaches ~8: a saving only) */
 
 #include "sync.h"
 /* The local grid searched around an estimate: +-1 % in frequency and in time, which
