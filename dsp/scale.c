@@ -183,7 +183,7 @@ static void narrow(pm_scale_est *e)
     for (int f = 0; f < PM_EST_NF; f++) {
         int above = 0;
         for (int g = 0; g < PM_EST_NF; g++)
-            above += best[g] > best[f] || (best[g] == best[f] && g < f);
+            above += best[g] > best[f] || (g < f && best[g] == best[f]);
         e->active[f] = above < KEEP_F;
     }
 }
