@@ -32,8 +32,12 @@ highpass_300) sox -D "$in" "$out" sinc 300 ;;
 crop_20s) sox -D "$in" "$out" trim 13.37 20 ;;
 crop_10s) sox -D "$in" "$out" trim 13.37 10 ;;
 mono) sox -D "$in" "$out" channels 1 ;;
-speed_1.02) sox -D "$in" "$out" speed 1.02 ;;
-tempo_1.02) sox -D "$in" "$out" tempo 1.02 ;;
+speed_*) sox -D "$in" "$out" speed "${name#speed_}" ;;
+tempo_*_mp3_128k) t=${name#tempo_} && sox -D "$in" "$tmp/t.wav" tempo "${t%_mp3_128k}" && in="$tmp/t.wav" && enc mp3 -c:a libmp3lame -b:a 128k ;;
+tempo_*) sox -D "$in" "$out" tempo "${name#tempo_}" ;;
+pitch_*) sox -D "$in" "$out" pitch "${name#pitch_}" ;; # cents
+sped_up) sox -D "$in" "$tmp/s.wav" speed 1.25 && in="$tmp/s.wav" && enc mp3 -c:a libmp3lame -b:a 128k ;;
+slowed_reverb) sox -D "$in" "$tmp/s.wav" speed 0.85 reverb 50 && in="$tmp/s.wav" && enc mp3 -c:a libmp3lame -b:a 128k ;;
 reverb) sox -D "$in" "$out" reverb 50 ;;
 crop5s_mp3_128k) sox -D "$in" "$tmp/c.wav" trim 13.37 5 && in="$tmp/c.wav" && enc mp3 -c:a libmp3lame -b:a 128k ;;
 clip_*) sox -D "$in" "$out" trim 13.37 "${name#clip_}" ;;

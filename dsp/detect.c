@@ -13,8 +13,14 @@
  * so are single windows, pairs of windows and single alignments. Every distinct
  * word that checks is a mark; each window then goes to the mark it agrees with
  * best, and boundaries are placed inside windows from their quarters.
+ * Scales far from 1 (0.80 .. 1.25): the spectra of the stream's first 12-36 s are
+ * kept for a blind estimate (scale.h); when the grid around 1 misses it, a second
+ * pipeline with a grid around the estimate is fed the kept spectra, then the
+ * stream, and both are decoded within the file's checks.
  * Memory is a fixed ring, the tracker's score table (~130 KB per key) and a
- * ~1.2 KB record per 6 s window (~0.7 MB per hour).
+ * ~1.2 KB record per 6 s window (~0.7 MB per hour); for the scale estimate, 2.6 MB
+ * of spectra at most (freed once it is made) and 0.5 MB per key; a second pipeline ~2 MB
+ * and its records.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -26,10 +32,10 @@
 #include "layout.h"
 #include "payload.h"
 #include "provmark.h"
+#include "scale.h"
 #include "sync.h"
 
-#define WIN_TILES (2 * PMF_PERIOD_TILES)
-#define WIN_STEPS (WIN_TILES * PM_SUB)
+#define WIN_STEPS PM_WIN_STEPS
 #define CTX 1 /* one step of look-ahead: a tile value spans two analysis frames */
 _Static_assert(2 * WIN_STEPS + CTX - 1 <= PM_MAX_WINDOW, "the last window must fit pm_sync_prepare");
 #define FLOOR_POWER 1e-12f
@@ -171,6 +177,8 @@ struct pm_detector {
     double rate;
     int channels, n_keys;
     int step, win, nfft, nbins, n_bands;
+    double fbase, tbase; /* centre of the scale grid (1, 1 unless estimated: scale.h) */
+    pm_grid grid;        /* the part of it searched */
     int lo[PM_N_FSCALE][PMF_MAX_BANDS], hi[PM_N_FSCALE][PMF_MAX_BANDS];
     int band_ok[PM_N_FSCALE][PMF_MAX_BANDS];
     pm_fft fft;
@@ -183,12 +191,74 @@ struct pm_detector {
     long win_start;    /* global step where the next window starts */
     float *white[PM_N_FSCALE]; /* 2 WIN_STEPS x n_bands tile values (dB) */
     float *scores;             /* PM_N_STATES sync z of the current window */
+    float *table;              /* the sync search's scratch (pm_window_view.table) */
+    int borrowed;              /* white, scores and table are the first pipeline's */
+    const pm_layout *layouts[PM_MAX_KEYS];
+    pm_scale_est *est;         /* the stream's start, for the scale estimate (first pipeline only) */
+    int settled;               /* the estimate is made */
+    pm_detector *scaled;       /* the pipeline centred on the estimate, if this grid misses it */
     long total_frames;
     int finished;
     int n_marks; /* after finish: marks[0..n_marks), strongest first */
     pm_mark marks[PM_MAX_MARKS];
     key_state keys[PM_MAX_KEYS];
 };
+
+/*
+ * A pipeline: band energies, windows, tracker and records for one grid of scales
+ * centred on (fbase, tbase); without the keys' material, the STFT and the estimator.
+ * A pipeline made with `lend` shares its scratch (tile values, scores, search table):
+ * the two analyse their windows one after the other.
+ */
+static pm_detector *pipeline_new(double rate, int channels, int n_keys, double fbase, double tbase,
+                                 pm_grid grid, const pm_detector *lend)
+{
+    pm_detector *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->rate = rate;
+    d->fbase = fbase;
+    d->tbase = tbase;
+    d->grid = grid;
+    d->channels = channels;
+    d->n_keys = n_keys;
+    d->step = (int)lround(rate * PMF_HOP_SECONDS / 2.0);
+    d->win = 4 * d->step;
+    d->nfft = pm_fft_size(d->win);
+    d->nbins = d->nfft / 2 + 1;
+    d->n_bands = pm_bandplan_get()->n;
+    for (int f = 0; f < PM_N_FSCALE; f++) {
+        pm_band_bins(rate, d->nfft, d->fbase * pm_fscale(f), d->lo[f], d->hi[f]);
+        for (int b = 0; b < d->n_bands; b++)
+            d->band_ok[f][b] = d->hi[f][b] > d->lo[f][b] && d->hi[f][b] < d->nbins;
+    }
+    d->cap = 2 * WIN_STEPS + 3 * CTX;
+    size_t nb = (size_t)d->n_bands;
+    d->energy = malloc(sizeof(float) * (size_t)d->cap * PM_N_FSCALE * nb);
+    int ok = d->energy != NULL;
+    for (int k = 0; k < n_keys; k++) {
+        d->keys[k].path = malloc(sizeof(float) * PM_N_STATES);
+        d->keys[k].path_next = malloc(sizeof(float) * PM_N_STATES);
+        ok = ok && d->keys[k].path && d->keys[k].path_next;
+    }
+    d->borrowed = lend != NULL;
+    if (lend) {
+        d->scores = lend->scores;
+        d->table = lend->table;
+        memcpy(d->white, lend->white, sizeof d->white);
+    } else {
+        d->scores = malloc(sizeof(float) * PM_N_STATES);
+        d->table = malloc(sizeof(float) * PMF_PERIOD_UNITS * PM_MAX_WINDOW);
+        ok = ok && d->scores && d->table;
+        for (int f = 0; f < PM_N_FSCALE; f++)
+            ok = ok && (d->white[f] = malloc(sizeof(float) * 2 * WIN_STEPS * nb)) != NULL;
+    }
+    if (!ok) {
+        pm_detector_free(d);
+        return NULL;
+    }
+    return d;
+}
 
 pm_status pm_detector_new(pm_detector **out, double rate, int channels, const pm_key *keys, int n_keys)
 {
@@ -201,46 +271,23 @@ pm_status pm_detector_new(pm_detector **out, double rate, int channels, const pm
         return PM_ERR_CHANNELS;
     if (n_keys < 1 || n_keys > PM_MAX_KEYS)
         return PM_ERR_ARG;
-    pm_detector *d = calloc(1, sizeof *d);
+    pm_detector *d = pipeline_new(rate, channels, n_keys, 1.0, 1.0, PM_GRID_FULL, NULL);
     if (!d)
         return PM_ERR_NOMEM;
-    d->rate = rate;
-    d->channels = channels;
-    d->n_keys = n_keys;
     for (int k = 0; k < n_keys; k++) {
         int rc = pm_layout_make(&d->keys[k].layout, &keys[k]);
         if (rc == PM_OK)
             rc = pm_key_derive_mac(&keys[k], d->keys[k].mac_key);
         if (rc != PM_OK) {
-            free(d);
+            pm_detector_free(d);
             return rc;
         }
+        d->layouts[k] = &d->keys[k].layout;
     }
-    d->step = (int)lround(rate * PMF_HOP_SECONDS / 2.0);
-    d->win = 4 * d->step;
-    d->nfft = pm_fft_size(d->win);
-    d->nbins = d->nfft / 2 + 1;
-    d->n_bands = pm_bandplan_get()->n;
-    for (int f = 0; f < PM_N_FSCALE; f++) {
-        pm_band_bins(rate, d->nfft, pm_fscale(f), d->lo[f], d->hi[f]);
-        for (int b = 0; b < d->n_bands; b++)
-            d->band_ok[f][b] = d->hi[f][b] > d->lo[f][b] && d->hi[f][b] < d->nbins;
-    }
-    d->cap = 2 * WIN_STEPS + 3 * CTX;
-    size_t nb = (size_t)d->n_bands;
     d->window = malloc(sizeof(float) * (size_t)d->win);
     d->mono = calloc((size_t)d->win, sizeof(float));
-    d->energy = malloc(sizeof(float) * (size_t)d->cap * PM_N_FSCALE * nb);
-    d->scores = malloc(sizeof(float) * PM_N_STATES);
-    int ok = d->window && d->mono && d->energy && d->scores;
-    for (int k = 0; k < n_keys; k++) {
-        d->keys[k].path = malloc(sizeof(float) * PM_N_STATES);
-        d->keys[k].path_next = malloc(sizeof(float) * PM_N_STATES);
-        ok = ok && d->keys[k].path && d->keys[k].path_next;
-    }
-    for (int f = 0; f < PM_N_FSCALE; f++)
-        ok = ok && (d->white[f] = malloc(sizeof(float) * 2 * WIN_STEPS * nb)) != NULL;
-    if (!ok || pm_fft_init(&d->fft, d->nfft) != 0) {
+    d->est = pm_scale_est_new(rate, d->nfft, n_keys);
+    if (!d->window || !d->mono || !d->est || pm_fft_init(&d->fft, d->nfft) != 0) {
         pm_detector_free(d);
         return PM_ERR_NOMEM;
     }
@@ -263,9 +310,14 @@ void pm_detector_free(pm_detector *d)
         free(d->keys[k].path);
         free(d->keys[k].path_next);
     }
-    free(d->scores);
-    for (int f = 0; f < PM_N_FSCALE; f++)
-        free(d->white[f]);
+    if (!d->borrowed) {
+        free(d->scores);
+        free(d->table);
+        for (int f = 0; f < PM_N_FSCALE; f++)
+            free(d->white[f]);
+    }
+    pm_detector_free(d->scaled);
+    pm_scale_est_free(d->est);
     free(d->window);
     free(d->mono);
     free(d->energy);
@@ -283,6 +335,10 @@ void pm_detector_reset(pm_detector *d)
     d->total_frames = 0;
     d->finished = 0;
     d->n_marks = 0;
+    d->settled = 0;
+    pm_detector_free(d->scaled);
+    d->scaled = NULL;
+    pm_scale_est_reset(d->est);
     for (int k = 0; k < d->n_keys; k++) {
         for (size_t w = 0; w < d->keys[k].n_rec; w++)
             free(d->keys[k].rec[w].more);
@@ -342,14 +398,19 @@ static int add_record(key_state *ks, const window_rec *r)
 }
 
 /* Advance the tracker by one window's scores; *path_z: the best path's normalised score. */
-static void track(key_state *ks, const float *z, float *path_z)
+static void track(key_state *ks, const float *z, double tbase, const pm_grid *g, float *path_z)
 {
     const float lambda = ks->path_windows ? PATH_DECAY : 0.0f;
-    int best = 0;
+    int best = PM_STATE(g->f0, g->t0, 0);
     for (int fs = 0; fs < PM_N_FSCALE; fs++)
         for (int ts = 0; ts < PM_N_TSCALE; ts++) {
+            if (fs < g->f0 || fs >= g->f1 || ts < g->t0 || ts >= g->t1) { /* not searched */
+                for (int p = 0; p < PM_PHASES; p++)
+                    ks->path_next[PM_STATE(fs, ts, p)] = -INFINITY;
+                continue;
+            }
             const float *prev = ks->path + PM_STATE(fs, ts, 0);
-            const double shift = WIN_STEPS * (pm_tscale(ts) - 1.0);
+            const double shift = WIN_STEPS * (tbase * pm_tscale(ts) - 1.0);
             for (int p = 0; p < PM_PHASES; p++) {
                 float past = 0.0f;
                 if (lambda > 0.0f) {
@@ -392,6 +453,8 @@ static int top_paths(const key_state *ks, int best[PATH_KEEP])
     int n = 0;
     for (int st = 0; st < PM_N_STATES; st++) {
         const float v = ks->path[st];
+        if (v == -INFINITY)
+            continue; /* outside the pipeline's grid */
         int slot = -1;
         for (int i = 0; i < n && slot < 0; i++)
             if (same_alignment(best[i], st))
@@ -418,9 +481,9 @@ static int top_paths(const key_state *ks, int best[PATH_KEEP])
 
 static int analyse_window(pm_detector *d, long w0, int len)
 {
-    for (int f = 0; f < PM_N_FSCALE; f++)
+    for (int f = d->grid.f0; f < d->grid.f1; f++)
         tile_values(d, w0, len, f);
-    pm_window_view view = {.len = len, .n_bands = d->n_bands};
+    pm_window_view view = {.len = len, .n_bands = d->n_bands, .tbase = d->tbase, .grid = d->grid, .table = d->table};
     for (int f = 0; f < PM_N_FSCALE; f++)
         view.val[f] = d->white[f];
     pm_sync_prepare(&view);
@@ -431,7 +494,7 @@ static int analyse_window(pm_detector *d, long w0, int len)
                         .part_len = (float)(len * sec / PM_PARTS)};
         pm_candidate own[PM_TOP];
         int n_own = pm_sync_search(&view, &ks->layout, own, d->scores);
-        track(ks, d->scores, &r.path_z);
+        track(ks, d->scores, d->tbase, &d->grid, &r.path_z);
         /* The tracker's best paths first, then the window's own best, without repeats. */
         int st[PATH_KEEP];
         r.n_tracked = r.n = top_paths(ks, st);
@@ -487,24 +550,17 @@ static void trim_ring(pm_detector *d, long keep_from)
     d->base_step += drop;
 }
 
-static int add_step(pm_detector *d)
+/* One step's power spectrum (bins from kmin on) into the band energies; windows as they complete. */
+static int add_power(pm_detector *d, const float *power, int kmin)
 {
-    for (int i = 0; i < d->win; i++)
-        d->fft.time[i] = d->mono[i] * d->window[i];
-    for (int i = d->win; i < d->nfft; i++)
-        d->fft.time[i] = 0.0f;
-    fftwf_execute(d->fft.forward);
-    float *power = d->fft.time; /* reuse: the time buffer is free until the next frame */
-    for (int k = 0; k < d->nbins && k < d->nfft; k++)
-        power[k] = d->fft.freq[k][0] * d->fft.freq[k][0] + d->fft.freq[k][1] * d->fft.freq[k][1];
     long step = d->base_step + d->n_steps;
     d->n_steps++;
-    for (int f = 0; f < PM_N_FSCALE; f++) {
+    for (int f = d->grid.f0; f < d->grid.f1; f++) {
         float *e = energy_at(d, step, f);
         for (int b = 0; b < d->n_bands; b++) {
             float s = 0.0f;
             for (int k = d->lo[f][b]; k < d->hi[f][b]; k++)
-                s += power[k];
+                s += power[k - kmin];
             e[b] = s;
         }
     }
@@ -518,6 +574,59 @@ static int add_step(pm_detector *d)
         trim_ring(d, d->win_start - CTX);
     }
     return PM_OK;
+}
+
+/*
+ * The scale estimate is made (scale.h): if this pipeline's grid does not cover it,
+ * a second pipeline centred on it is started and given the kept spectra, so it
+ * sees the stream from its start. The kept spectra are freed either way.
+ */
+static int settle(pm_detector *d)
+{
+    double fs, ts;
+    float score;
+    d->settled = 1;
+    pm_scale_est_result(d->est, &fs, &ts, &score);
+    int rc = PM_OK;
+    if (!pm_scale_in_grid(fs, ts)) {
+        pm_detector *c = pipeline_new(d->rate, d->channels, d->n_keys, fs, ts, PM_EST_GRID, d);
+        if (!c)
+            return PM_ERR_NOMEM;
+        for (int k = 0; k < d->n_keys; k++) {
+            c->keys[k].layout = d->keys[k].layout;
+            memcpy(c->keys[k].mac_key, d->keys[k].mac_key, sizeof c->keys[k].mac_key);
+        }
+        int kmin, kmax;
+        const int n_rows = pm_scale_est_rows(d->est, &kmin, &kmax);
+        float *row = d->fft.time; /* nfft >= kmax - kmin floats; its spectrum is kept already */
+        for (int i = 0; i < n_rows && rc == PM_OK; i++) {
+            pm_scale_est_row(d->est, i, row);
+            rc = add_power(c, row, kmin);
+        }
+        d->scaled = c;
+    }
+    pm_scale_est_release(d->est);
+    return rc;
+}
+
+static int add_step(pm_detector *d)
+{
+    for (int i = 0; i < d->win; i++)
+        d->fft.time[i] = d->mono[i] * d->window[i];
+    for (int i = d->win; i < d->nfft; i++)
+        d->fft.time[i] = 0.0f;
+    fftwf_execute(d->fft.forward);
+    float *power = d->fft.time; /* reuse: the time buffer is free until the next frame */
+    for (int k = 0; k < d->nbins && k < d->nfft; k++)
+        power[k] = d->fft.freq[k][0] * d->fft.freq[k][0] + d->fft.freq[k][1] * d->fft.freq[k][1];
+    int rc = add_power(d, power, 0);
+    if (rc == PM_OK && d->scaled)
+        rc = add_power(d->scaled, power, 0);
+    if (rc == PM_OK && !d->settled) {
+        const int full = pm_scale_est_push(d->est, power, d->layouts, d->n_keys);
+        rc = full < 0 ? PM_ERR_NOMEM : full ? settle(d) : PM_OK;
+    }
+    return rc;
 }
 
 pm_status pm_detector_push_interleaved(pm_detector *d, const float *in, size_t frames)
@@ -584,7 +693,8 @@ static double phase_dist(double a, double b)
  * extends; -1 if none does; -2 if a line already took a candidate of this
  * window at this alignment.
  */
-static int line_of(const line *ln, const int *live, int n_live, size_t w, const pm_candidate *c)
+static int line_of(const line *ln, const int *live, int n_live, size_t w, const pm_candidate *c,
+                   double tbase)
 {
     int best = -1;
     double best_d = INFINITY;
@@ -593,7 +703,7 @@ static int line_of(const line *ln, const int *live, int n_live, size_t w, const 
         if (x->fs != c->fs || x->ts != c->ts)
             continue;
         double gap = (double)(w - x->last_w);
-        double pred = x->last_phase + gap * WIN_STEPS * (pm_tscale(c->ts) - 1.0);
+        double pred = x->last_phase + gap * WIN_STEPS * (tbase * pm_tscale(c->ts) - 1.0);
         double dist = phase_dist(pred, c->phase);
         if (dist <= LINE_TOL + LINE_DRIFT * fmax(gap - 1.0, 0.0) && dist < best_d) {
             best = x->last_w == w ? -2 : live[k];
@@ -610,7 +720,7 @@ static int line_of(const line *ln, const int *live, int n_live, size_t w, const 
  * member, its strongest there; a line not extended for LINE_MAX_GAP windows
  * ends. Returns the number of lines.
  */
-static int build_lines(const key_state *ks, line *ln, int *live, int *assign)
+static int build_lines(const key_state *ks, double tbase, line *ln, int *live, int *assign)
 {
     int n = 0, n_live = 0;
     for (size_t w = 0; w < ks->n_rec; w++) {
@@ -631,7 +741,7 @@ static int build_lines(const key_state *ks, line *ln, int *live, int *assign)
             const int i = order[k];
             pm_candidate tmp;
             const pm_candidate *c = cand_at(r, i, &tmp);
-            int l = line_of(ln, live, n_live, w, c);
+            int l = line_of(ln, live, n_live, w, c, tbase);
             if (l == -1) {
                 l = n++;
                 live[n_live++] = l;
@@ -838,7 +948,7 @@ static int decode_lines(finisher *x, int k)
     int rc = PM_ERR_NOMEM;
     if (!ln || !live || !assign)
         goto out;
-    int n = build_lines(ks, ln, live, assign);
+    int n = build_lines(ks, x->d->tbase, ln, live, assign);
     qsort(ln, (size_t)n, sizeof *ln, by_score);
     for (int i = 0, tried = 0; i < n && tried < MAX_LINES; i++) {
         if (ln[i].members < 2)
@@ -942,7 +1052,7 @@ static int decode_windows(finisher *x, int k)
     size_t nv = 0, ng = 0;
     for (size_t w = 0; w < ks->n_rec; w++) {
         const window_rec *r = &ks->rec[w];
-        pm_candidate c0, tmp;
+        pm_candidate c0 = {0}, tmp;
         for (int i = 0; i < r->n_tracked; i++) {
             const pm_candidate *c = cand_at(r, i, i ? &tmp : &c0);
             vote_word(c->soft, &v[nv]);
@@ -952,7 +1062,7 @@ static int decode_windows(finisher *x, int k)
         if (!r->n_tracked || w + 1 == ks->n_rec || !ks->rec[w + 1].n_tracked)
             continue;
         const cand_head *h = &ks->rec[w + 1].head[0];
-        double pred = c0.phase + WIN_STEPS * (pm_tscale(c0.ts) - 1.0);
+        double pred = c0.phase + WIN_STEPS * (x->d->tbase * pm_tscale(c0.ts) - 1.0);
         if (h->fs != c0.fs || h->ts != c0.ts || phase_dist(pred, h->phase) > LINE_TOL)
             continue;
         const pm_candidate *c1 = cand_at(&ks->rec[w + 1], 0, &tmp);
@@ -1282,8 +1392,8 @@ static int place_marks(finisher *x)
                     pm_candidate tmp;
                     const pm_candidate *c = cand_at(r, i, &tmp);
                     mk->sync_z = sz;
-                    mk->speed = pm_fscale(c->fs);
-                    mk->tempo = pm_tscale(c->ts);
+                    mk->speed = d->fbase * pm_fscale(c->fs);
+                    mk->tempo = d->tbase * pm_tscale(c->ts);
                 }
             }
             if (end < start) /* two boundaries inside one window crossed: keep the middle */
@@ -1309,37 +1419,42 @@ static int place_marks(finisher *x)
     return PM_OK;
 }
 
-pm_status pm_detector_finish(pm_detector *d, pm_result *res)
+/* Analyse what is left of the stream after the last whole window. */
+static int last_window(pm_detector *d)
 {
-    if (!d || !res)
-        return PM_ERR_ARG;
-    if (d->finished)
-        return PM_ERR_STATE;
-    d->finished = 1;
-    memset(res, 0, sizeof *res);
-    res->key_index = -1;
-    res->speed = res->tempo = 1.0;
     long end = d->base_step + d->n_steps;
     int rest = (int)(end - d->win_start);
     int any = d->keys[0].n_rec > 0;
-    if (rest >= MIN_LAST_STEPS || (!any && rest >= PM_SUB * 4)) {
-        int rc = analyse_window(d, d->win_start, rest);
-        if (rc != PM_OK)
-            return rc;
+    if (rest >= MIN_LAST_STEPS || (!any && rest >= PM_SUB * 4))
+        return analyse_window(d, d->win_start, rest);
+    return PM_OK;
+}
+
+/* The best tracked path of a pipeline: its z and scales. */
+static float best_path(const pm_detector *d, double *speed, double *tempo)
+{
+    float z = 0.0f;
+    for (int k = 0; k < d->n_keys; k++) {
+        const key_state *ks = &d->keys[k];
+        for (size_t w = 0; w < ks->n_rec; w++)
+            if (ks->rec[w].path_z > z) {
+                z = ks->rec[w].path_z;
+                *speed = d->fbase * pm_fscale(ks->rec[w].head[0].fs);
+                *tempo = d->tbase * pm_tscale(ks->rec[w].head[0].ts);
+            }
     }
-    finisher x = {.d = d, .budget = PMF_MAX_ATTEMPTS / d->n_keys, .n_win = d->keys[0].n_rec};
+    return z;
+}
+
+/* Decode a pipeline's marks with at most `budget` tag checks; *used: the checks made. */
+static int decode(pm_detector *d, int budget, int *used)
+{
+    finisher x = {.d = d, .budget = budget / d->n_keys, .n_win = d->keys[0].n_rec};
     x.explained = calloc(x.n_win ? x.n_win : 1, 1);
     if (!x.explained)
         return PM_ERR_NOMEM;
     int rc = PM_OK;
     for (int k = 0; k < d->n_keys && rc == PM_OK; k++) {
-        const key_state *ks = &d->keys[k];
-        for (size_t w = 0; w < ks->n_rec; w++)
-            if (ks->rec[w].path_z > res->sync_z) {
-                res->sync_z = ks->rec[w].path_z;
-                res->speed = pm_fscale(ks->rec[w].head[0].fs);
-                res->tempo = pm_tscale(ks->rec[w].head[0].ts);
-            }
         rc = decode_lines(&x, k);
         if (rc == PM_OK)
             decode_combined(&x, k);
@@ -1351,11 +1466,72 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
     if (rc == PM_OK)
         rc = place_marks(&x);
     free(x.explained);
+    *used = x.total;
+    return rc;
+}
+
+/* Checks kept for the weaker of two pipelines, out of the file's PMF_MAX_ATTEMPTS. */
+#define SECOND_BUDGET (PMF_MAX_ATTEMPTS / 4)
+
+pm_status pm_detector_finish(pm_detector *d, pm_result *res)
+{
+    if (!d || !res)
+        return PM_ERR_ARG;
+    if (d->finished)
+        return PM_ERR_STATE;
+    d->finished = 1;
+    memset(res, 0, sizeof *res);
+    res->key_index = -1;
+    res->speed = res->tempo = 1.0;
+    int rc = PM_OK;
+    if (!d->settled) {
+        pm_scale_est_flush(d->est, d->layouts, d->n_keys);
+        rc = settle(d);
+    }
+    if (rc == PM_OK)
+        rc = last_window(d);
+    if (rc == PM_OK && d->scaled)
+        rc = last_window(d->scaled);
     if (rc != PM_OK)
         return rc;
-    res->attempts = x.total;
+    /* The pipeline with the stronger sync decodes first; the other keeps a share of the
+     * checks. Both together make at most PMF_MAX_ATTEMPTS: the p_false bound holds. */
+    pm_detector *first = d, *second = d->scaled;
+    res->sync_z = best_path(d, &res->speed, &res->tempo);
+    if (second) {
+        double sp = 1.0, te = 1.0;
+        const float z = best_path(second, &sp, &te);
+        if (z > res->sync_z) {
+            res->sync_z = z, res->speed = sp, res->tempo = te;
+            first = second, second = d;
+        }
+    }
+    int used = 0, used2 = 0;
+    rc = decode(first, second ? PMF_MAX_ATTEMPTS - SECOND_BUDGET : PMF_MAX_ATTEMPTS, &used);
+    if (rc == PM_OK && second)
+        rc = decode(second, PMF_MAX_ATTEMPTS - used, &used2);
+    if (rc != PM_OK)
+        return rc;
+    if (second) { /* the marks of both, the first pipeline's first, each once */
+        pm_mark all[PM_MAX_MARKS] = {0};
+        int n = 0;
+        for (int p = 0; p < 2; p++) {
+            const pm_detector *q = p ? second : first;
+            for (int m = 0; m < q->n_marks && n < PM_MAX_MARKS; m++) {
+                int dup = 0;
+                for (int j = 0; j < n; j++)
+                    dup |= all[j].key_index == q->marks[m].key_index && all[j].model_id == q->marks[m].model_id &&
+                           all[j].dataset_id == q->marks[m].dataset_id;
+                if (!dup)
+                    all[n++] = q->marks[m];
+            }
+        }
+        memcpy(d->marks, all, sizeof(pm_mark) * (size_t)n);
+        d->n_marks = n;
+    }
+    res->attempts = used + used2;
     /* Each check passes the 4 version + 32 tag bits by chance with probability 2^-36. */
-    res->p_false = x.total * ldexp(1.0, -(PMF_VERSION_BITS + PMF_TAG_BITS));
+    res->p_false = res->attempts * ldexp(1.0, -(PMF_VERSION_BITS + PMF_TAG_BITS));
     for (int m = 0; m < d->n_marks; m++)
         d->marks[m].p_false = res->p_false;
     if (d->n_marks) {

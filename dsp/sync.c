@@ -30,49 +30,52 @@ static inline float clip(float v) { return v > PM_CLIP_DB ? PM_CLIP_DB : v < -PM
  * has buried the music, and with it the mark (measured: inverse-variance
  * weights decode less of every attack in the benchmark).
  */
-void pm_sync_prepare(pm_window_view *w)
+void pm_sync_prepare_one(float *v, int len, int nb, float *energy)
 {
-    const int nb = w->n_bands, n = w->len - PM_SUB;
-    for (int f = 0; f < PM_N_FSCALE; f++) {
-        float *v = w->val[f];
-        for (int b = 0; b < nb; b++) {
-            float col[PM_MAX_WINDOW];
-            for (int s = 0; s < w->len; s++)
-                col[s] = v[(size_t)s * nb + b];
-            for (int s = 0; s < w->len; s++) {
-                float d = 0.0f;
-                if (s < n) {
-                    d = col[s] - col[s + PM_SUB];
-                    if (s >= PM_SUB && s + 2 * PM_SUB < w->len)
-                        d -= PM_DETREND * (col[s - PM_SUB] - col[s + 2 * PM_SUB]);
-                }
-                v[(size_t)s * nb + b] = d;
+    const int n = len - PM_SUB;
+    for (int b = 0; b < nb; b++) {
+        float col[PM_MAX_WINDOW];
+        for (int s = 0; s < len; s++)
+            col[s] = v[(size_t)s * nb + b];
+        for (int s = 0; s < len; s++) {
+            float d = 0.0f;
+            if (s < n) {
+                d = col[s] - col[s + PM_SUB];
+                if (s >= PM_SUB && s + 2 * PM_SUB < len)
+                    d -= PM_DETREND * (col[s - PM_SUB] - col[s + 2 * PM_SUB]);
             }
+            v[(size_t)s * nb + b] = d;
         }
-        double var[PMF_MAX_BANDS] = {0};
-        for (int s = 0; s < n; s++) {
-            float *row = v + (size_t)s * nb, prefix[PMF_MAX_BANDS + 1];
-            prefix[0] = 0.0f;
-            for (int b = 0; b < nb; b++)
-                prefix[b + 1] = prefix[b] + row[b];
-            for (int b = 0; b < nb; b++) {
-                const int lo = b > PM_COMMON_BANDS ? b - PM_COMMON_BANDS : 0;
-                const int hi = b + PM_COMMON_BANDS + 1 < nb ? b + PM_COMMON_BANDS + 1 : nb;
-                row[b] = clip(row[b] - (prefix[hi] - prefix[lo]) / (float)(hi - lo));
-            }
-            for (int b = 0; b < nb; b++)
-                var[b] += (double)row[b] * row[b];
+    }
+    double var[PMF_MAX_BANDS] = {0};
+    for (int s = 0; s < n; s++) {
+        float *row = v + (size_t)s * nb, prefix[PMF_MAX_BANDS + 1];
+        prefix[0] = 0.0f;
+        for (int b = 0; b < nb; b++)
+            prefix[b + 1] = prefix[b] + row[b];
+        for (int b = 0; b < nb; b++) {
+            const int lo = b > PM_COMMON_BANDS ? b - PM_COMMON_BANDS : 0;
+            const int hi = b + PM_COMMON_BANDS + 1 < nb ? b + PM_COMMON_BANDS + 1 : nb;
+            row[b] = clip(row[b] - (prefix[hi] - prefix[lo]) / (float)(hi - lo));
         }
         for (int b = 0; b < nb; b++)
-            w->energy[f][b] = n > 0 ? (float)(var[b] / n) : 0.0f;
+            var[b] += (double)row[b] * row[b];
     }
+    for (int b = 0; b < nb; b++)
+        energy[b] = n > 0 ? (float)(var[b] / n) : 0.0f;
+}
+
+void pm_sync_prepare(pm_window_view *w)
+{
+    for (int f = w->grid.f0; f < w->grid.f1; f++)
+        pm_sync_prepare_one(w->val[f], w->len, w->n_bands, w->energy[f]);
 }
 
 void pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *cand,
                   float (*parts)[PMF_CODED_BITS])
 {
     const float *v = w->val[cand->fs];
-    const double tau = pm_tscale(cand->ts);
+    const double tau = w->tbase * pm_tscale(cand->ts);
     double en = 0.0, sync = 0.0;
     int n = 0, n_sync = 0;
     memset(cand->soft, 0, sizeof cand->soft);
@@ -112,44 +115,58 @@ static int circ_dist(int a, int b)
     return d < PM_PHASES - d ? d : PM_PHASES - d;
 }
 
+void pm_sync_table(const float *v, int len, int nb, const float *energy, const pm_layout *L,
+                   float *table, double slot_en[PMF_PERIOD_UNITS])
+{
+    const int last = len - PM_SUB; /* a unit needs its second tile inside the window */
+    for (int u = 0; u < PMF_PERIOD_UNITS; u++) {
+        const pm_tile *t = &L->tiles[L->slot_start[u]];
+        slot_en[u] = 0.0;
+        for (int i = 0; i < L->slot_nsync[u]; i++)
+            slot_en[u] += energy[t[i].band];
+        float *out = table + (size_t)u * len;
+        for (int s = 0; s < last; s++) {
+            const float *row = v + (size_t)s * nb;
+            float c = 0.0f;
+            for (int i = 0; i < L->slot_nsync[u]; i++)
+                c += t[i].chip * row[t[i].band];
+            out[s] = c;
+        }
+    }
+}
+
+float pm_sync_z(const float *table, int len, const double slot_en[PMF_PERIOD_UNITS], double tau, int p)
+{
+    const int last = len - PM_SUB;
+    const double step = PM_SUB * PMF_TILES_PER_UNIT / tau;
+    double corr = 0.0, en = 0.0;
+    int u = first_unit(p);
+    for (double x = (PM_SUB * PMF_TILES_PER_UNIT * u - p) / tau + 0.5;; x += step, u++) {
+        const int s0 = (int)x;
+        if (s0 >= last)
+            break;
+        const int slot = u % PMF_PERIOD_UNITS;
+        corr += table[(size_t)slot * len + s0];
+        en += slot_en[slot];
+    }
+    return en > 0.0 ? (float)(corr / sqrt(en)) : NAN;
+}
+
 int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP],
                    float *scores)
 {
     int n = 0;
-    const int last = w->len - PM_SUB; /* a unit needs its second tile inside the window */
-    for (int fs = 0; fs < PM_N_FSCALE; fs++) {
-        const float *v = w->val[fs];
-        /* Expected squared sync value per slot: the null distribution's scale. */
+    for (int fs = w->grid.f0; fs < w->grid.f1; fs++) {
         double slot_en[PMF_PERIOD_UNITS];
-        for (int u = 0; u < PMF_PERIOD_UNITS; u++) {
-            slot_en[u] = 0.0;
-            for (int i = 0; i < L->slot_nsync[u]; i++)
-                slot_en[u] += w->energy[fs][L->tiles[L->slot_start[u] + i].band];
-        }
-        for (int ts = 0; ts < PM_N_TSCALE; ts++) {
-            const double step = PM_SUB * PMF_TILES_PER_UNIT / pm_tscale(ts);
+        pm_sync_table(w->val[fs], w->len, w->n_bands, w->energy[fs], L, w->table, slot_en);
+        for (int ts = w->grid.t0; ts < w->grid.t1; ts++) {
+            const double tau = w->tbase * pm_tscale(ts);
             for (int p = 0; p < PM_PHASES; p++) {
-                double corr = 0.0, en = 0.0;
-                int cnt = 0;
-                int u = first_unit(p);
-                for (double x = (PM_SUB * PMF_TILES_PER_UNIT * u - p) / pm_tscale(ts) + 0.5;; x += step, u++) {
-                    int s0 = (int)x;
-                    if (s0 >= last)
-                        break;
-                    int slot = u % PMF_PERIOD_UNITS;
-                    const float *row = v + (size_t)s0 * w->n_bands;
-                    const pm_tile *t = &L->tiles[L->slot_start[slot]];
-                    float c = 0.0f;
-                    for (int i = 0; i < L->slot_nsync[slot]; i++)
-                        c += t[i].chip * row[t[i].band];
-                    corr += c;
-                    en += slot_en[slot];
-                    cnt += L->slot_nsync[slot];
-                }
-                float z = cnt && en > 0.0 ? (float)(corr / sqrt(en)) : 0.0f;
+                const float zn = pm_sync_z(w->table, w->len, slot_en, tau, p);
+                const float z = isnan(zn) ? 0.0f : zn;
                 if (scores)
                     scores[PM_STATE(fs, ts, p)] = z;
-                if (cnt == 0 || en <= 0.0)
+                if (isnan(zn))
                     continue;
                 /* Candidates near the same phase are the same alignment: keep the best. */
                 int slot = -1;

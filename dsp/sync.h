@@ -18,10 +18,18 @@
 #define PM_DETREND 0.2f /* share of the surrounding tiles' difference removed */
 #define PM_COMMON_BANDS 8 /* bands either side whose mean level change is removed */
 #define PM_MAX_WINDOW (4 * PMF_PERIOD_TILES * PM_SUB) /* longest window, in steps */
+#define PM_WIN_STEPS (2 * PMF_PERIOD_TILES * PM_SUB)  /* a streaming analysis window: two periods */
 #define PM_PARTS 4     /* equal parts of a window whose soft bits are also read apart */
 
+/* Scales of the local grid, relative to the grid's base (1 unless scale.h estimated another). */
 double pm_fscale(int i);
 double pm_tscale(int i);
+
+/* The part of the grid a pipeline searches: frequency scales [f0, f1), time scales [t0, t1). */
+typedef struct pm_grid {
+    int f0, f1, t0, t1;
+} pm_grid;
+#define PM_GRID_FULL ((pm_grid){0, PM_N_FSCALE, 0, PM_N_TSCALE})
 
 /*
  * One analysis window, len <= PM_MAX_WINDOW steps. The caller fills
@@ -32,7 +40,10 @@ double pm_tscale(int i);
  */
 typedef struct pm_window_view {
     int len, n_bands;
+    double tbase; /* time scale of the grid's centre: tau = tbase * pm_tscale(ts) */
+    pm_grid grid; /* the scales searched; val[f] is used for f in [grid.f0, grid.f1) only */
     float *val[PM_N_FSCALE];
+    float *table; /* PMF_PERIOD_UNITS * PM_MAX_WINDOW floats of scratch for the search */
     float energy[PM_N_FSCALE][PMF_MAX_BANDS]; /* mean squared chip value per band */
 } pm_window_view;
 
@@ -45,12 +56,23 @@ typedef struct pm_candidate {
 
 /* Turn the tile values into chip values, in place; once per window, before any search. */
 void pm_sync_prepare(pm_window_view *w);
+/* The same for one frequency scale: v[s * nb + b], s < len; energy[b]: mean squared chip value. */
+void pm_sync_prepare_one(float *v, int len, int nb, float *energy);
+/*
+ * The sync correlation of every unit slot u at every step s < len - PM_SUB of prepared
+ * chip values v: table[u * len + s]; slot_en[u]: its expected square under the null.
+ * Then pm_sync_z() scores an alignment from the table in one read per unit.
+ */
+void pm_sync_table(const float *v, int len, int nb, const float *energy, const pm_layout *L,
+                   float *table, double slot_en[PMF_PERIOD_UNITS]);
+/* z of the alignment (time scale tau, phase p) of a window of `len` steps. */
+float pm_sync_z(const float *table, int len, const double slot_en[PMF_PERIOD_UNITS], double tau, int p);
 /* Index of an alignment state in a score table. */
 #define PM_N_STATES (PM_N_FSCALE * PM_N_TSCALE * PM_PHASES)
 #define PM_STATE(fs, ts, p) (((fs) * PM_N_TSCALE + (ts)) * PM_PHASES + (p))
 /*
  * Fill top[0..n) (n <= PM_TOP) with the best distinct candidates, best first.
- * If `scores` is not NULL it receives the z of every state (PM_N_STATES floats).
+ * If `scores` is not NULL it receives the z of every state of the grid (PM_N_STATES floats).
  */
 int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP],
                    float *scores);

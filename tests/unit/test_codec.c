@@ -428,6 +428,49 @@ static void detects_at_every_rate_and_rejects_wrong_key(void **state)
     }
 }
 
+/* Play y (mono) `speed` times as fast: time and frequency scaled together, as a turntable does. */
+static float *play_at(const float *y, size_t frames, double speed, size_t *out_frames)
+{
+    *out_frames = (size_t)((frames - 1) / speed);
+    float *z = malloc(sizeof(float) * *out_frames);
+    for (size_t i = 0; i < *out_frames; i++) {
+        const double x = i * speed;
+        const size_t j = (size_t)x;
+        const double f = x - j;
+        z[i] = (float)((1.0 - f) * y[j] + f * y[j + 1 < frames ? j + 1 : j]);
+    }
+    return z;
+}
+
+static void follows_speed_changes_far_from_one(void **state)
+{
+    (void)state;
+    static const double speeds[] = {0.85, 1.2};
+    const double rate = 44100;
+    pm_key key;
+    pm_key_demo(&key);
+    const size_t frames = (size_t)(20 * rate);
+    float *x = make_signal(frames, 1, rate);
+    float *y = embed_all(x, frames, 1, rate, 4242, 99, &key);
+    for (size_t i = 0; i < sizeof speeds / sizeof speeds[0]; i++) {
+        size_t n;
+        float *z = play_at(y, frames, speeds[i], &n);
+        pm_result r = detect_all(z, n, 1, rate, &key, 1);
+        assert_int_equal(r.found, 1);
+        assert_int_equal(r.model_id, 4242);
+        assert_int_equal(r.dataset_id, 99);
+        assert_true(r.p_false <= 1e-9);
+        /* The scales found are the played ones, within the local grid's step. */
+        assert_true(fabs(r.speed / speeds[i] - 1.0) < 0.015);
+        assert_true(fabs(r.tempo / speeds[i] - 1.0) < 0.01);
+        free(z);
+        z = play_at(x, frames, speeds[i], &n);
+        assert_int_equal(detect_all(z, n, 1, rate, &key, 1).found, 0);
+        free(z);
+    }
+    free(x), free(y);
+}
+
 static void ids_change_at_payload_boundary(void **state)
 {
     pm_key key;
@@ -510,6 +553,7 @@ int main(void)
         cmocka_unit_test(headroom_cuts_fade_instead_of_clicking),
         cmocka_unit_test(no_pre_echo_before_an_onset_in_one_band),
         cmocka_unit_test(detects_at_every_rate_and_rejects_wrong_key),
+        cmocka_unit_test(follows_speed_changes_far_from_one),
         cmocka_unit_test(ids_change_at_payload_boundary),
         cmocka_unit_test(bad_arguments_are_refused),
     };

@@ -1,0 +1,251 @@
+#include "scale.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "provmark.h"
+#include "sync.h"
+
+/* A power kept in 16 bits: a float's sign, exponent and 7 mantissa bits, rounded. */
+static uint16_t pack16(float x)
+{
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    return (uint16_t)((u + 0x8000u) >> 16);
+}
+
+static float unpack16(uint16_t h)
+{
+    const uint32_t u = (uint32_t)h << 16;
+    float x;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+#define SPAN (PM_EST_WINDOWS * PM_WIN_STEPS + 1) /* rows kept: a tile value spans two steps */
+#define SURE_WINDOWS 2                           /* windows searched before a sure estimate ends the search */
+#define KEEP_F 8 /* frequency scales searched after SURE_WINDOWS windows: the best so far */
+#define MIN_LAST 16                              /* steps: a shorter last window is not searched */
+#define FLOOR_POWER 1e-12f
+
+struct pm_scale_est {
+    int nbins, kmin, kmax, n_bands;
+    int n_rows, n_windows, done;
+    uint8_t active[PM_EST_NF]; /* frequency scales still searched */
+    uint16_t *rows; /* SPAN x (kmax - kmin) powers, as the top 16 bits of a float (0.4 %) */
+    float *v;     /* PM_WIN_STEPS x n_bands chip values */
+    float *table; /* PMF_PERIOD_UNITS x PM_WIN_STEPS */
+    int lo[PM_EST_NF][PMF_MAX_BANDS], hi[PM_EST_NF][PMF_MAX_BANDS];
+    int n_keys;
+    float *acc;   /* n_keys x NF x NT x NP: z summed along each cell's phase path */
+};
+
+#define NP (PM_PHASES / PM_EST_PSTEP)
+#define ACC(e, k, f, t) ((e)->acc + (((size_t)(k) * PM_EST_NF + (size_t)(f)) * PM_EST_NT + (size_t)(t)) * NP)
+
+double pm_scale_coarse(int i, int n)
+{
+    return PM_SCALE_MIN * pow(PM_SCALE_MAX / PM_SCALE_MIN, (double)i / (n - 1));
+}
+
+pm_scale_est *pm_scale_est_new(double rate, int nfft, int n_keys)
+{
+    pm_scale_est *e = calloc(1, sizeof *e);
+    if (!e)
+        return NULL;
+    memset(e->active, 1, sizeof e->active);
+    e->nbins = nfft / 2 + 1;
+    e->n_bands = pm_bandplan_get()->n;
+    /* The local grid around any estimate reaches pm_fscale(0) .. pm_fscale(N - 1) of it. */
+    int lo[PMF_MAX_BANDS], hi[PMF_MAX_BANDS];
+    pm_band_bins(rate, nfft, PM_SCALE_MIN * pm_fscale(0), lo, hi);
+    e->kmin = lo[0];
+    pm_band_bins(rate, nfft, PM_SCALE_MAX * pm_fscale(PM_N_FSCALE - 1), lo, hi);
+    e->kmax = hi[e->n_bands - 1] > e->kmin ? hi[e->n_bands - 1] : e->kmin + 1;
+    for (int f = 0; f < PM_EST_NF; f++) {
+        pm_band_bins(rate, nfft, pm_scale_coarse(f, PM_EST_NF), e->lo[f], e->hi[f]);
+        for (int b = 0; b < e->n_bands; b++)
+            if (!(e->hi[f][b] > e->lo[f][b] && e->hi[f][b] < e->nbins))
+                e->lo[f][b] = e->hi[f][b] = 0; /* not measured at this rate */
+    }
+    e->v = malloc(sizeof(float) * PM_WIN_STEPS * (size_t)e->n_bands);
+    e->table = malloc(sizeof(float) * PMF_PERIOD_UNITS * PM_WIN_STEPS);
+    e->n_keys = n_keys;
+    e->acc = calloc((size_t)n_keys * PM_EST_NF * PM_EST_NT * NP, sizeof(float));
+    if (!e->v || !e->table || !e->acc) {
+        pm_scale_est_free(e);
+        return NULL;
+    }
+    return e;
+}
+
+void pm_scale_est_free(pm_scale_est *e)
+{
+    if (!e)
+        return;
+    free(e->rows);
+    free(e->v);
+    free(e->table);
+    free(e->acc);
+    free(e);
+}
+
+void pm_scale_est_release(pm_scale_est *e)
+{
+    free(e->rows);
+    e->rows = NULL;
+}
+
+int pm_scale_in_grid(double fscale, double tscale)
+{
+    /* The estimate is within half a coarse step of the truth. */
+    const double hf = pow(PM_SCALE_MAX / PM_SCALE_MIN, 0.5 / (PM_EST_NF - 1));
+    const double ht = pow(PM_SCALE_MAX / PM_SCALE_MIN, 0.5 / (PM_EST_NT - 1));
+    return fscale / hf >= pm_fscale(0) && fscale * hf <= pm_fscale(PM_N_FSCALE - 1) &&
+           tscale / ht >= pm_tscale(0) && tscale * ht <= pm_tscale(PM_N_TSCALE - 1);
+}
+
+void pm_scale_est_reset(pm_scale_est *e)
+{
+    e->n_rows = e->n_windows = e->done = 0;
+    memset(e->active, 1, sizeof e->active);
+    memset(e->acc, 0, sizeof(float) * (size_t)e->n_keys * PM_EST_NF * PM_EST_NT * NP);
+}
+
+/*
+ * Search the window of `len` steps from row w0 at every coarse scale, for every key.
+ * Each cell carries its phase path from window to window as the detector's tracker
+ * does (the phase moves by PM_WIN_STEPS * (tau - 1) steps per window, +-1 index).
+ */
+static void search_window(pm_scale_est *e, int w0, int len, const pm_layout *const *layouts, int n_keys)
+{
+    const int nb = e->n_bands, width = e->kmax - e->kmin;
+    for (int f = 0; f < PM_EST_NF; f++) {
+        if (!e->active[f])
+            continue;
+        for (int s = 0; s < len; s++) { /* a tile's power: this step's and the next one's */
+            const uint16_t *r0 = e->rows + (size_t)(w0 + s) * width;
+            const uint16_t *r1 = w0 + s + 1 < e->n_rows ? r0 + width : r0;
+            float *out = e->v + (size_t)s * nb;
+            for (int b = 0; b < nb; b++) {
+                float sum = 0.0f;
+                for (int k = e->lo[f][b] - e->kmin; k < e->hi[f][b] - e->kmin; k++)
+                    sum += unpack16(r0[k]) + unpack16(r1[k]);
+                out[b] = e->hi[f][b] ? 10.0f * log10f(sum + FLOOR_POWER) : 0.0f;
+            }
+        }
+        float energy[PMF_MAX_BANDS];
+        pm_sync_prepare_one(e->v, len, nb, energy);
+        for (int k = 0; k < n_keys; k++) {
+            double slot_en[PMF_PERIOD_UNITS];
+            pm_sync_table(e->v, len, nb, energy, layouts[k], e->table, slot_en);
+            for (int t = 0; t < PM_EST_NT; t++) {
+                const double tau = pm_scale_coarse(t, PM_EST_NT);
+                float *acc = ACC(e, k, f, t), past[NP];
+                memcpy(past, acc, sizeof past);
+                const int shift = (int)lround(PM_WIN_STEPS * (tau - 1.0) / PM_EST_PSTEP);
+                for (int i = 0; i < NP; i++) {
+                    const float z = pm_sync_z(e->table, len, slot_en, tau, i * PM_EST_PSTEP);
+                    float before = 0.0f;
+                    if (e->n_windows) {
+                        before = -INFINITY;
+                        for (int d = -1; d <= 1; d++)
+                            before = fmaxf(before, past[((i - shift + d) % NP + NP) % NP]);
+                    }
+                    acc[i] = (isnan(z) ? 0.0f : z) + before;
+                }
+            }
+        }
+    }
+    e->n_windows++;
+}
+
+/* Best state of frequency scale f over keys, time scales and phases. */
+static float best_of(const pm_scale_est *e, int f)
+{
+    float top = -INFINITY;
+    for (int k = 0; k < e->n_keys; k++)
+        for (int t = 0; t < PM_EST_NT; t++) {
+            const float *acc = ACC(e, k, f, t);
+            for (int i = 0; i < NP; i++)
+                top = fmaxf(top, acc[i]);
+        }
+    return top;
+}
+
+/* Only the KEEP_F frequency scales with the best states go on being searched. */
+static void narrow(pm_scale_est *e)
+{
+    float best[PM_EST_NF];
+    for (int f = 0; f < PM_EST_NF; f++)
+        best[f] = best_of(e, f);
+    for (int f = 0; f < PM_EST_NF; f++) {
+        int above = 0;
+        for (int g = 0; g < PM_EST_NF; g++)
+            above += best[g] > best[f] || (g < f && best[g] == best[f]);
+        e->active[f] = above < KEEP_F;
+    }
+}
+
+int pm_scale_est_push(pm_scale_est *e, const float *power, const pm_layout *const *layouts, int n_keys)
+{
+    if (e->done)
+        return 1;
+    const int width = e->kmax - e->kmin;
+    if (!e->rows && !(e->rows = malloc(sizeof(uint16_t) * SPAN * (size_t)width)))
+        return -1;
+    uint16_t *row = e->rows + (size_t)e->n_rows * width;
+    for (int k = 0; k < width; k++)
+        row[k] = pack16(power[e->kmin + k]);
+    e->n_rows++;
+    if (e->n_rows == (e->n_windows + 1) * PM_WIN_STEPS + 1) {
+        search_window(e, e->n_windows * PM_WIN_STEPS, PM_WIN_STEPS, layouts, n_keys);
+        double fs, ts;
+        float score;
+        pm_scale_est_result(e, &fs, &ts, &score);
+        e->done = e->n_rows == SPAN || (e->n_windows >= SURE_WINDOWS && score >= PM_EST_SURE);
+        if (e->n_windows == SURE_WINDOWS)
+            narrow(e);
+    }
+    return e->done;
+}
+
+void pm_scale_est_flush(pm_scale_est *e, const pm_layout *const *layouts, int n_keys)
+{
+    const int w0 = e->n_windows * PM_WIN_STEPS, rest = e->n_rows - w0;
+    if (e->n_windows < PM_EST_WINDOWS && rest >= MIN_LAST)
+        search_window(e, w0, rest, layouts, n_keys);
+}
+
+void pm_scale_est_result(const pm_scale_est *e, double *fscale, double *tscale, float *score)
+{
+    int bf = -1, bt = 0;
+    float top = 0.0f;
+    for (int k = 0; k < e->n_keys; k++)
+        for (int f = 0; f < PM_EST_NF; f++)
+            for (int t = 0; t < PM_EST_NT; t++) {
+                const float *acc = ACC(e, k, f, t);
+                for (int i = 0; i < NP; i++)
+                    if (acc[i] > top)
+                        top = acc[i], bf = f, bt = t;
+            }
+    *fscale = bf < 0 ? 1.0 : pm_scale_coarse(bf, PM_EST_NF);
+    *tscale = bf < 0 ? 1.0 : pm_scale_coarse(bt, PM_EST_NT);
+    /* In standard deviations of one window's z (the windows' scores add up). */
+    *score = e->n_windows ? top / sqrtf((float)e->n_windows) : 0.0f;
+}
+
+int pm_scale_est_rows(const pm_scale_est *e, int *kmin, int *kmax)
+{
+    *kmin = e->kmin;
+    *kmax = e->kmax;
+    return e->n_rows;
+}
+
+void pm_scale_est_row(const pm_scale_est *e, int i, float *out)
+{
+    const int width = e->kmax - e->kmin;
+    for (int k = 0; k < width; k++)
+        out[k] = unpack16(e->rows[(size_t)i * width + k]);
+}
