@@ -20,9 +20,9 @@ pkgs="libprovmark1 libprovmark-dev provmark lv2-provmark python3-provmark"
 phase=${1:-all}
 case "$phase" in build | use | all) ;; *) echo "test-packages.sh: unknown phase '$phase' (build, use, all)" >&2; exit 2 ;; esac
 if [ "$phase" != build ]; then
-    if [ "$(id -u)" -ne 0 ]; then
-        echo "FAIL test-packages: dpkg -i needs root"
-        exit 1
+    if [ "$(id -u)" -ne 0 ]; then # make test's contract is root; say what was not done
+        echo "skip Debian packages not installed and used: dpkg -i needs root (make test-packages as root)"
+        exit 0
     fi
     # Never replace or purge packages someone installed on purpose.
     for p in $pkgs; do
@@ -50,6 +50,7 @@ fi
 
 purge() { dpkg --purge $pkgs >"$w/purge.log" 2>&1; }
 trap purge EXIT
+trap 'exit 130' INT TERM HUP # dash runs the EXIT trap only on exit, not on a signal
 debs=$(for p in $pkgs; do ls "$w/${p}_${version}"_*.deb; done) # not the -dbgsym ones
 # shellcheck disable=SC2086
 dpkg -i $debs >"$w/install.log" 2>&1
@@ -102,7 +103,7 @@ check "python3-provmark: import from /usr, a batch round trip on /usr/lib/libpro
 # Purge: every file the packages installed is gone (and nothing made at run time is left).
 for d in $debs; do dpkg -c "$d"; done | awk '{print substr($6, 2)}' | grep -v '/$' >"$w/files"
 purge
-trap - EXIT
+trap - EXIT INT TERM HUP
 check "dpkg --purge: the five packages gone" sh -c "! dpkg -l $pkgs 2>/dev/null | grep -q '^[ir]i '"
 check "dpkg --purge: no file of theirs left (nor __pycache__ or the bundle's folder)" sh -c "
     while read -r f; do [ -e \"\$f\" ] || [ -L \"\$f\" ] && exit 1; done <$w/files;

@@ -10,7 +10,9 @@ _provmark() {
     local prev=${COMP_WORDS[COMP_CWORD - 1]} cmd=${COMP_WORDS[1]} help meta f
     COMPREPLY=()
     local cmds
-    cmds=$(_provmark_help "$pm" | sed -n '/^commands:/,/^$/s/^  \([a-z]*\).*/\1/p')
+    if [ "$COMP_CWORD" -eq 1 ] || [ "$cmd" = help ]; then
+        cmds=$(_provmark_help "$pm" | sed -n '/^commands:/,/^$/s/^  \([a-z]*\).*/\1/p')
+    fi
     if [ "$COMP_CWORD" -eq 1 ]; then
         COMPREPLY=($(compgen -W "$cmds
 --help

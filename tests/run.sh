@@ -36,13 +36,21 @@ unit() {
 suite() {
     s=$1 out=$(mktemp) t0=$(date +%s)
     case "$s" in
-    asan:*) s=${s#asan:}; PM=build/asan/bin/provmark sh "$s" >"$out" 2>&1; s="$s (asan)" ;;
+    asan:*) s=${s#asan:}; PM=build/asan/bin/provmark sh "$s" >"$out" 2>&1; rc=$?; s="$s (asan)" ;;
     packages:*) DEB_BUILD_OPTIONS=nocheck nice scripts/test-packages.sh "${s#packages:}" >"$out" 2>&1
-        s="Debian packages, ${s#packages:}" ;;
-    *) sh "$s" >"$out" 2>&1 ;;
+        rc=$?; s="Debian packages, ${s#packages:}" ;;
+    *) sh "$s" >"$out" 2>&1; rc=$? ;;
     esac
     p=$(grep -c '^ok ' "$out") f=$(grep -c '^FAIL ' "$out")
     grep '^FAIL ' "$out"
+    if [ "$rc" -gt 128 ]; then # killed (a crash of the shell or a check it waited for)
+        echo "FAIL $s: ended by signal $((rc - 128))"
+        f=$((f + 1))
+    elif [ $((p + f)) -eq 0 ] && ! grep -q '^skip ' "$out"; then
+        echo "FAIL $s: no result at all"
+        f=1
+    fi
+    grep '^skip ' "$out"
     echo "$s: $p passed, $f failed ($(($(date +%s) - t0)) s)"
     rm -f "$out"
 }
@@ -54,6 +62,15 @@ fi
 # git keeps no mode but x: the test key comes out readable by others, which the tools
 # warn about on every use; suites that count stderr lines need it private from the start.
 chmod 600 tests/data/test.key
+if [ "$packages" = yes ] && dpkg-query -W -f='${Status}\n' libprovmark1 libprovmark-dev provmark \
+    lv2-provmark python3-provmark 2>/dev/null | grep -q 'ok installed'; then
+    # Left by an interrupted run, or installed on purpose: either way every suite below
+    # would see the installed bundle and module too. Say so; never purge them here.
+    echo "FAIL Debian packages: provmark packages are installed; purge them (dpkg --purge libprovmark1 libprovmark-dev provmark lv2-provmark python3-provmark) and run again" |
+        tee -a "$all"
+    echo "Debian packages: 0 passed, 1 failed" >>"$all"
+    packages=no
+fi
 if [ "$packages" = yes ]; then
     pkgbuild=$(mktemp)
     suite packages:build >"$pkgbuild" &
@@ -69,7 +86,10 @@ for t in $units; do unit "$t"; done | tee -a "$all"
 # shellcheck disable=SC2086
 for s in $lane1; do suite "$s"; done | tee -a "$all"
 wait "$lane2pid"
+rc2=$?
 tee -a "$all" <"$out2"
+[ "$rc2" -ne 0 ] && echo "FAIL the second lane itself ended with status $rc2; its suites after the last line above did not run" | tee -a "$all" &&
+    echo "second lane: 0 passed, 1 failed" >>"$all"
 rm -f "$out2"
 if [ "$packages" = yes ]; then
     wait "$pkgpid"

@@ -191,7 +191,7 @@ class ProvmarkError(Exception):
         detail: a more precise message than the library's for this status (str), or None."""
         self.status = status
         msg = detail or _strerror(status).decode()
-        super().__init__(f"{context}: {msg}" if context else msg)
+        super().__init__(f"{context}: {msg}" if context is not None else msg)
 
 
 def _check(status, context=None):
