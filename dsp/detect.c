@@ -1494,11 +1494,8 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
         rc = last_window(d->scaled);
     if (rc != PM_OK)
         return rc;
-    /* The pipeline with the stronger sync decodes first; the other, with what is left of
-     * the checks, only if the first found no mark: two pipelines reading one stretch of
-     * music at two alignments give the same marks twice, with time ranges that disagree
-     * (measured on the splice suite: up to twice the seconds drawn as a wrong mark). Both
-     * together make at most PMF_MAX_ATTEMPTS checks: the p_false bound holds. */
+    /* The pipeline with the stronger sync decodes first; the other keeps a share of the
+     * checks. Both together make at most PMF_MAX_ATTEMPTS: the p_false bound holds. */
     pm_detector *first = d, *second = d->scaled;
     res->sync_z = best_path(d, &res->speed, &res->tempo);
     if (second) {
@@ -1511,16 +1508,26 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
     }
     int used = 0, used2 = 0;
     rc = decode(first, second ? PMF_MAX_ATTEMPTS - SECOND_BUDGET : PMF_MAX_ATTEMPTS, &used);
-    if (rc == PM_OK && second && !first->n_marks)
+    if (rc == PM_OK && second)
         rc = decode(second, PMF_MAX_ATTEMPTS - used, &used2);
     if (rc != PM_OK)
         return rc;
-    if (second) { /* the marks of the pipeline that found them */
-        const pm_detector *q = first->n_marks ? first : second;
-        if (q != d) {
-            memcpy(d->marks, q->marks, sizeof(pm_mark) * (size_t)q->n_marks);
-            d->n_marks = q->n_marks;
+    if (second) { /* the marks of both, the first pipeline's first, each once */
+        pm_mark all[PM_MAX_MARKS] = {0};
+        int n = 0;
+        for (int p = 0; p < 2; p++) {
+            const pm_detector *q = p ? second : first;
+            for (int m = 0; m < q->n_marks && n < PM_MAX_MARKS; m++) {
+                int dup = 0;
+                for (int j = 0; j < n; j++)
+                    dup |= all[j].key_index == q->marks[m].key_index && all[j].model_id == q->marks[m].model_id &&
+                           all[j].dataset_id == q->marks[m].dataset_id;
+                if (!dup)
+                    all[n++] = q->marks[m];
+            }
         }
+        memcpy(d->marks, all, sizeof(pm_mark) * (size_t)n);
+        d->n_marks = n;
     }
     res->attempts = used + used2;
     /* Each check passes the 4 version + 32 tag bits by chance with probability 2^-36. */
