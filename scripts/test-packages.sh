@@ -4,13 +4,13 @@
 # each one (the command, the library through pkg-config, the plugin through lv2ls and
 # lv2apply, the Python module), purge them and check that no file of theirs is left.
 # Prints ok/FAIL lines, as the test suites do. Needs root (dpkg -i).
-#   scripts/test-packages.sh [build|use|all]
+#   scripts/test-packages.sh [build|use|all|check]
 # build: the packages and lintian only; changes nothing outside build/packages, so
 #   make test runs it beside the other suites. DEB_BUILD_OPTIONS passes through (make
 #   test sets nocheck: it runs the same unit tests itself).
 # use: install, use and purge what build made; make test runs it after every other
 #   suite, since the installed bundle is on every host's default LV2 path.
-# all (default): both.
+# all (default): both. check: only whether any of them is installed already (exit 1).
 cd "$(dirname "$0")/.." || exit 2
 . tests/lib.sh
 PM=/usr/bin/provmark
@@ -18,19 +18,20 @@ w=$PWD/build/packages
 version=$(sed -n 's/^#define PM_VERSION_STRING "\(.*\)"/\1/p' include/provmark.h)
 pkgs="libprovmark1 libprovmark-dev provmark lv2-provmark python3-provmark"
 phase=${1:-all}
-case "$phase" in build | use | all) ;; *) echo "test-packages.sh: unknown phase '$phase' (build, use, all)" >&2; exit 2 ;; esac
+case "$phase" in build | use | all | check) ;; *) echo "test-packages.sh: unknown phase '$phase' (build, use, all, check)" >&2; exit 2 ;; esac
+# Never replace or purge packages someone installed on purpose (check: this alone).
 if [ "$phase" != build ]; then
-    if [ "$(id -u)" -ne 0 ]; then # make test's contract is root; say what was not done
-        echo "skip Debian packages not installed and used: dpkg -i needs root (make test-packages as root)"
-        exit 0
-    fi
-    # Never replace or purge packages someone installed on purpose.
     for p in $pkgs; do
         if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
-            echo "FAIL test-packages: $p is installed already; purge it first"
+            echo "FAIL test-packages: $p is installed already; purge it first (dpkg --purge $pkgs)"
             exit 1
         fi
     done
+fi
+[ "$phase" = check ] && exit 0
+if [ "$phase" != build ] && [ "$(id -u)" -ne 0 ]; then # make test's contract is root; say what was not done
+    echo "skip Debian packages not installed and used: dpkg -i needs root (make test-packages as root)"
+    exit 0
 fi
 if [ "$phase" != use ]; then
     rm -rf "$w"
