@@ -936,6 +936,147 @@ static int worth_checking(const finisher *x, int unexplained)
 }
 
 /* The strongest multi-window lines of a key, one decode each. */
+/*
+ * Spans of a line: a line runs through every piece of a splice that shares an
+ * alignment (copies of one generation marked with other IDs), and the sum over
+ * the whole line mixes their payloads. Each run of SPAN_MIN .. SPAN_MAX
+ * consecutive members is decoded; the runs whose decoded codeword agrees best
+ * with their soft values (a word the run really carries agrees far better than
+ * the best word of a mixture) are checked, at most SPAN_CHECKS of them.
+ */
+#define SPAN_MIN 2
+#define SPAN_MAX 8
+#define PART_SPAN_MIN 5  /* runs of parts (7.4 s ..) of the tracked path, for pieces shorter than two windows */
+#define PART_SPAN_MAX 12 /* .. 17.8 s */
+#define SPAN_KEEP 32     /* best-agreeing runs kept */
+#define SPAN_CHECKS 8
+
+typedef struct span {
+    double conf;
+    int unexplained;
+    uint8_t info[PMF_PAYLOAD_BITS];
+} span;
+
+typedef struct span_list {
+    span s[SPAN_KEEP];
+    int n;
+} span_list;
+
+/* Decode the soft sum `acc` of a run and keep it if its word agrees well enough with it. */
+static void span_offer(span_list *sl, const float *acc, int unexplained)
+{
+    span sp = {.unexplained = unexplained};
+    uint8_t coded[PMF_CODED_BITS];
+    float sign[PMF_CODED_BITS];
+    pm_fec_decode(acc, sp.info);
+    pm_fec_encode(sp.info, coded);
+    for (int b = 0; b < PMF_CODED_BITS; b++)
+        sign[b] = coded[b] ? -1.0f : 1.0f;
+    sp.conf = agreement(acc, sign, PMF_CODED_BITS);
+    if (sl->n == SPAN_KEEP && sp.conf <= sl->s[SPAN_KEEP - 1].conf)
+        return;
+    int i = sl->n < SPAN_KEEP ? sl->n++ : SPAN_KEEP - 1;
+    for (; i > 0 && sl->s[i - 1].conf < sp.conf; i--)
+        sl->s[i] = sl->s[i - 1];
+    sl->s[i] = sp;
+}
+
+/* Runs of PART_SPAN_MIN .. PART_SPAN_MAX parts of the line's members that are tracked paths of consecutive windows. */
+static void part_spans(const finisher *x, const key_state *ks, const size_t *mw, const int *mi, size_t n,
+                       span_list *sl)
+{
+    float ring[PART_SPAN_MAX][PMF_CODED_BITS];
+    size_t ring_w[PART_SPAN_MAX];
+    int have = 0, next = 0;
+    for (size_t m = 0; m < n; m++) {
+        if (mi[m] != 0 || (have && mw[m] != mw[m - 1] + 1)) {
+            have = 0; /* parts are kept for tracked paths only; a gap ends the run */
+            if (mi[m] != 0)
+                continue;
+        }
+        const window_rec *r = &ks->rec[mw[m]];
+        pm_candidate tmp;
+        const double wt = window_weight(cand_at(r, 0, &tmp));
+        for (int j = 0; j < PM_PARTS; j++) {
+            float *slot = ring[next];
+            memset(slot, 0, sizeof ring[0]);
+            add_part(r, j, slot);
+            for (int b = 0; b < PMF_CODED_BITS; b++)
+                slot[b] *= (float)wt;
+            ring_w[next] = mw[m];
+            next = (next + 1) % PART_SPAN_MAX;
+            if (have < PART_SPAN_MAX)
+                have++;
+            float acc[PMF_CODED_BITS] = {0};
+            int unexplained = 0;
+            size_t last_w = (size_t)-1;
+            for (int len = 1; len <= have; len++) {
+                const int q = (next - len + PART_SPAN_MAX) % PART_SPAN_MAX;
+                for (int b = 0; b < PMF_CODED_BITS; b++)
+                    acc[b] += ring[q][b];
+                if (ring_w[q] != last_w)
+                    unexplained += !x->explained[ring_w[q]];
+                last_w = ring_w[q];
+                if (len >= PART_SPAN_MIN)
+                    span_offer(sl, acc, unexplained);
+            }
+        }
+    }
+}
+
+static int decode_spans(finisher *x, int k, const line *ln, int n_lines, const int *assign)
+{
+    const key_state *ks = &x->d->keys[k];
+    size_t *mw = malloc(sizeof *mw * (ks->n_rec ? ks->n_rec : 1));
+    int *mi = malloc(sizeof *mi * (ks->n_rec ? ks->n_rec : 1));
+    span_list *sl = malloc(sizeof *sl);
+    int rc = PM_ERR_NOMEM;
+    if (!mw || !mi || !sl)
+        goto out;
+    sl->n = 0;
+    for (int l = 0, tried = 0; l < n_lines && tried < MAX_LINES; l++) {
+        if (ln[l].members < 2)
+            continue;
+        tried++;
+        size_t n = 0;
+        for (size_t w = 0; w < ks->n_rec; w++)
+            for (int i = 0; i < ks->rec[w].n; i++)
+                if (assign[w * CANDS_PER_WINDOW + (size_t)i] == ln[l].id) {
+                    mw[n] = w;
+                    mi[n++] = i;
+                }
+        part_spans(x, ks, mw, mi, n, sl);
+        for (size_t a = 0; a < n; a++) {
+            float acc[PMF_CODED_BITS] = {0};
+            int unexplained = 0;
+            for (size_t b = a; b < n && b < a + SPAN_MAX; b++) {
+                pm_candidate tmp;
+                const pm_candidate *c = cand_at(&ks->rec[mw[b]], mi[b], &tmp);
+                const double wt = window_weight(c);
+                for (int j = 0; j < PMF_CODED_BITS; j++)
+                    acc[j] += (float)(wt * c->soft[j]);
+                unexplained += !x->explained[mw[b]];
+                if (b + 1 - a <= SPAN_MIN || (a == 0 && b + 1 == n))
+                    continue; /* pairs and the whole line are decoded elsewhere */
+                span_offer(sl, acc, unexplained);
+            }
+        }
+    }
+    for (int i = 0, checked_now = 0; i < sl->n && checked_now < SPAN_CHECKS; i++) {
+        if (!worth_checking(x, sl->s[i].unexplained))
+            continue;
+        const int before = x->total;
+        check_info(x, k, sl->s[i].info, 1);
+        checked_now += x->total > before;
+    }
+    rc = PM_OK;
+out:
+    free(sl);
+    free(mi);
+    free(mw);
+    return rc;
+}
+
 static int decode_lines(finisher *x, int k)
 {
     const key_state *ks = &x->d->keys[k];
@@ -962,7 +1103,7 @@ static int decode_lines(finisher *x, int k)
         tried++;
         check_soft(x, k, acc, worth_checking(x, unexplained));
     }
-    rc = PM_OK;
+    rc = decode_spans(x, k, ln, n, assign);
 out:
     free(assign);
     free(live);

@@ -39,6 +39,21 @@ check "marks: the top-level fields are the strongest (first) mark's" jq -e \
 check "marks: the text output has one line per mark" sh -c \
     "$PM detect $K $w/s_7_99.wav 2>/dev/null | grep -c 'model 7, dataset \(42\|99\) (p_false' | grep -qx 2"
 
+# Three pieces of one generation on a quietly marked track (20 s each: 12345678/9876543,
+# 7/42, 12345678/9876543): one alignment runs through the file and its whole sum mixes
+# the two payloads, so the middle piece is found only by decoding runs of the line.
+ffmpeg -nostdin -v error -y -ss 20 -t 60 -i /usr/share/games/etr/music/calmrace-ks.ogg -ac 2 -c:a pcm_s16le "$w/calm.wav"
+$PM embed "$w/calm.wav" "$w/calm_a.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
+$PM embed "$w/calm.wav" "$w/calm_d.wav" --model 12345678 --dataset 9876543 $K --no-verify 2>/dev/null
+cut "$w/calm_d.wav" 0 20 "$w/c0.wav"
+cut "$w/calm_a.wav" 20 20 "$w/c1.wav"
+cut "$w/calm_d.wav" 40 20 "$w/c2.wav"
+sox "$w/c0.wav" "$w/c1.wav" "$w/c2.wav" "$w/calm3.wav"
+$PM detect --json $K "$w/calm3.wav" >"$w/calm3.json" 2>/dev/null
+check "marks: 20 s of 7/42 between two pieces of another payload on a quiet track: both found, 7/42 in its own range (1.5 s)" \
+    jq -e '([.marks[] | [.model_id, .dataset_id]] | sort == [[7, 42], [12345678, 9876543]])
+        and ([.marks[] | select(.model_id == 7) | .segments[]] | length >= 1 and all(.start >= 18.5 and .end <= 41.5))' "$w/calm3.json"
+
 # A near payload too short to be read on its own (3 and 4 s of 7/43, then 7/42): its
 # audio shares most coded bits with 7/42's, but must never be drawn as 7/42.
 mark 7 43
