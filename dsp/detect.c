@@ -939,8 +939,10 @@ static int worth_checking(const finisher *x, int unexplained)
 /*
  * Spans of a line: a line runs through every piece of a splice that shares an
  * alignment (copies of one generation marked with other IDs), and the sum over
- * the whole line mixes their payloads. Each run of SPAN_MIN .. SPAN_MAX
- * consecutive members is decoded; the runs whose decoded codeword agrees best
+ * the whole line mixes their payloads. Each run of more than SPAN_MIN (pairs:
+ * decode_windows) and at most SPAN_MAX consecutive members is decoded, and on
+ * the PART_SPAN_LINES strongest lines each run of PART_SPAN_MIN .. PART_SPAN_MAX
+ * parts; the runs whose decoded codeword agrees best
  * with their soft values (a word the run really carries agrees far better than
  * the best word of a mixture) are checked, at most SPAN_CHECKS of them.
  */
@@ -948,6 +950,7 @@ static int worth_checking(const finisher *x, int unexplained)
 #define SPAN_MAX 8
 #define PART_SPAN_MIN 5  /* runs of parts (7.4 s ..) of the tracked path, for pieces shorter than two windows */
 #define PART_SPAN_MAX 12 /* .. 17.8 s */
+#define PART_SPAN_LINES 2 /* strongest lines whose runs of parts are decoded */
 #define SPAN_KEEP 32     /* best-agreeing runs kept */
 #define SPAN_CHECKS 8
 
@@ -1045,7 +1048,8 @@ static int decode_spans(finisher *x, int k, const line *ln, int n_lines, const i
                     mw[n] = w;
                     mi[n++] = i;
                 }
-        part_spans(x, ks, mw, mi, n, sl);
+        if (tried <= PART_SPAN_LINES)
+            part_spans(x, ks, mw, mi, n, sl);
         for (size_t a = 0; a < n; a++) {
             float acc[PMF_CODED_BITS] = {0};
             int unexplained = 0;
@@ -1336,15 +1340,44 @@ static void part_scores(const finisher *x, size_t w, int m, const double *level,
 }
 
 #define BOUNDARY_REACH 2 /* windows searched either side: one window's agreement may be chance */
-static double boundary(const finisher *x, const double *level, const double *wlevel, size_t w0,
-                       size_t w1, size_t meet, int left, int right)
+#define NONE_SCORE 0.5   /* a part's score for carrying no mark */
+#define GAP_COST 1.0     /* a gap of none between two marks must be worth two parts of none: part scores are noisy */
+
+/* An edge between parts at e (d: left-likeness of each part) moved off the part edge by the
+ * share of the parts beside it that looks like the left side, between the sides' means. */
+static double refine_edge(const double *d, const double *t, int lo, int e, int hi)
 {
-    double d[2 * BOUNDARY_REACH * PM_PARTS] = {0}, t[2 * BOUNDARY_REACH * PM_PARTS + 1] = {0};
+    if (e == lo || e == hi)
+        return t[e];
+    double dl = 0.0, dr = 0.0;
+    for (int j = lo; j < hi; j++)
+        *(j < e ? &dl : &dr) += d[j] / (j < e ? e - lo : hi - e);
+    if (dl - dr < 0.1)
+        return t[e];
+    const double before = fmin(fmax((d[e - 1] - dr) / (dl - dr), 0.0), 1.0);
+    const double after = fmin(fmax((d[e] - dr) / (dl - dr), 0.0), 1.0);
+    return t[e - 1] + before * (t[e] - t[e - 1]) + after * (t[e + 1] - t[e]);
+}
+
+/*
+ * Where mark `left` (or none: -1) ends and mark `right` (or none) starts, in seconds,
+ * among the parts of windows [w0, w1] (`meet`: the first window of the right run).
+ * Each part scores about 1 where it carries a mark at its usual level and 0 where
+ * not; no mark scores NONE_SCORE. The edges maximise the parts' scores for what
+ * they are given: left before *end, none between, right from *start on, so that
+ * audio between two marks that carries neither (a piece of an unknown mark, or
+ * unmarked) is given to neither.
+ */
+static void boundary(const finisher *x, const double *level, const double *wlevel, size_t w0,
+                     size_t w1, size_t meet, int left, int right, double *end, double *start)
+{
+    enum { MAXP = 2 * BOUNDARY_REACH * PM_PARTS };
+    double sa[MAXP], sb[MAXP], t[MAXP + 1] = {0}, ca[MAXP + 1] = {0}, cb[MAXP + 1] = {0};
     int n = 0;
     for (size_t w = w0; w <= w1; w++) {
         double a[PM_PARTS], b[PM_PARTS];
         for (int j = 0; j < PM_PARTS; j++)
-            a[j] = b[j] = 0.5;
+            a[j] = b[j] = NONE_SCORE;
         if (left >= 0)
             part_scores(x, w, left, level, wlevel, w < meet ? 0 : -1, a);
         if (right >= 0)
@@ -1352,33 +1385,39 @@ static double boundary(const finisher *x, const double *level, const double *wle
         const window_rec *r = &x->d->keys[0].rec[w];
         for (int j = 0; j < PM_PARTS; j++) {
             t[n] = r->t0 + j * (double)r->part_len;
-            d[n++] = a[j] - b[j];
+            sa[n] = a[j];
+            sb[n++] = b[j];
         }
         t[n] = r->t0 + PM_PARTS * (double)r->part_len;
     }
-    /* Edge e: parts before it should look like `left` (d > 0), after it like `right`. */
-    double s = 0.0, best = -INFINITY;
-    int at = 0;
-    for (int j = 0; j < n; j++)
-        s -= d[j];
-    for (int e = 0; e <= n; e++) {
-        if (s > best)
-            best = s, at = e;
-        if (e < n)
-            s += 2.0 * d[e];
+    for (int j = 0; j < n; j++) { /* prefix sums */
+        ca[j + 1] = ca[j] + sa[j];
+        cb[j + 1] = cb[j] + sb[j];
     }
-    if (at == 0 || at == n)
-        return t[at];
-    /* Within the parts either side of the edge: the share of each that looks like the
-     * left side, between the two sides' mean scores, moves the boundary off the edge. */
-    double dl = 0.0, dr = 0.0;
+    double best = -INFINITY;
+    int e1 = 0, e2 = 0;
+    for (int i = 0; i <= n; i++)
+        for (int k = i; k <= n; k++) {
+            /* A gap of none only between two marks; ties keep the single edge. */
+            if (k > i && (left < 0 || right < 0))
+                break;
+            const double v = ca[i] + NONE_SCORE * (k - i) + cb[n] - cb[k] - (k > i ? GAP_COST : 0.0);
+            if (v > best)
+                best = v, e1 = i, e2 = k;
+        }
+    double d[MAXP];
+    if (e1 == e2) {
+        for (int j = 0; j < n; j++)
+            d[j] = sa[j] - sb[j];
+        *end = *start = refine_edge(d, t, 0, e1, n);
+        return;
+    }
     for (int j = 0; j < n; j++)
-        *(j < at ? &dl : &dr) += d[j] / (j < at ? at : n - at);
-    if (dl - dr < 0.1)
-        return t[at];
-    const double before = fmin(fmax((d[at - 1] - dr) / (dl - dr), 0.0), 1.0);
-    const double after = fmin(fmax((d[at] - dr) / (dl - dr), 0.0), 1.0);
-    return t[at - 1] + before * (t[at] - t[at - 1]) + after * (t[at + 1] - t[at]);
+        d[j] = sa[j] - NONE_SCORE;
+    *end = refine_edge(d, t, 0, e1, e2);
+    for (int j = 0; j < n; j++)
+        d[j] = NONE_SCORE - sb[j];
+    *start = refine_edge(d, t, e1, e2, n);
 }
 
 /*
@@ -1508,16 +1547,18 @@ static int place_marks(finisher *x)
             b++;
         const int m = label[a];
         const size_t from = b - a > reach ? b - reach : a;
+        double end, next = 0.0, unused;
         if (a == 0 && m >= 0)
-            start = boundary(x, level, wlevel, 0, b < reach ? b : reach, 0, -1, m);
-        double end;
+            boundary(x, level, wlevel, 0, b < reach ? b : reach, 0, -1, m, &unused, &start);
         if (b + 1 < n) {
             size_t c = b + 1;
             while (c + 1 < n && c < b + 1 + reach && label[c + 1] == label[b + 1])
                 c++;
-            end = boundary(x, level, wlevel, from, c, b + 1, m, label[b + 1]);
+            boundary(x, level, wlevel, from, c, b + 1, m, label[b + 1], &end, &next);
+        } else if (m >= 0) {
+            boundary(x, level, wlevel, from, b, b + 1, m, -1, &end, &unused);
         } else {
-            end = m >= 0 ? boundary(x, level, wlevel, from, b, b + 1, m, -1) : d->keys[0].rec[b].t1;
+            end = d->keys[0].rec[b].t1;
         }
         if (m >= 0) {
             pm_mark *mk = &d->marks[m];
@@ -1542,7 +1583,7 @@ static int place_marks(finisher *x)
             if (mk->n_segments < PM_MAX_SEGMENTS)
                 mk->segments[mk->n_segments++] = (pm_segment){start, end, score};
         }
-        start = end;
+        start = next;
         a = b + 1;
     }
     /* Strongest first (at most PM_MAX_MARKS: insertion sort). */

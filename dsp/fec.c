@@ -38,10 +38,26 @@ void pm_fec_decode(const float soft[PMF_CODED_BITS], uint8_t info[PMF_PAYLOAD_BI
     float metric[NSTATES], next[NSTATES];
     uint8_t from_bit[PMF_INFO_BITS][NSTATES]; /* survivor: the input bit into each state */
     uint8_t from_lsb[PMF_INFO_BITS][NSTATES]; /* survivor: the bit that left the register */
+    /* Each register's output bits as one pattern, and per step each pattern's metric:
+     * the branch metrics are read, not recomputed, in the inner loop. */
+    uint8_t pattern[2 * NSTATES];
+    for (unsigned reg = 0; reg < 2 * NSTATES; reg++) {
+        uint8_t o[PMF_CODE_RATE];
+        outputs(reg, o);
+        pattern[reg] = 0;
+        for (int g = 0; g < PMF_CODE_RATE; g++)
+            pattern[reg] |= (uint8_t)(o[g] << g);
+    }
     for (int s = 0; s < NSTATES; s++)
         metric[s] = s == 0 ? 0.0f : -FLT_MAX;
     for (int t = 0; t < PMF_INFO_BITS; t++) {
         const float *y = &soft[t * PMF_CODE_RATE];
+        float branch[1 << PMF_CODE_RATE];
+        for (int p = 0; p < 1 << PMF_CODE_RATE; p++) {
+            branch[p] = 0.0f;
+            for (int g = 0; g < PMF_CODE_RATE; g++)
+                branch[p] += (p >> g & 1) ? -y[g] : y[g];
+        }
         for (int s = 0; s < NSTATES; s++)
             next[s] = -FLT_MAX;
         int max_bit = t < PMF_PAYLOAD_BITS ? 1 : 0; /* the tail is all zeros */
@@ -50,11 +66,7 @@ void pm_fec_decode(const float soft[PMF_CODED_BITS], uint8_t info[PMF_PAYLOAD_BI
                 continue;
             for (int b = 0; b <= max_bit; b++) {
                 unsigned reg = (unsigned)b << (PMF_CODE_K - 1) | (unsigned)s;
-                uint8_t o[PMF_CODE_RATE];
-                outputs(reg, o);
-                float m = metric[s];
-                for (int g = 0; g < PMF_CODE_RATE; g++)
-                    m += o[g] ? -y[g] : y[g];
+                float m = metric[s] + branch[pattern[reg]];
                 unsigned ns = reg >> 1;
                 if (m > next[ns]) {
                     next[ns] = m;

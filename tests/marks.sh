@@ -54,6 +54,17 @@ check "marks: 20 s of 7/42 between two pieces of another payload on a quiet trac
     jq -e '([.marks[] | [.model_id, .dataset_id]] | sort == [[7, 42], [12345678, 9876543]])
         and ([.marks[] | select(.model_id == 7) | .segments[]] | length >= 1 and all(.start >= 18.5 and .end <= 41.5))' "$w/calm3.json"
 
+# Two marks of the test key with 6 s of unmarked music between them (less than two
+# windows of the detector): those seconds carry neither mark and go to neither.
+cut "$w/7_42.wav" 0 25 "$w/g0.wav"
+cut "$w/in.wav" 25 6 "$w/g1.wav"
+cut "$w/12345678_9876543.wav" 31 29 "$w/g2.wav"
+sox "$w/g0.wav" "$w/g1.wav" "$w/g2.wav" "$w/gap.wav"
+$PM detect --json $K "$w/gap.wav" >"$w/gap.json" 2>/dev/null
+check "marks: 6 s of unmarked music between two marks given to neither (1.5 s)" jq -e '
+    ([.marks[] | [.model_id, .dataset_id]] | sort == [[7, 42], [12345678, 9876543]])
+    and all(.marks[].segments[]; .end <= 26.5 or .start >= 29.5)' "$w/gap.json"
+
 # A near payload too short to be read on its own (3 and 4 s of 7/43, then 7/42): its
 # audio shares most coded bits with 7/42's, but must never be drawn as 7/42.
 mark 7 43
