@@ -33,6 +33,18 @@ for t in etr_credits fb_main1p xm_menu xm_foxrun; do
             bench/attack.sh "$a" "$work/$t.s.wav" "$work/$t.x.wav" 2>/dev/null
             check "e2e $t $a (strength 2)" detect_ids "$work/$t.x.wav" $m $d $K
         done
+        # The ends of the documented range, with the factors the JSON reports (speed: the
+        # frequency scale, tempo: the time scale, within 1.5 %); beyond it, no wrong mark.
+        for a in speed_0.80:0.80:0.80 speed_1.25:1.25:1.25 pitch_386:1.25:1 tempo_0.80:1:0.80; do
+            bench/attack.sh "${a%%:*}" "$work/$t.s.wav" "$work/$t.x.wav" 2>/dev/null
+            f=${a#*:}
+            check "e2e $t ${a%%:*} (strength 2): found, speed ${f%:*} and tempo ${f#*:} reported" sh -c \
+                "$PM detect --json $K $work/$t.x.wav 2>/dev/null | jq -e --argjson m $m --argjson d $d \
+                 '.model_id == \$m and .dataset_id == \$d and (.speed / ${f%:*} - 1 | fabs) <= 0.015 and (.tempo / ${f#*:} - 1 | fabs) <= 0.015'"
+        done
+        bench/attack.sh speed_1.30 "$work/$t.s.wav" "$work/$t.x.wav" 2>/dev/null
+        check "e2e $t speed_1.30 (strength 2, beyond the range): no mark but its own" sh -c \
+            "$PM detect --json $K $work/$t.x.wav 2>/dev/null | jq -e --argjson m $m '.error == null and all(.marks[]?; .model_id == \$m)'"
     fi
     check "e2e $t unmarked" detect_none "$corpus/$t.wav" $K
     check "e2e $t other key" detect_none "$work/$t.m.wav"
