@@ -1478,21 +1478,20 @@ static int decode(pm_detector *d, int budget, int *used)
  */
 static void merge_mark(pm_mark *into, const pm_mark *from)
 {
-    pm_segment all[2 * PM_MAX_SEGMENTS];
+    const pm_mark a = *into;
+    pm_segment *out = into->segments;
     int n = 0, i = 0, j = 0;
-    while (i < into->n_segments || j < from->n_segments) {
-        const int left = j == from->n_segments ||
-                         (i < into->n_segments && into->segments[i].start <= from->segments[j].start);
-        const pm_segment s = left ? into->segments[i++] : from->segments[j++];
-        if (n && s.start <= all[n - 1].end) {
-            all[n - 1].end = fmax(all[n - 1].end, s.end);
-            all[n - 1].score = fmax(all[n - 1].score, s.score);
-        } else {
-            all[n++] = s;
+    while (i < a.n_segments || j < from->n_segments) {
+        const int left = j == from->n_segments || (i < a.n_segments && a.segments[i].start <= from->segments[j].start);
+        const pm_segment s = left ? a.segments[i++] : from->segments[j++];
+        if (n && s.start <= out[n - 1].end) {
+            out[n - 1].end = fmax(out[n - 1].end, s.end);
+            out[n - 1].score = fmax(out[n - 1].score, s.score);
+        } else if (n < PM_MAX_SEGMENTS) {
+            out[n++] = s;
         }
     }
-    into->n_segments = n < PM_MAX_SEGMENTS ? n : PM_MAX_SEGMENTS;
-    memcpy(into->segments, all, sizeof(pm_segment) * (size_t)into->n_segments);
+    into->n_segments = n;
     if (from->sync_z > into->sync_z) {
         into->sync_z = from->sync_z;
         into->speed = from->speed;
