@@ -1652,6 +1652,35 @@ static int decode(pm_detector *d, int budget, int *used)
     return rc;
 }
 
+/*
+ * Mark `from` (the same mark, found by the other pipeline) into `into`: the union of
+ * their time ranges, in time order (ranges that meet or overlap joined), and the
+ * sync and scales of the stronger. A stream whose speed changes carries one mark at
+ * two scales, each found by one pipeline only.
+ */
+static void merge_mark(pm_mark *into, const pm_mark *from)
+{
+    const pm_mark a = *into;
+    pm_segment *out = into->segments;
+    int n = 0, i = 0, j = 0;
+    while (i < a.n_segments || j < from->n_segments) {
+        const int left = j == from->n_segments || (i < a.n_segments && a.segments[i].start <= from->segments[j].start);
+        const pm_segment s = left ? a.segments[i++] : from->segments[j++];
+        if (n && s.start <= out[n - 1].end) {
+            out[n - 1].end = fmax(out[n - 1].end, s.end);
+            out[n - 1].score = fmax(out[n - 1].score, s.score);
+        } else if (n < PM_MAX_SEGMENTS) {
+            out[n++] = s;
+        }
+    }
+    into->n_segments = n;
+    if (from->sync_z > into->sync_z) {
+        into->sync_z = from->sync_z;
+        into->speed = from->speed;
+        into->tempo = from->tempo;
+    }
+}
+
 /* Checks kept for the weaker of two pipelines, out of the file's PMF_MAX_ATTEMPTS. */
 #define SECOND_BUDGET (PMF_MAX_ATTEMPTS / 4)
 
@@ -1694,17 +1723,20 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
         rc = decode(second, PMF_MAX_ATTEMPTS - used, &used2);
     if (rc != PM_OK)
         return rc;
-    if (second) { /* the marks of both, the first pipeline's first, each once */
+    if (second) { /* the marks of both, the first pipeline's first, each once with the time ranges of both */
         pm_mark all[PM_MAX_MARKS] = {0};
         int n = 0;
         for (int p = 0; p < 2; p++) {
             const pm_detector *q = p ? second : first;
-            for (int m = 0; m < q->n_marks && n < PM_MAX_MARKS; m++) {
-                int dup = 0;
-                for (int j = 0; j < n; j++)
-                    dup |= all[j].key_index == q->marks[m].key_index && all[j].model_id == q->marks[m].model_id &&
-                           all[j].dataset_id == q->marks[m].dataset_id;
-                if (!dup)
+            for (int m = 0; m < q->n_marks; m++) {
+                int dup = -1;
+                for (int j = 0; j < n && dup < 0; j++)
+                    if (all[j].key_index == q->marks[m].key_index && all[j].model_id == q->marks[m].model_id &&
+                        all[j].dataset_id == q->marks[m].dataset_id)
+                        dup = j;
+                if (dup >= 0)
+                    merge_mark(&all[dup], &q->marks[m]);
+                else if (n < PM_MAX_MARKS)
                     all[n++] = q->marks[m];
             }
         }

@@ -31,7 +31,7 @@ static float unpack16(uint16_t h)
 
 struct pm_scale_est {
     int nbins, kmin, kmax, n_bands;
-    int n_rows, n_windows, done;
+    int n_rows, n_windows, done, narrowed;
     uint8_t active[PM_EST_NF]; /* frequency scales still searched */
     uint16_t *rows; /* SPAN x (kmax - kmin) powers, as the top 16 bits of a float (0.4 %) */
     float *v;     /* PM_WIN_STEPS x n_bands chip values */
@@ -108,7 +108,7 @@ int pm_scale_in_grid(double fscale, double tscale)
 
 void pm_scale_est_reset(pm_scale_est *e)
 {
-    e->n_rows = e->n_windows = e->done = 0;
+    e->n_rows = e->n_windows = e->done = e->narrowed = 0;
     memset(e->active, 1, sizeof e->active);
     memset(e->acc, 0, sizeof(float) * (size_t)e->n_keys * PM_EST_NF * PM_EST_NT * NP);
 }
@@ -205,8 +205,12 @@ int pm_scale_est_push(pm_scale_est *e, const float *power, const pm_layout *cons
         float score;
         pm_scale_est_result(e, &fs, &ts, &score);
         e->done = e->n_rows == SPAN || (e->n_windows >= SURE_WINDOWS && score >= PM_EST_SURE);
-        if (e->n_windows == SURE_WINDOWS)
+        /* Narrowed on evidence only: after windows of silence every scale scores 0, and a
+         * choice among them would drop the scales of a mark that starts later. */
+        if (e->n_windows >= SURE_WINDOWS && !e->narrowed && score > 0.0f) {
             narrow(e);
+            e->narrowed = 1;
+        }
     }
     return e->done;
 }

@@ -33,6 +33,24 @@ for t in etr_credits fb_main1p xm_menu xm_foxrun; do
             bench/attack.sh "$a" "$work/$t.s.wav" "$work/$t.x.wav" 2>/dev/null
             check "e2e $t $a (strength 2)" detect_ids "$work/$t.x.wav" $m $d $K
         done
+        # The ends of the documented range, with the factors the JSON reports (speed: the
+        # frequency scale, tempo: the time scale, within 1.5 %); beyond it, no wrong mark.
+        for a in speed_0.80:0.80:0.80 speed_1.25:1.25:1.25 pitch_386:1.25:1 tempo_0.80:1:0.80; do
+            bench/attack.sh "${a%%:*}" "$work/$t.s.wav" "$work/$t.x.wav" 2>/dev/null
+            f=${a#*:}
+            check "e2e $t ${a%%:*} (strength 2): found, speed ${f%:*} and tempo ${f#*:} reported" sh -c \
+                "$PM detect --json $K $work/$t.x.wav 2>/dev/null | jq -e --argjson m $m --argjson d $d \
+                 '.model_id == \$m and .dataset_id == \$d and (.speed / ${f%:*} - 1 | fabs) <= 0.015 and (.tempo / ${f#*:} - 1 | fabs) <= 0.015'"
+        done
+        # After 15 s of digital silence (an intro): the estimate's first windows score 0 at
+        # every scale, and narrowing on them dropped the mark's scales (it was missed).
+        bench/attack.sh speed_1.2 "$work/$t.s.wav" "$work/$t.x.wav" 2>/dev/null
+        sox -D -n -r 44100 -c 2 -b 16 "$work/$t.sil.wav" trim 0 15
+        sox -D "$work/$t.sil.wav" "$work/$t.x.wav" "$work/$t.late.wav"
+        check "e2e $t 15 s of silence, then speed_1.2 (strength 2)" detect_ids "$work/$t.late.wav" $m $d $K
+        bench/attack.sh speed_1.30 "$work/$t.s.wav" "$work/$t.x.wav" 2>/dev/null
+        check "e2e $t speed_1.30 (strength 2, beyond the range): no mark but its own" sh -c \
+            "$PM detect --json $K $work/$t.x.wav 2>/dev/null | jq -e --argjson m $m '.error == null and all(.marks[]?; .model_id == \$m)'"
     fi
     check "e2e $t unmarked" detect_none "$corpus/$t.wav" $K
     check "e2e $t other key" detect_none "$work/$t.m.wav"

@@ -78,6 +78,18 @@ for near in 3 4; do
             | length >= 1 and all(.start >= $n - 1.5) and any(.end >= 28.5)' "$w/near$near.json"
 done
 
+# One mark at two speeds (an edit that speeds up its first part by 1.2): each part is
+# found by one of the two pipelines (docs/FORMAT.md section 9); the mark is reported
+# once, over both parts (the time ranges of one pipeline only were reported).
+sox -V1 "$w/7_42.wav" "$w/fast.wav" trim 0 36 speed 1.2
+cut "$w/7_42.wav" 30 30 "$w/plain.wav"
+sox "$w/fast.wav" "$w/plain.wav" "$w/twospeeds.wav"
+$PM detect --json $K "$w/twospeeds.wav" >"$w/twospeeds.json" 2>/dev/null
+check "marks: 7/42 sped up 1.2 for 30 s, then at speed 1 for 30 s: one mark, its ranges over both parts (1.5 s)" \
+    jq -e '(.marks | length) == 1 and .marks[0].model_id == 7 and .marks[0].dataset_id == 42
+        and (.marks[0].segments | .[0].start <= 1.5 and .[-1].end >= 58.5 and (map(.end - .start) | add) >= 57)' \
+    "$w/twospeeds.json"
+
 # Model 7 at 20-35 s and model 3 at 50-60 s, unmarked music around them (65 s).
 mark 3 42
 cut "$w/in.wav" 0 20 "$w/u0.wav"

@@ -561,9 +561,10 @@ def _dict(obj):
 class Mark:
     """One mark of a file. model_id, dataset_id: int; key: the provmark.Key that
     matched; p_false: bound on the probability that unmarked audio gives this
-    report (float, 0..1); sync_z: synchronisation score (sigmas); speed, tempo:
-    the playback speed and tempo factors found (1.0 = unchanged); segments: the
-    marked time ranges (list of Segment)."""
+    report (float, 0..1); sync_z: synchronisation score (sigmas); speed: the
+    frequency scale found, tempo: the time scale found (1.0 = unchanged; a speed
+    change scales both, a tempo change tempo only, a pitch shift speed only);
+    segments: the marked time ranges (list of Segment)."""
 
     def __init__(self, m, keys):
         """Made by Detector.finish() from the library's record and the detector's keys."""
@@ -583,7 +584,8 @@ class Result:
     """What the detector found in one signal. found: bool; the fields of Mark
     (model_id, dataset_id, key: None when nothing was found) describe the strongest
     mark; marks: every mark of the signal (list of Mark, strongest first);
-    attempts: how many speed/tempo hypotheses were tried (int)."""
+    attempts: how many decoded words were checked against the keyed tag, over
+    all keys (int; p_false = attempts * 2**-36)."""
 
     def __init__(self, r, keys, marks=()):
         """Made by Detector.finish() from the library's result, keys and marks."""
