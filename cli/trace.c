@@ -65,7 +65,7 @@ typedef struct training_sets {
 static int open_shards(training_sets *s, const char *const *paths, size_t n)
 {
     s->fixed = calloc(n, sizeof *s->fixed);
-    s->fixed_index = calloc(n, sizeof *s->fixed_index);
+    s->fixed_index = calloc(n, sizeof(const fpx *));
     if (!s->fixed || !s->fixed_index) {
         say("out of memory");
         return -1;

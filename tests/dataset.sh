@@ -238,6 +238,24 @@ jq '.fingerprints.index = "v2.pmfp"' "$w/big/s2.json" >"$w/big/v2.json" && cp "$
 /usr/bin/python3 tests/pmfp_craft.py "$w/big/v2.json" version 2
 shard_refused "a shard of another index format (version 2)" "v2.pmfp: not a usable fingerprint index: unknown version" \
     --dataset "$w/big/s1.json" --dataset "$w/big/v2.json"
+# The recipe: examples/scale/parallel-index.sh builds one shard per folder with GNU parallel
+# (here on this machine, ":"), then trace queries them all; a rerun changes nothing.
+mkdir -p "$w/cat/a" "$w/cat/b" "$w/cat/c" "$w/cat/d"
+cp "$w/train/credits1-cp.ogg" "$w/train/batcave.ogg" "$w/cat/a/"
+cp "$w/train/spunkyrace-ks.ogg" "$w/train/start1-jt.ogg" "$w/cat/b/"
+cp "$w/train/race1-jt.ogg" "$w/train/freezingpoint.ogg" "$w/cat/c/"
+cp "$w/other/frozen-mainzik-2p.ogg" "$w/other/legolodio.ogg" "$w/cat/d/" # not the bed of a piece
+printf '%s\n' "$w/cat/a" "$w/cat/b" "$w/cat/c" "$w/cat/d" >"$w/cat/folders.txt"
+PM_PROVMARK="$PWD/$PM" examples/scale/parallel-index.sh "$w/cat/folders.txt" : game-music 1.0 GPL-2+ "$w/cat/shards" \
+    >"$w/cat/args.out" 2>/dev/null
+# shellcheck disable=SC2046 # the recipe's options, one --dataset per shard
+$PM trace --json --no-detect $(cat "$w/cat/shards/trace.args") "$w/g1.mp3" "$w/g2.mp3" "$w/g3.mp3" >"$w/cat/trace.jsonl" 2>/dev/null
+check "recipe: parallel-index.sh makes 4 shards (one per folder); trace over them finds the 6 excerpts" \
+    sh -c "cmp -s $w/cat/args.out $w/cat/shards/trace.args && [ \$(wc -l <$w/cat/args.out) = 4 ] &&
+           [ \"\$(jq -r '.matches[] | select(.rank == 1) | .item' $w/cat/trace.jsonl | sort | tr '\n' ' ')\" = \"../a/batcave.ogg ../a/credits1-cp.ogg ../b/spunkyrace-ks.ogg ../b/start1-jt.ogg ../c/freezingpoint.ogg ../c/race1-jt.ogg \" ]"
+cat "$w"/cat/shards/*.json | sha256sum >"$w/cat/before.sum"
+PM_PROVMARK="$PWD/$PM" examples/scale/parallel-index.sh "$w/cat/folders.txt" : game-music 1.0 GPL-2+ "$w/cat/shards" >/dev/null 2>&1
+check "recipe: a rerun leaves every shard as it was" sh -c "cat $w/cat/shards/*.json | sha256sum | cmp -s - $w/cat/before.sum"
 # A loop: 2 s of batcave repeated 8 times under 16 s of credits at -14 dB, queried with
 # 5 s of it from 7 s (MP3). Every repeat agrees with the ostinato; only the true offset
 # with the quiet line too: a repeat may gather more landmarks than the true offset (here
