@@ -137,9 +137,12 @@ static json_t *match_json(const trainingset *d, int name_manifest, const fpx_mat
 {
     json_t *item = json_array_get(json_object_get(d->manifest, "items"), m->item);
     json_t *tags = json_object_get(item, "tags");
+    json_t *manifest = name_manifest ? json_name(d->path) : NULL;
+    if (name_manifest && !manifest)
+        return NULL; /* out of memory: never a match without its shard */
     return json_pack("{s:o, s:o*, s:s?, s:s?, s:s?, s:f, s:f, s:f, s:f, s:f, s:i, s:f, s:f, s:i}",
                      "item", json_name(fpx_item_path(d->index, m->item)), /* the index is anyone's */
-                     "manifest", name_manifest ? json_name(d->path) : NULL,
+                     "manifest", manifest,
                      "sha256", json_string_value(json_object_get(item, "sha256")),
                      "title", json_string_value(json_object_get(tags, "title")),
                      "artist", json_string_value(json_object_get(tags, "artist")),
@@ -256,7 +259,7 @@ static int trace_file(training_sets *sets, const analysis_opts *ao, const fpx_qu
     size_t nm = 0;
     const fpx *one = t->set ? t->set->index : NULL, *const *idx = t->set == sets->fixed ? sets->fixed_index : &one;
     if (t->set && fpx_query_set(idx, t->n_set, t->a.lm, t->a.n_lm, qo, &m, &nm) != 0) {
-        say("%s: %s", path, strerror(errno));
+        say("%s: %s", path, errno == EINVAL ? "the shards hold 2^32 items or more" : "out of memory");
         rc = -1;
     }
     for (size_t i = 0; i < nm && rc == 0; i++)
