@@ -59,8 +59,8 @@ typedef struct training_sets {
 
 /*
  * Open the --dataset shards. Each is a manifest with its index; an index given twice
- * would count its items twice (double votes, a doubled catalogue), so it is refused.
- * -1 after one line.
+ * would count its items twice (double votes, a doubled catalogue), so it is refused
+ * (empty ones are all alike, and harmless). -1 after one line.
  */
 static int open_shards(training_sets *s, const char *const *paths, size_t n)
 {
@@ -77,7 +77,7 @@ static int open_shards(training_sets *s, const char *const *paths, size_t n)
         s->fixed_index[i] = s->fixed[i].index;
         char a[65], b[65];
         fpx_checksum_hex(s->fixed[i].index, a);
-        for (size_t j = 0; j < i; j++) {
+        for (size_t j = 0; j < i && fpx_items(s->fixed[i].index); j++) {
             fpx_checksum_hex(s->fixed[j].index, b);
             if (strcmp(a, b) == 0) {
                 say("%s: the same fingerprint index as %s (a shard given twice)", paths[i], paths[j]);

@@ -216,6 +216,16 @@ $PM trace --json --no-detect --dataset "$w/big/s4.json" --dataset "$w/big/s2.jso
     --dataset "$w/big/s1.json" --false-rate 1 --catalogue-hours 0 $Q 2>/dev/null >"$w/shuffled.jsonl"
 check "shards: given in another order, the same matches with the same E-values" \
     sh -c "[ \"\$(jq -c '.matches[] | del(.manifest)' $w/shuffled.jsonl | sort)\" = \"\$(jq -c '.matches[] | del(.manifest)' $w/shards.jsonl | sort)\" ]"
+# Two empty shards (two datasets with no items yet: the same bytes) are no duplicate.
+for e in e1 e2; do
+    $PM dataset init "$w/big/$e.json" --name "$e" --version 1 --license MIT 2>/dev/null
+    $PM dataset fingerprint "$w/big/$e.json" 2>/dev/null
+done
+# shellcheck disable=SC2086
+$PM trace --json --no-detect --dataset "$w/big/e1.json" $S --dataset "$w/big/e2.json" --false-rate 1 --catalogue-hours 0 $Q \
+    2>/dev/null >"$w/empty.jsonl"
+check "shards: two empty shards beside the 4 change nothing (one index's matches, at its own size)" \
+    sh -c "cmp -s $w/big/e1.pmfp $w/big/e2.pmfp && [ \"\$(jq -c '.matches[] | del(.manifest)' $w/empty.jsonl)\" = \"\$(jq -c '.matches[] | del(.manifest)' $w/one.jsonl)\" ]"
 shard_refused() { # NAME PATTERN OPTIONS...: refused before any file, one line matching PATTERN, exit 2
     name=$1 pat=$2; shift 2
     $PM trace --no-detect "$@" "$w/g1.mp3" >"$w/shard.out" 2>"$w/shard.err"
