@@ -155,6 +155,6 @@ awk -v b="$bytes" -v h="$hours" -v items="$items" -v ti="$(echo "$t0 $t1" | awk 
     printf "| false matches in the 20 pieces (an item that is not there) | %d | 0 |\n", fm
     printf "| false matches in unrelated music (%s min, 6 tracks never indexed, MP3 128k) | %d | 0 |\n", um, fu
     split(chance, c, " ")
-    printf "| unrelated music, every alignment reported (at the size of this index): lowest E-value; most landmarks | 10^%.1f; %d | threshold 1e-6 x index / 1e5 h |\n", c[1], c[2]
+    printf "| unrelated music, every alignment of E <= 1 reported (at the size of this index): lowest E-value; most landmarks | 10^%.1f; %d | threshold 1e-6 x index / 1e5 h |\n", c[1], c[2]
     n = split(tx, r, " ")
     for (i = 1; i <= n; i++) { split(r[i], kv, ":"); printf "| 10 s excerpts, %s (p: pitch in semitones, t: tempo in %%), MP3 128k, right item | %s | >= 90 %% (+-1, +-5), >= 75 %% (+-2, +-10) |\n", kv[1], kv[2] } }'
