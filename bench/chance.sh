@@ -58,10 +58,10 @@ for fold in 0 1; do
         done
         touch "$d/q/.done"
     fi
-    # Every alignment with two votes or more is reported (false rate 1e300, the real
+    # Every alignment with an E-value of at most 1 is reported (false rate 1, the real
     # index's size): the first match of a window is its most significant chance one.
     for win in 10 30; do
-        $PM trace --json --no-detect --dataset "$M" --false-rate 1e300 --catalogue-hours 0 "$d"/q/w$win.*.wav 2>/dev/null |
+        $PM trace --json --no-detect --dataset "$M" --false-rate 1 --catalogue-hours 0 "$d"/q/w$win.*.wav 2>/dev/null |
             jq -r --arg w "$win" --arg h "$(jq .total_duration "$M")" \
                 '[$w, $h, (.matches[0].log10_evalue // 10), (.matches[0].landmarks // 0), (.file | split("/") | last)] | @tsv' >>"$w/best.tsv"
     done

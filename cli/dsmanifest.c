@@ -144,7 +144,12 @@ int trainingset_open(trainingset *d, const char *path)
                         "'provmark dataset fingerprint')", ipath);
         goto fail;
     }
-    if (fpx_items(d->index) != json_array_size(json_object_get(d->manifest, "items"))) {
+    /* Item by item: a match names the index's item and quotes the manifest's hash and tags of it. */
+    json_t *items = json_object_get(d->manifest, "items");
+    int same = fpx_items(d->index) == json_array_size(items);
+    for (uint32_t i = 0; same && i < fpx_items(d->index); i++)
+        same = strcmp(fpx_item_path(d->index, i), json_string_value(json_object_get(json_array_get(items, i), "path"))) == 0;
+    if (!same) {
         say("%s: the index and the manifest list different items", ipath);
         goto fail;
     }

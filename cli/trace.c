@@ -5,6 +5,7 @@
  * fingerprint index is then searched for training items the output reproduces.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
@@ -21,7 +22,7 @@
 #include "result.h"
 
 static const char usage_trace[] =
-    "usage: provmark trace [--json] [--key FILE]... [--registry REG] [--dataset MANIFEST]\n"
+    "usage: provmark trace [--json] [--key FILE]... [--registry REG] [--dataset MANIFEST]...\n"
     "                      [--no-detect] [--report FILE] [--decoder D] [--false-rate R]\n"
     "                      [--catalogue-hours H] FILE...\n"
     "\n"
@@ -31,30 +32,78 @@ static const char usage_trace[] =
     "file and in the item, the matched duration and a score. --dataset checks against\n"
     "the given manifest instead (also for unmarked files); with --no-detect only that\n"
     "check is made, without looking for a watermark. The dataset's fingerprint index\n"
-    "(provmark dataset fingerprint) must be beside its manifest. --report writes the\n"
-    "HTML report of 'provmark report' with the reproduced items on each timeline.\n"
+    "(provmark dataset fingerprint) must be beside its manifest. --dataset given more\n"
+    "than once: the shards of one catalogue (each a manifest with its index, built\n"
+    "separately), searched as one index over all their items would be, with the same\n"
+    "matches and E-values. --report writes the HTML report of 'provmark report' with\n"
+    "the reproduced items on each timeline.\n"
     "A match is reported when its E-value (the number of alignments as strong that\n"
-    "unrelated music would give) is at most --false-rate R (default 1e-6) for an index\n"
-    "of --catalogue-hours H (default 1e5) hours, or of the real index where larger.\n"
+    "unrelated music would give) is at most --false-rate R (default 1e-6, at most 1) for\n"
+    "an index of --catalogue-hours H (default 1e5) hours, or of the real one where larger.\n"
     "Exit status, as detect's: 0 every file is marked (with --no-detect: checked), 1\n"
     "some file is not, 2 an error occurred (the other files are still traced).\n"
     "\n"
     AUDIO_DECODER_HELP;
 
-/* The training sets a trace checks against: --dataset, or the last one a registry led to. */
+/*
+ * The training sets a trace checks against: the --dataset shards (searched as one
+ * catalogue), or the last one a registry led to.
+ */
 typedef struct training_sets {
-    trainingset fixed, cached;
+    trainingset *fixed, cached;
+    size_t n_fixed;
+    const fpx **fixed_index; /* the shards' indexes, for fpx_query_set */
     const json_t *registry;
     const char *registry_path;
 } training_sets;
 
 /*
- * The dataset a file is checked against (*d), or why none is (*why). -1 when the
- * registry names a manifest that cannot be used (after one line on stderr).
+ * Open the --dataset shards. Each is a manifest with its index; an index given twice
+ * would count its items twice (double votes, a doubled catalogue), so it is refused
+ * (empty ones are all alike, and harmless). -1 after one line.
  */
-static int training_set(training_sets *s, const pm_result *r, const trainingset **d, const char **why)
+static int open_shards(training_sets *s, const char *const *paths, size_t n)
 {
-    *d = s->fixed.path ? &s->fixed : NULL;
+    s->fixed = calloc(n, sizeof *s->fixed);
+    s->fixed_index = calloc(n, sizeof(const fpx *));
+    if (!s->fixed || !s->fixed_index) {
+        say("out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (trainingset_open(&s->fixed[i], paths[i]) != 0)
+            return -1;
+        s->n_fixed = i + 1;
+        s->fixed_index[i] = s->fixed[i].index;
+        char a[65], b[65];
+        fpx_checksum_hex(s->fixed[i].index, a);
+        for (size_t j = 0; j < i && fpx_items(s->fixed[i].index); j++) {
+            fpx_checksum_hex(s->fixed[j].index, b);
+            if (strcmp(a, b) == 0) {
+                say("%s: the same fingerprint index as %s (a shard given twice)", paths[i], paths[j]);
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+static void close_shards(training_sets *s)
+{
+    for (size_t i = 0; i < s->n_fixed; i++)
+        trainingset_close(&s->fixed[i]);
+    free(s->fixed);
+    free(s->fixed_index);
+}
+
+/*
+ * The datasets a file is checked against (*d, *n of them), or why none is (*why). -1
+ * when the registry names a manifest that cannot be used (after one line on stderr).
+ */
+static int training_set(training_sets *s, const pm_result *r, const trainingset **d, size_t *n, const char **why)
+{
+    *d = s->n_fixed ? s->fixed : NULL;
+    *n = s->n_fixed;
     *why = NULL;
     if (*d)
         return 0;
@@ -68,10 +117,12 @@ static int training_set(training_sets *s, const pm_result *r, const trainingset 
         *why = s->registry ? "the registry names no manifest for this dataset" : "no --registry given";
     } else if (s->cached.path && strcmp(s->cached.path, mp) == 0) {
         *d = &s->cached;
+        *n = 1;
     } else {
         trainingset_close(&s->cached);
         if (trainingset_open(&s->cached, mp) == 0) {
             *d = &s->cached;
+            *n = 1;
         } else {
             *why = "the dataset's manifest or index cannot be used";
             rc = -1;
@@ -81,12 +132,17 @@ static int training_set(training_sets *s, const pm_result *r, const trainingset 
     return rc;
 }
 
-static json_t *match_json(const trainingset *d, const fpx_match *m)
+/* A match of shard d (its manifest named when the catalogue has several: item paths are relative to it). */
+static json_t *match_json(const trainingset *d, int name_manifest, const fpx_match *m)
 {
     json_t *item = json_array_get(json_object_get(d->manifest, "items"), m->item);
     json_t *tags = json_object_get(item, "tags");
-    return json_pack("{s:o, s:s?, s:s?, s:s?, s:f, s:f, s:f, s:f, s:f, s:i, s:f, s:f, s:i}",
+    json_t *manifest = name_manifest ? json_name(d->path) : NULL;
+    if (name_manifest && !manifest)
+        return NULL; /* out of memory: never a match without its shard */
+    return json_pack("{s:o, s:o*, s:s?, s:s?, s:s?, s:f, s:f, s:f, s:f, s:f, s:i, s:f, s:f, s:i}",
                      "item", json_name(fpx_item_path(d->index, m->item)), /* the index is anyone's */
+                     "manifest", manifest,
                      "sha256", json_string_value(json_object_get(item, "sha256")),
                      "title", json_string_value(json_object_get(tags, "title")),
                      "artist", json_string_value(json_object_get(tags, "artist")),
@@ -99,7 +155,9 @@ static json_t *match_json(const trainingset *d, const fpx_match *m)
 typedef struct trace_opts {
     const char *key_paths[MAX_KEYS];
     int n_keys, json, detect;
-    const char *registry_path, *dataset_path, *report_path;
+    const char *registry_path, *report_path;
+    const char **dataset_paths; /* --dataset, in order: the shards of one catalogue */
+    size_t n_datasets;
     audio_decoder dec;
     fpx_query_opts query;
 } trace_opts;
@@ -132,7 +190,16 @@ static int parse_options(int argc, char **argv, trace_opts *o)
                 return -1;
             break;
         case 'G': o->registry_path = optarg; break;
-        case 'D': o->dataset_path = optarg; break;
+        case 'D': {
+            const char **p = realloc(o->dataset_paths, (o->n_datasets + 1) * sizeof *p);
+            if (!p) {
+                say("out of memory");
+                return -1;
+            }
+            o->dataset_paths = p;
+            p[o->n_datasets++] = optarg;
+            break;
+        }
         case 'N': o->detect = 0; break;
         case 'R': o->report_path = optarg; break;
         case 'd':
@@ -140,14 +207,14 @@ static int parse_options(int argc, char **argv, trace_opts *o)
                 return -1;
             break;
         case 'F':
-            if (finite_number(optarg, &o->query.false_rate) || !(o->query.false_rate > 0.0)) {
-                say("--false-rate: '%s' is not a number above 0", optarg);
+            if (finite_number(optarg, &o->query.false_rate) || fpx_query_opts_check(&o->query) != 0) {
+                say("--false-rate: '%s' is not a number above 0 and at most 1 (false matches per query)", optarg);
                 return -1;
             }
             break;
         case 'H':
-            if (finite_number(optarg, &o->query.catalogue_hours) || !(o->query.catalogue_hours >= 0.0)) {
-                say("--catalogue-hours: '%s' is not a number of at least 0", optarg);
+            if (finite_number(optarg, &o->query.catalogue_hours) || fpx_query_opts_check(&o->query) != 0) {
+                say("--catalogue-hours: '%s' is not a number from 0 to %g", optarg, FPX_MAX_CATALOGUE_HOURS);
                 return -1;
             }
             break;
@@ -160,7 +227,7 @@ static int parse_options(int argc, char **argv, trace_opts *o)
         say("trace needs at least one FILE (see 'provmark trace --help')");
         return -1;
     }
-    if (!o->detect && !o->dataset_path) {
+    if (!o->detect && !o->n_datasets) {
         say("trace --no-detect needs --dataset");
         return -1;
     }
@@ -170,7 +237,8 @@ static int parse_options(int argc, char **argv, trace_opts *o)
 /* One file traced: its analysis, the training set checked (or why none was) and the items found. */
 typedef struct traced {
     analysis a;
-    const trainingset *set;
+    const trainingset *set; /* n_set of them: the shards of one catalogue */
+    size_t n_set;
     const char *why;
     json_t *matches;
 } traced;
@@ -186,20 +254,35 @@ static int trace_file(training_sets *sets, const analysis_opts *ao, const fpx_qu
         return -1; /* in the file's own line (text or JSON); result.c says it on stderr too */
     if (t->a.truncated[0])
         say("warning: %s: truncated: %s; the result covers the %.1f s read", path, t->a.truncated, t->a.duration);
-    int rc = training_set(sets, &t->a.r, &t->set, &t->why);
+    int rc = training_set(sets, &t->a.r, &t->set, &t->n_set, &t->why);
     fpx_match *m = NULL;
     size_t nm = 0;
-    if (t->set && fpx_query(t->set->index, t->a.lm, t->a.n_lm, qo, &m, &nm) != 0) {
-        say("%s: out of memory", path);
+    const fpx *one = t->set ? t->set->index : NULL, *const *idx = t->set == sets->fixed ? sets->fixed_index : &one;
+    if (t->set && fpx_query_set(idx, t->n_set, t->a.lm, t->a.n_lm, qo, &m, &nm) != 0) {
+        say("%s: %s", path, errno == EINVAL ? "the shards hold 2^32 items or more" : "out of memory");
         rc = -1;
     }
     for (size_t i = 0; i < nm && rc == 0; i++)
-        if (json_array_append_new(t->matches, match_json(t->set, &m[i])) != 0) {
+        if (json_array_append_new(t->matches, match_json(&t->set[m[i].index], t->n_set > 1, &m[i])) != 0) {
             say("out of memory");
             rc = -1;
         }
     free(m);
     return rc;
+}
+
+/* The "manifest" of a record: the one checked, the shards' in order, or null. NULL if out of memory. */
+static json_t *manifests_json(const traced *t)
+{
+    if (t->n_set <= 1)
+        return t->set ? json_name(t->set->path) : json_null();
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < t->n_set; i++)
+        if (json_array_append_new(a, json_name(t->set[i].path)) != 0) {
+            json_decref(a);
+            a = NULL;
+        }
+    return a;
 }
 
 /*
@@ -213,7 +296,7 @@ static int print_traced(const result_ctx *rc, int json, FILE *records, const cha
         json_t *o = result_json(rc, path, &t->a);
         int ok = o != NULL;
         if (ok && !t->a.error[0]) /* json_object_set_new refuses a NULL value (out of memory) */
-            ok = json_object_set_new(o, "manifest", t->set ? json_name(t->set->path) : json_null()) == 0 &&
+            ok = json_object_set_new(o, "manifest", manifests_json(t)) == 0 &&
                  json_object_set_new(o, "dataset_check", t->why ? json_string(t->why) : json_null()) == 0 &&
                  json_object_set(o, "matches", t->matches) == 0;
         int printed = json ? result_print_json(stdout, ok ? o : NULL) : 0;
@@ -230,6 +313,8 @@ static int print_traced(const result_ctx *rc, int json, FILE *records, const cha
         else if (t->set && !json_array_size(t->matches)) {
             fputs("  reproduces no item of ", stdout);
             put_text(stdout, t->set->path, 0);
+            if (t->n_set > 1)
+                printf(" or the %zu other shards", t->n_set - 1);
             putchar('\n');
         }
         size_t i;
@@ -238,6 +323,10 @@ static int print_traced(const result_ctx *rc, int json, FILE *records, const cha
 #define NUM(k) json_number_value(json_object_get(m, k))
             fputs("  reproduces ", stdout);
             put_text(stdout, json_string_value(json_object_get(m, "item")), 0);
+            if (json_object_get(m, "manifest")) { /* a shard's item: its path is relative to that manifest */
+                fputs(" of ", stdout);
+                put_text(stdout, json_string_value(json_object_get(m, "manifest")), 0);
+            }
             const double le = NUM("log10_evalue");
             const int rank = (int)json_integer_value(json_object_get(m, "rank"));
             printf(": %.1f-%.1f s of the file = %.1f-%.1f s of the item (%.1f s, %d landmarks, E ",
@@ -294,7 +383,7 @@ int cmd_trace(int argc, char **argv)
         goto out;
     sets.registry = registry;
     sets.registry_path = o.registry_path;
-    if (o.dataset_path && trainingset_open(&sets.fixed, o.dataset_path) != 0)
+    if (o.n_datasets && open_shards(&sets, o.dataset_paths, o.n_datasets) != 0)
         goto out;
     if (o.report_path && !(records = tmpfile())) {
         say("cannot create a temporary file for the report");
@@ -322,8 +411,9 @@ int cmd_trace(int argc, char **argv)
 out:
     if (records)
         fclose(records);
-    trainingset_close(&sets.fixed);
+    close_shards(&sets);
     trainingset_close(&sets.cached);
+    free(o.dataset_paths);
     json_decref(registry);
     return status;
 }

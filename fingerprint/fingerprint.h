@@ -78,7 +78,8 @@ void fpx_checksum_hex(const fpx *x, char hex[65]);
 
 /* One excerpt of an indexed item found in a query. Times in seconds. */
 typedef struct fpx_match {
-    uint32_t item;
+    uint32_t index; /* which of the indexes queried holds the item (fpx_query_set; 0 for fpx_query) */
+    uint32_t item;  /* in that index */
     double query_start, query_end, item_start, item_end;
     int landmarks;       /* landmarks agreeing on this alignment */
     double score;        /* landmarks per second of the matched span */
@@ -103,6 +104,13 @@ typedef struct fpx_query_opts {
 } fpx_query_opts;
 #define FPX_FALSE_RATE 1e-6
 #define FPX_CATALOGUE_HOURS 1e5
+/* The largest catalogue_hours taken (1e12 hours: 114 million years of audio; larger is a typing error). */
+#define FPX_MAX_CATALOGUE_HOURS 1e12
+/*
+ * 0 when opts can be used: false_rate above 0 and at most 1 (more than one false
+ * match per query is no test), catalogue_hours from 0 to FPX_MAX_CATALOGUE_HOURS; else -1.
+ */
+int fpx_query_opts_check(const fpx_query_opts *opts);
 #define FPX_MAX_RANK 4 /* statements of one passage of one item reported at most */
 
 /*
@@ -116,10 +124,20 @@ typedef struct fpx_query_opts {
 #define FPX_MAX_MATCHES 1000u
 /*
  * Matches of a query's landmarks (sorted by t), most significant first; *out is
- * malloc'd. opts NULL: FPX_FALSE_RATE at FPX_CATALOGUE_HOURS. 0 or -1.
+ * malloc'd. opts NULL: FPX_FALSE_RATE at FPX_CATALOGUE_HOURS. 0, or -1 with errno
+ * ENOMEM (out of memory) or EINVAL (opts refused by fpx_query_opts_check).
  */
 int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, const fpx_query_opts *opts, fpx_match **out,
               size_t *n_out);
+/*
+ * The same over n_x indexes (shards, built separately) queried as one catalogue:
+ * the matches, their E-values and their order are those of one index holding the
+ * items of x[0], then x[1], ... (docs/FPINDEX.md, "Shards"); each match names its
+ * index (fpx_match.index). Memory is bounded by the query, not by n_x or the
+ * indexes. -1 with EINVAL also when n_x is 0 or the indexes hold 2^32 items or more.
+ */
+int fpx_query_set(const fpx *const *x, size_t n_x, const fp_landmark *lm, size_t n, const fpx_query_opts *opts,
+                  fpx_match **out, size_t *n_out);
 /* log10 of P(X >= k) for X Poisson with mean lambda (> 0): the chance model of a query. */
 double fpx_log10_poisson_tail(double lambda, int k);
 #endif

@@ -49,6 +49,8 @@ struct fpx {
     const fpx_item *items;
     const char *strings;
     const fpx_entry *entries;
+    /* Per item: the frames its landmarks span (last - first + 1; 0 for none), the length the chance model uses. */
+    uint32_t *extent;
 };
 
 static int cmp_entry(const void *a, const void *b)
@@ -165,10 +167,32 @@ fpx *fpx_open(const char *path, const char **why)
             !(it->duration >= 0.0 && it->duration <= FPX_MAX_FRAME * FP_HOP_SECONDS))
             return refuse(x, why, "bad item table");
     }
-    for (uint64_t i = 0; i < h->n_entries; i++)
-        if (x->entries[i].item >= h->n_items || x->entries[i].t > FPX_MAX_FRAME ||
-            (i && cmp_entry(&x->entries[i - 1], &x->entries[i]) > 0))
+    /*
+     * The chance model takes an item's length from its landmarks, not from its
+     * stated duration: a duration is only a claim, and one far longer than the
+     * landmarks would make chance agreement look rare (docs/FPINDEX.md).
+     */
+    uint32_t *first = malloc((h->n_items ? h->n_items : 1) * sizeof *first);
+    x->extent = calloc(h->n_items ? h->n_items : 1, sizeof *x->extent);
+    if (!first || !x->extent) {
+        free(first);
+        return refuse(x, why, "out of memory");
+    }
+    for (uint32_t i = 0; i < h->n_items; i++)
+        first[i] = UINT32_MAX;
+    for (uint64_t i = 0; i < h->n_entries; i++) {
+        const fpx_entry *en = &x->entries[i];
+        if (en->item >= h->n_items || en->t > FPX_MAX_FRAME || (i && cmp_entry(&x->entries[i - 1], en) > 0) ||
+            en->t > x->items[en->item].duration / FP_HOP_SECONDS + 1.0) { /* a frame starts within its item */
+            free(first);
             return refuse(x, why, "bad entry table");
+        }
+        first[en->item] = en->t < first[en->item] ? en->t : first[en->item];
+        x->extent[en->item] = en->t + 1 > x->extent[en->item] ? en->t + 1 : x->extent[en->item]; /* last + 1 for now */
+    }
+    for (uint32_t i = 0; i < h->n_items; i++)
+        x->extent[i] = x->extent[i] ? x->extent[i] - first[i] : 0;
+    free(first);
     return x;
 }
 
@@ -178,6 +202,7 @@ void fpx_close(fpx *x)
         return;
     if (x->map)
         munmap((void *)x->map, x->size);
+    free(x->extent);
     free(x);
 }
 
@@ -188,7 +213,7 @@ const char *fpx_item_path(const fpx *x, uint32_t i) { return x->strings + x->ite
 double fpx_item_duration(const fpx *x, uint32_t i) { return x->items[i].duration; }
 
 typedef struct hit {
-    uint32_t item;
+    uint32_t item;  /* in the catalogue: the items of the indexes queried, one after the other */
     int32_t offset; /* item frame - query frame */
     uint32_t qi;    /* the query landmark (its frame and hash); landmarks are sorted by frame */
 } hit;
@@ -230,7 +255,43 @@ double fpx_log10_poisson_tail(double lambda, int k)
     return l < 0.0 ? l : 0.0;
 }
 
-/* What the chance model needs to know about one query against one index. */
+int fpx_query_opts_check(const fpx_query_opts *o)
+{
+    return isfinite(o->false_rate) && o->false_rate > 0.0 && o->false_rate <= 1.0 && o->catalogue_hours >= 0.0 &&
+                   o->catalogue_hours <= FPX_MAX_CATALOGUE_HOURS
+               ? 0
+               : -1;
+}
+
+/* The indexes of one query as one catalogue: item numbers run on from one index to the next. */
+typedef struct catalogue {
+    const fpx *const *x;
+    size_t n;
+    uint32_t *base; /* the catalogue number of each index's first item */
+} catalogue;
+
+/* The index (in cat) that holds catalogue item `item`. */
+static size_t index_of(const catalogue *cat, uint32_t item)
+{
+    size_t lo = 0, hi = cat->n;
+    while (hi - lo > 1) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (cat->base[mid] <= item)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The frames the landmarks of catalogue item `item` span. */
+static double item_frames(const catalogue *cat, uint32_t item)
+{
+    const size_t s = index_of(cat, item);
+    return cat->x[s]->extent[item - cat->base[s]];
+}
+
+/* What the chance model needs to know about one query against one catalogue. */
 typedef struct chance {
     double tests;       /* alignments tried: offset cells of GROUP_WIDTH frames, over all items */
     double log10_scale; /* log10 of (the reference catalogue's tests / tests), >= 0 */
@@ -252,12 +313,11 @@ typedef struct matches {
     uint32_t *scratch; /* the hashes of one span */
 } matches;
 
-/* Spans of one alignment group of item `item` (sorted by qi in place), appended to m when significant. */
-static int emit(const fpx *x, const fp_landmark *lm, const chance *c, size_t background, hit *g, size_t n,
+/* Spans of one alignment group of one item (sorted by qi in place), appended to m when significant. */
+static int emit(const fp_landmark *lm, const chance *c, double frames_of_item, size_t background, hit *g, size_t n,
                 matches *m)
 {
     qsort(g, n, sizeof *g, cmp_qi);
-    const double item_frames = fpx_item_duration(x, g[0].item) / FP_HOP_SECONDS;
     for (size_t s = 0; s < n;) {
         size_t e = s + 1;
         while (e < n && lm[g[e].qi].t - lm[g[e - 1].qi].t <= SPLIT_GAP)
@@ -276,7 +336,7 @@ static int emit(const fpx *x, const fp_landmark *lm, const chance *c, size_t bac
         for (size_t i = 0; i < e - s; i++)
             hashes += i == 0 || m->scratch[i] != m->scratch[i - 1];
         const int distinct = frames < hashes ? frames : hashes;
-        const double le = log10_evalue(c, item_frames, background, distinct);
+        const double le = log10_evalue(c, frames_of_item, background, distinct);
         if (le + c->log10_scale <= c->log10_limit) {
             if (m->n == m->cap) {
                 size_t cap = m->cap ? 2 * m->cap : 16;
@@ -292,23 +352,28 @@ static int emit(const fpx *x, const fp_landmark *lm, const chance *c, size_t bac
             for (size_t i = s; i < e; i++)
                 off += g[i].offset;
             off = off / count * FP_HOP_SECONDS;
-            m->v[m->n++] = (fpx_match){g[s].item, q0, q1, q0 + off, q1 + off, count, count / (q1 - q0), le, 1};
+            m->v[m->n++] = (fpx_match){.item = g[s].item, .query_start = q0, .query_end = q1, .item_start = q0 + off,
+                                       .item_end = q1 + off, .landmarks = count, .score = count / (q1 - q0),
+                                       .log10_evalue = le, .rank = 1};
         }
         s = e;
     }
     return 0;
 }
 
-/* The index entries of one query landmark: entries[lo .. lo + count). */
+/* The catalogue's entries of one query landmark: `count` of them over all indexes. */
 typedef struct span {
-    uint64_t lo, count;
+    uint64_t count;
     uint32_t qi; /* the query landmark */
 } span;
 
+/* Rarest first; among equals, in query order (the same order whatever qsort does with ties). */
 static int by_count(const void *a, const void *b)
 {
     const span *p = a, *q = b;
-    return (p->count > q->count) - (p->count < q->count);
+    if (p->count != q->count)
+        return p->count < q->count ? -1 : 1;
+    return (p->qi > q->qi) - (p->qi < q->qi);
 }
 
 /* First entry with a hash >= hash (or ne). */
@@ -325,77 +390,148 @@ static uint64_t lower_bound(const fpx_entry *e, uint64_t ne, uint32_t hash)
     return lo;
 }
 
-/* Most significant first; among equals, more landmarks first. */
+/* The entries of a hash in one index: [*lo, *lo + returned count). */
+static uint64_t entries_of(const fpx *x, uint32_t hash, uint64_t *lo)
+{
+    *lo = lower_bound(x->entries, x->h->n_entries, hash);
+    return lower_bound(x->entries, x->h->n_entries, hash + 1) - *lo;
+}
+
+/*
+ * Most significant first; among equals, more landmarks first, then by item and
+ * times: one order whatever qsort does with ties, so that the same catalogue gives
+ * the same list whether it is one index or several.
+ */
 static int by_significance(const void *a, const void *b)
 {
     const fpx_match *p = a, *q = b;
     if (p->log10_evalue != q->log10_evalue)
         return p->log10_evalue < q->log10_evalue ? -1 : 1;
-    return (p->landmarks < q->landmarks) - (p->landmarks > q->landmarks);
+    if (p->landmarks != q->landmarks)
+        return p->landmarks > q->landmarks ? -1 : 1;
+    if (p->item != q->item)
+        return p->item < q->item ? -1 : 1;
+    if (p->query_start != q->query_start)
+        return p->query_start < q->query_start ? -1 : 1;
+    return (p->item_start > q->item_start) - (p->item_start < q->item_start);
 }
 
-/* The chance model of this query against this index (docs/FPINDEX.md, "Significance"). */
-static chance chance_of(const fpx *x, const fp_landmark *lm, size_t n, const fpx_query_opts *o)
+/* The chance model of this query against this catalogue (docs/FPINDEX.md, "Significance"). */
+static chance chance_of(const catalogue *cat, const fp_landmark *lm, size_t n, const fpx_query_opts *o)
 {
     chance c = {.query_frames = n ? lm[n - 1].t - lm[0].t + 1.0 : 1.0};
-    double item_frames = 0.0;
-    for (uint32_t i = 0; i < x->h->n_items; i++)
-        item_frames += x->items[i].duration / FP_HOP_SECONDS;
-    c.tests = (item_frames + x->h->n_items * c.query_frames) / GROUP_WIDTH;
-    c.tests = c.tests > 1.0 ? c.tests : 1.0;
+    double cells = 0.0;
+    for (size_t s = 0; s < cat->n; s++)
+        for (uint32_t i = 0; i < cat->x[s]->h->n_items; i++) /* an item without landmarks offers no alignment */
+            cells += cat->x[s]->extent[i] ? (cat->x[s]->extent[i] + c.query_frames) / GROUP_WIDTH : 0.0;
+    c.tests = cells > 1.0 ? cells : 1.0;
     const double ref = o->catalogue_hours * 3600.0 / FP_HOP_SECONDS / GROUP_WIDTH;
     c.log10_scale = ref > c.tests ? log10(ref / c.tests) : 0.0;
     c.log10_limit = log10(o->false_rate);
     return c;
 }
 
-int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, const fpx_query_opts *opts, fpx_match **out,
-              size_t *n_out)
+/*
+ * The hits of a query in the catalogue, *nh of them (malloc'd). The work is bounded
+ * before any is done: each landmark's entries are counted over every index (two
+ * binary searches each), hashes more common than FPX_STOP_HASH in the catalogue are
+ * dropped (they name no item: silence, clicks, a crafted index), and the hits are
+ * taken from the rarest hashes first up to FPX_MAX_HITS in all. Memory and time are
+ * then linear in the query (plus at most FPX_MAX_HITS hits), whatever the catalogue
+ * holds; the counts are the catalogue's, so its split into indexes changes nothing.
+ */
+static hit *hits_of(const catalogue *cat, const fp_landmark *lm, size_t n, size_t *nh_out)
 {
-    static const fpx_query_opts defaults = {FPX_FALSE_RATE, FPX_CATALOGUE_HOURS};
-    const fpx_query_opts *o = opts ? opts : &defaults;
-    *out = NULL;
-    *n_out = 0;
-    const fpx_entry *e = x->entries;
-    const uint64_t ne = x->h->n_entries;
-    if (n > UINT32_MAX) /* hits name their landmark in 32 bits: 13 years of audio */
-        n = UINT32_MAX;
-    /*
-     * The work is bounded before any is done: each landmark's entries are counted
-     * (two binary searches), hashes more common than FPX_STOP_HASH are dropped (they
-     * name no item: silence, clicks, a crafted index), and the hits are taken from
-     * the rarest hashes first up to FPX_MAX_HITS in all. Memory and time are then
-     * linear in the query (plus at most FPX_MAX_HITS hits), whatever the index holds.
-     */
     span *sp = malloc((n ? n : 1) * sizeof *sp);
     if (!sp)
-        return -1;
+        return NULL;
     size_t ns = 0;
     for (size_t i = 0; i < n; i++) {
         if (lm[i].t > FPX_MAX_FRAME || lm[i].hash == UINT32_MAX)
             continue;
-        const uint64_t lo = lower_bound(e, ne, lm[i].hash), count = lower_bound(e, ne, lm[i].hash + 1) - lo;
+        uint64_t count = 0, lo;
+        for (size_t s = 0; s < cat->n && count <= FPX_STOP_HASH; s++)
+            count += entries_of(cat->x[s], lm[i].hash, &lo);
         if (count && count <= FPX_STOP_HASH)
-            sp[ns++] = (span){lo, count, (uint32_t)i};
+            sp[ns++] = (span){count, (uint32_t)i};
     }
     qsort(sp, ns, sizeof *sp, by_count);
     size_t nh = 0, used = 0;
     while (used < ns && nh + sp[used].count <= FPX_MAX_HITS)
         nh += (size_t)sp[used++].count;
     hit *h = malloc((nh ? nh : 1) * sizeof *h);
-    matches m = {.scratch = malloc((nh ? nh : 1) * sizeof *m.scratch)};
-    if (!h || !m.scratch) {
-        free(sp), free(h), free(m.scratch);
+    nh = 0;
+    for (size_t i = 0; i < used && h; i++)
+        for (size_t s = 0; s < cat->n; s++) {
+            const fpx_entry *e = cat->x[s]->entries;
+            uint64_t lo;
+            const uint64_t count = entries_of(cat->x[s], lm[sp[i].qi].hash, &lo);
+            for (uint64_t j = lo; j < lo + count; j++)
+                /* both frames are at most FPX_MAX_FRAME (checked at open, and above): no overflow */
+                h[nh++] = (hit){cat->base[s] + e[j].item, (int32_t)e[j].t - (int32_t)lm[sp[i].qi].t, sp[i].qi};
+        }
+    free(sp);
+    *nh_out = nh;
+    return h;
+}
+
+/*
+ * Music repeats itself: an excerpt of a song also agrees with the song's other
+ * statements of the same phrase, and when a loop repeats exactly, one of those
+ * may gather more votes than the true one. The alignments of one item that
+ * cover the same part of the query are all kept, ranked by significance, up to
+ * FPX_MAX_RANK of them. Returns how many are kept, at the front of v.
+ */
+static size_t rank(fpx_match *v, size_t n)
+{
+    qsort(v, n, sizeof *v, by_significance);
+    size_t kept = 0;
+    for (size_t i = 0; i < n && kept < FPX_MAX_MATCHES; i++) {
+        fpx_match *a = &v[i];
+        int r = 1;
+        for (size_t k = 0; k < kept; k++) {
+            const fpx_match *b = &v[k];
+            const double overlap = fmin(a->query_end, b->query_end) - fmax(a->query_start, b->query_start);
+            r += b->item == a->item && overlap > 0.5 * (a->query_end - a->query_start);
+        }
+        a->rank = r;
+        if (r <= FPX_MAX_RANK)
+            v[kept++] = *a;
+    }
+    return kept;
+}
+
+int fpx_query_set(const fpx *const *x, size_t n_x, const fp_landmark *lm, size_t n, const fpx_query_opts *opts,
+                  fpx_match **out, size_t *n_out)
+{
+    static const fpx_query_opts defaults = {FPX_FALSE_RATE, FPX_CATALOGUE_HOURS};
+    const fpx_query_opts *o = opts ? opts : &defaults;
+    *out = NULL;
+    *n_out = 0;
+    catalogue cat = {x, n_x, malloc((n_x ? n_x : 1) * sizeof *cat.base)};
+    if (!cat.base)
+        return -1;
+    uint64_t items = 0;
+    for (size_t s = 0; s < n_x; s++) {
+        cat.base[s] = (uint32_t)items;
+        items += x[s]->h->n_items;
+    }
+    if (n_x == 0 || items > UINT32_MAX || fpx_query_opts_check(o) != 0) {
+        free(cat.base);
+        errno = EINVAL;
         return -1;
     }
-    nh = 0;
-    for (size_t i = 0; i < used; i++)
-        for (uint64_t j = sp[i].lo; j < sp[i].lo + sp[i].count; j++)
-            /* both frames are at most FPX_MAX_FRAME (checked at open, and above): no overflow */
-            h[nh++] = (hit){e[j].item, (int32_t)e[j].t - (int32_t)lm[sp[i].qi].t, sp[i].qi};
-    free(sp);
+    if (n > UINT32_MAX) /* hits name their landmark in 32 bits: 13 years of audio */
+        n = UINT32_MAX;
+    size_t nh;
+    hit *h = hits_of(&cat, lm, n, &nh);
+    matches m = {.scratch = h ? malloc((nh ? nh : 1) * sizeof *m.scratch) : NULL};
+    if (!h || !m.scratch) {
+        free(cat.base), free(h), free(m.scratch);
+        return -1;
+    }
     qsort(h, nh, sizeof *h, cmp_hit);
-    const chance c = chance_of(x, lm, n, o);
+    const chance c = chance_of(&cat, lm, n, o);
     /*
      * Groups: same item, offsets within one frame of the group's first (timing
      * jitter). A group is looked at only if all its votes, as distinct hashes, would
@@ -406,7 +542,7 @@ int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, const fpx_query_opt
         size_t ie = is + 1;
         while (ie < nh && h[ie].item == h[is].item)
             ie++;
-        const double item_frames = fpx_item_duration(x, h[is].item) / FP_HOP_SECONDS;
+        const double frames_of_item = item_frames(&cat, h[is].item);
         for (size_t s = is; s < ie && rc == 0;) {
             size_t e2 = s + 1;
             while (e2 < ie && h[e2].offset - h[s].offset < GROUP_WIDTH)
@@ -414,8 +550,9 @@ int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, const fpx_query_opt
             /* The background: the item's votes outside this alignment (a true match's own
              * votes would make the item look busy, the more so the shorter the item). */
             const size_t background = (ie - is) - (e2 - s);
-            if (e2 - s > 1 && log10_evalue(&c, item_frames, background, (int)(e2 - s)) + c.log10_scale <= c.log10_limit)
-                rc = emit(x, lm, &c, background, h + s, e2 - s, &m);
+            if (e2 - s > 1 &&
+                log10_evalue(&c, frames_of_item, background, (int)(e2 - s)) + c.log10_scale <= c.log10_limit)
+                rc = emit(lm, &c, frames_of_item, background, h + s, e2 - s, &m);
             s = e2;
         }
         is = ie;
@@ -423,33 +560,25 @@ int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, const fpx_query_opt
     free(h);
     free(m.scratch);
     if (rc != 0) {
+        free(cat.base);
         free(m.v);
         return -1;
     }
-    if (m.n == 0)
-        return 0;
-    /*
-     * Music repeats itself: an excerpt of a song also agrees with the song's other
-     * statements of the same phrase, and when a loop repeats exactly, one of those
-     * may gather more votes than the true one. The alignments of one item that
-     * cover the same part of the query are all kept, ranked by significance, up to
-     * FPX_MAX_RANK of them.
-     */
-    qsort(m.v, m.n, sizeof *m.v, by_significance);
-    size_t kept = 0;
-    for (size_t i = 0; i < m.n && kept < FPX_MAX_MATCHES; i++) {
-        fpx_match *a = &m.v[i];
-        int rank = 1;
-        for (size_t k = 0; k < kept; k++) {
-            const fpx_match *b = &m.v[k];
-            const double overlap = fmin(a->query_end, b->query_end) - fmax(a->query_start, b->query_start);
-            rank += b->item == a->item && overlap > 0.5 * (a->query_end - a->query_start);
-        }
-        a->rank = rank;
-        if (rank <= FPX_MAX_RANK)
-            m.v[kept++] = *a;
+    const size_t kept = m.n ? rank(m.v, m.n) : 0;
+    for (size_t i = 0; i < kept; i++) { /* catalogue item -> (index, its item) */
+        m.v[i].index = (uint32_t)index_of(&cat, m.v[i].item);
+        m.v[i].item -= cat.base[m.v[i].index];
     }
-    *out = m.v;
+    free(cat.base);
+    if (!kept)
+        free(m.v);
+    *out = kept ? m.v : NULL;
     *n_out = kept;
     return 0;
+}
+
+int fpx_query(const fpx *x, const fp_landmark *lm, size_t n, const fpx_query_opts *opts, fpx_match **out,
+              size_t *n_out)
+{
+    return fpx_query_set(&x, 1, lm, n, opts, out, n_out);
 }

@@ -12,6 +12,15 @@ K="--key tests/data/test.key"
 FA=build/tests/libfailalloc.so
 sox /usr/share/games/xmoto/Textures/Musics/speeditup.ogg -r 44100 "$w/in.wav" trim 5 12
 $PM embed "$w/in.wav" "$w/m.wav" --model 3 --dataset 4 $K --no-verify 2>/dev/null
+# Two shards of a training set (the input, and another stretch of the same track) for trace.
+sox /usr/share/games/xmoto/Textures/Musics/speeditup.ogg -r 44100 "$w/in2.wav" trim 20 7
+for s in 1 2; do
+    $PM dataset init "$w/s$s.json" --name n --version 1 --license MIT 2>/dev/null
+done
+$PM dataset add "$w/s1.json" "$w/in.wav" 2>/dev/null
+$PM dataset add "$w/s2.json" "$w/in2.wav" 2>/dev/null
+$PM dataset fingerprint "$w/s1.json" 2>/dev/null
+$PM dataset fingerprint "$w/s2.json" 2>/dev/null
 # sweep NAME ARGS...: every N from 0 to the allocation count of a clean run. The message
 # is on stderr, or (--json) in the line's "error" field.
 sweep() {
@@ -40,4 +49,5 @@ for only in "" 1; do
     sweep "detect --json" "$only" detect --json -j 1 $K "$w/m.wav"
     sweep "trace" "$only" trace $K "$w/m.wav"
     sweep "trace --json" "$only" trace --json $K "$w/m.wav"
+    sweep "trace, two shards" "$only" trace $K --dataset "$w/s1.json" --dataset "$w/s2.json" "$w/m.wav"
 done

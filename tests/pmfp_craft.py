@@ -4,7 +4,10 @@ pmfp_craft.py MANIFEST KIND [ARGS]: rewrite MANIFEST's index as KIND and make th
 manifest name it (checksum, sha256, bytes, landmarks), as anyone can: the checksum
 is no defence. KIND: wrap (an item's path_off + path_len wraps around 2^64), late
 (an entry frame of 2^31), common HASH_SOURCE N (N entries sharing the hash most
-common in HASH_SOURCE's index: the hostile index of one hash).
+common in HASH_SOURCE's index: the hostile index of one hash), long (every item
+claims the longest duration an index may state, 2^30 frames, its landmarks unchanged),
+short (every item claims 0 s, its landmarks unchanged), version N (the header's
+format version).
 """
 import hashlib, json, os, struct, sys
 from collections import Counter
@@ -41,6 +44,12 @@ def main():
         struct.pack_into("<QI", body, items_at, 2**64 - 1, length + 1)  # path_off, path_len
     elif kind == "late":
         struct.pack_into("<I", body, len(body) - 4, 2**31 + 5)  # the last entry's t
+    elif kind in ("long", "short"):
+        seconds = 2**30 * h[9] if kind == "long" else 0.0
+        for i in range(h[2]):
+            struct.pack_into("<d", body, items_at + 24 * i + 16, seconds)
+    elif kind == "version":
+        h[1] = int(sys.argv[3])
     elif kind == "common":
         src, n = sys.argv[3], int(sys.argv[4])
         sdata, sh = read(src)

@@ -190,12 +190,13 @@ stderr_clean "dataset fingerprint, a missing manifest" 1 $PM dataset fingerprint
 check "a leading '-' operand after -- is a file name" grep -q '^provmark: -x\\nprovmark: forged' "$w/lead.err"
 
 # --- crafted indexes (checksum recomputed, as anyone can): refused, never a crash
-# (this suite also runs on the sanitizer build, where an out-of-bounds read aborts)
+# (this suite also runs on the sanitizer build, where an out-of-bounds read aborts);
+# short: items claiming 0 s around their landmarks (the chance model's lengths are the landmarks')
 index_copy() { # NAME: a copy of ds.json and its index, named NAME.json / NAME.pmfp
     cp "$w/ds.pmfp" "$w/$1.pmfp"
     jq --arg i "$1.pmfp" '.fingerprints.index = $i' "$M" >"$w/$1.json"
 }
-for k in wrap late; do
+for k in wrap late short; do
     index_copy $k
     /usr/bin/python3 tests/pmfp_craft.py "$w/$k.json" $k
     timeout 60 $PM trace --no-detect --dataset "$w/$k.json" "$w/a.wav" >"$w/$k.out" 2>"$w/$k.err"
@@ -232,14 +233,14 @@ jq '.fingerprints.index = "common.pmfp"' "$C" >"$w/common.json"
 mb=$(build/bin/pmspeed rss sh -c "timeout 60 $P trace --json --no-detect --dataset '$w/common.json' '$w/clicks5m.wav' >'$w/q1.out' 2>/dev/null")
 check "query bound: 300k entries of one hash x 5 min of clicks, peak $mb MB < 100" \
     sh -c "jq -e '.error == null' '$w/q1.out' && awk -v m=$mb 'BEGIN { exit !(m < 100) }'"
-# Every alignment reported (--false-rate 1e300): the true one must still be the best.
-mb=$(build/bin/pmspeed rss sh -c "timeout 60 $P trace --json --no-detect --dataset '$C' --false-rate 1e300 --catalogue-hours 0 '$w/clicks30m.wav' >'$w/q2.out' 2>/dev/null")
-check "query bound: 30 min of clicks x its own index, peak $mb MB < 100, its own alignment still the best" \
-    sh -c "jq -e '.error == null and .matches[0].item_start == .matches[0].output_start' '$w/q2.out' && awk -v m=$mb 'BEGIN { exit !(m < 100) }'"
-# A click train names no click train (a few distinct hashes, repeated): not significant.
+# The loosest threshold there is (--false-rate 1: every alignment with E <= 1, at the index's
+# own size). A click train names no click train (a few distinct hashes, repeated): its own
+# alignment has an E-value of about 10^4.7, so nothing is reported, at this rate or the default.
+mb=$(build/bin/pmspeed rss sh -c "timeout 60 $P trace --json --no-detect --dataset '$C' --false-rate 1 --catalogue-hours 0 '$w/clicks30m.wav' >'$w/q2.out' 2>/dev/null")
+check "query bound: 30 min of clicks x its own index, peak $mb MB < 100, no alignment of E <= 1" \
+    sh -c "jq -e '.error == null and .matches == []' '$w/q2.out' && awk -v m=$mb 'BEGIN { exit !(m < 100) }'"
 $P trace --json --no-detect --dataset "$C" "$w/clicks30m.wav" >"$w/q3.out" 2>/dev/null
-check "query bound: ... and at the default false-match rate not reported (E-value 10^$(jq '.matches[0].log10_evalue' "$w/q2.out"))" \
-    jq -e '.error == null and .matches == []' "$w/q3.out"
+check "query bound: ... and none at the default false-match rate" jq -e '.error == null and .matches == []' "$w/q3.out"
 
 # --- temporary files cannot be planted: the names the review planted (embed's
 # OUT.pmtmp<pid>-0..99, the report's OUT.pmtmp<pid>) are made for the very pid that

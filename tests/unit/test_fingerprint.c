@@ -3,6 +3,7 @@
  * (docs/FPINDEX.md), on the deterministic music-like signal of synth.h.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -307,6 +308,73 @@ static void refusals(void **state)
 }
 
 /* The chance model's tail against values worked out by hand. */
+/*
+ * Shards: the three songs as three indexes of one item each, queried as one, give the
+ * matches of the one index of the three (every alignment of E <= 1 at the index's own
+ * size, so that the catalogue's size counts), match for match; options out of range and
+ * an empty set are refused (EINVAL).
+ */
+static void shards(void **state)
+{
+    static const char *const names[] = {"a/one.wav", "b/two.flac", "three.ogg"};
+    fpx_item_in in[3];
+    char *paths[3];
+    fpx *part[3];
+    const char *why;
+    for (int k = 0; k < 3; k++) {
+        in[k] = (fpx_item_in){.path = names[k], .duration = 20.0};
+        in[k].lm = landmarks(RATE, 1000.0 * (k + 1), 20.0, 4096, &in[k].n);
+        paths[k] = build_index(&in[k], 1);
+        part[k] = fpx_open(paths[k], &why);
+        assert_non_null(part[k]);
+    }
+    char *whole_path = build_index(in, 3);
+    fpx *whole = fpx_open(whole_path, &why);
+    assert_non_null(whole);
+    size_t n;
+    fp_landmark *q = landmarks(RATE, 2000.0 + 6.4, 8.0, 4096, &n);
+    const fpx_query_opts loose = {1.0, 0.0};
+    fpx_match *a, *b;
+    size_t na, nb;
+    assert_int_equal(fpx_query(whole, q, n, &loose, &a, &na), 0);
+    assert_int_equal(fpx_query_set((const fpx *const *)part, 3, q, n, &loose, &b, &nb), 0);
+    assert_true(na >= 1);
+    assert_int_equal(na, nb);
+    for (size_t i = 0; i < na; i++) {
+        assert_int_equal(b[i].index, a[i].item); /* shard k holds song k as its item 0 */
+        assert_int_equal(b[i].item, 0);
+        assert_true(a[i].query_start == b[i].query_start && a[i].query_end == b[i].query_end &&
+                    a[i].item_start == b[i].item_start && a[i].item_end == b[i].item_end &&
+                    a[i].score == b[i].score && a[i].log10_evalue == b[i].log10_evalue);
+        assert_int_equal(a[i].landmarks, b[i].landmarks);
+        assert_int_equal(a[i].rank, b[i].rank);
+    }
+    free(a);
+    free(b);
+    const fpx_query_opts bad[] = {{0.0, 0.0}, {-1e-6, 0.0}, {2.0, 0.0}, {NAN, 0.0}, {INFINITY, 0.0},
+                                  {1e-6, -1.0}, {1e-6, NAN}, {1e-6, INFINITY}, {1e-6, 1e308}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(fpx_query_opts_check(&bad[i]), -1);
+        errno = 0;
+        assert_int_equal(fpx_query(whole, q, n, &bad[i], &a, &na), -1);
+        assert_int_equal(errno, EINVAL);
+    }
+    assert_int_equal(fpx_query_opts_check(&loose), 0);
+    errno = 0;
+    assert_int_equal(fpx_query_set((const fpx *const *)part, 0, q, n, NULL, &a, &na), -1);
+    assert_int_equal(errno, EINVAL);
+    free(q);
+    fpx_close(whole);
+    unlink(whole_path);
+    free(whole_path);
+    for (int k = 0; k < 3; k++) {
+        free(in[k].lm);
+        fpx_close(part[k]);
+        unlink(paths[k]);
+        free(paths[k]);
+    }
+}
+
 static void poisson_tail(void **state)
 {
     assert_true(fpx_log10_poisson_tail(0.5, 0) == 0.0);
@@ -333,6 +401,7 @@ int main(void)
         cmocka_unit_test(query),
         cmocka_unit_test(refusals),
         cmocka_unit_test(query_bounds),
+        cmocka_unit_test(shards),
         cmocka_unit_test(poisson_tail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
