@@ -1405,7 +1405,7 @@ static void boundary(const finisher *x, const double *level, const double *wleve
             if (v > best)
                 best = v, e1 = i, e2 = k;
         }
-    double d[MAXP];
+    double d[MAXP] = {0};
     if (e1 == e2) {
         for (int j = 0; j < n; j++)
             d[j] = sa[j] - sb[j];
