@@ -1020,7 +1020,7 @@ static void part_spans(const finisher *x, const key_state *ks, const size_t *mw,
                 if (ring_w[q] != last_w)
                     unexplained += !x->explained[ring_w[q]];
                 last_w = ring_w[q];
-                if (len >= PART_SPAN_MIN)
+                if (len >= PART_SPAN_MIN && worth_checking(x, unexplained))
                     span_offer(sl, acc, unexplained);
             }
         }
@@ -1060,8 +1060,8 @@ static int decode_spans(finisher *x, int k, const line *ln, int n_lines, const i
                 for (int j = 0; j < PMF_CODED_BITS; j++)
                     acc[j] += (float)(wt * c->soft[j]);
                 unexplained += !x->explained[mw[b]];
-                if (b + 1 - a <= SPAN_MIN || (a == 0 && b + 1 == n))
-                    continue; /* pairs and the whole line are decoded elsewhere */
+                if (b + 1 - a <= SPAN_MIN || (a == 0 && b + 1 == n) || !worth_checking(x, unexplained))
+                    continue; /* pairs and the whole line are decoded elsewhere; a run of known marks is not checked */
                 span_offer(sl, acc, unexplained);
             }
         }
