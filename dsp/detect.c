@@ -759,6 +759,14 @@ static int build_lines(const key_state *ks, double tbase, line *ln, int *live, i
     return n;
 }
 
+/* Add a candidate's soft bits, weighted by its estimated SNR, to acc. */
+static void add_weighted(float acc[PMF_CODED_BITS], const pm_candidate *c)
+{
+    const double wt = window_weight(c);
+    for (int b = 0; b < PMF_CODED_BITS; b++)
+        acc[b] += (float)(wt * c->soft[b]);
+}
+
 /* Sum the soft bits of line l's members, each weighted by its estimated SNR. */
 static void combine_line(const key_state *ks, const int *assign, int l, float acc[PMF_CODED_BITS])
 {
@@ -768,10 +776,7 @@ static void combine_line(const key_state *ks, const int *assign, int l, float ac
             if (assign[w * CANDS_PER_WINDOW + (size_t)i] != l)
                 continue;
             pm_candidate tmp;
-            const pm_candidate *c = cand_at(&ks->rec[w], i, &tmp);
-            double wt = window_weight(c);
-            for (int b = 0; b < PMF_CODED_BITS; b++)
-                acc[b] += (float)(wt * c->soft[b]);
+            add_weighted(acc, cand_at(&ks->rec[w], i, &tmp));
         }
 }
 
@@ -935,7 +940,6 @@ static int worth_checking(const finisher *x, int unexplained)
     return x->d->n_marks == 0 || unexplained >= 2;
 }
 
-/* The strongest multi-window lines of a key, one decode each. */
 /*
  * Spans of a line: a line runs through every piece of a splice that shares an
  * alignment (copies of one generation marked with other IDs), and the sum over
@@ -965,7 +969,7 @@ typedef struct span_list {
     int n;
 } span_list;
 
-/* Decode the soft sum `acc` of a run and keep it if its word agrees well enough with it. */
+/* Decode the soft sum `acc` of a run; keep it among the SPAN_KEEP runs whose word agrees best with them. */
 static void span_offer(span_list *sl, const float *acc, int unexplained)
 {
     span sp = {.unexplained = unexplained};
@@ -992,11 +996,12 @@ static void part_spans(const finisher *x, const key_state *ks, const size_t *mw,
     size_t ring_w[PART_SPAN_MAX];
     int have = 0, next = 0;
     for (size_t m = 0; m < n; m++) {
-        if (mi[m] != 0 || (have && mw[m] != mw[m - 1] + 1)) {
-            have = 0; /* parts are kept for tracked paths only; a gap ends the run */
-            if (mi[m] != 0)
-                continue;
+        if (mi[m] != 0) { /* parts are kept for tracked paths only */
+            have = 0;
+            continue;
         }
+        if (have && mw[m] != mw[m - 1] + 1)
+            have = 0; /* a gap of windows ends the run */
         const window_rec *r = &ks->rec[mw[m]];
         pm_candidate tmp;
         const double wt = window_weight(cand_at(r, 0, &tmp));
@@ -1055,10 +1060,7 @@ static int decode_spans(finisher *x, int k, const line *ln, int n_lines, const i
             int unexplained = 0;
             for (size_t b = a; b < n && b < a + SPAN_MAX; b++) {
                 pm_candidate tmp;
-                const pm_candidate *c = cand_at(&ks->rec[mw[b]], mi[b], &tmp);
-                const double wt = window_weight(c);
-                for (int j = 0; j < PMF_CODED_BITS; j++)
-                    acc[j] += (float)(wt * c->soft[j]);
+                add_weighted(acc, cand_at(&ks->rec[mw[b]], mi[b], &tmp));
                 unexplained += !x->explained[mw[b]];
                 if (b + 1 - a <= SPAN_MIN || (a == 0 && b + 1 == n) || !worth_checking(x, unexplained))
                     continue; /* pairs and the whole line are decoded elsewhere; a run of known marks is not checked */
@@ -1081,6 +1083,7 @@ out:
     return rc;
 }
 
+/* The strongest multi-window lines of a key, one decode each, then runs of them. */
 static int decode_lines(finisher *x, int k)
 {
     const key_state *ks = &x->d->keys[k];
@@ -1125,10 +1128,7 @@ static void decode_combined(finisher *x, int k)
         if (!ks->rec[w].n || ks->rec[w].path_z < Z_COMBINE)
             continue;
         pm_candidate tmp;
-        const pm_candidate *c = cand_at(&ks->rec[w], 0, &tmp);
-        double wt = window_weight(c);
-        for (int b = 0; b < PMF_CODED_BITS; b++)
-            acc[b] += (float)(wt * c->soft[b]);
+        add_weighted(acc, cand_at(&ks->rec[w], 0, &tmp));
         combined++;
         unexplained += !x->explained[w];
     }
