@@ -1541,6 +1541,7 @@ static int place_marks(finisher *x)
     const size_t reach = BOUNDARY_REACH - 1;
     size_t a = 0;
     double start = n ? d->keys[0].rec[0].t0 : 0.0;
+    pm_segment *last = NULL; /* the latest segment written: runs are visited in time order */
     while (a < n) {
         size_t b = a;
         while (b + 1 < n && label[b + 1] == label[a])
@@ -1560,6 +1561,16 @@ static int place_marks(finisher *x)
         } else {
             end = d->keys[0].rec[b].t1;
         }
+        /* Two boundaries inside one run crossed: the run keeps the middle. Its
+         * neighbours meet there, never across it (the boundaries before and after
+         * it were placed apart: the last segment may end, and the next start, past it). */
+        if (end < start)
+            start = end = (start + end) / 2.0;
+        if (last && last->end > start) {
+            start = fmax(start, last->start);
+            end = fmax(end, start);
+            last->end = start;
+        }
         if (m >= 0) {
             pm_mark *mk = &d->marks[m];
             double score = 0.0;
@@ -1578,12 +1589,12 @@ static int place_marks(finisher *x)
                     mk->tempo = d->tbase * pm_tscale(c->ts);
                 }
             }
-            if (end < start) /* two boundaries inside one window crossed: keep the middle */
-                start = end = (start + end) / 2.0;
-            if (mk->n_segments < PM_MAX_SEGMENTS)
+            if (mk->n_segments < PM_MAX_SEGMENTS) {
                 mk->segments[mk->n_segments++] = (pm_segment){start, end, score};
+                last = &mk->segments[mk->n_segments - 1];
+            }
         }
-        start = next;
+        start = fmax(next, end);
         a = b + 1;
     }
     /* Strongest first (at most PM_MAX_MARKS: insertion sort). */
@@ -1743,6 +1754,13 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
         memcpy(d->marks, all, sizeof(pm_mark) * (size_t)n);
         d->n_marks = n;
     }
+    /* A mark that no window was given to (others explain its windows better) has no
+     * time range: it is not reported, as a mark must say where it is. */
+    int kept = 0;
+    for (int m = 0; m < d->n_marks; m++)
+        if (d->marks[m].n_segments > 0)
+            d->marks[kept++] = d->marks[m];
+    d->n_marks = kept;
     res->attempts = used + used2;
     /* Each check passes the 4 version + 32 tag bits by chance with probability 2^-36. */
     res->p_false = res->attempts * ldexp(1.0, -(PMF_VERSION_BITS + PMF_TAG_BITS));
