@@ -199,6 +199,7 @@ struct pm_detector {
     pm_detector *scaled;       /* the pipeline centred on the estimate, if this grid misses it */
     long total_frames;
     int finished;
+    int failed; /* a push failed: its window is half analysed, so the stream cannot go on */
     int n_marks; /* after finish: marks[0..n_marks), strongest first */
     pm_mark marks[PM_MAX_MARKS];
     key_state keys[PM_MAX_KEYS];
@@ -334,6 +335,7 @@ void pm_detector_reset(pm_detector *d)
     d->base_step = d->win_start = 0;
     d->total_frames = 0;
     d->finished = 0;
+    d->failed = 0;
     d->n_marks = 0;
     d->settled = 0;
     pm_detector_free(d->scaled);
@@ -633,7 +635,7 @@ pm_status pm_detector_push_interleaved(pm_detector *d, const float *in, size_t f
 {
     if (!d || (frames && !in))
         return PM_ERR_ARG;
-    if (d->finished)
+    if (d->finished || d->failed)
         return PM_ERR_STATE;
     const float gain = 1.0f / (float)d->channels;
     for (size_t i = 0; i < frames; i++) {
@@ -645,8 +647,10 @@ pm_status pm_detector_push_interleaved(pm_detector *d, const float *in, size_t f
         if (d->mono_fill < d->win)
             continue;
         int rc = add_step(d);
-        if (rc != PM_OK)
+        if (rc != PM_OK) {
+            d->failed = 1;
             return rc;
+        }
         memmove(d->mono, d->mono + d->step, sizeof(float) * (size_t)(d->win - d->step));
         d->mono_fill = d->win - d->step;
     }
@@ -1699,7 +1703,7 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
 {
     if (!d || !res)
         return PM_ERR_ARG;
-    if (d->finished)
+    if (d->finished || d->failed)
         return PM_ERR_STATE;
     d->finished = 1;
     memset(res, 0, sizeof *res);

@@ -251,7 +251,11 @@ typedef struct pm_mark {
 PM_API PM_WARN_UNUSED pm_status pm_detector_new(pm_detector **out, double sample_rate, int channels,
                            const pm_key *keys, int n_keys);
 PM_API void pm_detector_free(pm_detector *d);
-/** Feed interleaved float audio; may be called any number of times. */
+/**
+ * Feed interleaved float audio; may be called any number of times. After an error
+ * (PM_ERR_NOMEM) the stream cannot go on: later pushes and pm_detector_finish()
+ * return PM_ERR_STATE until pm_detector_reset().
+ */
 PM_API PM_WARN_UNUSED pm_status pm_detector_push_interleaved(pm_detector *d, const float *in, size_t frames);
 /** Finish the stream and decode. The detector can then only be freed or reset. */
 PM_API PM_WARN_UNUSED pm_status pm_detector_finish(pm_detector *d, pm_result *result);
