@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -20,6 +21,12 @@
 
 #include "cli.h"
 #include "sniff.h"
+
+/* libsndfile keeps the reason a file could not be opened in one global, which another
+ * worker's open overwrites (a scan with -j reported "No Error." for an unreadable file):
+ * opens are serialised and the reason copied before the lock is let go. */
+static pthread_mutex_t sf_open_lock = PTHREAD_MUTEX_INITIALIZER;
+#define SF_WHY 160
 
 extern char **environ;
 
@@ -209,9 +216,14 @@ int audio_in_open_limited(audio_in *a, const char *path, audio_decoder dec, doub
     }
     /* The descriptor just checked is the one read: the name cannot be swapped for a FIFO. */
     filehash_init(&a->hash, a->file_fd); /* a file is hashed as libsndfile reads it */
-    if (dec != DECODER_FFMPEG && wait_input(a, err) == 0)
+    char why[SF_WHY] = "";
+    if (dec != DECODER_FFMPEG && wait_input(a, err) == 0) {
+        pthread_mutex_lock(&sf_open_lock);
         a->sf = from_stdin ? sf_open_fd(STDIN_FILENO, SFM_READ, &a->info, 0)
                            : sf_open_virtual(&filehash_io, SFM_READ, &a->info, &a->hash);
+        snprintf(why, sizeof why, "%s", a->sf ? "" : sf_strerror(NULL));
+        pthread_mutex_unlock(&sf_open_lock);
+    }
     if (err[0]) {
         audio_in_close(a);
         return -1;
@@ -223,11 +235,11 @@ int audio_in_open_limited(audio_in *a, const char *path, audio_decoder dec, doub
             return -1;
         }
     } else if (!a->sf && a->file_fd >= 0) {
-        sniff_unreadable(a->file_fd, sf_strerror(NULL), err, AUDIO_ERR); /* what the file is, what to do */
+        sniff_unreadable(a->file_fd, why, err, AUDIO_ERR); /* what the file is, what to do */
         audio_in_close(a);
         return -1;
     } else if (!a->sf) {
-        snprintf(err, AUDIO_ERR, "cannot read audio: %s", sf_strerror(NULL));
+        snprintf(err, AUDIO_ERR, "cannot read audio: %s", why);
         audio_in_close(a);
         return -1;
     }
@@ -496,9 +508,13 @@ int audio_out_open(audio_out *o, const char *path, const SF_INFO *in, SF_INFO *o
         /* The samples follow as raw little-endian frames of the same format. */
         out_info->format = SF_FORMAT_RAW | SF_ENDIAN_LITTLE | (out_info->format & SF_FORMAT_SUBMASK);
     }
+    char why[SF_WHY] = "";
+    pthread_mutex_lock(&sf_open_lock);
     o->sf = sf_open_fd(o->fd, SFM_WRITE, out_info, 0);
+    snprintf(why, sizeof why, "%s", o->sf ? "" : sf_strerror(NULL));
+    pthread_mutex_unlock(&sf_open_lock);
     if (!o->sf) {
-        say("%s: cannot write audio: %s", path, sf_strerror(NULL));
+        say("%s: cannot write audio: %s", path, why);
         audio_out_abort(o);
         return -1;
     }
