@@ -58,6 +58,17 @@ _Static_assert(2 * WIN_STEPS + CTX - 1 <= PM_MAX_WINDOW, "the last window must f
  */
 #define PATH_KEEP 3
 #define CANDS_PER_WINDOW (PATH_KEEP + PM_TOP)
+/*
+ * A window's best alignments (its tracked path and its own best) are also read in
+ * the window before it where that window has no candidate there: a mark that
+ * starts after unmarked audio (or after another key's mark) has no tracked path
+ * in its first window, and its alignment there is often not among the window's
+ * own few best, so the run of the mark would start a window late. These
+ * read-backs say which mark a window carries and where its boundaries lie; they
+ * are not decoded (a noise alignment read back would lengthen its own line).
+ */
+#define BACK_READS 2
+#define BACK_REACH 4 /* phases (quarter tiles) searched either side of a read-back's projection */
 
 /* An alignment and its sync statistics, without its soft values. */
 typedef struct cand_head {
@@ -93,6 +104,10 @@ typedef struct window_rec {
     soft4 part[PM_PARTS];       /* path 0, by part */
     soft8 soft[PATH_KEEP - 1];  /* paths 1.. */
     pm_candidate *more;     /* up to PM_TOP alternatives, or NULL */
+    int n_back;             /* read-backs: candidates n .. n + n_back - 1 */
+    cand_head back_head[BACK_READS];
+    soft8 back_soft[BACK_READS];
+    soft4 back_part[PM_PARTS]; /* the first read-back, by part */
 } window_rec;
 
 static float peak_of(const float *v)
@@ -123,9 +138,8 @@ static void pack4(const float *v, soft4 *p)
 }
 
 /* Add part j of window r's best path to acc. */
-static void add_part(const window_rec *r, int j, float acc[PMF_CODED_BITS])
+static void add_part(const soft4 *p, float acc[PMF_CODED_BITS])
 {
-    const soft4 *p = &r->part[j];
     for (int b = 0; b < PMF_CODED_BITS; b += 2) {
         acc[b] += (float)((p->v[b / 2] & 15) - NIBBLE_MAX) * p->scale;
         acc[b + 1] += (float)((p->v[b / 2] >> 4) - NIBBLE_MAX) * p->scale;
@@ -134,24 +148,36 @@ static void add_part(const window_rec *r, int j, float acc[PMF_CODED_BITS])
 
 static float cand_z(const window_rec *r, int i)
 {
-    return i < r->n_tracked ? r->head[i].z : r->more[i - r->n_tracked].z;
+    return i < r->n_tracked ? r->head[i].z : i < r->n ? r->more[i - r->n_tracked].z : r->back_head[i - r->n].z;
 }
 
-/* Candidate i of a window; a packed one is expanded into *tmp. */
+/* The alignment state (PM_STATE) of candidate i of a window, read-backs included. */
+static int cand_state(const window_rec *r, int i)
+{
+    if (i < r->n_tracked || i >= r->n) {
+        const cand_head *h = i < r->n_tracked ? &r->head[i] : &r->back_head[i - r->n];
+        return PM_STATE(h->fs, h->ts, h->phase);
+    }
+    const pm_candidate *c = &r->more[i - r->n_tracked];
+    return PM_STATE(c->fs, c->ts, c->phase);
+}
+
+/* Candidate i of a window (from n on: its read-backs); a packed one is expanded into *tmp. */
 static const pm_candidate *cand_at(const window_rec *r, int i, pm_candidate *tmp)
 {
-    if (i >= r->n_tracked)
+    if (i >= r->n_tracked && i < r->n)
         return &r->more[i - r->n_tracked];
-    const cand_head *h = &r->head[i];
+    const cand_head *h = i < r->n ? &r->head[i] : &r->back_head[i - r->n];
     tmp->z = h->z, tmp->mu = h->mu, tmp->var = h->var;
     tmp->fs = h->fs, tmp->ts = h->ts, tmp->phase = h->phase;
-    if (i == 0) {
+    const soft8 *packed = i >= r->n ? &r->back_soft[i - r->n] : i > 0 ? &r->soft[i - 1] : NULL;
+    if (!packed) {
         memset(tmp->soft, 0, sizeof tmp->soft);
         for (int j = 0; j < PM_PARTS; j++)
-            add_part(r, j, tmp->soft);
+            add_part(&r->part[j], tmp->soft);
     } else {
         for (int b = 0; b < PMF_CODED_BITS; b++)
-            tmp->soft[b] = r->soft[i - 1].v[b] * r->soft[i - 1].scale;
+            tmp->soft[b] = packed->v[b] * packed->scale;
     }
     return tmp;
 }
@@ -233,7 +259,7 @@ static pm_detector *pipeline_new(double rate, int channels, int n_keys, double f
         for (int b = 0; b < d->n_bands; b++)
             d->band_ok[f][b] = d->hi[f][b] > d->lo[f][b] && d->hi[f][b] < d->nbins;
     }
-    d->cap = 2 * WIN_STEPS + 3 * CTX;
+    d->cap = 3 * WIN_STEPS + 3 * CTX; /* the window before (read_back), the next, the rest */
     size_t nb = (size_t)d->n_bands;
     d->energy = malloc(sizeof(float) * (size_t)d->cap * PM_N_FSCALE * nb);
     int ok = d->energy != NULL;
@@ -481,6 +507,81 @@ static int top_paths(const key_state *ks, int best[PATH_KEEP])
     return n;
 }
 
+/*
+ * The latest window's tracked path and own best alignment (BACK_READS), read in
+ * the window before it (which starts WIN_STEPS earlier and is still in the ring)
+ * where that window has no candidate at the same alignment. Tile values are
+ * recomputed into d->white, which the latest window no longer needs.
+ */
+static void read_back(pm_detector *d, long w0)
+{
+    const long prev0 = w0 - WIN_STEPS;
+    if (prev0 < d->base_step)
+        return; /* the stream's first window */
+    int ready[PM_N_FSCALE] = {0};
+    pm_window_view view = {.len = WIN_STEPS, .n_bands = d->n_bands, .tbase = d->tbase, .grid = d->grid};
+    for (int f = 0; f < PM_N_FSCALE; f++)
+        view.val[f] = d->white[f];
+    for (int k = 0; k < d->n_keys; k++) {
+        key_state *ks = &d->keys[k];
+        if (ks->n_rec < 2)
+            continue;
+        const window_rec *cur = &ks->rec[ks->n_rec - 1];
+        window_rec *prev = &ks->rec[ks->n_rec - 2];
+        const int from[BACK_READS] = {0, cur->n_tracked};
+        pm_candidate got[BACK_READS];
+        int n_got = 0;
+        for (int j = 0; j < BACK_READS && from[j] < cur->n; j++) {
+            pm_candidate tmp;
+            const pm_candidate *src = cand_at(cur, from[j], &tmp);
+            pm_candidate c = {.fs = src->fs, .z = -INFINITY};
+            if (!ready[c.fs]) {
+                tile_values(d, prev0, WIN_STEPS, c.fs);
+                pm_sync_prepare_one(view.val[c.fs], WIN_STEPS, d->n_bands, view.energy[c.fs]);
+                ready[c.fs] = 1;
+            }
+            /* A time scale one step off moves the phase a window earlier by 2.6 steps: the
+             * alignment around the projection that the sync chips like best. */
+            for (int ts = src->ts - 1; ts <= src->ts + 1; ts++) {
+                if (ts < d->grid.t0 || ts >= d->grid.t1)
+                    continue;
+                const double shift = WIN_STEPS * (d->tbase * pm_tscale(ts) - 1.0);
+                for (int dp = -BACK_REACH; dp <= BACK_REACH; dp++) {
+                    pm_candidate t = {.fs = c.fs, .ts = (short)ts};
+                    t.phase = (short)(((lround(src->phase - shift) + dp) % PM_PHASES + PM_PHASES) % PM_PHASES);
+                    const float z = pm_sync_score(&view, &ks->layout, &t);
+                    if (z > c.z)
+                        c.z = z, c.ts = t.ts, c.phase = t.phase;
+                }
+            }
+            const int st = PM_STATE(c.fs, c.ts, c.phase);
+            int seen = 0;
+            for (int i = 0; i < prev->n && !seen; i++)
+                seen = same_alignment(st, cand_state(prev, i));
+            for (int i = 0; i < n_got && !seen; i++)
+                seen = same_alignment(st, PM_STATE(got[i].fs, got[i].ts, got[i].phase));
+            if (!seen && c.z > -INFINITY)
+                got[n_got++] = c;
+        }
+        if (n_got == 2 && got[1].z > got[0].z) { /* the stronger keeps its parts */
+            const pm_candidate t = got[0];
+            got[0] = got[1];
+            got[1] = t;
+        }
+        for (int i = 0; i < n_got; i++) {
+            pm_candidate *c = &got[i];
+            float parts[PM_PARTS][PMF_CODED_BITS];
+            c->z = pm_sync_read(&view, &ks->layout, c, i == 0 ? parts : NULL);
+            if (i == 0)
+                for (int p = 0; p < PM_PARTS; p++)
+                    pack4(parts[p], &prev->back_part[p]);
+            prev->back_head[i] = (cand_head){c->z, c->mu, c->var, c->fs, c->ts, c->phase};
+            pack8(c->soft, &prev->back_soft[i]);
+        }
+        prev->n_back = n_got;
+    }
+}
+
 static int analyse_window(pm_detector *d, long w0, int len)
 {
     for (int f = d->grid.f0; f < d->grid.f1; f++)
@@ -534,6 +635,7 @@ static int analyse_window(pm_detector *d, long w0, int len)
             return rc;
         }
     }
+    read_back(d, w0);
     return PM_OK;
 }
 
@@ -573,7 +675,7 @@ static int add_power(pm_detector *d, const float *power, int kmin)
         if (rc != PM_OK)
             return rc;
         d->win_start += WIN_STEPS;
-        trim_ring(d, d->win_start - CTX);
+        trim_ring(d, d->win_start - WIN_STEPS - CTX);
     }
     return PM_OK;
 }
@@ -810,7 +912,6 @@ static int by_score(const void *a, const void *b)
  * around it from the parts' agreements.
  */
 #define Z_ALONE 5.0f       /* a window with no neighbour of the same mark needs this agreement */
-#define Z_CHANCE 1.35      /* mean of the best of CANDS_PER_WINDOW agreements where no mark is */
 #define MIN_VOTES 2        /* windows decoding one word that make it worth a check anyway */
 
 typedef struct checked {
@@ -829,6 +930,17 @@ typedef struct finisher {
     uint8_t *explained;                       /* per window */
     size_t n_win;
 } finisher;
+
+/*
+ * The mean agreement of the best of a window's n candidates where no mark is: the
+ * mean of the largest of n standard normal values.
+ */
+static double chance_best(int n)
+{
+    static const double mean_max[CANDS_PER_WINDOW + BACK_READS + 1] = {
+        0.0, 0.0, 0.5642, 0.8463, 1.0294, 1.1630, 1.2672, 1.3522, 1.4236, 1.4850};
+    return mean_max[n < 0 ? 0 : n > CANDS_PER_WINDOW + BACK_READS ? CANDS_PER_WINDOW + BACK_READS : n];
+}
 
 /* Agreement of soft values with a codeword, in standard deviations. */
 static double agreement(const float *soft, const float *sign, int n)
@@ -864,7 +976,7 @@ static double window_agreement(const finisher *x, size_t w, int m, int *best)
 {
     const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
     double top = -INFINITY;
-    for (int i = 0; i < r->n; i++) {
+    for (int i = 0; i < r->n + r->n_back; i++) {
         pm_candidate tmp;
         double a = agreement(cand_at(r, i, &tmp)->soft, x->sign[m], PMF_CODED_BITS);
         if (a > top) {
@@ -1012,7 +1124,7 @@ static void part_spans(const finisher *x, const key_state *ks, const size_t *mw,
         for (int j = 0; j < PM_PARTS; j++) {
             float *slot = ring[next];
             memset(slot, 0, sizeof ring[0]);
-            add_part(r, j, slot);
+            add_part(&r->part[j], slot);
             for (int b = 0; b < PMF_CODED_BITS; b++)
                 slot[b] *= (float)wt;
             ring_w[next] = mw[m];
@@ -1281,12 +1393,11 @@ static int decode_singles(finisher *x, int k)
 }
 
 /* Agreements of the parts of window w with mark m (its key's best path), over the mark's level. */
-static void part_levels(const finisher *x, size_t w, int m, double level, double out[PM_PARTS])
+static void part_levels(const finisher *x, const soft4 *parts, int m, double level, double out[PM_PARTS])
 {
-    const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
     for (int j = 0; j < PM_PARTS; j++) {
         float soft[PMF_CODED_BITS] = {0};
-        add_part(r, j, soft);
+        add_part(&parts[j], soft);
         /* From the tag part only: a neighbouring payload close to m's agrees elsewhere. */
         double dot = 0.0;
         for (int b = TAG_CODED_FROM; b < PMF_CODED_BITS; b++)
@@ -1296,46 +1407,47 @@ static void part_levels(const finisher *x, size_t w, int m, double level, double
     }
 }
 
-/*
- * The boundary between what windows [w0, w1] (up to BOUNDARY_REACH either side
- * of the runs' meeting point) carry: mark `left` (or none: -1) before it, mark
- * `right` (or none) after it. Each
- * part scores 1 where it carries a mark at its usual level and 0 where not;
- * "none" scores one half. The boundary is the part edge that best splits the
- * parts into left-like and right-like; in seconds.
- */
-/*
- * Parts of window w scored for mark m (1: carries it at its usual level). Where the
- * window's best path is not m's alignment its parts say nothing about m: then the
- * window's agreement, as a share of m's usual one, is laid at the side where m's run
- * lies (side -1: before this window, +1: after it, 0: this window is in the run).
- */
 #define PATH_SHARE 0.75 /* the best path's agreement, as a share of the best, that lets its parts speak */
 /*
- * 1 if the parts kept for window w (those of its best path) speak for mark m: the
- * window carries m and its best path agrees with m nearly as well as its best
- * alignment for m. *a: the window's agreement with m (window_carries()).
+ * The parts kept for window w (those of its best path, or of its first read-back)
+ * that speak for mark m, or NULL: the window carries m and the alignment whose
+ * parts they are agrees with m nearly as well as its best alignment for m.
+ * *a: the window's agreement with m (window_carries()).
  */
-static int parts_speak(const finisher *x, size_t w, int m, double *a)
+static const soft4 *parts_speak(const finisher *x, size_t w, int m, double *a)
 {
     int i = 0;
     *a = window_carries(x, w, m, &i);
     if (*a == -INFINITY)
-        return 0;
+        return NULL;
     pm_candidate tmp;
     const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
-    return i == 0 || agreement(cand_at(r, 0, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * *a;
+    if (i == 0 || agreement(cand_at(r, 0, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * *a)
+        return r->part;
+    if (r->n_back && (i == r->n || agreement(cand_at(r, r->n, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >=
+                                       PATH_SHARE * *a))
+        return r->back_part;
+    return NULL;
 }
 
+/*
+ * Parts of window w scored for mark m (1: carries it at its usual level). Where no
+ * kept parts speak for m (parts_speak()), the window's agreement, as a share of m's
+ * usual one, is laid at the side where m's run lies (side -1: before this window,
+ * +1: after it, 0: this window is in the run).
+ */
 static void part_scores(const finisher *x, size_t w, int m, const double *level, const double *wlevel,
                         int side, double out[PM_PARTS])
 {
+    const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
+    const double chance = chance_best(r->n + r->n_back);
     double a;
-    if (parts_speak(x, w, m, &a) && level[m] > 0.0) {
-        part_levels(x, w, m, level[m], out);
+    const soft4 *parts = parts_speak(x, w, m, &a);
+    if (parts && level[m] > 0.0) {
+        part_levels(x, parts, m, level[m], out);
         return;
     }
-    const double f = fmin(fmax((a - Z_CHANCE) / (wlevel[m] - Z_CHANCE), 0.0), 1.0);
+    const double f = fmin(fmax((a - chance) / (wlevel[m] - chance), 0.0), 1.0);
     const double lo = side > 0 ? 1.0 - f : 0.0, hi = side > 0 ? 1.0 : f;
     for (int j = 0; j < PM_PARTS; j++) {
         const double p0 = (double)j / PM_PARTS, p1 = (double)(j + 1) / PM_PARTS;
@@ -1527,8 +1639,9 @@ static int place_marks(finisher *x)
         if (label[w] < 0)
             continue;
         double a[PM_PARTS], unused;
-        if (parts_speak(x, w, label[w], &unused)) {
-            part_levels(x, w, label[w], 1.0, a);
+        const soft4 *parts = parts_speak(x, w, label[w], &unused);
+        if (parts) {
+            part_levels(x, parts, label[w], 1.0, a);
             for (int j = 0; j < PM_PARTS; j++)
                 level[label[w]] += a[j];
             n_parts[label[w]] += PM_PARTS;

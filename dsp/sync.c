@@ -71,12 +71,12 @@ void pm_sync_prepare(pm_window_view *w)
         pm_sync_prepare_one(w->val[f], w->len, w->n_bands, w->energy[f]);
 }
 
-void pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *cand,
-                  float (*parts)[PMF_CODED_BITS])
+float pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *cand,
+                   float (*parts)[PMF_CODED_BITS])
 {
     const float *v = w->val[cand->fs];
     const double tau = w->tbase * pm_tscale(cand->ts);
-    double en = 0.0, sync = 0.0;
+    double en = 0.0, sync = 0.0, sync_en = 0.0;
     int n = 0, n_sync = 0;
     memset(cand->soft, 0, sizeof cand->soft);
     if (parts)
@@ -93,6 +93,7 @@ void pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *can
         float *dst = parts ? parts[part < PM_PARTS ? part : PM_PARTS - 1] : NULL;
         for (int i = L->slot_start[slot]; i < first_data; i++) {
             sync += L->tiles[i].chip * row[L->tiles[i].band];
+            sync_en += w->energy[cand->fs][L->tiles[i].band];
             n_sync++;
         }
         for (int i = first_data; i < L->slot_start[slot + 1]; i++) {
@@ -107,6 +108,26 @@ void pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *can
     }
     cand->var = n ? (float)(en / n) : 0.0f;
     cand->mu = n_sync ? (float)(sync / n_sync) : 0.0f;
+    return sync_en > 0.0 ? (float)(sync / sqrt(sync_en)) : 0.0f;
+}
+
+float pm_sync_score(const pm_window_view *w, const pm_layout *L, const pm_candidate *cand)
+{
+    const float *v = w->val[cand->fs];
+    const double tau = w->tbase * pm_tscale(cand->ts);
+    double sync = 0.0, sync_en = 0.0;
+    for (int u = first_unit(cand->phase);; u++) {
+        int s0 = tile_pos(PMF_TILES_PER_UNIT * u, cand->phase, tau);
+        if (s0 >= w->len - PM_SUB)
+            break;
+        int slot = u % PMF_PERIOD_UNITS;
+        const float *row = v + (size_t)s0 * w->n_bands;
+        for (int i = L->slot_start[slot]; i < L->slot_start[slot] + L->slot_nsync[slot]; i++) {
+            sync += L->tiles[i].chip * row[L->tiles[i].band];
+            sync_en += w->energy[cand->fs][L->tiles[i].band];
+        }
+    }
+    return sync_en > 0.0 ? (float)(sync / sqrt(sync_en)) : 0.0f;
 }
 
 static int circ_dist(int a, int b)

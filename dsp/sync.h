@@ -81,7 +81,10 @@ int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top
  * `parts` is not NULL, parts[j] also receives the soft bits of the units that
  * start in the j-th of PM_PARTS equal parts of the window (they sum to soft):
  * where in the window a payload is, for boundaries finer than a window.
+ * Returns the alignment's sync z, as the search scores it (cand->z is left as is).
  */
-void pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *cand,
-                  float (*parts)[PMF_CODED_BITS]);
+float pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *cand,
+                   float (*parts)[PMF_CODED_BITS]);
+/* The sync z of one alignment (as pm_sync_read returns it), from the sync chips alone. */
+float pm_sync_score(const pm_window_view *w, const pm_layout *L, const pm_candidate *cand);
 #endif

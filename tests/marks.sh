@@ -78,6 +78,41 @@ for near in 3 4; do
             | length >= 1 and all(.start >= $n - 1.5) and any(.end >= 28.5)' "$w/near$near.json"
 done
 
+# A mark that starts after another key's mark (or after unmarked music) has no tracked
+# alignment in its first window: read back from the next window, its range starts at the
+# join, not a window late (it started 5 s late on this quiet track after MP3).
+ffmpeg -nostdin -v error -y -ss 20 -t 60 -i /usr/share/games/xmoto/Textures/Musics/menu.ogg -ac 2 -c:a pcm_s16le "$w/menu.wav"
+$PM keygen "$w/second.key" >/dev/null 2>&1
+$PM embed "$w/menu.wav" "$w/menu_a.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
+$PM embed "$w/menu.wav" "$w/menu_b.wav" --model 7 --dataset 42 --key "$w/second.key" --no-verify 2>/dev/null
+cut "$w/menu_a.wav" 0 30 "$w/m0.wav"
+cut "$w/menu_b.wav" 30 30 "$w/m1.wav"
+sox "$w/m0.wav" "$w/m1.wav" "$w/menu2.wav"
+ffmpeg -nostdin -v error -y -i "$w/menu2.wav" -c:a libmp3lame -b:a 128k "$w/menu2.mp3"
+$PM detect --json $K --key "$w/second.key" "$w/menu2.mp3" >"$w/menu2.json" 2>/dev/null
+check "marks: two keys on a quiet track after MP3: each key's mark ends / starts within 1.5 s of the join" \
+    jq -e '[.marks[] | .segments[]] | length == 2 and (sort_by(.start) | (.[0].end - 30 | fabs) <= 1.5 and (.[1].start - 30 | fabs) <= 1.5)' "$w/menu2.json"
+
+# The same after 7.4 minutes of unmarked music (the windows that keep alternatives
+# are long used up) and after 2.5 s of it at the start of a file: the mark's range
+# starts within 1.5 s of where the mark starts, not a window later, and not before it.
+i="$w/in.wav"
+sox "$i" "$i" "$i" "$i" "$i" "$i" "$i" "$w/pre.wav"
+cut "$w/in.wav" 0 3 "$w/l0.wav"
+cut "$w/7_42.wav" 3 25 "$w/l1.wav"
+sox "$w/pre.wav" "$w/l0.wav" "$w/l1.wav" "$w/late.wav"
+at=$(soxi -D "$w/pre.wav")
+$PM detect --json $K "$w/late.wav" >"$w/late.json" 2>/dev/null
+check "marks: 25 s of 7/42 after 7.4 min of unmarked music: its range starts within 1.5 s of the mark" \
+    jq -e --argjson t "$at" '[.marks[] | select(.model_id == 7 and .dataset_id == 42) | .segments[]] | length == 1
+        and (.[0].start - ($t + 3) | fabs) <= 1.5' "$w/late.json"
+cut "$w/in.wav" 0 2.5 "$w/e0.wav"
+cut "$w/7_42.wav" 2.5 25 "$w/e1.wav"
+sox "$w/e0.wav" "$w/e1.wav" "$w/early.wav"
+$PM detect --json $K "$w/early.wav" >"$w/early.json" 2>/dev/null
+check "marks: 7/42 after 2.5 s of unmarked music: its range starts within 1.5 s of the mark" \
+    jq -e '[.marks[] | .segments[]] | length == 1 and (.[0].start - 2.5 | fabs) <= 1.5' "$w/early.json"
+
 # Many pieces of 2.5-5.8 s (five payloads at strengths 0.5-2, some unmarked) of one
 # track: splice TRACK SKIP NAME (SKIP: seconds of TRACK skipped, 70 s kept) reads lines (tests/data/*.pieces)
 # FROM LEN (sox times) MODEL/DATASET|- STRENGTH and writes $w/NAME.wav and $w/NAME.json.
