@@ -65,9 +65,12 @@ _Static_assert(2 * WIN_STEPS + CTX - 1 <= PM_MAX_WINDOW, "the last window must f
  * in its first window, and its alignment there is often not among the window's
  * own few best, so the run of the mark would start a window late. These
  * read-backs say which mark a window carries and where its boundaries lie; they
- * are not decoded (a noise alignment read back would lengthen its own line).
+ * take no part in the lines and searches that find marks (a noise alignment read
+ * back would lengthen its own line), only in decode_runs, which reads a run of
+ * windows at the alignments that agree best with a mark already found.
  */
-#define BACK_READS 2
+#define BACK_READS 2 /* alignments read back; the stronger is kept */
+#define BACK_Z 2.0f  /* sync z a read-back needs to be kept (memory: most noise ones are not) */
 #define BACK_REACH 4 /* phases (quarter tiles) searched either side of a read-back's projection */
 
 /* An alignment and its sync statistics, without its soft values. */
@@ -89,6 +92,12 @@ typedef struct soft4 {
     uint8_t v[PMF_CODED_BITS / 2];
 } soft4;
 
+/* A window's read-back (BACK_READS), by part; kept only where its sync z reaches BACK_Z. */
+typedef struct back_read {
+    cand_head head;
+    soft4 part[PM_PARTS];
+} back_read;
+
 /*
  * About 1.2 KB. The best tracked path's soft values are kept per part of the
  * window (their sum is the whole window's): where in the window a payload is,
@@ -104,10 +113,8 @@ typedef struct window_rec {
     soft4 part[PM_PARTS];       /* path 0, by part */
     soft8 soft[PATH_KEEP - 1];  /* paths 1.. */
     pm_candidate *more;     /* up to PM_TOP alternatives, or NULL */
-    int n_back;             /* read-backs: candidates n .. n + n_back - 1 */
-    cand_head back_head[BACK_READS];
-    soft8 back_soft[BACK_READS];
-    soft4 back_part[PM_PARTS]; /* the first read-back, by part */
+    int n_back;             /* 1 if the window has a read-back: candidate n */
+    struct back_read *back; /* or NULL */
 } window_rec;
 
 static float peak_of(const float *v)
@@ -148,14 +155,14 @@ static void add_part(const soft4 *p, float acc[PMF_CODED_BITS])
 
 static float cand_z(const window_rec *r, int i)
 {
-    return i < r->n_tracked ? r->head[i].z : i < r->n ? r->more[i - r->n_tracked].z : r->back_head[i - r->n].z;
+    return i < r->n_tracked ? r->head[i].z : i < r->n ? r->more[i - r->n_tracked].z : r->back->head.z;
 }
 
 /* The alignment state (PM_STATE) of candidate i of a window, read-backs included. */
 static int cand_state(const window_rec *r, int i)
 {
     if (i < r->n_tracked || i >= r->n) {
-        const cand_head *h = i < r->n_tracked ? &r->head[i] : &r->back_head[i - r->n];
+        const cand_head *h = i < r->n_tracked ? &r->head[i] : &r->back->head;
         return PM_STATE(h->fs, h->ts, h->phase);
     }
     const pm_candidate *c = &r->more[i - r->n_tracked];
@@ -167,15 +174,16 @@ static const pm_candidate *cand_at(const window_rec *r, int i, pm_candidate *tmp
 {
     if (i >= r->n_tracked && i < r->n)
         return &r->more[i - r->n_tracked];
-    const cand_head *h = i < r->n ? &r->head[i] : &r->back_head[i - r->n];
+    const cand_head *h = i < r->n ? &r->head[i] : &r->back->head;
     tmp->z = h->z, tmp->mu = h->mu, tmp->var = h->var;
     tmp->fs = h->fs, tmp->ts = h->ts, tmp->phase = h->phase;
-    const soft8 *packed = i >= r->n ? &r->back_soft[i - r->n] : i > 0 ? &r->soft[i - 1] : NULL;
-    if (!packed) {
+    if (i == 0 || i >= r->n) {
+        const soft4 *parts = i >= r->n ? r->back->part : r->part;
         memset(tmp->soft, 0, sizeof tmp->soft);
         for (int j = 0; j < PM_PARTS; j++)
-            add_part(&r->part[j], tmp->soft);
+            add_part(&parts[j], tmp->soft);
     } else {
+        const soft8 *packed = &r->soft[i - 1];
         for (int b = 0; b < PMF_CODED_BITS; b++)
             tmp->soft[b] = packed->v[b] * packed->scale;
     }
@@ -332,7 +340,7 @@ void pm_detector_free(pm_detector *d)
         pm_fft_destroy(&d->fft);
     for (int k = 0; k < d->n_keys; k++) {
         for (size_t w = 0; w < d->keys[k].n_rec; w++)
-            free(d->keys[k].rec[w].more);
+            free(d->keys[k].rec[w].more), free(d->keys[k].rec[w].back);
         free(d->keys[k].rec);
         free(d->keys[k].path);
         free(d->keys[k].path_next);
@@ -369,7 +377,7 @@ void pm_detector_reset(pm_detector *d)
     pm_scale_est_reset(d->est);
     for (int k = 0; k < d->n_keys; k++) {
         for (size_t w = 0; w < d->keys[k].n_rec; w++)
-            free(d->keys[k].rec[w].more);
+            free(d->keys[k].rec[w].more), free(d->keys[k].rec[w].back);
         d->keys[k].n_rec = 0;
         d->keys[k].n_rich = 0;
         d->keys[k].path_windows = 0;
@@ -475,6 +483,15 @@ static int same_alignment(int a, int b)
     return a / PM_PHASES == b / PM_PHASES && circ_phase_dist(a % PM_PHASES, b % PM_PHASES) <= 2;
 }
 
+/* Within the reach of a read-back's search: same frequency scale, time scale within one
+ * step, phase within BACK_REACH (the window before already holds this alignment). */
+static int near_alignment(int a, int b)
+{
+    const int fa = a / (PM_N_TSCALE * PM_PHASES), fb = b / (PM_N_TSCALE * PM_PHASES);
+    const int ta = a / PM_PHASES % PM_N_TSCALE, tb = b / PM_PHASES % PM_N_TSCALE;
+    return fa == fb && abs(ta - tb) <= 1 && circ_phase_dist(a % PM_PHASES, b % PM_PHASES) <= BACK_REACH;
+}
+
 /* The n <= PATH_KEEP best distinct states of the tracker, best first. */
 static int top_paths(const key_state *ks, int best[PATH_KEEP])
 {
@@ -513,11 +530,11 @@ static int top_paths(const key_state *ks, int best[PATH_KEEP])
  * where that window has no candidate at the same alignment. Tile values are
  * recomputed into d->white, which the latest window no longer needs.
  */
-static void read_back(pm_detector *d, long w0)
+static int read_back(pm_detector *d, long w0)
 {
     const long prev0 = w0 - WIN_STEPS;
     if (prev0 < d->base_step)
-        return; /* the stream's first window */
+        return PM_OK; /* the stream's first window */
     int ready[PM_N_FSCALE] = {0};
     pm_window_view view = {.len = WIN_STEPS, .n_bands = d->n_bands, .tbase = d->tbase, .grid = d->grid};
     for (int f = 0; f < PM_N_FSCALE; f++)
@@ -557,29 +574,29 @@ static void read_back(pm_detector *d, long w0)
             const int st = PM_STATE(c.fs, c.ts, c.phase);
             int seen = 0;
             for (int i = 0; i < prev->n && !seen; i++)
-                seen = same_alignment(st, cand_state(prev, i));
+                seen = near_alignment(st, cand_state(prev, i));
             for (int i = 0; i < n_got && !seen; i++)
                 seen = same_alignment(st, PM_STATE(got[i].fs, got[i].ts, got[i].phase));
             if (!seen && c.z > -INFINITY)
                 got[n_got++] = c;
         }
-        if (n_got == 2 && got[1].z > got[0].z) { /* the stronger keeps its parts */
-            const pm_candidate t = got[0];
+        if (n_got == 2 && got[1].z > got[0].z)
             got[0] = got[1];
-            got[1] = t;
-        }
-        for (int i = 0; i < n_got; i++) {
-            pm_candidate *c = &got[i];
-            float parts[PM_PARTS][PMF_CODED_BITS];
-            c->z = pm_sync_read(&view, &ks->layout, c, i == 0 ? parts : NULL);
-            if (i == 0)
-                for (int p = 0; p < PM_PARTS; p++)
-                    pack4(parts[p], &prev->back_part[p]);
-            prev->back_head[i] = (cand_head){c->z, c->mu, c->var, c->fs, c->ts, c->phase};
-            pack8(c->soft, &prev->back_soft[i]);
-        }
-        prev->n_back = n_got;
+        if (n_got == 0 || got[0].z < BACK_Z)
+            continue;
+        back_read *b = malloc(sizeof *b);
+        if (!b)
+            return PM_ERR_NOMEM;
+        float parts[PM_PARTS][PMF_CODED_BITS];
+        pm_candidate *c = &got[0];
+        c->z = pm_sync_read(&view, &ks->layout, c, parts);
+        for (int p = 0; p < PM_PARTS; p++)
+            pack4(parts[p], &b->part[p]);
+        b->head = (cand_head){c->z, c->mu, c->var, c->fs, c->ts, c->phase};
+        prev->back = b;
+        prev->n_back = 1;
     }
+    return PM_OK;
 }
 
 static int analyse_window(pm_detector *d, long w0, int len)
@@ -635,8 +652,7 @@ static int analyse_window(pm_detector *d, long w0, int len)
             return rc;
         }
     }
-    read_back(d, w0);
-    return PM_OK;
+    return read_back(d, w0);
 }
 
 /* Drop ring entries no longer needed as context before `keep_from`. */
@@ -937,9 +953,10 @@ typedef struct finisher {
  */
 static double chance_best(int n)
 {
-    static const double mean_max[CANDS_PER_WINDOW + BACK_READS + 1] = {
-        0.0, 0.0, 0.5642, 0.8463, 1.0294, 1.1630, 1.2672, 1.3522, 1.4236, 1.4850};
-    return mean_max[n < 0 ? 0 : n > CANDS_PER_WINDOW + BACK_READS ? CANDS_PER_WINDOW + BACK_READS : n];
+    static const double mean_max[] = {0.0, 0.0, 0.5642, 0.8463, 1.0294, 1.1630, 1.2672, 1.3522, 1.4236};
+    _Static_assert(sizeof mean_max / sizeof mean_max[0] == CANDS_PER_WINDOW + 2,
+                   "one value per possible number of candidates");
+    return mean_max[n < 0 ? 0 : n > CANDS_PER_WINDOW + 1 ? CANDS_PER_WINDOW + 1 : n];
 }
 
 /* Agreement of soft values with a codeword, in standard deviations. */
@@ -1426,7 +1443,7 @@ static const soft4 *parts_speak(const finisher *x, size_t w, int m, double *a)
         return r->part;
     if (r->n_back && (i == r->n || agreement(cand_at(r, r->n, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >=
                                        PATH_SHARE * *a))
-        return r->back_part;
+        return r->back->part;
     return NULL;
 }
 
