@@ -71,6 +71,16 @@ void pm_sync_prepare(pm_window_view *w)
         pm_sync_prepare_one(w->val[f], w->len, w->n_bands, w->energy[f]);
 }
 
+/* Add unit slot `slot`'s sync chips read from `row` to *sync, and their null energy to *sync_en. */
+static void add_sync(const pm_layout *L, int slot, const float *row, const float *energy, double *sync,
+                     double *sync_en)
+{
+    for (int i = L->slot_start[slot]; i < L->slot_start[slot] + L->slot_nsync[slot]; i++) {
+        *sync += L->tiles[i].chip * row[L->tiles[i].band];
+        *sync_en += energy[L->tiles[i].band];
+    }
+}
+
 float pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *cand,
                    float (*parts)[PMF_CODED_BITS])
 {
@@ -91,11 +101,8 @@ float pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *ca
         /* A unit belongs to the part that holds its centre (half a unit after its start). */
         const int part = (s0 + PM_SUB) * PM_PARTS / w->len;
         float *dst = parts ? parts[part < PM_PARTS ? part : PM_PARTS - 1] : NULL;
-        for (int i = L->slot_start[slot]; i < first_data; i++) {
-            sync += L->tiles[i].chip * row[L->tiles[i].band];
-            sync_en += w->energy[cand->fs][L->tiles[i].band];
-            n_sync++;
-        }
+        add_sync(L, slot, row, w->energy[cand->fs], &sync, &sync_en);
+        n_sync += L->slot_nsync[slot];
         for (int i = first_data; i < L->slot_start[slot + 1]; i++) {
             const pm_tile *t = &L->tiles[i];
             float val = row[t->band];
@@ -121,11 +128,7 @@ float pm_sync_score(const pm_window_view *w, const pm_layout *L, const pm_candid
         if (s0 >= w->len - PM_SUB)
             break;
         int slot = u % PMF_PERIOD_UNITS;
-        const float *row = v + (size_t)s0 * w->n_bands;
-        for (int i = L->slot_start[slot]; i < L->slot_start[slot] + L->slot_nsync[slot]; i++) {
-            sync += L->tiles[i].chip * row[L->tiles[i].band];
-            sync_en += w->energy[cand->fs][L->tiles[i].band];
-        }
+        add_sync(L, slot, v + (size_t)s0 * w->n_bands, w->energy[cand->fs], &sync, &sync_en);
     }
     return sync_en > 0.0 ? (float)(sync / sqrt(sync_en)) : 0.0f;
 }
