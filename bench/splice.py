@@ -5,8 +5,10 @@ joined with 0, 0.5 and 5 s crossfades, plain and after MP3 128k, and a 60 s file
 marked only from 20 to 35 s. Every copy keeps the track's timing, so a piece is
 the same stretch of music, only marked otherwise.
 
-usage: bench/splice.py CORPUS_DIR WORK_DIR   (SPLICE_TRACKS: how many tracks, default all)
-Prints the tables (Markdown) on stdout.
+usage: bench/splice.py CORPUS_DIR WORK_DIR
+  SPLICE_TRACKS: how many tracks (default all); PM: the provmark to run;
+  SPLICE_DUMP: a file to write every detection to (JSON), to compare two builds file by file.
+Prints the tables (Markdown) on stdout. Both keys are fixed (tests/data), so runs compare.
 """
 import concurrent.futures
 import json
@@ -18,8 +20,8 @@ import wave
 
 import numpy as np
 
-PM = "build/bin/provmark"
-KEYS = ["tests/data/test.key", None]  # the second key is made in WORK_DIR
+PM = os.environ.get("PM", "build/bin/provmark")
+KEYS = ["tests/data/test.key", "tests/data/second.key"]
 TOL = 1.5  # seconds either side of a true boundary (plus half the crossfade)
 # Copies: key index, model ID, dataset ID (None: the unmarked original).
 COPIES = {"A": (0, 7, 42), "N": (0, 7, 43), "D": (0, 12345678, 9876543), "B": (1, 7, 42), "U": None}
@@ -136,10 +138,7 @@ def score(result, pieces, fade, labels):
 def main():
     corpus, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
-    keys = list(KEYS)
-    keys[1] = os.path.join(work, "second.key")
-    if not os.path.exists(keys[1]):
-        run([PM, "keygen", keys[1]])
+    keys = KEYS
     tracks = sorted(f for f in os.listdir(corpus) if f.endswith(".wav"))
     tracks = tracks[: int(os.environ.get("SPLICE_TRACKS", len(tracks)))]
     jobs, results = [], []
@@ -180,6 +179,15 @@ def main():
             if spec:
                 os.remove(f"{base}.{name}.wav")
     pool.shutdown()
+    if os.environ.get("SPLICE_DUMP"):
+        dump = []
+        for (case, fade, audio, path, pieces), r in zip(jobs, results):
+            found, total, errors, wrong, false_marks = score(r, pieces, fade, labels)
+            dump.append({"file": os.path.basename(path), "case": case, "fade": fade, "audio": audio,
+                         "found": found, "total": total, "worst_error": max(errors, default=0.0),
+                         "wrong_s": wrong, "false_marks": false_marks, "marks": r.get("marks", [])})
+        with open(os.environ["SPLICE_DUMP"], "w") as f:
+            json.dump(dump, f, indent=1)
     rows = {}
     for (case, fade, audio, _, pieces), r in zip(jobs, results):
         s = score(r, pieces, fade, labels)

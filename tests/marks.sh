@@ -80,18 +80,29 @@ done
 
 # A mark that starts after another key's mark (or after unmarked music) has no tracked
 # alignment in its first window: read back from the next window, its range starts at the
-# join, not a window late (it started 5 s late on this quiet track after MP3).
+# join, not a window late; the same holds for the file's first window (on this quiet
+# track after MP3 the first mark started 4.9 s late before read-backs). The second key
+# changes how well its mark is read here (over 80 random keys: 68 of 80 met all of this,
+# 3 of 80 lost the second mark), so eight fixed keys are tried and seven must hold.
 ffmpeg -nostdin -v error -y -ss 20 -t 60 -i /usr/share/games/xmoto/Textures/Musics/menu.ogg -ac 2 -c:a pcm_s16le "$w/menu.wav"
-$PM keygen "$w/second.key" >/dev/null 2>&1
 $PM embed "$w/menu.wav" "$w/menu_a.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
-$PM embed "$w/menu.wav" "$w/menu_b.wav" --model 7 --dataset 42 --key "$w/second.key" --no-verify 2>/dev/null
 cut "$w/menu_a.wav" 0 30 "$w/m0.wav"
-cut "$w/menu_b.wav" 30 30 "$w/m1.wav"
-sox "$w/m0.wav" "$w/m1.wav" "$w/menu2.wav"
-ffmpeg -nostdin -v error -y -i "$w/menu2.wav" -c:a libmp3lame -b:a 128k "$w/menu2.mp3"
-$PM detect --json $K --key "$w/second.key" "$w/menu2.mp3" >"$w/menu2.json" 2>/dev/null
-check "marks: two keys on a quiet track after MP3: each key's mark ends / starts within 1.5 s of the join" \
-    jq -e '[.marks[] | .segments[]] | length == 2 and (sort_by(.start) | (.[0].end - 30 | fabs) <= 1.5 and (.[1].start - 30 | fabs) <= 1.5)' "$w/menu2.json"
+held=0
+for i in 1 2 3 4 5 6 7 8; do
+    h=$(printf 'marks.sh second key %d' $i | sha256sum) # the file's cut() hides coreutils' cut
+    printf 'provmark-key 1\n%s\n' "${h%% *}" >"$w/second$i.key"
+    chmod 600 "$w/second$i.key"
+    $PM embed "$w/menu.wav" "$w/menu_b.wav" --model 7 --dataset 42 --key "$w/second$i.key" --no-verify 2>/dev/null
+    cut "$w/menu_b.wav" 30 30 "$w/m1.wav"
+    sox "$w/m0.wav" "$w/m1.wav" "$w/menu2.wav"
+    ffmpeg -nostdin -v error -y -i "$w/menu2.wav" -c:a libmp3lame -b:a 128k "$w/menu2.mp3"
+    $PM detect --json $K --key "$w/second$i.key" "$w/menu2.mp3" >"$w/menu2_$i.json" 2>/dev/null
+    jq -e '[.marks[] | .segments[]] | length == 2 and (sort_by(.start)
+        | .[0].start <= 1.5 and (.[0].end - 30 | fabs) <= 1.5 and (.[1].start - 30 | fabs) <= 1.5)' \
+        "$w/menu2_$i.json" >/dev/null && held=$((held + 1))
+done
+check "marks: two keys on a quiet track after MP3: the first mark starts at 0 and the join is placed within 1.5 s, for 7 of 8 second keys" \
+    test "$held" -ge 7
 
 # The same after 7.4 minutes of unmarked music (the windows that keep alternatives
 # are long used up) and after 2.5 s of it at the start of a file: the mark's range
