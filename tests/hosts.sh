@@ -94,6 +94,17 @@ check "jalv -l: key file missing - audio passes (not silent)" sh -c \
     "sox $w/pmmiss-cut.wav -n stat 2>&1 | awk '/RMS +amplitude/ {exit !(\$3 > 0.01)}'"
 
 # Ardour 7 headless: session from examples/ardour, take replaced with music, export.
+# ardour7-export itself sometimes hangs before writing any audio, or aborts in free() as
+# it exits, also on this session with provmark not installed (measured: 1 hang in 6 runs
+# without the plugin, 1 abort in 8 with it, the output complete); a run that left no
+# audio is repeated once, so that the checks below judge the plugin, not that tool.
+ardour_export() { # OUT LOG
+    for try in 1 2; do
+        timeout 60 ardour7-export -b float -o "$1" "$ses" pm >>"$2" 2>&1
+        [ "$(soxi -s "$1" 2>/dev/null || echo 0)" -gt 0 ] && return
+        echo "provmark test: ardour7-export left no audio in $1 (try $try)" >>"$2"
+    done
+}
 ses="$PWD/$w/ardour"
 PM_SESSION_DIR="$ses" PM_MODEL=4242 PM_DATASET=777 PM_SECONDS=12 \
     timeout 120 ardour7-lua examples/ardour/provmark_session.lua >"$w/ardour.log" 2>&1
@@ -106,7 +117,7 @@ if [ -s "$take%L.wav" ]; then
     sox "$w/ardour_music.wav" -e floating-point -b 32 "$take%L.wav" remix 1 trim 0s "${n}s"
     sox "$w/ardour_music.wav" -e floating-point -b 32 "$take%R.wav" remix 2 trim 0s "${n}s"
     rm -rf "$ses/peaks/"*
-    timeout 120 ardour7-export -b float -o "$PWD/$w/ardour_out.wav" "$ses" pm >>"$w/ardour.log" 2>&1
+    ardour_export "$PWD/$w/ardour_out.wav" "$w/ardour.log"
 fi
 check "ardour: export carries the IDs set by set_processor_param" detect_ids "$w/ardour_out.wav" 4242 777
 # The key in the plugin's saved state (as the Key file chooser leaves it; Ardour 7's Lua
@@ -119,9 +130,10 @@ with_key() { # KEYFILE: name the key in the plugin's saved state
 }
 if [ -n "$st" ]; then
     with_key "$PWD/tests/data/test.key"
-    timeout 120 ardour7-export -b float -o "$PWD/$w/ardour_key.wav" "$ses" pm >>"$w/ardour.log" 2>&1
+    ardour_export "$PWD/$w/ardour_key.wav" "$w/ardour.log"
     with_key "$PWD/$w/moved-away.key"
-    timeout 120 ardour7-export -b float -o "$PWD/$w/ardour_miss.wav" "$ses" pm >"$w/ardour_miss.log" 2>&1
+    : >"$w/ardour_miss.log"
+    ardour_export "$PWD/$w/ardour_miss.wav" "$w/ardour_miss.log"
 fi
 check "ardour: the key in the saved plugin state marks the export (detected with it)" \
     detect_ids "$w/ardour_key.wav" 4242 777 $K
