@@ -8,8 +8,9 @@
  * tracker links the windows' scores along the phase path each time scale
  * predicts, and each window keeps the tracker's best few paths and its own
  * best alignments. At the end, candidates are chained into alignment lines
- * across windows; the soft bits of the lines whose decoded word agrees best
- * with them are combined and decoded with the Viterbi decoder, and accepted only if the keyed tag checks;
+ * across windows; the soft bits of the strongest lines (and of those whose
+ * decoded word agrees clearly with them) are combined and decoded with the
+ * Viterbi decoder, and accepted only if the keyed tag checks;
  * so are single windows, pairs of windows and single alignments. Every distinct
  * word that checks is a mark; each window then goes to the mark it agrees with
  * best, and boundaries are placed inside windows from their quarters.
@@ -58,18 +59,16 @@ _Static_assert(2 * WIN_STEPS + CTX - 1 <= PM_MAX_WINDOW, "the last window must f
  */
 #define PATH_KEEP 3
 #define CANDS_PER_WINDOW (PATH_KEEP + PM_TOP)
-#define LINE_SLOTS (CANDS_PER_WINDOW + 1) /* a window's candidates and its read-back, in a line assignment */
 /*
  * A window's best alignments (its tracked path and its own best) are also read in
  * the window before it where that window has no candidate there: a mark that
  * starts after unmarked audio (or after another key's mark) has no tracked path
  * in its first window, and its alignment there is often not among the window's
  * own few best, so the run of the mark would start a window late. These
- * read-backs say which mark a window carries and where its boundaries lie, are
- * read in decode_runs (a run of windows at the alignments that agree best with a
- * mark already found), and join the line they were read back from (the mark's
- * first window then counts in its decode); they take no part in the searches of
- * single windows and alignments, nor in how lines are ranked.
+ * read-backs say which mark a window carries and where its boundaries lie; they
+ * take no part in the lines and searches that find marks (a noise alignment read
+ * back would lengthen its own line), only in decode_runs, which reads a run of
+ * windows at the alignments that agree best with a mark already found.
  */
 #define BACK_READS 2 /* alignments read back; the stronger is kept */
 #define BACK_Z 2.0f  /* sync z a read-back needs to be kept (memory: most noise ones are not) */
@@ -790,12 +789,15 @@ static double window_weight(const pm_candidate *c)
  * to the line whose last member predicts their phase within the drift the
  * time-scale grid allows. Noise scatters its candidates over many short lines;
  * a mark builds one long line even where it never wins a window on its own.
- * Lines are decoded in the order of how well the word each decodes to agrees
- * with its soft sum (decoded_agreement()), not of their summed sync z: looped
- * music builds long lines of strong noise alignments whose z sum outgrows a
- * short mark's line, but the word of noise agrees no better than chance.
+ * A line's score is the sum of its members' sync z; the strongest lines are
+ * decoded, whole and by runs (a mark inside a long line is found by a run). On
+ * looped music long lines of strong noise alignments outscore a short mark's
+ * line, so every line whose decoded word agrees clearly with its soft sum
+ * (decoded_agreement(): noise stays near 9.3) is decoded as well.
  */
-#define MAX_LINES 8          /* best-agreeing lines decoded, one attempt each */
+#define MAX_LINES 8          /* strongest lines decoded, one attempt each */
+#define CLEAR_LINES 4        /* lines decoded besides those for their clear agreement, at most */
+#define CLEAR_CONF 10.5      /* such agreement (the best of 1000 noise lines on long files: 9.96) */
 #define LINE_TOL 3.0         /* phase tolerance (steps) between neighbouring windows */
 #define LINE_DRIFT 1.5       /* extra tolerance per window of gap */
 #define LINE_MAX_GAP 8       /* windows a line may skip */
@@ -805,6 +807,7 @@ typedef struct line {
     short fs, ts;
     size_t last_w;
     double last_phase;
+    float score;
     double conf; /* decoded_agreement() of the members' soft sum (lines of two or more) */
     int members;
 } line;
@@ -838,48 +841,6 @@ static int line_of(const line *ln, const int *live, int n_live, size_t w, const 
         }
     }
     return best;
-}
-
-/* Whether line l has a member in window w. */
-static int line_has(const key_state *ks, const int *assign, size_t w, int l)
-{
-    for (int i = 0; i < ks->rec[w].n; i++)
-        if (assign[w * LINE_SLOTS + (size_t)i] == l)
-            return 1;
-    return 0;
-}
-
-/*
- * A window's read-back joins the line of the alignment in the next window it was
- * read back from, where that line has no member in the window: a mark that starts
- * after other audio then decodes from all of its windows, not from all but its
- * first. A read-back neither starts a line nor counts among its members (a line
- * of one window and a read-back is still a single window's).
- */
-static void attach_back_reads(const key_state *ks, double tbase, int *assign)
-{
-    for (size_t w = 0; w < ks->n_rec; w++) {
-        const window_rec *r = &ks->rec[w];
-        assign[w * LINE_SLOTS + (size_t)r->n] = -1;
-        if (!r->n_back || w + 1 == ks->n_rec)
-            continue;
-        const cand_head *h = &r->back->head;
-        const window_rec *nx = &ks->rec[w + 1];
-        const int from[BACK_READS] = {0, nx->n_tracked};
-        double best_d = INFINITY;
-        for (int j = 0; j < BACK_READS && from[j] < nx->n; j++) {
-            const int l = assign[(w + 1) * LINE_SLOTS + (size_t)from[j]];
-            pm_candidate tmp;
-            const pm_candidate *c = cand_at(nx, from[j], &tmp);
-            if (l < 0 || c->fs != h->fs || abs(c->ts - h->ts) > 1 || line_has(ks, assign, w, l))
-                continue;
-            const double d = phase_dist(c->phase - WIN_STEPS * (tbase * pm_tscale(c->ts) - 1.0), h->phase);
-            if (d <= BACK_REACH + 1 && d < best_d) {
-                best_d = d;
-                assign[w * LINE_SLOTS + (size_t)r->n] = l;
-            }
-        }
-    }
 }
 
 /*
@@ -916,15 +877,15 @@ static int build_lines(const key_state *ks, double tbase, line *ln, int *live, i
                 live[n_live++] = l;
                 ln[l] = (line){.id = l, .fs = c->fs, .ts = c->ts};
             }
-            assign[w * LINE_SLOTS + (size_t)i] = l < 0 ? -1 : l;
+            assign[w * CANDS_PER_WINDOW + (size_t)i] = l < 0 ? -1 : l;
             if (l < 0)
                 continue;
             ln[l].last_w = w;
             ln[l].last_phase = c->phase;
+            ln[l].score += fmaxf(c->z, 0.0f);
             ln[l].members++;
         }
     }
-    attach_back_reads(ks, tbase, assign);
     return n;
 }
 
@@ -941,8 +902,8 @@ static void combine_line(const key_state *ks, const int *assign, int l, float ac
 {
     memset(acc, 0, sizeof(float) * PMF_CODED_BITS);
     for (size_t w = 0; w < ks->n_rec; w++)
-        for (int i = 0; i < ks->rec[w].n + ks->rec[w].n_back; i++) {
-            if (assign[w * LINE_SLOTS + (size_t)i] != l)
+        for (int i = 0; i < ks->rec[w].n; i++) {
+            if (assign[w * CANDS_PER_WINDOW + (size_t)i] != l)
                 continue;
             pm_candidate tmp;
             add_weighted(acc, cand_at(&ks->rec[w], i, &tmp));
@@ -955,11 +916,11 @@ static int descending(float x, float y)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* Best-agreeing first; build order among equals, so that the order never depends on qsort. */
-static int by_conf(const void *a, const void *b)
+/* Strongest first; build order among equals, so that the order never depends on qsort. */
+static int by_score(const void *a, const void *b)
 {
     const line *x = a, *y = b;
-    return x->conf != y->conf ? descending((float)x->conf, (float)y->conf) : (x->id > y->id) - (x->id < y->id);
+    return x->score != y->score ? descending(x->score, y->score) : (x->id > y->id) - (x->id < y->id);
 }
 
 /* ------------------------------------------------------------ the marks */
@@ -1144,7 +1105,7 @@ static int worth_checking(const finisher *x, int unexplained)
  * alignment (copies of one generation marked with other IDs), and the sum over
  * the whole line mixes their payloads. Each run of more than SPAN_MIN (pairs:
  * decode_windows) and at most SPAN_MAX consecutive members is decoded, and on
- * the PART_SPAN_LINES best-agreeing lines each run of PART_SPAN_MIN .. PART_SPAN_MAX
+ * the PART_SPAN_LINES strongest lines each run of PART_SPAN_MIN .. PART_SPAN_MAX
  * parts; the runs whose decoded codeword agrees best
  * with their soft values (a word the run really carries agrees far better than
  * the best word of a mixture) are checked, at most SPAN_CHECKS of them.
@@ -1153,7 +1114,7 @@ static int worth_checking(const finisher *x, int unexplained)
 #define SPAN_MAX 8
 #define PART_SPAN_MIN 5  /* runs of parts (7.4 s ..) of the tracked path, for pieces shorter than two windows */
 #define PART_SPAN_MAX 12 /* .. 17.8 s */
-#define PART_SPAN_LINES 2 /* best-agreeing lines whose runs of parts are decoded */
+#define PART_SPAN_LINES 2 /* strongest lines whose runs of parts are decoded */
 #define SPAN_KEEP 32     /* best-agreeing runs kept */
 #define SPAN_CHECKS 8
 
@@ -1242,7 +1203,7 @@ static int decode_spans(finisher *x, int k, const line *ln, int n_lines, const i
         size_t n = 0;
         for (size_t w = 0; w < ks->n_rec; w++)
             for (int i = 0; i < ks->rec[w].n; i++)
-                if (assign[w * LINE_SLOTS + (size_t)i] == ln[l].id) {
+                if (assign[w * CANDS_PER_WINDOW + (size_t)i] == ln[l].id) {
                     mw[n] = w;
                     mi[n++] = i;
                 }
@@ -1279,7 +1240,7 @@ out:
 /* Each line's conf (lines of two or more members), from chains of its slots in assign. */
 static int line_confs(const key_state *ks, line *ln, int n, const int *assign)
 {
-    const size_t n_slots = ks->n_rec * LINE_SLOTS;
+    const size_t n_slots = ks->n_rec * CANDS_PER_WINDOW;
     int *first = malloc(sizeof *first * (size_t)(n ? n : 1));
     int *next = malloc(sizeof *next * n_slots);
     if (!first || !next) {
@@ -1290,8 +1251,8 @@ static int line_confs(const key_state *ks, line *ln, int n, const int *assign)
     for (int l = 0; l < n; l++)
         first[l] = -1;
     for (size_t w = 0; w < ks->n_rec; w++)
-        for (int i = 0; i < ks->rec[w].n + ks->rec[w].n_back; i++) {
-            const size_t s = w * LINE_SLOTS + (size_t)i;
+        for (int i = 0; i < ks->rec[w].n; i++) {
+            const size_t s = w * CANDS_PER_WINDOW + (size_t)i;
             if (assign[s] >= 0) {
                 next[s] = first[assign[s]];
                 first[assign[s]] = (int)s;
@@ -1304,7 +1265,7 @@ static int line_confs(const key_state *ks, line *ln, int n, const int *assign)
         float acc[PMF_CODED_BITS] = {0};
         for (int s = first[l]; s >= 0; s = next[s]) {
             pm_candidate tmp;
-            add_weighted(acc, cand_at(&ks->rec[(size_t)s / LINE_SLOTS], s % LINE_SLOTS, &tmp));
+            add_weighted(acc, cand_at(&ks->rec[(size_t)s / CANDS_PER_WINDOW], s % CANDS_PER_WINDOW, &tmp));
         }
         uint8_t info[PMF_PAYLOAD_BITS];
         ln[l].conf = decoded_agreement(acc, info);
@@ -1314,13 +1275,30 @@ static int line_confs(const key_state *ks, line *ln, int n, const int *assign)
     return PM_OK;
 }
 
-/* The best-agreeing multi-window lines of a key, one decode each, then runs of them. */
+/* Decode line ln[i] of a key whole and check its word (if worth a check). */
+static void decode_line(finisher *x, int k, const line *ln, const int *assign)
+{
+    const key_state *ks = &x->d->keys[k];
+    float acc[PMF_CODED_BITS];
+    combine_line(ks, assign, ln->id, acc);
+    int unexplained = 0;
+    for (size_t w = 0; w < ks->n_rec; w++)
+        for (int j = 0; j < ks->rec[w].n; j++)
+            unexplained += assign[w * CANDS_PER_WINDOW + (size_t)j] == ln->id && !x->explained[w];
+    check_soft(x, k, acc, worth_checking(x, unexplained));
+}
+
+/*
+ * The strongest multi-window lines of a key, one decode each, then the lines
+ * whose word agrees clearly (CLEAR_LINES at most, best first), then runs of the
+ * strongest.
+ */
 static int decode_lines(finisher *x, int k)
 {
     const key_state *ks = &x->d->keys[k];
     if (ks->n_rec < 2)
         return PM_OK;
-    size_t n_cand = ks->n_rec * LINE_SLOTS;
+    size_t n_cand = ks->n_rec * CANDS_PER_WINDOW;
     line *ln = malloc(sizeof *ln * n_cand);
     int *live = malloc(sizeof *live * n_cand);
     int *assign = malloc(sizeof *assign * n_cand);
@@ -1330,18 +1308,24 @@ static int decode_lines(finisher *x, int k)
     int n = build_lines(ks, x->d->tbase, ln, live, assign);
     if (line_confs(ks, ln, n, assign) != PM_OK)
         goto out;
-    qsort(ln, (size_t)n, sizeof *ln, by_conf);
+    qsort(ln, (size_t)n, sizeof *ln, by_score);
+    int last = n; /* one past the last of the strongest lines decoded */
     for (int i = 0, tried = 0; i < n && tried < MAX_LINES; i++) {
         if (ln[i].members < 2)
             continue; /* a single window: tried with the single candidates */
-        float acc[PMF_CODED_BITS];
-        combine_line(ks, assign, ln[i].id, acc);
-        int unexplained = 0;
-        for (size_t w = 0; w < ks->n_rec; w++)
-            for (int j = 0; j < ks->rec[w].n + ks->rec[w].n_back; j++)
-                unexplained += assign[w * LINE_SLOTS + (size_t)j] == ln[i].id && !x->explained[w];
         tried++;
-        check_soft(x, k, acc, worth_checking(x, unexplained));
+        last = i + 1;
+        decode_line(x, k, &ln[i], assign);
+    }
+    for (int c = 0; c < CLEAR_LINES; c++) {
+        int best = -1;
+        for (int i = last; i < n; i++)
+            if (ln[i].conf >= CLEAR_CONF && (best < 0 || ln[i].conf > ln[best].conf))
+                best = i;
+        if (best < 0)
+            break;
+        decode_line(x, k, &ln[best], assign);
+        ln[best].conf = 0.0; /* decoded */
     }
     rc = decode_spans(x, k, ln, n, assign);
 out:
