@@ -36,7 +36,7 @@ $(B)/obj/dsp/%.o: dsp/%.c $(wildcard dsp/*.h) include/provmark.h
 	$(CC) $(CFLAGS_ALL) -Idsp -DPM_BUILDING $(if $(FFTW_THREADS),-DPM_FFTW_THREADS) -c $< -o $@
 
 # The fingerprint engine: built on libprovmark's FFT wrapper and FFT-size rule.
-$(B)/obj/fingerprint/%.o: fingerprint/%.c fingerprint/fingerprint.h $(wildcard dsp/*.h)
+$(B)/obj/fingerprint/%.o: fingerprint/%.c $(wildcard fingerprint/*.h) $(wildcard dsp/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -Idsp -c $< -o $@
 

@@ -28,6 +28,14 @@ static int push(void *ctx, const float *buf, size_t frames)
     return 0;
 }
 
+static fp_extractor *extractor(const analysis_opts *opts, double rate)
+{
+    fp_extractor *x = fp_new(rate);
+    if (x && opts->fingerprint == FINGERPRINT_QUERY)
+        fp_probe_neighbours(x);
+    return x;
+}
+
 int analyse_file(const char *path, const analysis_opts *opts, analysis *a)
 {
     memset(a, 0, sizeof *a);
@@ -41,7 +49,7 @@ int analyse_file(const char *path, const analysis_opts *opts, analysis *a)
                         : PM_OK;
     if (rc != PM_OK) {
         snprintf(a->error, sizeof a->error, "%s", pm_strerror(rc));
-    } else if (opts->fingerprint && !(c.fx = fp_new(a->rate))) {
+    } else if (opts->fingerprint && !(c.fx = extractor(opts, a->rate))) {
         snprintf(a->error, sizeof a->error, "%s",
                  "out of memory");
     } else if (audio_in_feed(&in, push, &c, a->error) == 0) {

@@ -9,10 +9,13 @@
 #include "fingerprint.h"
 #include "provmark.h"
 
+/* A query's landmarks: triplets near a quantisation step also probe across it (fp_probe_neighbours). */
+#define FINGERPRINT_QUERY 2
+
 typedef struct analysis_opts {
     const pm_key *keys; /* NULL: no watermark detection */
     int n_keys;
-    int fingerprint;    /* 1: extract the landmarks */
+    int fingerprint;    /* 1: extract the landmarks (for an index); FINGERPRINT_QUERY: for a query */
     audio_decoder dec;
     double max_ms;      /* > 0: give up (an error) once the file has taken that long */
 } analysis_opts;

@@ -140,7 +140,7 @@ static json_t *match_json(const trainingset *d, int name_manifest, const fpx_mat
     json_t *manifest = name_manifest ? json_name(d->path) : NULL;
     if (name_manifest && !manifest)
         return NULL; /* out of memory: never a match without its shard */
-    return json_pack("{s:o, s:o*, s:s?, s:s?, s:s?, s:f, s:f, s:f, s:f, s:f, s:i, s:f, s:f, s:i}",
+    return json_pack("{s:o, s:o*, s:s?, s:s?, s:s?, s:f, s:f, s:f, s:f, s:f, s:i, s:f, s:f, s:i, s:f, s:f}",
                      "item", json_name(fpx_item_path(d->index, m->item)), /* the index is anyone's */
                      "manifest", manifest,
                      "sha256", json_string_value(json_object_get(item, "sha256")),
@@ -149,7 +149,8 @@ static json_t *match_json(const trainingset *d, int name_manifest, const fpx_mat
                      "output_start", m->query_start, "output_end", m->query_end,
                      "item_start", m->item_start, "item_end", m->item_end,
                      "duration", m->query_end - m->query_start, "landmarks", m->landmarks,
-                     "score", m->score, "log10_evalue", m->log10_evalue, "rank", m->rank);
+                     "score", m->score, "log10_evalue", m->log10_evalue, "rank", m->rank,
+                     "pitch_semitones", 12.0 * log2(m->pitch), "tempo", m->tempo);
 }
 
 typedef struct trace_opts {
@@ -337,6 +338,9 @@ static int print_traced(const result_ctx *rc, int json, FILE *records, const cha
                 printf("%.1e", pow(10.0, le));
             else
                 printf("1e%.0f", floor(le));
+            const double st = NUM("pitch_semitones"), tempo = NUM("tempo");
+            if (st != 0.0 || tempo != 1.0)
+                printf("; transposed %+.2f semitones, tempo x%.3f", st, tempo);
             if (rank > 1)
                 printf("; another statement of the passage, rank %d", rank);
             puts(")");
@@ -392,7 +396,7 @@ int cmd_trace(int argc, char **argv)
     result_ctx rc = {.registry = registry, .looked = o.detect};
     if (o.detect)
         result_name_keys(&rc, keys, n_keys);
-    const analysis_opts ao = {.keys = o.detect ? keys : NULL, .n_keys = n_keys, .fingerprint = 1, .dec = o.dec};
+    const analysis_opts ao = {.keys = o.detect ? keys : NULL, .n_keys = n_keys, .fingerprint = FINGERPRINT_QUERY, .dec = o.dec};
     int any_error = 0, any_unmarked = 0;
     for (int f = optind; f < argc; f++) {
         traced t;

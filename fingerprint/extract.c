@@ -18,10 +18,32 @@
 #define PAIR_DT 63    /* partner within 63 frames (2 s) after the anchor */
 #define PAIR_DF 48    /* and within 48 bins (750 Hz) */
 
+/*
+ * Triplets (fingerprint.h): an anchor, a second peak 4-31 frames after it (the
+ * first two such), a third 4 or more frames after the second and at most 63 after
+ * the anchor (the first two such for each second): up to TRI_PER_ANCHOR per anchor,
+ * so the index holds at most twice the landmarks of pairs alone. Peaks below
+ * TRI_BIN_MIN are left out: a bin there is too coarse for a frequency ratio.
+ */
+#define TRI_PER_ANCHOR 3
+#define TRI_GAP_MIN 4
+#define TRI_SECOND_MAX 31
+#define TRI_SPAN_MAX 63
+#define TRI_BIN_MIN 10      /* 156 Hz */
+#define TRI_STEP 1.5        /* semitones per step of a frequency ratio */
+#define TRI_RATIO_STEPS 16  /* ratios from -16 to +16 steps (two octaves) */
+#define TRI_TIME_STEPS 8    /* steps of (second - anchor) / (third - anchor) */
+#define TRI_PROBE 0.25      /* a query value this close to a step's edge (in steps) probes across it */
+_Static_assert((((2 * TRI_RATIO_STEPS) * (2 * TRI_RATIO_STEPS + 1) + 2 * TRI_RATIO_STEPS) * TRI_TIME_STEPS +
+                TRI_TIME_STEPS - 1) * 3 + 2 < 1 << (31 - FP_TRI_CODE_SHIFT),
+               "a triplet's code fits bits 16-30");
+_Static_assert(TRI_SPAN_MAX <= 63 && BIN_HI * 4 <= 1024, "a triplet's span and frequency fit bits 0-15");
+
 typedef struct peak {
     uint32_t t;
     uint16_t bin;
     float prominence;
+    float freq; /* in bins, refined between bins (parabola through the log spectrum) */
 } peak;
 
 struct fp_extractor {
@@ -33,6 +55,7 @@ struct fp_extractor {
     float ring[RING][NBINS]; /* log spectra of the last RING frames */
     float wide[RING][NBINS]; /* each one's maximum over +-PEAK_DF bins */
     uint32_t frames;      /* spectra computed */
+    int probe;            /* fp_probe_neighbours */
     peak *peaks;
     size_t n_peaks, cap_peaks;
 };
@@ -72,7 +95,9 @@ void fp_free(fp_extractor *x)
     free(x);
 }
 
-static int add_peak(fp_extractor *x, uint32_t t, int bin, float prominence)
+void fp_probe_neighbours(fp_extractor *x) { x->probe = 1; }
+
+static int add_peak(fp_extractor *x, uint32_t t, int bin, float prominence, float freq)
 {
     if (x->n_peaks == x->cap_peaks) {
         size_t cap = x->cap_peaks ? 2 * x->cap_peaks : 1024;
@@ -82,7 +107,7 @@ static int add_peak(fp_extractor *x, uint32_t t, int bin, float prominence)
         x->peaks = p;
         x->cap_peaks = cap;
     }
-    x->peaks[x->n_peaks++] = (peak){t, (uint16_t)bin, prominence};
+    x->peaks[x->n_peaks++] = (peak){t, (uint16_t)bin, prominence, freq};
     return 0;
 }
 
@@ -110,7 +135,15 @@ static int pick(fp_extractor *x)
         for (int r = 0; r < RING && is_max; r++)
             if (r != own && x->wide[r][k] >= v)
                 is_max = 0;
-        if (is_max && add_peak(x, t, BIN_LO + k, v - (float)mean) != 0)
+        if (!is_max)
+            continue;
+        float freq = (float)(BIN_LO + k);
+        if (k > 0 && k < NBINS - 1) { /* the vertex of the parabola through the three bins */
+            const float den = mid[k - 1] - 2.0f * v + mid[k + 1];
+            if (den < 0.0f)
+                freq += 0.5f * (mid[k - 1] - mid[k + 1]) / den;
+        }
+        if (add_peak(x, t, BIN_LO + k, v - (float)mean, freq) != 0)
             return -1;
     }
     return 0;
@@ -181,6 +214,79 @@ static int by_time(const void *a, const void *b)
     return (p->bin > q->bin) - (p->bin < q->bin);
 }
 
+/* The step of a frequency ratio (continuous, in TRI_STEP semitones). */
+static double ratio_steps(const peak *from, const peak *to)
+{
+    return 12.0 * log2((double)to->freq / from->freq) / TRI_STEP;
+}
+
+/* A value's step, and the neighbouring step a query also probes (or the same). */
+static void steps_of(double v, int lo, int hi, int round_it, int probe, int out[2])
+{
+    const double q = round_it ? floor(v + 0.5) : floor(v);
+    const double edge = round_it ? v - q : v - q - 0.5; /* from the middle of the step, -0.5 .. 0.5 */
+    int s = (int)q, t = s;
+    if (probe && fabs(edge) > 0.5 - TRI_PROBE)
+        t = s + (edge > 0 ? 1 : -1);
+    out[0] = s < lo ? lo : s > hi ? hi : s;
+    out[1] = t < lo ? lo : t > hi ? hi : t;
+}
+
+/* Triplet landmarks of anchor peaks[i] into lm; how many. */
+static size_t triplets(const fp_extractor *x, size_t i, size_t kept, fp_landmark *lm)
+{
+    const peak *p = x->peaks, *a = &p[i];
+    size_t m = 0;
+    int made = 0, seconds = 0;
+    for (size_t j = i + 1; j < kept && seconds < 2 && made < TRI_PER_ANCHOR; j++) {
+        const peak *b = &p[j];
+        if (b->t - a->t > TRI_SECOND_MAX)
+            break;
+        if (b->t - a->t < TRI_GAP_MIN || b->freq < TRI_BIN_MIN || fabs(ratio_steps(a, b)) > TRI_RATIO_STEPS)
+            continue;
+        seconds++;
+        int thirds = 0;
+        for (size_t k = j + 1; k < kept && thirds < 2 && made < TRI_PER_ANCHOR; k++) {
+            const peak *c = &p[k];
+            if (c->t - a->t > TRI_SPAN_MAX)
+                break;
+            if (c->t - b->t < TRI_GAP_MIN || c->freq < TRI_BIN_MIN || fabs(ratio_steps(a, c)) > TRI_RATIO_STEPS)
+                continue;
+            thirds++;
+            made++;
+            const uint32_t span = c->t - a->t;
+            int sb[2], sc[2], st[2];
+            steps_of(ratio_steps(a, b), -TRI_RATIO_STEPS, TRI_RATIO_STEPS, 1, x->probe, sb);
+            steps_of(ratio_steps(a, c), -TRI_RATIO_STEPS, TRI_RATIO_STEPS, 1, x->probe, sc);
+            steps_of((double)(b->t - a->t) / span * TRI_TIME_STEPS, 0, TRI_TIME_STEPS - 1, 0, x->probe, st);
+            const int loud = a->prominence >= b->prominence && a->prominence >= c->prominence ? 0
+                             : b->prominence >= c->prominence                                 ? 1
+                                                                                              : 2;
+            const uint32_t low = ((uint32_t)lroundf(a->freq * 4.0f) << 6) | span;
+            for (int ub = 0; ub < 2; ub++)
+                for (int uc = 0; uc < 2; uc++)
+                    for (int ut = 0; ut < 2; ut++) {
+                        if ((ub && sb[1] == sb[0]) || (uc && sc[1] == sc[0]) || (ut && st[1] == st[0]))
+                            continue;
+                        const uint32_t code =
+                            (((uint32_t)(sb[ub] + TRI_RATIO_STEPS) * (2 * TRI_RATIO_STEPS + 1) +
+                              (uint32_t)(sc[uc] + TRI_RATIO_STEPS)) * TRI_TIME_STEPS + (uint32_t)st[ut]) * 3 +
+                            (uint32_t)loud;
+                        lm[m++] = (fp_landmark){FP_TRIPLET | code << FP_TRI_CODE_SHIFT | low, a->t};
+                    }
+        }
+    }
+    return m;
+}
+
+static int by_frame_then_hash(const void *a, const void *b)
+{
+    const fp_landmark *p = a, *q = b;
+    if (p->t != q->t)
+        return p->t < q->t ? -1 : 1;
+    return (p->hash > q->hash) - (p->hash < q->hash);
+}
+
 int fp_finish(fp_extractor *x, fp_landmark **out, size_t *n)
 {
     *out = NULL;
@@ -197,7 +303,8 @@ int fp_finish(fp_extractor *x, fp_landmark **out, size_t *n)
             x->peaks[kept++] = x->peaks[i];
     }
     qsort(x->peaks, kept, sizeof *x->peaks, by_time);
-    fp_landmark *lm = malloc(sizeof *lm * (kept * FANOUT + 1));
+    const size_t per_tri = x->probe ? 8 : 1; /* codes per triplet: up to 2 per value when probing */
+    fp_landmark *lm = malloc(sizeof *lm * (kept * (FANOUT + TRI_PER_ANCHOR * per_tri) + 1));
     if (!lm)
         return -1;
     size_t m = 0;
@@ -214,7 +321,10 @@ int fp_finish(fp_extractor *x, fp_landmark **out, size_t *n)
             lm[m++] = (fp_landmark){((uint32_t)a->bin << 14) | ((uint32_t)b->bin << 6) | dt, a->t};
             partners++;
         }
+        if (a->freq >= TRI_BIN_MIN)
+            m += triplets(x, i, kept, lm + m);
     }
+    qsort(lm, m, sizeof *lm, by_frame_then_hash);
     *out = lm;
     *n = m;
     return 0;

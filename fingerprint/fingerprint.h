@@ -3,14 +3,17 @@
  * (docs/DATASETS.md), a library of its own beside libprovmark.
  *
  * Extraction: landmarks, i.e. pairs of spectral peaks hashed with their
- * frequencies and time gap. Frames and bins are defined in seconds and hertz
+ * frequencies and time gap (the same recording), and triplets hashed with what a
+ * transposition or a re-timing leaves unchanged (a copy in another key or at
+ * another tempo). Frames and bins are defined in seconds and hertz
  * (64 ms frames, 32 ms apart, bins 15.625 Hz wide), so every sample rate gives
  * the same landmarks; peaks survive lossy coding, gain, resampling and moderate
  * noise.
  *
  * The index (docs/FPINDEX.md, normative): every item's landmarks sorted by hash,
  * so that a query is a binary search per landmark; little-endian, versioned,
- * checksummed (BLAKE2b-256), used in place through mmap.
+ * checksummed (BLAKE2b-256), used in place through mmap. A query (query.c for the
+ * pairs, transform.c for the triplets) reports each match with its E-value.
  *
  * Nothing here prints or writes files: failures are returned (with a reason
  * where there is one) and the caller reports them.
@@ -23,15 +26,38 @@
 #define FP_HOP_SECONDS 0.032
 #define FP_WIN_SECONDS 0.064
 
+/*
+ * Two kinds of landmark (docs/FPINDEX.md, "Entry table"):
+ * - a pair (bit 31 clear): 8 bits the first peak's bin, 8 bits the second's, 6 bits
+ *   their frame gap. It matches the same recording only.
+ * - a triplet (bit 31 set): three peaks, hashed by what a transposition (all
+ *   frequencies times one factor) and a re-timing (all times times one factor) leave
+ *   unchanged: the frequency ratios and the ratio of the time gaps, in FP_TRI_CODE_BITS
+ *   (bits 16-30); below them the first peak's frequency in quarter bins (bits 6-15)
+ *   and the span of the three in frames (bits 0-5), from which a query's hits estimate
+ *   the transposition and the tempo. A query looks a triplet up by its code only.
+ */
 typedef struct fp_landmark {
-    uint32_t hash; /* 8 bits first peak's bin, 8 bits second's, 6 bits frame gap */
+    uint32_t hash;
     uint32_t t;    /* frame of the first peak */
 } fp_landmark;
+
+#define FP_TRIPLET 0x80000000u
+#define FP_TRI_CODE_SHIFT 16 /* the invariant code: hash >> 16 (with bit 31) */
+#define FP_TRI_FREQ(h) (((h) >> 6) & 0x3ffu) /* first peak, quarter bins (4 per 15.625 Hz) */
+#define FP_TRI_SPAN(h) ((h) & 63u)           /* frames from the first peak to the third */
+#define FP_IS_TRIPLET(h) (((h) & FP_TRIPLET) != 0)
 
 typedef struct fp_extractor fp_extractor;
 
 /* NULL if out of memory or the rate is unusable (< 8 kHz). */
 fp_extractor *fp_new(double rate);
+/*
+ * For a query: every triplet whose invariant values lie near a quantisation step
+ * also gives the code across that step, so that a transposed or re-timed copy whose
+ * values moved slightly still meets the index's code. Never for an index.
+ */
+void fp_probe_neighbours(fp_extractor *x);
 void fp_free(fp_extractor *x);
 /* Feed interleaved audio; 0, or -1 if out of memory. */
 int fp_push(fp_extractor *x, const float *in, size_t frames, int channels);
@@ -41,7 +67,8 @@ int fp_finish(fp_extractor *x, fp_landmark **out, size_t *n);
 /* ------------------------------------------------------------ the index */
 
 #define FPX_MAGIC "PMFPIDX\0"
-#define FPX_VERSION 1
+#define FPX_VERSION 2     /* written; version 1 (pairs only) is still read */
+#define FPX_MIN_VERSION 1
 /* Where the header's size and checksum fields lie (docs/FPINDEX.md), for tools that craft indexes. */
 #define FPX_HEADER_SIZE 104
 #define FPX_FILE_SIZE_AT 56
@@ -92,6 +119,13 @@ typedef struct fpx_match {
     /* 1: the item's most significant alignment for this part of the query; 2, 3, ...:
      * other statements of the same passage in the item (music repeats), in order. */
     int rank;
+    /*
+     * How the query differs from the item: pitch, the factor of its frequencies
+     * (1.0595 = a semitone up), and tempo, the item's seconds per second of the query
+     * (1.1 = played 10 % faster). 1 and 1 for a match of the same recording's
+     * landmark pairs; other values come from triplets (a transposed or re-timed copy).
+     */
+    double pitch, tempo;
 } fpx_match;
 
 /*

@@ -244,10 +244,10 @@ cp "$w/big/s2.json" "$w/big/bad.json" && cp "$w/big/s2.pmfp" "$w/big/bad.pmfp"
 printf '\377' | dd of="$w/big/bad.pmfp" bs=1 seek=3000 conv=notrunc 2>/dev/null
 shard_refused "a corrupt shard" "bad.pmfp: not a usable fingerprint index: checksum mismatch" \
     --dataset "$w/big/s1.json" --dataset "$w/big/bad.json"
-jq '.fingerprints.index = "v2.pmfp"' "$w/big/s2.json" >"$w/big/v2.json" && cp "$w/big/s2.pmfp" "$w/big/v2.pmfp"
-/usr/bin/python3 tests/pmfp_craft.py "$w/big/v2.json" version 2
-shard_refused "a shard of another index format (version 2)" "v2.pmfp: not a usable fingerprint index: unknown version" \
-    --dataset "$w/big/s1.json" --dataset "$w/big/v2.json"
+jq '.fingerprints.index = "v3.pmfp"' "$w/big/s2.json" >"$w/big/v3.json" && cp "$w/big/s2.pmfp" "$w/big/v3.pmfp"
+/usr/bin/python3 tests/pmfp_craft.py "$w/big/v3.json" version 3
+shard_refused "a shard of a later index format (version 3)" "v3.pmfp: not a usable fingerprint index: unknown version" \
+    --dataset "$w/big/s1.json" --dataset "$w/big/v3.json"
 # The recipe: examples/scale/parallel-index.sh builds one shard per folder with GNU parallel
 # (here on this machine, ":"), then trace queries them all; a rerun changes nothing.
 mkdir -p "$w/cat/a" "$w/cat/b" "$w/cat/c" "$w/cat/d"
@@ -286,6 +286,41 @@ check "loop: the true offset (7.0 s) is reported, though a repeat 2 s away gathe
         "$w/loop.json"
 check "loop: the other statements are reported too, ranked 2, 3, ... in order of E-value" \
     jq -e '[.matches[].rank] == [range(1; (.matches | length) + 1)] and (.matches | length) >= 3' "$w/loop.json"
+# Transposed and re-timed copies (docs/FPINDEX.md, triplets): 10 s excerpts of training
+# items, changed by sox, MP3 128k. Each is found with its item, its transposition and tempo
+# within 1 % and its place in the item within 0.3 s; a pair match cannot find any of them.
+mkdir -p "$w/tx"
+tx() { # NAME ITEM START SEMITONES TEMPO EFFECT...: the excerpt, and what a match must say
+    n=$1 item=$2 start=$3 st=$4 tempo=$5
+    shift 5
+    sox -D -V1 "$w/train/$item" -r 44100 -c 2 "$w/tx/$n.wav" trim "$start" 10 gain -3 "$@"
+    ffmpeg -nostdin -v error -y -i "$w/tx/$n.wav" -b:a 128k "$w/tx/$n.mp3"
+    echo "$n $item $start $st $tempo" >>"$w/tx/expect"
+}
+: >"$w/tx/expect"
+tx up2 spunkyrace-ks.ogg 20 2 1 pitch 200
+tx down1 credits1-cp.ogg 30 -1 1 pitch -100
+tx fast10 freezingpoint.ogg 70 0 1.10 tempo 1.10
+tx slow8 menu.ogg 20 0 0.92 tempo 0.92
+tx speed6 batcave.ogg 40 1.0088 1.06 speed 1.06
+$PM trace --json --no-detect --dataset "$M" "$w"/tx/*.mp3 >"$w/tx.jsonl" 2>/dev/null
+while read -r n item start st tempo; do
+    check "transformed: $n ($item from $start s, $st semitones, tempo $tempo) found, factors within 1 %, place within 0.3 s" \
+        jq -e -s --arg f "$n.mp3" --arg i "train/$item" --argjson s "$start" --argjson p "$st" --argjson t "$tempo" \
+        'map(select(.file | endswith($f)))[0].matches | map(select(.item == $i and .rank == 1))[0] |
+         ((.pitch_semitones - $p) | fabs) < 0.17 and ((.tempo / $t - 1) | fabs) < 0.01 and
+         ((.item_start - ($s + $t * .output_start)) | fabs) < 0.3' "$w/tx.jsonl"
+done <"$w/tx/expect"
+check "transformed: no other item is reported for them" \
+    jq -e -s 'all(.[]; [.matches[] | select(.rank == 1) | .item] | unique | length == 1)' "$w/tx.jsonl"
+$PM trace --no-detect --dataset "$M" "$w"/tx/fast10.mp3 >"$w/tx.txt" 2>/dev/null
+check "transformed: human output gives the transposition and the tempo" \
+    grep -q 'reproduces train/freezingpoint.ogg: .*; transposed +0.00 semitones, tempo x1.0[89]' "$w/tx.txt"
+$PM trace --json --no-detect --dataset "$M" "$w"/tx/up2.mp3 "$w"/tx/fast10.mp3 "$w/other/legolodio.ogg" >"$w/tx2.jsonl" 2>/dev/null
+check "transformed: the matches validate against docs/trace.schema.json, an untransformed one says 0 semitones, tempo 1" \
+    sh -c ". tests/lib.sh; valid_lines trace $w/tx2.jsonl && jq -e -s '.[0].matches[0].pitch_semitones > 1.8 and ([.[].matches[]] | length) >= 2' $w/tx2.jsonl >/dev/null &&
+           jq -e -s 'map(.matches[]) | all(.[]; .pitch_semitones != null)' $w/trace.jsonl >/dev/null &&
+           jq -e -s '[.[].matches[] | select(.rank == 1)] | all(.[]; .pitch_semitones == 0 and .tempo == 1)' $w/trace.jsonl >/dev/null"
 $PM trace --json --dataset "$M" "$w/g2.mix.wav" >"$w/unmarked.jsonl" 2>/dev/null
 check "trace --dataset: an unmarked piece is still checked (2 items found)" \
     sh -c "jq -e '.found == false and ([.matches[] | select(.rank == 1)] | length) == 2' $w/unmarked.jsonl"

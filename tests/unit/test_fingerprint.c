@@ -55,15 +55,28 @@ static void extraction(void **state)
 {
     size_t n, n2, n3;
     fp_landmark *a = landmarks(RATE, 0.0, 20.0, 4096, &n);
-    /* About 12 peaks per second, 4 partners each; sorted by time; fields in range. */
-    assert_true(n > 20 * 20 && n <= 20 * 12 * 4 + 48);
+    /* About 12 peaks per second, 4 pairs and up to 3 triplets each; sorted by time;
+     * fields in range: pairs (bins, gap), triplets (code, first peak from 156 Hz in
+     * quarter bins, span of 8 to 63 frames). */
+    size_t pairs = 0, triplets = 0;
     for (size_t i = 0; i < n; i++) {
-        const uint32_t b1 = a[i].hash >> 14, b2 = (a[i].hash >> 6) & 0xff, dt = a[i].hash & 63;
-        assert_true(b1 >= 4 && b1 < 256 && b2 >= 4 && b2 < 256 && dt >= 1);
-        assert_true(a[i].hash >> 22 == 0);
+        const uint32_t h = a[i].hash;
+        if (FP_IS_TRIPLET(h)) {
+            triplets++;
+            assert_true((h & ~FP_TRIPLET) >> FP_TRI_CODE_SHIFT < 33 * 33 * 8 * 3);
+            assert_true(FP_TRI_FREQ(h) >= 40 && FP_TRI_FREQ(h) < 1024);
+            assert_true(FP_TRI_SPAN(h) >= 8 && FP_TRI_SPAN(h) <= 63);
+        } else {
+            pairs++;
+            const uint32_t b1 = h >> 14, b2 = (h >> 6) & 0xff, dt = h & 63;
+            assert_true(b1 >= 4 && b1 < 256 && b2 >= 4 && b2 < 256 && dt >= 1);
+            assert_true(h >> 22 == 0);
+        }
         if (i)
             assert_true(a[i].t >= a[i - 1].t);
     }
+    assert_true(pairs > 20 * 20 && pairs <= 20 * 12 * 4 + 48);
+    assert_true(triplets > 20 * 10 && triplets <= 20 * 12 * 3 + 36);
     /* The same whatever the chunking. */
     fp_landmark *b = landmarks(RATE, 0.0, 20.0, 77, &n2);
     assert_int_equal(n, n2);
@@ -301,6 +314,37 @@ static void refusals(void **state)
         unlink(path);
         free(path);
     }
+    /* Version 1 (pairs only) is still read; a version 1 index holding triplets is not. */
+    fpx_item_in one = {"one.wav", 20.0, NULL, 0};
+    one.lm = landmarks(RATE, 1000.0, 20.0, 4096, &one.n);
+    size_t n_pairs = 0;
+    for (size_t i = 0; i < one.n; i++)
+        if (!FP_IS_TRIPLET(one.lm[i].hash))
+            one.lm[n_pairs++] = one.lm[i];
+    static const uint32_t v1 = 1;
+    for (int with_triplet = 0; with_triplet < 2; with_triplet++) {
+        one.n = n_pairs + (size_t)with_triplet;
+        one.lm[n_pairs] = (fp_landmark){FP_TRIPLET | 7u << FP_TRI_CODE_SHIFT | 200u << 6 | 20u, 3};
+        char *path = build_index(&one, 1);
+        FILE *f = fopen(path, "r+b");
+        assert_non_null(f);
+        assert_int_equal(fseek(f, 8, SEEK_SET), 0);
+        assert_int_equal(fwrite(&v1, sizeof v1, 1, f), 1);
+        fclose(f);
+        const char *why = NULL;
+        fpx *x = fpx_open(path, &why);
+        if (with_triplet) {
+            assert_null(x);
+            assert_string_equal(why, "bad entry table");
+        } else {
+            assert_non_null(x);
+            assert_int_equal(fpx_entries(x), n_pairs);
+            fpx_close(x);
+        }
+        unlink(path);
+        free(path);
+    }
+    free(one.lm);
     const char *why = NULL;
     assert_null(fpx_open("/nonexistent/index.pmfp", &why));
     assert_non_null(why);
