@@ -63,20 +63,13 @@ static int cmp_vote(const void *a, const void *b)
     return (p->hit > q->hit) - (p->hit < q->hit);
 }
 
-/* A hit of a triplet, seen from one query window. */
-typedef struct tx_hit {
-    uint32_t item, window; /* window: 2 w + grid */
-    uint32_t hit;          /* in the hits */
-} tx_hit;
-
-static int cmp_tx_hit(const void *a, const void *b)
+/* Triplet hits by item, then query landmark (so by query frame). */
+static int cmp_item_qi(const void *a, const void *b)
 {
-    const tx_hit *p = a, *q = b;
+    const hit *p = a, *q = b;
     if (p->item != q->item)
         return p->item < q->item ? -1 : 1;
-    if (p->window != q->window)
-        return p->window < q->window ? -1 : 1;
-    return (p->hit > q->hit) - (p->hit < q->hit);
+    return (p->qi > q->qi) - (p->qi < q->qi);
 }
 
 static double tx_tempo(int g) { return TX_TEMPO_MIN * exp(g * TX_TEMPO_STEP); }
@@ -134,10 +127,10 @@ static int k_needed(const chance *c, const tx_chance *t, double p_cell)
  * gives several hits a few frames apart (measured: six hits, four of them within
  * 0.7 s, at one semitone, made a chance alignment of unrelated music of E 10^-4.8).
  */
-static int distinct_of(const fp_landmark *lm, const hit *h, const tx_vote *v, size_t n, uint32_t *scratch)
+static int distinct_of(const fp_landmark *lm, const hit *x, const tx_vote *v, size_t n, uint32_t *scratch)
 {
     for (size_t i = 0; i < n; i++)
-        scratch[i] = lm[h[v[i].hit].qi].t;
+        scratch[i] = lm[x[v[i].hit].qi].t;
     qsort(scratch, n, sizeof *scratch, fpq_cmp_u32);
     int moments = 0, codes = 0;
     for (size_t i = 0, last = 0; i < n; i++)
@@ -146,7 +139,7 @@ static int distinct_of(const fp_landmark *lm, const hit *h, const tx_vote *v, si
             last = i;
         }
     for (size_t i = 0; i < n; i++)
-        scratch[i] = lm[h[v[i].hit].qi].hash >> FP_TRI_CODE_SHIFT;
+        scratch[i] = lm[x[v[i].hit].qi].hash >> FP_TRI_CODE_SHIFT;
     qsort(scratch, n, sizeof *scratch, fpq_cmp_u32);
     for (size_t i = 0; i < n; i++)
         codes += i == 0 || scratch[i] != scratch[i - 1];
@@ -160,11 +153,11 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* The median of ti - tempo tq over a cell's hits: the line's intercept at that tempo. */
-static double intercept(const fp_landmark *lm, const hit *h, const tx_vote *v, size_t nv, double tempo,
+static double intercept(const fp_landmark *lm, const hit *x, const tx_vote *v, size_t nv, double tempo,
                         double *scratch)
 {
     for (size_t i = 0; i < nv; i++) {
-        const tx_geom gm = geom_of(lm, &h[v[i].hit]);
+        const tx_geom gm = geom_of(lm, &x[v[i].hit]);
         scratch[i] = gm.ti - tempo * gm.tq;
     }
     qsort(scratch, nv, sizeof *scratch, cmp_double);
@@ -172,12 +165,12 @@ static double intercept(const fp_landmark *lm, const hit *h, const tx_vote *v, s
 }
 
 /* The hits of x within TX_FIT_TOL frames of the line and TX_PITCH_CELL of log pitch p. */
-static size_t on_line(const fp_landmark *lm, const hit *h, const tx_hit *x, size_t nx, double tempo, double b,
+static size_t on_line(const fp_landmark *lm, const hit *x, size_t nx, double tempo, double b,
                       double p)
 {
     size_t k = 0;
     for (size_t i = 0; i < nx; i++) {
-        const tx_geom gm = geom_of(lm, &h[x[i].hit]);
+        const tx_geom gm = geom_of(lm, &x[i]);
         k += fabs(gm.ti - (tempo * gm.tq + b)) <= TX_FIT_TOL && fabs(log(gm.fq / gm.fi) - p) <= TX_PITCH_CELL;
     }
     return k;
@@ -192,16 +185,16 @@ static size_t on_line(const fp_landmark *lm, const hit *h, const tx_hit *x, size
  * over at most TX_SEN of them taken evenly; the intercept is then the median.
  * Returns the frames they spread over.
  */
-static double theil_sen(const fp_landmark *lm, const hit *h, const tx_hit *x, size_t nx, double p, double *tempo,
+static double theil_sen(const fp_landmark *lm, const hit *x, size_t nx, double p, double *tempo,
                         double *b)
 {
-    size_t on = on_line(lm, h, x, nx, *tempo, *b, p);
+    size_t on = on_line(lm, x, nx, *tempo, *b, p);
     if (on < 2)
         return 0.0;
     double tq[TX_SEN], ti[TX_SEN], slope[TX_SEN * (TX_SEN - 1) / 2];
     size_t n = 0, seen = 0;
     for (size_t i = 0; i < nx && n < TX_SEN; i++) {
-        const tx_geom gm = geom_of(lm, &h[x[i].hit]);
+        const tx_geom gm = geom_of(lm, &x[i]);
         if (fabs(gm.ti - (*tempo * gm.tq + *b)) > TX_FIT_TOL || fabs(log(gm.fq / gm.fi) - p) > TX_PITCH_CELL)
             continue;
         if (seen++ * TX_SEN / on >= n) /* evenly over the hits on the line */
@@ -238,29 +231,29 @@ static double theil_sen(const fp_landmark *lm, const hit *h, const tx_hit *x, si
  * of its line is taken, and the hits on that line fit it (theil_sen()), which gives
  * the tempo to a few tenths of a per cent. The pitch is the median of theirs.
  */
-static int tx_emit(const fp_landmark *lm, const hit *h, const tx_vote *v, size_t nv, const tx_hit *x, size_t nx, int g,
+static int tx_emit(const fp_landmark *lm, const hit *x, const tx_vote *v, size_t nv, size_t nx, int g,
                    double le, matches *m, double *scratch)
 {
     for (size_t i = 0; i < nv; i++) {
-        const tx_geom gm = geom_of(lm, &h[v[i].hit]);
+        const tx_geom gm = geom_of(lm, &x[v[i].hit]);
         scratch[i] = log(gm.fq / gm.fi);
     }
     qsort(scratch, nv, sizeof *scratch, cmp_double);
     const double p = scratch[nv / 2];
-    double tempo = tx_tempo(g), b = intercept(lm, h, v, nv, tempo, scratch);
-    size_t best = on_line(lm, h, x, nx, tempo, b, p);
+    double tempo = tx_tempo(g), b = intercept(lm, x, v, nv, tempo, scratch);
+    size_t best = on_line(lm, x, nx, tempo, b, p);
     const int steps = (int)lround(TX_REFINE / TX_REFINE_STEP);
     for (int j = -steps; j <= steps; j++) {
-        const double tj = tx_tempo(g) * exp(j * TX_REFINE_STEP), bj = intercept(lm, h, v, nv, tj, scratch);
-        const size_t k = on_line(lm, h, x, nx, tj, bj, p);
+        const double tj = tx_tempo(g) * exp(j * TX_REFINE_STEP), bj = intercept(lm, x, v, nv, tj, scratch);
+        const size_t k = on_line(lm, x, nx, tj, bj, p);
         if (k > best)
             best = k, tempo = tj, b = bj;
     }
-    const double spread = theil_sen(lm, h, x, nx, p, &tempo, &b);
+    const double spread = theil_sen(lm, x, nx, p, &tempo, &b);
     size_t np = 0;
     double q0 = INFINITY, q1 = -INFINITY;
     for (size_t i = 0; i < nx; i++) { /* the hits on the line: the span and the pitch */
-        const tx_geom gm = geom_of(lm, &h[x[i].hit]);
+        const tx_geom gm = geom_of(lm, &x[i]);
         if (fabs(gm.ti - (tempo * gm.tq + b)) > TX_FIT_TOL || fabs(log(gm.fq / gm.fi) - p) > TX_PITCH_CELL)
             continue;
         scratch[np++] = log(gm.fq / gm.fi);
@@ -282,7 +275,7 @@ static int tx_emit(const fp_landmark *lm, const hit *h, const tx_vote *v, size_t
     if (!mt)
         return -1;
     const double qs = q0 * FP_HOP_SECONDS, qe = (q1 + 1) * FP_HOP_SECONDS + FP_WIN_SECONDS;
-    *mt = (fpx_match){.item = h[v[0].hit].item, .query_start = qs, .query_end = qe,
+    *mt = (fpx_match){.item = x[v[0].hit].item, .query_start = qs, .query_end = qe,
                       .item_start = (tempo * q0 + b) * FP_HOP_SECONDS,
                       .item_end = (tempo * (q1 + 1) + b) * FP_HOP_SECONDS + FP_WIN_SECONDS,
                       .landmarks = (int)nv, .score = nv / (qe - qs), .log10_evalue = le, .rank = 1,
@@ -291,14 +284,14 @@ static int tx_emit(const fp_landmark *lm, const hit *h, const tx_vote *v, size_t
 }
 
 /* The cells of one item window (its hits x[0..n)), at the tempo steps near its histogram's peaks. */
-static int tx_window(const fp_landmark *lm, const hit *h, const tx_hit *x, size_t n, double frames_of_item,
+static int tx_window(const fp_landmark *lm, const hit *x, size_t n, uint32_t window, double frames_of_item,
                      const chance *c, const tx_chance *t, tx_vote *votes, uint32_t *scratch, double *dscratch,
                      matches *m)
 {
     int hist[TX_TEMPOS] = {0};
     double g_total = 0.0;
     for (size_t i = 0; i < n; i++) {
-        const tx_geom gm = geom_of(lm, &h[x[i].hit]);
+        const tx_geom gm = geom_of(lm, &x[i]);
         int lo, hi;
         if (!tempo_range(&gm, &lo, &hi))
             continue;
@@ -329,12 +322,12 @@ static int tx_window(const fp_landmark *lm, const hit *h, const tx_hit *x, size_
     for (int r = 0; r < np; r++) {
         size_t nv = 0;
         for (size_t i = 0; i < n; i++) {
-            const tx_geom gm = geom_of(lm, &h[x[i].hit]);
+            const tx_geom gm = geom_of(lm, &x[i]);
             int lo, hi;
             if (!tempo_range(&gm, &lo, &hi))
                 continue;
             const double lp = (log(gm.fq / gm.fi) - log(TX_PITCH_MIN)) / TX_PITCH_CELL;
-            const double origin = window_origin(x[i].window);
+            const double origin = window_origin(window);
             for (int g = peaks[r] - 1; g <= peaks[r] + 1; g++) {
                 if (g < lo || g > hi)
                     continue;
@@ -343,7 +336,7 @@ static int tx_window(const fp_landmark *lm, const hit *h, const tx_hit *x, size_
                     for (int og = 0; og < 2; og++) {
                         const uint64_t pc = (uint64_t)floor(lp + 0.5 * pg) * 2 + (uint64_t)pg;
                         const uint64_t oc = (uint64_t)floor(o + 0.5 * og) * 2 + (uint64_t)og;
-                        votes[nv++] = (tx_vote){(uint64_t)g << 56 | pc << 48 | oc, x[i].hit};
+                        votes[nv++] = (tx_vote){(uint64_t)g << 56 | pc << 48 | oc, (uint32_t)i};
                     }
             }
         }
@@ -353,11 +346,11 @@ static int tx_window(const fp_landmark *lm, const hit *h, const tx_hit *x, size_
             while (e < nv && votes[e].key == votes[s].key)
                 e++;
             if (e - s >= (size_t)k_min) {
-                const int k = distinct_of(lm, h, votes + s, e - s, scratch);
+                const int k = distinct_of(lm, x, votes + s, e - s, scratch);
                 const double lambda = (n - (e - s) + 1.0) * p_cell; /* the window's other hits */
                 const double le = t->log10_tests + CLUMPING * fpx_log10_poisson_tail(lambda, k);
                 if (le + c->log10_scale <= c->log10_limit && m->n < TX_MAX_MATCHES &&
-                    tx_emit(lm, h, votes + s, e - s, x, n, (int)(votes[s].key >> 56), le, m, dscratch) != 0)
+                    tx_emit(lm, x, votes + s, e - s, n, (int)(votes[s].key >> 56), le, m, dscratch) != 0)
                     return -1;
             }
             s = e;
@@ -387,22 +380,15 @@ int fpq_transformed(const catalogue *cat, const fp_landmark *lm, size_t n, const
     hit *h = fpq_hits_of(cat, lm, n, 1, TX_MAX_HITS, &nh);
     if (!h)
         return -1;
-    tx_hit *x = malloc((2 * nh + 1) * sizeof *x);
-    /* Votes of one item window: 3 tempo steps x 4 grids per hit at most, for each peak in turn. */
+    /* Votes of one item window: 3 tempo steps x 4 lattices per hit at most, for each peak in turn. */
     tx_vote *votes = malloc((12 * nh + 1) * sizeof *votes);
     uint32_t *scratch = malloc((12 * nh + 1) * sizeof *scratch);
     double *dscratch = malloc((12 * nh + 1) * sizeof *dscratch);
     int rc = -1;
-    if (!x || !votes || !scratch || !dscratch)
+    if (!votes || !scratch || !dscratch)
         goto out;
-    for (size_t i = 0; i < nh; i++) {
-        const uint32_t tq = lm[h[i].qi].t;
-        x[2 * i] = (tx_hit){h[i].item, 2 * (tq / TX_WINDOW), (uint32_t)i};
-        x[2 * i + 1] = (tx_hit){h[i].item, 2 * ((tq + TX_WINDOW / 2) / TX_WINDOW) + 1, (uint32_t)i};
-    }
-    qsort(x, 2 * nh, sizeof *x, cmp_tx_hit);
-    const double qframes = c->query_frames;
-    const double windows = 2.0 * (floor(qframes / TX_WINDOW) + 1.0);
+    qsort(h, nh, sizeof *h, cmp_item_qi);
+    const double windows = 2.0 * (floor(c->query_frames / TX_WINDOW) + 1.0);
     tx_chance t = {.cells_pitch = log(TX_PITCH_MAX / TX_PITCH_MIN) / TX_PITCH_CELL};
     double cells = 0.0;
     for (size_t s = 0; s < cat->n; s++)
@@ -411,12 +397,21 @@ int fpq_transformed(const catalogue *cat, const fp_landmark *lm, size_t n, const
     t.log10_tests = log10(fmax(cells * windows * TX_TEMPOS * t.cells_pitch * 4.0, 1.0)) - log10(TX_SHARE);
     const size_t first = m->n;
     rc = 0;
-    for (size_t s = 0; s < 2 * nh && rc == 0;) {
-        size_t e = s + 1;
-        while (e < 2 * nh && x[e].item == x[s].item && x[e].window == x[s].window)
-            e++;
-        rc = tx_window(lm, h, x + s, e - s, fpq_item_frames(cat, x[s].item), c, &t, votes, scratch, dscratch, m);
-        s = e;
+    for (size_t is = 0; is < nh && rc == 0;) { /* an item's hits, in query order */
+        size_t ie = is + 1;
+        while (ie < nh && h[ie].item == h[is].item)
+            ie++;
+        const double frames_of_item = fpq_item_frames(cat, h[is].item);
+        for (uint32_t grid = 0; grid < 2 && rc == 0; grid++) /* windows from frame 0, and half a window earlier */
+            for (size_t s = is; s < ie && rc == 0;) {
+                const uint32_t w = (lm[h[s].qi].t + grid * (TX_WINDOW / 2)) / TX_WINDOW;
+                size_t e = s + 1;
+                while (e < ie && (lm[h[e].qi].t + grid * (TX_WINDOW / 2)) / TX_WINDOW == w)
+                    e++;
+                rc = tx_window(lm, h + s, e - s, 2 * w + grid, frames_of_item, c, &t, votes, scratch, dscratch, m);
+                s = e;
+            }
+        is = ie;
     }
     if (rc == 0 && m->n > first) {
         /* One match per copy, the most significant. A copy the pairs found too is
@@ -437,6 +432,6 @@ int fpq_transformed(const catalogue *cat, const fp_landmark *lm, size_t n, const
         m->n = kept;
     }
 out:
-    free(h), free(x), free(votes), free(scratch), free(dscratch);
+    free(h), free(votes), free(scratch), free(dscratch);
     return rc;
 }
