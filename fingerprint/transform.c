@@ -47,6 +47,7 @@
 #define TX_SHARE 0.01
 #define TX_SAME 0.01        /* a match within 1 % of pitch 1 and tempo 1 is left to the pairs ... */
 #define TX_TEMPO_JITTER 2.5 /* ... or within this many frames over its hits' spread, of tempo 1 */
+#define TX_EMITS 8          /* cells made matches per item window and tempo peak, the most significant */
 /* Matches taken before duplicates are dropped (quadratic), whatever a hostile index offers. */
 #define TX_MAX_MATCHES (4 * FPX_MAX_MATCHES)
 
@@ -241,12 +242,21 @@ static int tx_emit(const fp_landmark *lm, const hit *x, const tx_vote *v, size_t
     qsort(scratch, nv, sizeof *scratch, cmp_double);
     const double p = scratch[nv / 2];
     double tempo = tx_tempo(g), b = intercept(lm, x, v, nv, tempo, scratch);
-    size_t best = on_line(lm, x, nx, tempo, b, p);
+    double *tq = scratch + nv, *ti = tq + nx; /* the window's hits at this pitch, for the tempos tried */
+    size_t near = 0;
+    for (size_t i = 0; i < nx; i++) {
+        const tx_geom gm = geom_of(lm, &x[i]);
+        if (fabs(log(gm.fq / gm.fi) - p) <= TX_PITCH_CELL)
+            tq[near] = gm.tq, ti[near] = gm.ti, near++;
+    }
+    size_t best = 0;
     const int steps = (int)lround(TX_REFINE / TX_REFINE_STEP);
     for (int j = -steps; j <= steps; j++) {
-        const double tj = tx_tempo(g) * exp(j * TX_REFINE_STEP), bj = intercept(lm, x, v, nv, tj, scratch);
-        const size_t k = on_line(lm, x, nx, tj, bj, p);
-        if (k > best)
+        const double tj = tx_tempo(g) * exp(j * TX_REFINE_STEP), bj = j ? intercept(lm, x, v, nv, tj, scratch) : b;
+        size_t k = 0;
+        for (size_t i = 0; i < near; i++)
+            k += fabs(ti[i] - (tj * tq[i] + bj)) <= TX_FIT_TOL;
+        if (k > best || (k == best && j == 0)) /* ties: the cell's own tempo */
             best = k, tempo = tj, b = bj;
     }
     const double spread = theil_sen(lm, x, nx, p, &tempo, &b);
@@ -341,6 +351,10 @@ static int tx_window(const fp_landmark *lm, const hit *x, size_t n, uint32_t win
             }
         }
         qsort(votes, nv, sizeof *votes, cmp_vote);
+        /* The TX_EMITS most significant cells of this tempo peak (a copy fills a few
+         * neighbouring ones; each match costs a fit over the window's hits). */
+        struct { size_t s, n; double le; } top[TX_EMITS];
+        int nt = 0;
         for (size_t s = 0; s < nv;) {
             size_t e = s + 1;
             while (e < nv && votes[e].key == votes[s].key)
@@ -349,12 +363,18 @@ static int tx_window(const fp_landmark *lm, const hit *x, size_t n, uint32_t win
                 const int k = distinct_of(lm, x, votes + s, e - s, scratch);
                 const double lambda = (n - (e - s) + 1.0) * p_cell; /* the window's other hits */
                 const double le = t->log10_tests + CLUMPING * fpx_log10_poisson_tail(lambda, k);
-                if (le + c->log10_scale <= c->log10_limit && m->n < TX_MAX_MATCHES &&
-                    tx_emit(lm, x, votes + s, e - s, n, (int)(votes[s].key >> 56), le, m, dscratch) != 0)
-                    return -1;
+                if (le + c->log10_scale <= c->log10_limit && (nt < TX_EMITS || le < top[nt - 1].le)) {
+                    int j = nt < TX_EMITS ? nt++ : nt - 1; /* insert, most significant first */
+                    for (; j > 0 && top[j - 1].le > le; j--)
+                        top[j] = top[j - 1];
+                    top[j].s = s, top[j].n = e - s, top[j].le = le;
+                }
             }
             s = e;
         }
+        for (int j = 0; j < nt && m->n < TX_MAX_MATCHES; j++)
+            if (tx_emit(lm, x, votes + top[j].s, top[j].n, n, (int)(votes[top[j].s].key >> 56), top[j].le, m, dscratch) != 0)
+                return -1;
     }
     return 0;
 }

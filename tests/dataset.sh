@@ -179,6 +179,41 @@ for bad in "--false-rate 0" "--false-rate x" "--false-rate nan" "--false-rate 2"
     rc=$?
     check "significance: trace $bad is refused with one line, exit 2" sh -c "[ $rc = 2 ] && [ \$(wc -l <$w/bad.err) = 1 ]"
 done
+# Transposed and re-timed copies (docs/FPINDEX.md, triplets): 10 s excerpts of training
+# items, changed by sox, MP3 128k. Each is found with its item, its transposition and tempo
+# within 1 % and its place in the item within 0.3 s; a pair match cannot find any of them.
+mkdir -p "$w/tx"
+tx() { # NAME ITEM START SEMITONES TEMPO EFFECT...: the excerpt, and what a match must say
+    n=$1 item=$2 start=$3 st=$4 tempo=$5
+    shift 5
+    sox -D -V1 "$w/train/$item" -r 44100 -c 2 "$w/tx/$n.wav" trim "$start" 10 gain -3 "$@"
+    ffmpeg -nostdin -v error -y -i "$w/tx/$n.wav" -b:a 128k "$w/tx/$n.mp3"
+    echo "$n $item $start $st $tempo" >>"$w/tx/expect"
+}
+: >"$w/tx/expect"
+tx up2 spunkyrace-ks.ogg 20 2 1 pitch 200
+tx down1 credits1-cp.ogg 30 -1 1 pitch -100
+tx fast10 freezingpoint.ogg 70 0 1.10 tempo 1.10
+tx slow8 menu.ogg 20 0 0.92 tempo 0.92
+tx speed6 batcave.ogg 40 1.0088 1.06 speed 1.06
+$PM trace --json --no-detect --dataset "$M" "$w"/tx/*.mp3 >"$w/tx.jsonl" 2>/dev/null
+while read -r n item start st tempo; do
+    check "transformed: $n ($item from $start s, $st semitones, tempo $tempo) found, factors within 1 %, place within 0.3 s" \
+        jq -e -s --arg f "$n.mp3" --arg i "train/$item" --argjson s "$start" --argjson p "$st" --argjson t "$tempo" \
+        'map(select(.file | endswith($f)))[0].matches | map(select(.item == $i and .rank == 1))[0] |
+         ((.pitch_semitones - $p) | fabs) < 0.17 and ((.tempo / $t - 1) | fabs) < 0.01 and
+         ((.item_start - ($s + $t * .output_start)) | fabs) < 0.3' "$w/tx.jsonl"
+done <"$w/tx/expect"
+check "transformed: no other item is reported for them" \
+    jq -e -s 'all(.[]; [.matches[] | select(.rank == 1) | .item] | unique | length == 1)' "$w/tx.jsonl"
+$PM trace --no-detect --dataset "$M" "$w"/tx/fast10.mp3 >"$w/tx.txt" 2>/dev/null
+check "transformed: human output gives the transposition and the tempo" \
+    grep -q 'reproduces train/freezingpoint.ogg: .*; transposed +0.00 semitones, tempo x1.0[89]' "$w/tx.txt"
+$PM trace --json --no-detect --dataset "$M" "$w"/tx/up2.mp3 "$w"/tx/fast10.mp3 "$w/other/legolodio.ogg" >"$w/tx2.jsonl" 2>/dev/null
+check "transformed: the matches validate against docs/trace.schema.json, an untransformed one says 0 semitones, tempo 1" \
+    sh -c ". tests/lib.sh; valid_lines trace $w/tx2.jsonl && jq -e -s '.[0].matches[0].pitch_semitones > 1.8 and ([.[].matches[]] | length) >= 2' $w/tx2.jsonl >/dev/null &&
+           jq -e -s 'map(.matches[]) | all(.[]; .pitch_semitones != null)' $w/trace.jsonl >/dev/null &&
+           jq -e -s '[.[].matches[] | select(.rank == 1)] | all(.[]; .pitch_semitones == 0 and .tempo == 1)' $w/trace.jsonl >/dev/null"
 # Shards: the 13 items of the big index split into 4 manifests (beside it, so that item
 # paths read the same) and fingerprinted separately; queried together they must give
 # exactly the matches of the one index, E-values included, also at the index's own size
@@ -191,7 +226,7 @@ for s in 1 2 3 4; do
     $PM dataset fingerprint "$w/big/s$s.json" 2>/dev/null
 done
 S="--dataset $w/big/s1.json --dataset $w/big/s2.json --dataset $w/big/s3.json --dataset $w/big/s4.json"
-Q="$w/g1.mp3 $w/g2.mp3 $w/g3.mp3 $w/g2.mix.wav $w/other/introzik.ogg"
+Q="$w/g1.mp3 $w/g2.mp3 $w/g3.mp3 $w/g2.mix.wav $w/other/introzik.ogg $w/tx/up2.mp3 $w/tx/slow8.mp3"
 shards_same() { # MIN OPTIONS...: the 4 shards give the one index's records (MIN matches or more), each match naming its shard
     min=$1
     shift
@@ -201,9 +236,9 @@ shards_same() { # MIN OPTIONS...: the 4 shards give the one index's records (MIN
     $PM trace --json --no-detect $S "$@" $Q 2>/dev/null >"$w/shards.jsonl"
     jq -c 'del(.elapsed_ms, .manifest) | .matches |= map(del(.manifest))' "$w/shards.jsonl" | cmp -s - "$w/one.jsonl" &&
         [ "$(jq -s '[.[].matches | length] | add' "$w/one.jsonl")" -ge "$min" ] &&
-        jq -e -s 'length == 5 and all(.[]; .manifest | length == 4)' "$w/shards.jsonl" >/dev/null
+        jq -e -s 'length == 7 and all(.[]; .manifest | length == 4)' "$w/shards.jsonl" >/dev/null
 }
-check "shards: 4 shards built separately = one index over the same items (5 files, items, times, landmarks, E-values, ranks)" \
+check "shards: 4 shards built separately = one index over the same items (7 files, 2 transformed; items, times, landmarks, E-values, ranks, factors)" \
     shards_same 12
 check "shards: ... also with every alignment of E <= 1 at the index's own size (the E-value counts all 4 shards)" \
     shards_same 20 --false-rate 1 --catalogue-hours 0
@@ -286,41 +321,6 @@ check "loop: the true offset (7.0 s) is reported, though a repeat 2 s away gathe
         "$w/loop.json"
 check "loop: the other statements are reported too, ranked 2, 3, ... in order of E-value" \
     jq -e '[.matches[].rank] == [range(1; (.matches | length) + 1)] and (.matches | length) >= 3' "$w/loop.json"
-# Transposed and re-timed copies (docs/FPINDEX.md, triplets): 10 s excerpts of training
-# items, changed by sox, MP3 128k. Each is found with its item, its transposition and tempo
-# within 1 % and its place in the item within 0.3 s; a pair match cannot find any of them.
-mkdir -p "$w/tx"
-tx() { # NAME ITEM START SEMITONES TEMPO EFFECT...: the excerpt, and what a match must say
-    n=$1 item=$2 start=$3 st=$4 tempo=$5
-    shift 5
-    sox -D -V1 "$w/train/$item" -r 44100 -c 2 "$w/tx/$n.wav" trim "$start" 10 gain -3 "$@"
-    ffmpeg -nostdin -v error -y -i "$w/tx/$n.wav" -b:a 128k "$w/tx/$n.mp3"
-    echo "$n $item $start $st $tempo" >>"$w/tx/expect"
-}
-: >"$w/tx/expect"
-tx up2 spunkyrace-ks.ogg 20 2 1 pitch 200
-tx down1 credits1-cp.ogg 30 -1 1 pitch -100
-tx fast10 freezingpoint.ogg 70 0 1.10 tempo 1.10
-tx slow8 menu.ogg 20 0 0.92 tempo 0.92
-tx speed6 batcave.ogg 40 1.0088 1.06 speed 1.06
-$PM trace --json --no-detect --dataset "$M" "$w"/tx/*.mp3 >"$w/tx.jsonl" 2>/dev/null
-while read -r n item start st tempo; do
-    check "transformed: $n ($item from $start s, $st semitones, tempo $tempo) found, factors within 1 %, place within 0.3 s" \
-        jq -e -s --arg f "$n.mp3" --arg i "train/$item" --argjson s "$start" --argjson p "$st" --argjson t "$tempo" \
-        'map(select(.file | endswith($f)))[0].matches | map(select(.item == $i and .rank == 1))[0] |
-         ((.pitch_semitones - $p) | fabs) < 0.17 and ((.tempo / $t - 1) | fabs) < 0.01 and
-         ((.item_start - ($s + $t * .output_start)) | fabs) < 0.3' "$w/tx.jsonl"
-done <"$w/tx/expect"
-check "transformed: no other item is reported for them" \
-    jq -e -s 'all(.[]; [.matches[] | select(.rank == 1) | .item] | unique | length == 1)' "$w/tx.jsonl"
-$PM trace --no-detect --dataset "$M" "$w"/tx/fast10.mp3 >"$w/tx.txt" 2>/dev/null
-check "transformed: human output gives the transposition and the tempo" \
-    grep -q 'reproduces train/freezingpoint.ogg: .*; transposed +0.00 semitones, tempo x1.0[89]' "$w/tx.txt"
-$PM trace --json --no-detect --dataset "$M" "$w"/tx/up2.mp3 "$w"/tx/fast10.mp3 "$w/other/legolodio.ogg" >"$w/tx2.jsonl" 2>/dev/null
-check "transformed: the matches validate against docs/trace.schema.json, an untransformed one says 0 semitones, tempo 1" \
-    sh -c ". tests/lib.sh; valid_lines trace $w/tx2.jsonl && jq -e -s '.[0].matches[0].pitch_semitones > 1.8 and ([.[].matches[]] | length) >= 2' $w/tx2.jsonl >/dev/null &&
-           jq -e -s 'map(.matches[]) | all(.[]; .pitch_semitones != null)' $w/trace.jsonl >/dev/null &&
-           jq -e -s '[.[].matches[] | select(.rank == 1)] | all(.[]; .pitch_semitones == 0 and .tempo == 1)' $w/trace.jsonl >/dev/null"
 $PM trace --json --dataset "$M" "$w/g2.mix.wav" >"$w/unmarked.jsonl" 2>/dev/null
 check "trace --dataset: an unmarked piece is still checked (2 items found)" \
     sh -c "jq -e '.found == false and ([.matches[] | select(.rank == 1)] | length) == 2' $w/unmarked.jsonl"

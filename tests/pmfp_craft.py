@@ -3,8 +3,9 @@
 pmfp_craft.py MANIFEST KIND [ARGS]: rewrite MANIFEST's index as KIND and make the
 manifest name it (checksum, sha256, bytes, landmarks), as anyone can: the checksum
 is no defence. KIND: wrap (an item's path_off + path_len wraps around 2^64), late
-(an entry frame of 2^31), common HASH_SOURCE N (N entries sharing the hash most
-common in HASH_SOURCE's index: the hostile index of one hash), long (every item
+(an entry frame of 2^31), common HASH_SOURCE N [triplet] (N entries, spread over the
+first item, sharing the pair hash, or with `triplet` the triplet hash, most common in
+HASH_SOURCE's index: the hostile index of one hash), long (every item
 claims the longest duration an index may state, 2^30 frames, its landmarks unchanged),
 short (every item claims 0 s, its landmarks unchanged), version N (the header's
 format version).
@@ -52,10 +53,12 @@ def main():
         h[1] = int(sys.argv[3])
     elif kind == "common":
         src, n = sys.argv[3], int(sys.argv[4])
+        kind_arg = sys.argv[5] if len(sys.argv) > 5 else "pair"
         sdata, sh = read(src)
         hashes = Counter(struct.unpack_from("<I", sdata, sh[7] + 12 * i)[0] for i in range(sh[3]))
-        common = hashes.most_common(1)[0][0]
-        entries = b"".join(struct.pack("<III", common, 0, t) for t in range(n))
+        common = max(hashes, key=lambda x: (x >> 31 == int(kind_arg == "triplet"), hashes[x]))
+        frames = int(struct.unpack_from("<d", body, items_at + 16)[0] / h[9])  # the item's, so that every frame is in it
+        entries = b"".join(struct.pack("<III", common, 0, t * frames // n) for t in range(n))
         body = bytes(body[:entries_at]) + entries
         h[3] = n
     write(manifest, m, ipath, bytes(body), h)
