@@ -400,8 +400,10 @@ static void put_matches(FILE *f, const json_t *matches)
         if (json_integer_value(json_object_get(m, "rank")) > 1)
             fprintf(f, " (another statement of the passage, rank %lld)", json_integer_value(json_object_get(m, "rank")));
         const double st = NUM(m, "pitch_semitones"), tempo = json_object_get(m, "tempo") ? NUM(m, "tempo") : 1.0;
-        if (st != 0.0 || tempo != 1.0) /* a transposed or re-timed copy (an older record has neither field) */
-            fprintf(f, " (transposed %+.2f semitones, tempo &times;%.3f)", st, tempo);
+        if (st != 0.0) /* a transposed or re-timed copy (an older record has neither field) */
+            fprintf(f, " (transposed %+.2f semitones)", st);
+        if (tempo != 1.0)
+            fprintf(f, " (tempo &times;%.3f)", tempo);
         fputs("</td><td>", f);
         put_time(f, NUM(m, "output_start"));
         fputs("-", f);

@@ -339,8 +339,10 @@ static int print_traced(const result_ctx *rc, int json, FILE *records, const cha
             else
                 printf("1e%.0f", floor(le));
             const double st = NUM("pitch_semitones"), tempo = NUM("tempo");
-            if (st != 0.0 || tempo != 1.0)
-                printf("; transposed %+.2f semitones, tempo x%.3f", st, tempo);
+            if (st != 0.0)
+                printf("; transposed %+.2f semitones", st);
+            if (tempo != 1.0)
+                printf("; tempo x%.3f", tempo);
             if (rank > 1)
                 printf("; another statement of the passage, rank %d", rank);
             puts(")");

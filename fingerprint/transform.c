@@ -15,8 +15,8 @@
  * hits' own estimates, each hit gives the item frame its query frame maps to, and
  * a copy shows as many hits in one (tempo, pitch, offset) cell. The query is cut
  * into windows of TX_WINDOW frames (two grids, half a window apart) so that a step
- * of the tempo grid moves an offset by at most a frame or two. Cells are counted
- * on two lattices half a cell apart in pitch and in offset, so a copy near a
+ * of the tempo grid moves an offset by at most 3.7 frames. Cells are counted on four
+ * lattices (pitch and offset each shifted by half a cell or not), so a copy near a
  * cell's edge is not split. Significance is that of the pairs (docs/FPINDEX.md),
  * with every cell of every lattice counted as a test.
  */
@@ -37,6 +37,11 @@
 #define TX_REFINE 0.05      /* a match's tempo is looked for within 5 % of its cell's ... */
 #define TX_REFINE_STEP 0.0025 /* ... in steps of 0.25 % */
 #define TX_SEN 64           /* hits a match's line is fitted through, at most */
+/* The tempi a match's fit may report: the grid's, widened by twice the refinement
+ * (a copy just beyond the grid is still found, and its tempo measured). */
+#define TX_TEMPO_LOWEST (TX_TEMPO_MIN * 0.9048374180359595)  /* e^(-2 TX_REFINE) */
+#define TX_TEMPO_HIGHEST (TX_TEMPO_MIN * 1.5372575235482815) /* e^(0.01 (TX_TEMPOS - 1) + 2 TX_REFINE) */
+#define TX_SLICE_TOP 32      /* a slice's fullest offset cells (a copy and its repeats) left out of its background */
 #define TX_CLUMP 4          /* query frames (0.13 s) within which hits count as one coincidence */
 /*
  * The share of the false-match rate the triplets may spend: their E-values are
@@ -48,8 +53,7 @@
 #define TX_SAME 0.01        /* a match within 1 % of pitch 1 and tempo 1 is left to the pairs ... */
 #define TX_TEMPO_JITTER 2.5 /* ... or within this many frames over its hits' spread, of tempo 1 */
 #define TX_EMITS 8          /* cells made matches per item window and tempo peak, the most significant */
-/* Matches taken before duplicates are dropped (quadratic), whatever a hostile index offers. */
-#define TX_MAX_MATCHES (4 * FPX_MAX_MATCHES)
+#define TX_ITEM_MATCHES 64  /* matches kept per item, the most significant distinct copies */
 
 typedef struct tx_vote {
     uint64_t key; /* tempo step, pitch cell and grid, offset cell and grid */
@@ -215,7 +219,7 @@ static double theil_sen(const fp_landmark *lm, const hit *x, size_t nx, double p
         return hi - lo;
     qsort(slope, ns, sizeof *slope, cmp_double);
     const double t = slope[ns / 2];
-    if (!(t >= TX_TEMPO_MIN && t <= TX_TEMPO_MAX * exp(TX_TEMPO_STEP)))
+    if (!(t >= TX_TEMPO_LOWEST && t <= TX_TEMPO_HIGHEST))
         return hi - lo;
     for (size_t i = 0; i < n; i++)
         tq[i] = ti[i] - t * tq[i]; /* the intercepts, in place */
@@ -249,17 +253,22 @@ static int tx_emit(const fp_landmark *lm, const hit *x, const tx_vote *v, size_t
         if (fabs(log(gm.fq / gm.fi) - p) <= TX_PITCH_CELL)
             tq[near] = gm.tq, ti[near] = gm.ti, near++;
     }
-    size_t best = 0;
+    /* Each hit within TX_FIT_TOL of a line scores 1 - (its distance / TX_FIT_TOL)^2:
+     * a plain count ties over several per cent of tempo on a match of a second or two. */
+    double best = -1.0;
     const int steps = (int)lround(TX_REFINE / TX_REFINE_STEP);
     for (int j = -steps; j <= steps; j++) {
         const double tj = tx_tempo(g) * exp(j * TX_REFINE_STEP), bj = j ? intercept(lm, x, v, nv, tj, scratch) : b;
-        size_t k = 0;
-        for (size_t i = 0; i < near; i++)
-            k += fabs(ti[i] - (tj * tq[i] + bj)) <= TX_FIT_TOL;
-        if (k > best || (k == best && j == 0)) /* ties: the cell's own tempo */
-            best = k, tempo = tj, b = bj;
+        double score = 0.0;
+        for (size_t i = 0; i < near; i++) {
+            const double r = (ti[i] - (tj * tq[i] + bj)) / TX_FIT_TOL;
+            score += r * r < 1.0 ? 1.0 - r * r : 0.0;
+        }
+        if (score > best)
+            best = score, tempo = tj, b = bj;
     }
-    const double spread = theil_sen(lm, x, nx, p, &tempo, &b);
+    (void)theil_sen(lm, x, nx, p, &tempo, &b);
+    const double spread = theil_sen(lm, x, nx, p, &tempo, &b); /* again, over the hits on the fitted line */
     size_t np = 0;
     double q0 = INFINITY, q1 = -INFINITY;
     for (size_t i = 0; i < nx; i++) { /* the hits on the line: the span and the pitch */
@@ -273,7 +282,8 @@ static int tx_emit(const fp_landmark *lm, const hit *x, const tx_vote *v, size_t
     if (np == 0) /* the cell's own hits lie off the fitted line */
         return 0;
     qsort(scratch, np, sizeof *scratch, cmp_double);
-    const double pitch = exp(np % 2 ? scratch[np / 2] : 0.5 * (scratch[np / 2 - 1] + scratch[np / 2]));
+    const double pitch = fmin(fmax(exp(np % 2 ? scratch[np / 2] : 0.5 * (scratch[np / 2 - 1] + scratch[np / 2])),
+                                   TX_PITCH_MIN), TX_PITCH_MAX);
     /* Neither transposed nor re-timed, as far as the hits can tell (a peak may move a
      * frame at either end of their spread): the same recording, which is for the pairs
      * to find (a recording that repeats itself, a loop or a click train, would
@@ -293,12 +303,41 @@ static int tx_emit(const fp_landmark *lm, const hit *x, const tx_vote *v, size_t
     return 0;
 }
 
+/*
+ * The chance votes per cell of a slice (one tempo step and pitch cell; v sorted by
+ * key), its TX_SLICE_TOP fullest cells of each offset lattice left out: a copy and
+ * its repeats stand in a few cells, while hits that crowd at one pitch and tempo all
+ * over the item (music in one key, a loop, a crafted index) fill the whole slice,
+ * where a cell then needs that much more.
+ */
+static double slice_background(const tx_vote *v, size_t n, double offset_cells)
+{
+    size_t top[2][TX_SLICE_TOP] = {{0}};
+    for (size_t s = 0; s < n;) {
+        size_t e = s + 1;
+        while (e < n && v[e].key == v[s].key)
+            e++;
+        size_t run = e - s, *lat = top[v[s].key & 1];
+        for (int i = 0; i < TX_SLICE_TOP; i++) /* keep the lattice's largest runs, largest first */
+            if (run > lat[i]) {
+                const size_t tmp = lat[i];
+                lat[i] = run;
+                run = tmp;
+            }
+        s = e;
+    }
+    double rest = (double)n;
+    for (int i = 0; i < TX_SLICE_TOP; i++)
+        rest -= (double)(top[0][i] + top[1][i]);
+    return (rest / 2.0 + 1.0) / fmax(offset_cells - TX_SLICE_TOP, 1.0);
+}
+
 /* The cells of one item window (its hits x[0..n)), at the tempo steps near its histogram's peaks. */
 static int tx_window(const fp_landmark *lm, const hit *x, size_t n, uint32_t window, double frames_of_item,
                      const chance *c, const tx_chance *t, tx_vote *votes, uint32_t *scratch, double *dscratch,
                      matches *m)
 {
-    int hist[TX_TEMPOS] = {0};
+    int hist[TX_TEMPOS] = {0}; /* the window's hits on each tempo step they span */
     double g_total = 0.0;
     for (size_t i = 0; i < n; i++) {
         const tx_geom gm = geom_of(lm, &x[i]);
@@ -312,7 +351,7 @@ static int tx_window(const fp_landmark *lm, const hit *x, size_t n, uint32_t win
     if (g_total == 0.0) /* no hit within the range searched */
         return 0;
     const double offset_cells = (frames_of_item + TX_WINDOW * TX_TEMPO_MAX) / TX_OFFSET_CELL;
-    /* A hit lands in one cell of its grid per tempo step it spans, among TX_TEMPOS steps. */
+    /* A hit lands in one cell of its lattice per tempo step it spans, among TX_TEMPOS steps. */
     const double p_cell = g_total / n / TX_TEMPOS / t->cells_pitch / offset_cells;
     const int k_min = k_needed(c, t, p_cell);
     int peaks[TX_PEAKS] = {0}, np = 0;
@@ -355,24 +394,32 @@ static int tx_window(const fp_landmark *lm, const hit *x, size_t n, uint32_t win
          * neighbouring ones; each match costs a fit over the window's hits). */
         struct { size_t s, n; double le; } top[TX_EMITS];
         int nt = 0;
-        for (size_t s = 0; s < nv;) {
-            size_t e = s + 1;
-            while (e < nv && votes[e].key == votes[s].key)
-                e++;
-            if (e - s >= (size_t)k_min) {
-                const int k = distinct_of(lm, x, votes + s, e - s, scratch);
-                const double lambda = (n - (e - s) + 1.0) * p_cell; /* the window's other hits */
-                const double le = t->log10_tests + CLUMPING * fpx_log10_poisson_tail(lambda, k);
-                if (le + c->log10_scale <= c->log10_limit && (nt < TX_EMITS || le < top[nt - 1].le)) {
-                    int j = nt < TX_EMITS ? nt++ : nt - 1; /* insert, most significant first */
-                    for (; j > 0 && top[j - 1].le > le; j--)
-                        top[j] = top[j - 1];
-                    top[j].s = s, top[j].n = e - s, top[j].le = le;
+        for (size_t a = 0; a < nv;) { /* a slice: one tempo step and pitch cell, both offset lattices */
+            size_t z = a + 1;
+            while (z < nv && votes[z].key >> 48 == votes[a].key >> 48)
+                z++;
+            const double slice = slice_background(votes + a, z - a, offset_cells);
+            for (size_t s = a; s < z;) {
+                size_t e = s + 1;
+                while (e < z && votes[e].key == votes[s].key)
+                    e++;
+                if (e - s >= (size_t)k_min) {
+                    const int k = distinct_of(lm, x, votes + s, e - s, scratch);
+                    /* The window's other hits, or the slice's where they crowd there more */
+                    const double lambda = fmax((n - (e - s) + 1.0) * p_cell, slice);
+                    const double le = t->log10_tests + CLUMPING * fpx_log10_poisson_tail(lambda, k);
+                    if (le + c->log10_scale <= c->log10_limit && (nt < TX_EMITS || le < top[nt - 1].le)) {
+                        int j = nt < TX_EMITS ? nt++ : nt - 1; /* insert, most significant first */
+                        for (; j > 0 && top[j - 1].le > le; j--)
+                            top[j] = top[j - 1];
+                        top[j].s = s, top[j].n = e - s, top[j].le = le;
+                    }
                 }
+                s = e;
             }
-            s = e;
+            a = z;
         }
-        for (int j = 0; j < nt && m->n < TX_MAX_MATCHES; j++)
+        for (int j = 0; j < nt; j++)
             if (tx_emit(lm, x, votes + top[j].s, top[j].n, n, (int)(votes[top[j].s].key >> 56), top[j].le, m, dscratch) != 0)
                 return -1;
     }
@@ -393,6 +440,34 @@ static int same_copy(const fpx_match *a, const fpx_match *b)
            fabs(a_at - b_at) < 1.0;
 }
 
+/*
+ * An item's new matches m->v[first..): one per copy, the most significant, at most
+ * TX_ITEM_MATCHES (the item's, whatever other items or shards hold). A copy the
+ * pairs (m->v[0..pairs)) found too keeps the more significant of the two matches: a
+ * transposed or re-timed copy keeps some pairs of low peaks (a bin is 6 % wide at
+ * 250 Hz), which alone would call it untransformed, while the triplets of a short,
+ * untransformed copy may read its tempo a few per cent off.
+ */
+static void keep_copies(matches *m, size_t pairs, size_t first)
+{
+    qsort(m->v + first, m->n - first, sizeof *m->v, fpq_by_significance);
+    size_t kept = first;
+    for (size_t i = first; i < m->n && kept - first < TX_ITEM_MATCHES; i++) {
+        int dup = 0;
+        for (size_t j = 0; j < pairs && !dup; j++)
+            if (same_copy(&m->v[j], &m->v[i])) {
+                dup = 1;
+                if (m->v[j].pitch == 1.0 && m->v[j].tempo == 1.0 && m->v[i].log10_evalue <= m->v[j].log10_evalue)
+                    m->v[j] = m->v[i];
+            }
+        for (size_t j = first; j < kept && !dup; j++)
+            dup = same_copy(&m->v[j], &m->v[i]);
+        if (!dup)
+            m->v[kept++] = m->v[i];
+    }
+    m->n = kept;
+}
+
 /* Matches from the query's triplets, appended to m after those of its pairs (m->n of them, kept). */
 int fpq_transformed(const catalogue *cat, const fp_landmark *lm, size_t n, const chance *c, matches *m)
 {
@@ -408,20 +483,22 @@ int fpq_transformed(const catalogue *cat, const fp_landmark *lm, size_t n, const
     if (!votes || !scratch || !dscratch)
         goto out;
     qsort(h, nh, sizeof *h, cmp_item_qi);
-    const double windows = 2.0 * (floor(c->query_frames / TX_WINDOW) + 1.0);
+    /* Windows of each grid a query of query_frames can touch (it need not start at a window's start). */
+    const double windows = 2.0 * (floor(c->query_frames / TX_WINDOW) + 2.0);
     tx_chance t = {.cells_pitch = log(TX_PITCH_MAX / TX_PITCH_MIN) / TX_PITCH_CELL};
     double cells = 0.0;
     for (size_t s = 0; s < cat->n; s++)
         for (uint32_t i = 0; i < cat->x[s]->h->n_items; i++)
             cells += cat->x[s]->extent[i] ? (cat->x[s]->extent[i] + TX_WINDOW * TX_TEMPO_MAX) / TX_OFFSET_CELL : 0.0;
     t.log10_tests = log10(fmax(cells * windows * TX_TEMPOS * t.cells_pitch * 4.0, 1.0)) - log10(TX_SHARE);
-    const size_t first = m->n;
+    const size_t pairs = m->n;
     rc = 0;
     for (size_t is = 0; is < nh && rc == 0;) { /* an item's hits, in query order */
         size_t ie = is + 1;
         while (ie < nh && h[ie].item == h[is].item)
             ie++;
         const double frames_of_item = fpq_item_frames(cat, h[is].item);
+        const size_t first = m->n;
         for (uint32_t grid = 0; grid < 2 && rc == 0; grid++) /* windows from frame 0, and half a window earlier */
             for (size_t s = is; s < ie && rc == 0;) {
                 const uint32_t w = (lm[h[s].qi].t + grid * (TX_WINDOW / 2)) / TX_WINDOW;
@@ -431,25 +508,9 @@ int fpq_transformed(const catalogue *cat, const fp_landmark *lm, size_t n, const
                 rc = tx_window(lm, h + s, e - s, 2 * w + grid, frames_of_item, c, &t, votes, scratch, dscratch, m);
                 s = e;
             }
+        if (rc == 0)
+            keep_copies(m, pairs, first);
         is = ie;
-    }
-    if (rc == 0 && m->n > first) {
-        /* One match per copy, the most significant. A copy the pairs found too is
-         * reported as the triplets measure it: a transposed or re-timed copy keeps
-         * some pairs of low peaks (a bin is 6 % at 250 Hz), which alone would call
-         * it untransformed. */
-        qsort(m->v + first, m->n - first, sizeof *m->v, fpq_by_significance);
-        size_t kept = first;
-        for (size_t i = first; i < m->n; i++) {
-            size_t j = 0;
-            while (j < kept && !same_copy(&m->v[j], &m->v[i]))
-                j++;
-            if (j == kept)
-                m->v[kept++] = m->v[i];
-            else if (j < first && m->v[j].pitch == 1.0 && m->v[j].tempo == 1.0)
-                m->v[j] = m->v[i];
-        }
-        m->n = kept;
     }
 out:
     free(h), free(votes), free(scratch), free(dscratch);

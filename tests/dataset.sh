@@ -208,7 +208,7 @@ check "transformed: no other item is reported for them" \
     jq -e -s 'all(.[]; [.matches[] | select(.rank == 1) | .item] | unique | length == 1)' "$w/tx.jsonl"
 $PM trace --no-detect --dataset "$M" "$w"/tx/fast10.mp3 >"$w/tx.txt" 2>/dev/null
 check "transformed: human output gives the transposition and the tempo" \
-    grep -q 'reproduces train/freezingpoint.ogg: .*; transposed +0.00 semitones, tempo x1.0[89]' "$w/tx.txt"
+    sh -c "grep -q 'reproduces train/freezingpoint.ogg: .*E [0-9.e-]*; tempo x1.0[89]' $w/tx.txt && ! grep -q transposed $w/tx.txt"
 $PM trace --json --no-detect --dataset "$M" "$w"/tx/up2.mp3 "$w"/tx/fast10.mp3 "$w/other/legolodio.ogg" >"$w/tx2.jsonl" 2>/dev/null
 check "transformed: the matches validate against docs/trace.schema.json, an untransformed one says 0 semitones, tempo 1" \
     sh -c ". tests/lib.sh; valid_lines trace $w/tx2.jsonl && jq -e -s '.[0].matches[0].pitch_semitones > 1.8 and ([.[].matches[]] | length) >= 2' $w/tx2.jsonl >/dev/null &&
