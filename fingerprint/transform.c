@@ -450,6 +450,8 @@ static int same_copy(const fpx_match *a, const fpx_match *b)
  */
 static void keep_copies(matches *m, size_t pairs, size_t first)
 {
+    if (m->n == first)
+        return; /* none (and m->v may be NULL) */
     qsort(m->v + first, m->n - first, sizeof *m->v, fpq_by_significance);
     size_t kept = first;
     for (size_t i = first; i < m->n && kept - first < TX_ITEM_MATCHES; i++) {
