@@ -368,6 +368,7 @@ static int tx_window(const fp_landmark *lm, const hit *x, size_t n, uint32_t win
             break;
         peaks[np++] = best;
     }
+    const double origin = window_origin(window);
     for (int r = 0; r < np; r++) {
         size_t nv = 0;
         for (size_t i = 0; i < n; i++) {
@@ -376,7 +377,6 @@ static int tx_window(const fp_landmark *lm, const hit *x, size_t n, uint32_t win
             if (!tempo_range(&gm, &lo, &hi))
                 continue;
             const double lp = (log(gm.fq / gm.fi) - log(TX_PITCH_MIN)) / TX_PITCH_CELL;
-            const double origin = window_origin(window);
             for (int g = peaks[r] - 1; g <= peaks[r] + 1; g++) {
                 if (g < lo || g > hi)
                     continue;
