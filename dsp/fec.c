@@ -36,8 +36,9 @@ void pm_fec_encode(const uint8_t info[PMF_PAYLOAD_BITS], uint8_t coded[PMF_CODED
 void pm_fec_decode(const float soft[PMF_CODED_BITS], uint8_t info[PMF_PAYLOAD_BITS])
 {
     float metric[NSTATES], next[NSTATES];
-    uint8_t from_bit[PMF_INFO_BITS][NSTATES]; /* survivor: the input bit into each state */
-    uint8_t from_lsb[PMF_INFO_BITS][NSTATES]; /* survivor: the bit that left the register */
+    /* Survivors: the bit that left the register on the way into each state. The input
+     * bit into a state is its top bit, so it needs no record. */
+    uint8_t from_lsb[PMF_INFO_BITS][NSTATES];
     /* Each register's output bits as one pattern, and per step each pattern's metric:
      * the branch metrics are read, not recomputed, in the inner loop. */
     uint8_t pattern[2 * NSTATES];
@@ -48,6 +49,8 @@ void pm_fec_decode(const float soft[PMF_CODED_BITS], uint8_t info[PMF_PAYLOAD_BI
         for (int g = 0; g < PMF_CODE_RATE; g++)
             pattern[reg] |= (uint8_t)(o[g] << g);
     }
+    /* Unreachable states hold -FLT_MAX, which adding a branch metric leaves as it is
+     * (the metrics are far below half an ulp of FLT_MAX), so they lose every comparison. */
     for (int s = 0; s < NSTATES; s++)
         metric[s] = s == 0 ? 0.0f : -FLT_MAX;
     for (int t = 0; t < PMF_INFO_BITS; t++) {
@@ -58,30 +61,27 @@ void pm_fec_decode(const float soft[PMF_CODED_BITS], uint8_t info[PMF_PAYLOAD_BI
             for (int g = 0; g < PMF_CODE_RATE; g++)
                 branch[p] += (p >> g & 1) ? -y[g] : y[g];
         }
-        for (int s = 0; s < NSTATES; s++)
-            next[s] = -FLT_MAX;
-        int max_bit = t < PMF_PAYLOAD_BITS ? 1 : 0; /* the tail is all zeros */
-        for (int s = 0; s < NSTATES; s++) {
-            if (metric[s] == -FLT_MAX)
-                continue;
-            for (int b = 0; b <= max_bit; b++) {
-                unsigned reg = (unsigned)b << (PMF_CODE_K - 1) | (unsigned)s;
-                float m = metric[s] + branch[pattern[reg]];
-                unsigned ns = reg >> 1;
-                if (m > next[ns]) {
-                    next[ns] = m;
-                    from_bit[t][ns] = (uint8_t)b;
-                    from_lsb[t][ns] = (uint8_t)(s & 1);
-                }
-            }
+        /* State ns is entered with input bit ns >> (K - 2) from the two states
+         * 2 * ns and 2 * ns + 1 (modulo NSTATES); the lower wins ties. The tail's
+         * input bits are zeros, so there only the lower half of the states is entered. */
+        const int n_next = t < PMF_PAYLOAD_BITS ? NSTATES : NSTATES / 2;
+        for (int ns = 0; ns < n_next; ns++) {
+            const unsigned s0 = ((unsigned)ns << 1) & (NSTATES - 1), top = (unsigned)ns >> (PMF_CODE_K - 2);
+            const unsigned reg0 = top << (PMF_CODE_K - 1) | s0;
+            const float m0 = metric[s0] + branch[pattern[reg0]];
+            const float m1 = metric[s0 | 1u] + branch[pattern[reg0 | 1u]];
+            const int one = m1 > m0;
+            next[ns] = one ? m1 : m0;
+            from_lsb[t][ns] = (uint8_t)one;
         }
+        for (int ns = n_next; ns < NSTATES; ns++)
+            next[ns] = -FLT_MAX;
         memcpy(metric, next, sizeof metric);
     }
     unsigned s = 0; /* terminated: the path ends in state 0 */
     for (int t = PMF_INFO_BITS - 1; t >= 0; t--) {
-        unsigned b = from_bit[t][s];
         if (t < PMF_PAYLOAD_BITS)
-            info[t] = (uint8_t)b;
+            info[t] = (uint8_t)(s >> (PMF_CODE_K - 2));
         /* previous state = (new state << 1 | dropped bit) without the input bit */
         s = ((s << 1) | from_lsb[t][s]) & (NSTATES - 1);
     }
