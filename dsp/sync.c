@@ -33,23 +33,27 @@ static inline float clip(float v) { return v > PM_CLIP_DB ? PM_CLIP_DB : v < -PM
 void pm_sync_prepare_one(float *v, int len, int nb, float *energy)
 {
     const int n = len - PM_SUB;
-    for (int b = 0; b < nb; b++) {
-        float col[PM_MAX_WINDOW];
-        for (int s = 0; s < len; s++)
-            col[s] = v[(size_t)s * nb + b];
-        for (int s = 0; s < len; s++) {
-            float d = 0.0f;
-            if (s < n) {
-                d = col[s] - col[s + PM_SUB];
-                if (s >= PM_SUB && s + 2 * PM_SUB < len)
-                    d -= PM_DETREND * (col[s - PM_SUB] - col[s + 2 * PM_SUB]);
-            }
-            v[(size_t)s * nb + b] = d;
-        }
-    }
+    /* Row by row, in place: row s needs the tile values of rows s - SUB (already
+     * overwritten, so kept in a ring of the last SUB rows), s + SUB and s + 2 SUB. */
+    float ring[PM_SUB][PMF_MAX_BANDS] = {{0}};
     double var[PMF_MAX_BANDS] = {0};
-    for (int s = 0; s < n; s++) {
-        float *row = v + (size_t)s * nb, prefix[PMF_MAX_BANDS + 1];
+    for (int s = 0; s < len; s++) {
+        float *row = v + (size_t)s * nb, tile[PMF_MAX_BANDS];
+        memcpy(tile, row, sizeof(float) * (size_t)nb);
+        if (s >= n) {
+            memset(row, 0, sizeof(float) * (size_t)nb);
+            continue;
+        }
+        const float *later = row + (size_t)PM_SUB * nb, *before = ring[s % PM_SUB];
+        const int detrend = s >= PM_SUB && s + 2 * PM_SUB < len;
+        for (int b = 0; b < nb; b++) {
+            float d = tile[b] - later[b];
+            if (detrend)
+                d -= PM_DETREND * (before[b] - later[(size_t)PM_SUB * nb + b]);
+            row[b] = d;
+        }
+        memcpy(ring[s % PM_SUB], tile, sizeof(float) * (size_t)nb);
+        float prefix[PMF_MAX_BANDS + 1];
         prefix[0] = 0.0f;
         for (int b = 0; b < nb; b++)
             prefix[b + 1] = prefix[b] + row[b];
@@ -57,9 +61,8 @@ void pm_sync_prepare_one(float *v, int len, int nb, float *energy)
             const int lo = b > PM_COMMON_BANDS ? b - PM_COMMON_BANDS : 0;
             const int hi = b + PM_COMMON_BANDS + 1 < nb ? b + PM_COMMON_BANDS + 1 : nb;
             row[b] = clip(row[b] - (prefix[hi] - prefix[lo]) / (float)(hi - lo));
-        }
-        for (int b = 0; b < nb; b++)
             var[b] += (double)row[b] * row[b];
+        }
     }
     for (int b = 0; b < nb; b++)
         energy[b] = n > 0 ? (float)(var[b] / n) : 0.0f;
