@@ -18,6 +18,14 @@ static int first_unit(int p)
 
 static inline float clip(float v) { return v > PM_CLIP_DB ? PM_CLIP_DB : v < -PM_CLIP_DB ? -PM_CLIP_DB : v; }
 
+/* A chip value less the mean of the bands within COMMON_BANDS of band b (prefix: running sums), clipped. */
+static float less_neighbours(float v, const float *prefix, int b, int nb)
+{
+    const int lo = b > PM_COMMON_BANDS ? b - PM_COMMON_BANDS : 0;
+    const int hi = b + PM_COMMON_BANDS + 1 < nb ? b + PM_COMMON_BANDS + 1 : nb;
+    return clip(v - (prefix[hi] - prefix[lo]) / (float)(hi - lo));
+}
+
 /*
  * Chip values, in place. A unit's value is its first tile minus its second
  * (one tile later), less DETREND times the difference of the tiles around
@@ -53,16 +61,21 @@ void pm_sync_prepare_one(float *v, int len, int nb, float *energy)
             row[b] = d;
         }
         memcpy(ring[s % PM_SUB], tile, sizeof(float) * (size_t)nb);
-        float prefix[PMF_MAX_BANDS + 1];
-        prefix[0] = 0.0f;
+        float prefix[PMF_MAX_BANDS + 1] = {0};
         for (int b = 0; b < nb; b++)
             prefix[b + 1] = prefix[b] + row[b];
-        for (int b = 0; b < nb; b++) {
-            const int lo = b > PM_COMMON_BANDS ? b - PM_COMMON_BANDS : 0;
-            const int hi = b + PM_COMMON_BANDS + 1 < nb ? b + PM_COMMON_BANDS + 1 : nb;
-            row[b] = clip(row[b] - (prefix[hi] - prefix[lo]) / (float)(hi - lo));
+        /* Bands whose neighbourhood an edge of the plan cuts, then the others in a loop
+         * without branches (it vectorises). */
+        const int inner_hi = nb - PM_COMMON_BANDS, last_lo = inner_hi > PM_COMMON_BANDS ? inner_hi : PM_COMMON_BANDS;
+        for (int b = 0; b < nb && b < PM_COMMON_BANDS; b++)
+            row[b] = less_neighbours(row[b], prefix, b, nb);
+        for (int b = last_lo; b < nb; b++)
+            row[b] = less_neighbours(row[b], prefix, b, nb);
+        const float span = 2 * PM_COMMON_BANDS + 1;
+        for (int b = PM_COMMON_BANDS; b < inner_hi; b++)
+            row[b] = clip(row[b] - (prefix[b + PM_COMMON_BANDS + 1] - prefix[b - PM_COMMON_BANDS]) / span);
+        for (int b = 0; b < nb; b++)
             var[b] += (double)row[b] * row[b];
-        }
     }
     for (int b = 0; b < nb; b++)
         energy[b] = n > 0 ? (float)(var[b] / n) : 0.0f;
@@ -167,14 +180,16 @@ float pm_sync_z(const float *table, int len, const double slot_en[PMF_PERIOD_UNI
     const int last = len - PM_SUB;
     const double step = PM_SUB * PMF_TILES_PER_UNIT / tau;
     double corr = 0.0, en = 0.0;
-    int u = first_unit(p);
-    for (double x = (PM_SUB * PMF_TILES_PER_UNIT * u - p) / tau + 0.5;; x += step, u++) {
+    const int u0 = first_unit(p);
+    /* The slot's row of the table advances with the unit and wraps with the period. */
+    unsigned slot = (unsigned)u0 % PMF_PERIOD_UNITS;
+    for (double x = (PM_SUB * PMF_TILES_PER_UNIT * u0 - p) / tau + 0.5;; x += step) {
         const int s0 = (int)x;
         if (s0 >= last)
             break;
-        const int slot = u % PMF_PERIOD_UNITS;
-        corr += table[(size_t)slot * len + s0];
+        corr += table[(size_t)slot * (size_t)len + (size_t)s0];
         en += slot_en[slot];
+        slot = (slot + 1) % PMF_PERIOD_UNITS;
     }
     return en > 0.0 ? (float)(corr / sqrt(en)) : NAN;
 }
