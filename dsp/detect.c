@@ -31,6 +31,7 @@
 #include "fft.h"
 #include "key.h"
 #include "layout.h"
+#include "level.h"
 #include "payload.h"
 #include "provmark.h"
 #include "scale.h"
@@ -39,7 +40,6 @@
 #define WIN_STEPS PM_WIN_STEPS
 #define CTX 1 /* one step of look-ahead: a tile value spans two analysis frames */
 _Static_assert(2 * WIN_STEPS + CTX - 1 <= PM_MAX_WINDOW, "the last window must fit pm_sync_prepare");
-#define FLOOR_POWER 1e-12f
 #define MIN_LAST_STEPS (PM_SUB * 16) /* a trailing window shorter than 16 tiles is dropped */
 #define Z_COMBINE 4.5f     /* windows combined across the file need this sync score */
 #define PATH_DECAY 0.85f   /* weight of the past in the alignment tracker (per window) */
@@ -400,8 +400,11 @@ static void tile_values(pm_detector *d, long w0, int len, int f)
         const float *e0 = energy_at(d, w0 + s, f);
         const float *e1 = w0 + s + 1 < end ? energy_at(d, w0 + s + 1, f) : e0;
         float *out = d->white[f] + (size_t)s * nb;
+        for (int b = 0; b < nb; b++) /* every band, then the unmeasured ones cleared: this vectorises */
+            out[b] = pm_level_db(e0[b] + e1[b]);
         for (int b = 0; b < nb; b++)
-            out[b] = d->band_ok[f][b] ? 10.0f * log10f(e0[b] + e1[b] + FLOOR_POWER) : 0.0f;
+            if (!d->band_ok[f][b])
+                out[b] = 0.0f;
     }
 }
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "level.h"
 #include "provmark.h"
 #include "sync.h"
 
@@ -27,13 +28,13 @@ static float unpack16(uint16_t h)
 #define SURE_WINDOWS 2                           /* windows searched before a sure estimate ends the search */
 #define KEEP_F 8 /* frequency scales searched after SURE_WINDOWS windows: the best so far */
 #define MIN_LAST 16                              /* steps: a shorter last window is not searched */
-#define FLOOR_POWER 1e-12f
 
 struct pm_scale_est {
     int nbins, kmin, kmax, n_bands;
     int n_rows, n_windows, done, narrowed;
     uint8_t active[PM_EST_NF]; /* frequency scales still searched */
     uint16_t *rows; /* SPAN x (kmax - kmin) powers, as the top 16 bits of a float (0.4 %) */
+    float *pair;  /* PM_WIN_STEPS x (kmax - kmin): a window's tile powers per bin (two rows summed); with rows */
     float *v;     /* PM_WIN_STEPS x n_bands chip values */
     float *table; /* PMF_PERIOD_UNITS x PM_WIN_STEPS */
     int lo[PM_EST_NF][PMF_MAX_BANDS], hi[PM_EST_NF][PMF_MAX_BANDS];
@@ -86,6 +87,7 @@ void pm_scale_est_free(pm_scale_est *e)
         return;
     free(e->rows);
     free(e->v);
+    free(e->pair);
     free(e->table);
     free(e->acc);
     free(e);
@@ -94,7 +96,9 @@ void pm_scale_est_free(pm_scale_est *e)
 void pm_scale_est_release(pm_scale_est *e)
 {
     free(e->rows);
+    free(e->pair);
     e->rows = NULL;
+    e->pair = NULL;
 }
 
 int pm_scale_in_grid(double fscale, double tscale)
@@ -121,19 +125,30 @@ void pm_scale_est_reset(pm_scale_est *e)
 static void search_window(pm_scale_est *e, int w0, int len, const pm_layout *const *layouts, int n_keys)
 {
     const int nb = e->n_bands, width = e->kmax - e->kmin;
+    for (int s = 0; s < len; s++) { /* a tile's power: this step's and the next one's */
+        const uint16_t *r0 = e->rows + (size_t)(w0 + s) * width;
+        const uint16_t *r1 = w0 + s + 1 < e->n_rows ? r0 + width : r0;
+        float *out = e->pair + (size_t)s * width;
+        for (int k = 0; k < width; k++)
+            out[k] = unpack16(r0[k]) + unpack16(r1[k]);
+    }
     for (int f = 0; f < PM_EST_NF; f++) {
         if (!e->active[f])
             continue;
-        for (int s = 0; s < len; s++) { /* a tile's power: this step's and the next one's */
-            const uint16_t *r0 = e->rows + (size_t)(w0 + s) * width;
-            const uint16_t *r1 = w0 + s + 1 < e->n_rows ? r0 + width : r0;
+        for (int s = 0; s < len; s++) {
+            const float *pair = e->pair + (size_t)s * width - e->kmin;
             float *out = e->v + (size_t)s * nb;
             for (int b = 0; b < nb; b++) {
                 float sum = 0.0f;
-                for (int k = e->lo[f][b] - e->kmin; k < e->hi[f][b] - e->kmin; k++)
-                    sum += unpack16(r0[k]) + unpack16(r1[k]);
-                out[b] = e->hi[f][b] ? 10.0f * log10f(sum + FLOOR_POWER) : 0.0f;
+                for (int k = e->lo[f][b]; k < e->hi[f][b]; k++)
+                    sum += pair[k];
+                out[b] = sum;
             }
+            for (int b = 0; b < nb; b++) /* every band, then the unmeasured ones cleared: this vectorises */
+                out[b] = pm_level_db(out[b]);
+            for (int b = 0; b < nb; b++)
+                if (!e->hi[f][b])
+                    out[b] = 0.0f;
         }
         float energy[PMF_MAX_BANDS];
         pm_sync_prepare_one(e->v, len, nb, energy);
@@ -194,6 +209,8 @@ int pm_scale_est_push(pm_scale_est *e, const float *power, const pm_layout *cons
         return 1;
     const int width = e->kmax - e->kmin;
     if (!e->rows && !(e->rows = malloc(sizeof(uint16_t) * SPAN * (size_t)width)))
+        return -1;
+    if (!e->pair && !(e->pair = malloc(sizeof(float) * PM_WIN_STEPS * (size_t)width)))
         return -1;
     uint16_t *row = e->rows + (size_t)e->n_rows * width;
     for (int k = 0; k < width; k++)
