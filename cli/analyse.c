@@ -47,6 +47,9 @@ int analyse_file(const char *path, const analysis_opts *opts, analysis *a)
     a->channels = c.channels = in.info.channels;
     int rc = opts->keys ? pm_detector_new(&c.det, a->rate, a->channels, opts->keys, opts->n_keys)
                         : PM_OK;
+    for (int k = 0; c.det && k < opts->n_keys && rc == PM_OK; k++)
+        for (size_t i = 0; i < opts->n_expect && rc == PM_OK; i++)
+            rc = pm_detector_expect(c.det, k, opts->expect[i][0], opts->expect[i][1]);
     if (rc != PM_OK) {
         snprintf(a->error, sizeof a->error, "%s", pm_strerror(rc));
     } else if (opts->fingerprint && !(c.fx = extractor(opts, a->rate))) {
@@ -59,8 +62,10 @@ int analyse_file(const char *path, const analysis_opts *opts, analysis *a)
             a->sha256[0] = '\0'; /* stdin: no file to name by its hash */
         rc = c.det ? pm_detector_finish(c.det, &a->r) : PM_OK;
         const int n = rc == PM_OK && c.det ? pm_detector_mark_count(c.det) : 0;
-        for (int i = 0; i < n && rc == PM_OK; i++)
+        for (int i = 0; i < n && rc == PM_OK; i++) {
             rc = pm_detector_mark(c.det, i, &a->marks[i]);
+            a->recognised[i] = rc == PM_OK && pm_detector_mark_recognised(c.det, i) == 1;
+        }
         a->n_marks = rc == PM_OK && n > 0 ? n : 0;
         if (rc == PM_OK && c.fx && fp_finish(c.fx, &a->lm, &a->n_lm) != 0)
             rc = PM_ERR_NOMEM;

@@ -18,12 +18,15 @@ typedef struct analysis_opts {
     int fingerprint;    /* 1: extract the landmarks (for an index); FINGERPRINT_QUERY: for a query */
     audio_decoder dec;
     double max_ms;      /* > 0: give up (an error) once the file has taken that long */
+    const uint32_t (*expect)[2]; /* (model, dataset) pairs expected under every key (pm_detector_expect()) */
+    size_t n_expect;
 } analysis_opts;
 
 typedef struct analysis {
     pm_result r;        /* all zero when no detection was asked for or it failed */
     int n_marks;        /* every mark of the file, strongest first (marks[0] is r's) */
     pm_mark marks[PM_MAX_MARKS];
+    uint8_t recognised[PM_MAX_MARKS]; /* marks[i] was recognised as an expected pair, not decoded */
     double duration;    /* seconds of audio read */
     int rate, channels;
     fp_landmark *lm;    /* with opts.fingerprint: the landmarks (free with analysis_free) */

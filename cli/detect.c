@@ -298,6 +298,7 @@ int cmd_detect(int argc, char **argv)
     detect_opts o = {0};
     strlist paths = {0}, skipped = {0};
     json_t *registry = NULL;
+    uint32_t(*expect)[2] = NULL;
     printer pr = {0};
     pm_key keys[MAX_KEYS];
     int status = EXIT_ERROR, n_keys;
@@ -317,6 +318,9 @@ int cmd_detect(int argc, char **argv)
         goto out;
     o.analysis.keys = keys;
     o.analysis.n_keys = n_keys;
+    if (registry && registry_expected(registry, n_keys, &expect, &o.analysis.n_expect) != 0)
+        goto out;
+    o.analysis.expect = (const uint32_t(*)[2])expect;
     pr.json = o.json;
     progress_start(&pr.bar, "files", paths.n, 1);
     pr.rc = (result_ctx){.registry = registry, .looked = 1};
@@ -332,6 +336,7 @@ out:
     if (pr.records)
         fclose(pr.records);
     json_decref(registry);
+    free(expect);
     strlist_free(&o.walk.include);
     strlist_free(&paths);
     strlist_free(&skipped);

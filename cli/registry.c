@@ -72,3 +72,42 @@ char *registry_manifest_path(const json_t *registry, const char *registry_path, 
     free(copy);
     return out;
 }
+
+int registry_pairs(const json_t *registry, uint32_t (**pairs)[2], size_t *n)
+{
+    const json_t *models = json_object_get(registry, "models"), *datasets = json_object_get(registry, "datasets");
+    *pairs = NULL;
+    *n = json_object_size(models) * json_object_size(datasets);
+    if (*n == 0)
+        return 0;
+    if (!(*pairs = malloc(sizeof **pairs * *n)))
+        return -1;
+    size_t i = 0;
+    const char *m, *d;
+    const json_t *model, *dataset;
+    json_object_foreach ((json_t *)models, m, model) {
+        json_object_foreach ((json_t *)datasets, d, dataset) { /* both checked by registry_load() */
+            (*pairs)[i][0] = (uint32_t)strtoul(m, NULL, 10);
+            (*pairs)[i][1] = (uint32_t)strtoul(d, NULL, 10);
+            i++;
+        }
+    }
+    return 0;
+}
+
+int registry_expected(const json_t *registry, int n_keys, uint32_t (**pairs)[2], size_t *n)
+{
+    if (registry_pairs(registry, pairs, n) != 0) {
+        say("out of memory");
+        return -1;
+    }
+    if (*n * (size_t)n_keys > PM_MAX_EXPECTED) {
+        say("note: the registry lists %zu model and dataset pairs for %d key%s, more than the %d whose weak "
+            "marks can be recognised: marks are decoded blind only",
+            *n, n_keys, n_keys > 1 ? "s" : "", PM_MAX_EXPECTED);
+        free(*pairs);
+        *pairs = NULL;
+        *n = 0;
+    }
+    return 0;
+}

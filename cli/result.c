@@ -49,7 +49,7 @@ static void registry_fields(const result_ctx *c, json_t *j, uint32_t model, uint
 }
 
 /* One mark's fields (a file's strongest mark is also its summary), in docs/result.schema.json's order. */
-static void mark_fields(const result_ctx *c, json_t *j, const pm_mark *m)
+static void mark_fields(const result_ctx *c, json_t *j, const pm_mark *m, int recognised)
 {
     json_object_set_new(j, "model_id", json_integer(m->model_id));
     json_object_set_new(j, "dataset_id", json_integer(m->dataset_id));
@@ -62,6 +62,7 @@ static void mark_fields(const result_ctx *c, json_t *j, const pm_mark *m)
     json_object_set_new(j, "speed", json_real(m->speed));
     json_object_set_new(j, "tempo", json_real(m->tempo));
     json_object_set_new(j, "segments", segments_json(m->segments, m->n_segments));
+    json_object_set_new(j, "recognised", json_boolean(recognised));
 }
 
 /* Every mark of the file, strongest first, each with its own IDs, key and ranges. */
@@ -71,7 +72,7 @@ static json_t *marks_json(const result_ctx *c, const analysis *a)
     for (int i = 0; i < a->n_marks; i++) {
         const pm_mark *m = &a->marks[i];
         json_t *j = json_object();
-        mark_fields(c, j, m);
+        mark_fields(c, j, m, a->recognised[i]);
         json_array_append_new(arr, j);
     }
     return arr;
@@ -92,7 +93,7 @@ json_t *result_json(const result_ctx *c, const char *path, const analysis *a)
     const int found = c->looked && r->found;
     json_object_set_new(j, "found", c->looked ? json_boolean(found) : json_null());
     if (found) { /* the mark fields exist only when there is a mark */
-        mark_fields(c, j, &a->marks[0]); /* the summary: the strongest mark */
+        mark_fields(c, j, &a->marks[0], a->recognised[0]); /* the summary: the strongest mark */
         json_object_set_new(j, "marks", marks_json(c, a));
     }
     if (a->sha256[0]) { /* what was scanned, byte for byte */
@@ -170,6 +171,7 @@ void result_print_text(const result_ctx *c, const char *path, const analysis *a)
         printf(" (p_false %.1e", m->p_false);
         for (int i = 0; i < m->n_segments; i++)
             printf("%s%.1f-%.1f s", i ? ", " : "; marked ", m->segments[i].start, m->segments[i].end);
-        printf(")%s\n", c->key_demo[m->key_index] ? " [demo key: anyone can make this mark; it proves nothing]" : "");
+        printf(")%s%s\n", a->recognised[k] ? " [recognised as registered IDs: too weak to decode blind]" : "",
+               c->key_demo[m->key_index] ? " [demo key: anyone can make this mark; it proves nothing]" : "");
     }
 }

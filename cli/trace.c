@@ -381,11 +381,15 @@ int cmd_trace(int argc, char **argv)
     int n_keys = 0, status = EXIT_ERROR;
     training_sets sets = {0};
     json_t *registry = NULL;
+    uint32_t(*expect)[2] = NULL;
+    size_t n_expect = 0;
     FILE *records = NULL;
     if (parse_options(argc, argv, &o) || (o.report_path && report_check_path(o.report_path, NULL, 0) != 0) ||
         (o.detect && (n_keys = load_keys(o.key_paths, o.n_keys, keys)) < 0))
         goto out;
     if (o.registry_path && !(registry = registry_load(o.registry_path)))
+        goto out;
+    if (registry && o.detect && registry_expected(registry, n_keys, &expect, &n_expect) != 0)
         goto out;
     sets.registry = registry;
     sets.registry_path = o.registry_path;
@@ -398,7 +402,8 @@ int cmd_trace(int argc, char **argv)
     result_ctx rc = {.registry = registry, .looked = o.detect};
     if (o.detect)
         result_name_keys(&rc, keys, n_keys);
-    const analysis_opts ao = {.keys = o.detect ? keys : NULL, .n_keys = n_keys, .fingerprint = FINGERPRINT_QUERY, .dec = o.dec};
+    const analysis_opts ao = {.keys = o.detect ? keys : NULL, .n_keys = n_keys, .fingerprint = FINGERPRINT_QUERY,
+                              .dec = o.dec, .expect = (const uint32_t(*)[2])expect, .n_expect = n_expect};
     int any_error = 0, any_unmarked = 0;
     for (int f = optind; f < argc; f++) {
         traced t;
@@ -421,5 +426,6 @@ out:
     trainingset_close(&sets.cached);
     free(o.dataset_paths);
     json_decref(registry);
+    free(expect);
     return status;
 }

@@ -191,6 +191,12 @@ static const pm_candidate *cand_at(const window_rec *r, int i, pm_candidate *tmp
     return tmp;
 }
 
+/* An ID pair the caller expects (pm_detector_expect()). */
+typedef struct expected_pair {
+    int key;
+    uint32_t model, dataset;
+} expected_pair;
+
 /*
  * The alignment tracker: for every state (frequency scale, time scale, phase)
  * the decayed sum of the sync z of all windows so far along the path that
@@ -237,6 +243,9 @@ struct pm_detector {
     int failed; /* a push failed: its window is half analysed, so the stream cannot go on */
     int n_marks; /* after finish: marks[0..n_marks), strongest first */
     pm_mark marks[PM_MAX_MARKS];
+    uint8_t recognised[PM_MAX_MARKS]; /* mark m was recognised as an expected pair, not decoded */
+    expected_pair *expect;            /* pm_detector_expect() (first pipeline only) */
+    int n_expect;
     key_state keys[PM_MAX_KEYS];
 };
 
@@ -354,6 +363,7 @@ void pm_detector_free(pm_detector *d)
     }
     pm_detector_free(d->scaled);
     pm_scale_est_free(d->est);
+    free(d->expect);
     free(d->window);
     free(d->mono);
     free(d->energy);
@@ -372,6 +382,7 @@ void pm_detector_reset(pm_detector *d)
     d->finished = 0;
     d->failed = 0;
     d->n_marks = 0;
+    memset(d->recognised, 0, sizeof d->recognised);
     d->settled = 0;
     pm_detector_free(d->scaled);
     d->scaled = NULL;
@@ -1048,17 +1059,24 @@ static double window_carries(const finisher *x, size_t w, int m, int *best)
     return tag_agreement(cand_at(r, *i, &tmp)->soft, x->sign[m]) >= TAG_SHARE * a ? a : -INFINITY;
 }
 
+/* The codeword of (model, dataset) under a key's tag key, as expected signs of soft values. */
+static void codeword_signs(const uint8_t mac_key[32], uint32_t model, uint32_t dataset, float sign[PMF_CODED_BITS])
+{
+    uint8_t info[PMF_PAYLOAD_BITS], coded[PMF_CODED_BITS];
+    pm_payload_pack(mac_key, model, dataset, info);
+    pm_fec_encode(info, coded);
+    for (int b = 0; b < PMF_CODED_BITS; b++)
+        sign[b] = coded[b] ? -1.0f : 1.0f;
+}
+
 static int add_mark(finisher *x, int k, uint32_t model, uint32_t dataset)
 {
     pm_detector *d = x->d;
     if (d->n_marks == PM_MAX_MARKS)
         return -1;
     const int m = d->n_marks++;
-    uint8_t info[PMF_PAYLOAD_BITS], coded[PMF_CODED_BITS];
-    pm_payload_pack(d->keys[k].mac_key, model, dataset, info);
-    pm_fec_encode(info, coded);
-    for (int b = 0; b < PMF_CODED_BITS; b++)
-        x->sign[m][b] = coded[b] ? -1.0f : 1.0f;
+    d->recognised[m] = 0;
+    codeword_signs(d->keys[k].mac_key, model, dataset, x->sign[m]);
     d->marks[m] = (pm_mark){.key_index = k, .model_id = model, .dataset_id = dataset,
                             .speed = 1.0, .tempo = 1.0};
     for (size_t w = 0; w < x->n_win; w++)
@@ -1827,6 +1845,9 @@ static int place_marks(finisher *x)
             const pm_mark t = d->marks[j];
             d->marks[j] = d->marks[j - 1];
             d->marks[j - 1] = t;
+            const uint8_t r = d->recognised[j];
+            d->recognised[j] = d->recognised[j - 1];
+            d->recognised[j - 1] = r;
         }
     free(label);
     free(z);
@@ -1861,7 +1882,149 @@ static float best_path(const pm_detector *d, double *speed, double *tempo)
 }
 
 /* Decode a pipeline's marks with at most `budget` tag checks; *used: the checks made. */
-static int decode(pm_detector *d, int budget, int *used)
+/*
+ * Expected ID pairs (pm_detector_expect()): a mark too weak to be decoded blind is
+ * recognised when a soft sum agrees with an expected pair's codeword beyond what
+ * chance allows. Only 276 soft values are matched against a known word, instead of
+ * 84 payload bits being decoded, so far less evidence is needed. The soft sums
+ * tested are fixed by the sync chips alone: every window's candidates and every
+ * line of two or more of them (summed as for decoding). Under the null (no mark of
+ * the key) the data chips' keyed signs are independent of those sums' magnitudes,
+ * so a coded bit's soft value is as likely negative as positive and the agreement
+ * with any fixed word is a weighted sum of fair signs: P(agreement >= t) <=
+ * exp(-t^2 / 2) (Hoeffding), whatever the audio. With N = (sums tested) x (pairs)
+ * tests, the threshold sqrt(2 ln(N / EXPECT_P)) bounds this pipeline's chance of any
+ * false recognition by EXPECT_P. A pair is also held to the tag part (as a window is
+ * to a known mark): a file carrying another payload of the key agrees with a near
+ * pair's codeword before the tag bits and not after them.
+ */
+#define EXPECT_P 3.5e-11 /* per pipeline; two pipelines and 64 checks stay within 1e-9 */
+
+/* Soft sums tested for key k: its windows' candidates, then its lines of two or more. */
+typedef struct expect_scan {
+    const key_state *ks;
+    line *ln;
+    int *live, *assign, n_lines;
+} expect_scan;
+
+static int scan_open(expect_scan *sc, const key_state *ks, double tbase)
+{
+    const size_t n_cand = ks->n_rec * CANDS_PER_WINDOW;
+    *sc = (expect_scan){.ks = ks};
+    if (ks->n_rec < 2)
+        return PM_OK;
+    sc->ln = malloc(sizeof *sc->ln * n_cand);
+    sc->live = malloc(sizeof *sc->live * n_cand);
+    sc->assign = malloc(sizeof *sc->assign * n_cand);
+    if (!sc->ln || !sc->live || !sc->assign)
+        return PM_ERR_NOMEM;
+    sc->n_lines = build_lines(ks, tbase, sc->ln, sc->live, sc->assign);
+    return PM_OK;
+}
+
+static void scan_close(expect_scan *sc)
+{
+    free(sc->ln);
+    free(sc->live);
+    free(sc->assign);
+}
+
+/* Number of soft sums the scan offers. */
+static size_t scan_count(const expect_scan *sc)
+{
+    size_t n = 0;
+    for (size_t w = 0; w < sc->ks->n_rec; w++)
+        n += (size_t)sc->ks->rec[w].n + (size_t)sc->ks->rec[w].n_back;
+    for (int l = 0; l < sc->n_lines; l++)
+        n += sc->ln[l].members >= 2;
+    return n;
+}
+
+/* Soft sum number i (i < scan_count()) into soft. */
+static void scan_sum(const expect_scan *sc, size_t i, float soft[PMF_CODED_BITS])
+{
+    for (size_t w = 0; w < sc->ks->n_rec; w++) {
+        const window_rec *r = &sc->ks->rec[w];
+        const size_t here = (size_t)r->n + (size_t)r->n_back;
+        if (i < here) {
+            pm_candidate tmp;
+            memcpy(soft, cand_at(r, (int)i, &tmp)->soft, sizeof(float) * PMF_CODED_BITS);
+            return;
+        }
+        i -= here;
+    }
+    for (int l = 0; l < sc->n_lines; l++)
+        if (sc->ln[l].members >= 2 && i-- == 0) {
+            combine_line(sc->ks, sc->assign, l, soft);
+            return;
+        }
+}
+
+static int recognise(finisher *x, const expected_pair *ex, int n_ex, double *p_used)
+{
+    pm_detector *d = x->d;
+    *p_used = 0.0;
+    if (n_ex == 0)
+        return PM_OK;
+    expect_scan sc[PM_MAX_KEYS] = {0};
+    float(*sign)[PMF_CODED_BITS] = malloc(sizeof *sign * (size_t)n_ex);
+    double *best = malloc(sizeof *best * (size_t)n_ex);
+    int rc = sign && best ? PM_OK : PM_ERR_NOMEM;
+    double n_tests = 0.0;
+    int pairs[PM_MAX_KEYS] = {0};
+    for (int j = 0; j < n_ex && rc == PM_OK; j++) {
+        codeword_signs(d->keys[ex[j].key].mac_key, ex[j].model, ex[j].dataset, sign[j]);
+        best[j] = -INFINITY;
+        pairs[ex[j].key]++;
+    }
+    for (int k = 0; k < d->n_keys && rc == PM_OK; k++)
+        if (pairs[k] && (rc = scan_open(&sc[k], &d->keys[k], d->tbase)) == PM_OK)
+            n_tests += (double)scan_count(&sc[k]) * pairs[k];
+    for (int k = 0; k < d->n_keys && rc == PM_OK; k++) {
+        const size_t n = pairs[k] ? scan_count(&sc[k]) : 0;
+        for (size_t i = 0; i < n; i++) {
+            float soft[PMF_CODED_BITS];
+            scan_sum(&sc[k], i, soft);
+            for (int j = 0; j < n_ex; j++) {
+                if (ex[j].key != k)
+                    continue;
+                const double a = agreement(soft, sign[j], PMF_CODED_BITS);
+                if (a > best[j] && tag_agreement(soft, sign[j]) >= TAG_SHARE * a)
+                    best[j] = a;
+            }
+        }
+    }
+    if (rc == PM_OK && n_tests > 0.0) {
+        const double threshold = sqrt(2.0 * log(n_tests / EXPECT_P));
+        *p_used = EXPECT_P;
+        for (;;) { /* strongest first */
+            int top = -1;
+            for (int j = 0; j < n_ex; j++)
+                if (best[j] >= threshold && (top < 0 || best[j] > best[top]))
+                    top = j;
+            if (top < 0)
+                break;
+            best[top] = -INFINITY;
+            int known = 0;
+            for (int m = 0; m < d->n_marks; m++)
+                known |= d->marks[m].key_index == ex[top].key && d->marks[m].model_id == ex[top].model &&
+                         d->marks[m].dataset_id == ex[top].dataset;
+            if (known)
+                continue;
+            const int m = add_mark(x, ex[top].key, ex[top].model, ex[top].dataset);
+            if (m < 0)
+                break;
+            d->recognised[m] = 1;
+        }
+    }
+    for (int k = 0; k < d->n_keys; k++)
+        scan_close(&sc[k]);
+    free(sign);
+    free(best);
+    return rc;
+}
+
+static int decode(pm_detector *d, const pm_detector *top, int budget, int *used, double *p_expect)
 {
     finisher x = {.d = d, .budget = budget / d->n_keys, .n_win = d->keys[0].n_rec};
     x.explained = calloc(x.n_win ? x.n_win : 1, 1);
@@ -1877,6 +2040,8 @@ static int decode(pm_detector *d, int budget, int *used)
         if (rc == PM_OK)
             rc = decode_singles(&x, k);
     }
+    if (rc == PM_OK)
+        rc = recognise(&x, top->expect, top->n_expect, p_expect);
     if (rc == PM_OK)
         rc = place_marks(&x);
     free(x.explained);
@@ -1950,13 +2115,15 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
         }
     }
     int used = 0, used2 = 0;
-    rc = decode(first, second ? PMF_MAX_ATTEMPTS - SECOND_BUDGET : PMF_MAX_ATTEMPTS, &used);
+    double p_expect = 0.0, p_expect2 = 0.0;
+    rc = decode(first, d, second ? PMF_MAX_ATTEMPTS - SECOND_BUDGET : PMF_MAX_ATTEMPTS, &used, &p_expect);
     if (rc == PM_OK && second)
-        rc = decode(second, PMF_MAX_ATTEMPTS - used, &used2);
+        rc = decode(second, d, PMF_MAX_ATTEMPTS - used, &used2, &p_expect2);
     if (rc != PM_OK)
         return rc;
     if (second) { /* the marks of both, the first pipeline's first, each once with the time ranges of both */
         pm_mark all[PM_MAX_MARKS] = {0};
+        uint8_t recognised[PM_MAX_MARKS] = {0};
         int n = 0;
         for (int p = 0; p < 2; p++) {
             const pm_detector *q = p ? second : first;
@@ -1966,25 +2133,32 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
                     if (all[j].key_index == q->marks[m].key_index && all[j].model_id == q->marks[m].model_id &&
                         all[j].dataset_id == q->marks[m].dataset_id)
                         dup = j;
-                if (dup >= 0)
+                if (dup >= 0) {
                     merge_mark(&all[dup], &q->marks[m]);
-                else if (n < PM_MAX_MARKS)
+                    recognised[dup] &= q->recognised[m]; /* decoded by either: decoded */
+                } else if (n < PM_MAX_MARKS) {
+                    recognised[n] = q->recognised[m];
                     all[n++] = q->marks[m];
+                }
             }
         }
         memcpy(d->marks, all, sizeof(pm_mark) * (size_t)n);
+        memcpy(d->recognised, recognised, sizeof recognised);
         d->n_marks = n;
     }
     /* A mark that no window was given to (others explain its windows better) has no
      * time range: it is not reported, as a mark must say where it is. */
     int kept = 0;
     for (int m = 0; m < d->n_marks; m++)
-        if (d->marks[m].n_segments > 0)
+        if (d->marks[m].n_segments > 0) {
+            d->recognised[kept] = d->recognised[m];
             d->marks[kept++] = d->marks[m];
+        }
     d->n_marks = kept;
     res->attempts = used + used2;
-    /* Each check passes the 4 version + 32 tag bits by chance with probability 2^-36. */
-    res->p_false = res->attempts * ldexp(1.0, -(PMF_VERSION_BITS + PMF_TAG_BITS));
+    /* Each check passes the 4 version + 32 tag bits by chance with probability 2^-36;
+     * the tests of expected pairs add at most EXPECT_P per pipeline that made them. */
+    res->p_false = res->attempts * ldexp(1.0, -(PMF_VERSION_BITS + PMF_TAG_BITS)) + p_expect + p_expect2;
     for (int m = 0; m < d->n_marks; m++)
         d->marks[m].p_false = res->p_false;
     if (d->n_marks) {
@@ -2019,4 +2193,34 @@ pm_status pm_detector_mark(const pm_detector *d, int index, pm_mark *mark)
         return PM_ERR_ARG;
     *mark = d->marks[index];
     return PM_OK;
+}
+
+pm_status pm_detector_expect(pm_detector *d, int key_index, uint32_t model_id, uint32_t dataset_id)
+{
+    if (!d || key_index < 0 || key_index >= d->n_keys)
+        return PM_ERR_ARG;
+    if (model_id > PM_ID_MAX || dataset_id > PM_ID_MAX)
+        return PM_ERR_ID;
+    if (d->finished || d->failed)
+        return PM_ERR_STATE;
+    for (int j = 0; j < d->n_expect; j++)
+        if (d->expect[j].key == key_index && d->expect[j].model == model_id && d->expect[j].dataset == dataset_id)
+            return PM_OK;
+    if (d->n_expect == PM_MAX_EXPECTED)
+        return PM_ERR_ARG;
+    if (!d->expect && !(d->expect = malloc(sizeof *d->expect * PM_MAX_EXPECTED)))
+        return PM_ERR_NOMEM;
+    d->expect[d->n_expect++] = (expected_pair){key_index, model_id, dataset_id};
+    return PM_OK;
+}
+
+int pm_detector_mark_recognised(const pm_detector *d, int index)
+{
+    if (!d)
+        return PM_ERR_ARG;
+    if (!d->finished)
+        return PM_ERR_STATE;
+    if (index < 0 || index >= d->n_marks)
+        return PM_ERR_ARG;
+    return d->recognised[index];
 }

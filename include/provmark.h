@@ -266,6 +266,28 @@ PM_API PM_WARN_UNUSED pm_status pm_detector_finish(pm_detector *d, pm_result *re
 PM_API PM_WARN_UNUSED int pm_detector_mark_count(const pm_detector *d);
 /** After pm_detector_finish(): copy mark `index` (0 .. count-1) into `*mark`. */
 PM_API PM_WARN_UNUSED pm_status pm_detector_mark(const pm_detector *d, int index, pm_mark *mark);
+/** Most ID pairs one detector can be told to expect (pm_detector_expect()). */
+#define PM_MAX_EXPECTED 1024
+
+/**
+ * Before pm_detector_finish(): expect marks of (model_id, dataset_id) made with key
+ * `key_index`, e.g. every pair a registry lists. A mark too weak to be decoded
+ * blind (a clip of a few seconds, heavy noise, a low-bitrate codec) is then still
+ * recognised when the audio agrees with that pair's codeword beyond chance; marks of
+ * other IDs are decoded blind as before. The file's p_false covers these tests (at
+ * most 3.5e-11 per analysis pipeline, however many pairs) and stays <= 1e-9.
+ * Adding a pair twice changes nothing. PM_ERR_ID for an ID above PM_ID_MAX,
+ * PM_ERR_ARG for a bad key index or beyond PM_MAX_EXPECTED pairs, PM_ERR_STATE after
+ * finishing. The pairs stay across pm_detector_reset().
+ */
+PM_API PM_WARN_UNUSED pm_status pm_detector_expect(pm_detector *d, int key_index, uint32_t model_id,
+                                                   uint32_t dataset_id);
+/**
+ * After pm_detector_finish(): 1 if mark `index` was recognised as an expected pair
+ * (pm_detector_expect()) and could not be decoded blind, 0 if it was decoded;
+ * PM_ERR_STATE before finishing, PM_ERR_ARG for a bad index.
+ */
+PM_API PM_WARN_UNUSED int pm_detector_mark_recognised(const pm_detector *d, int index);
 /** Start over for a new stream with the same parameters. */
 PM_API void pm_detector_reset(pm_detector *d);
 

@@ -513,8 +513,12 @@ static void ids_change_at_payload_boundary(void **state)
     assert_true(two->segments[0].start >= one->segments[0].end);
     assert_true(two->segments[0].start - one->segments[0].end < 0.01);
     assert_true(one->p_false == r.p_false && r.p_false <= 1e-9);
+    assert_int_equal(pm_detector_mark_recognised(d, 0), 0); /* both decoded, none expected */
+    assert_int_equal(pm_detector_mark_recognised(d, 1), 0);
+    assert_int_equal(pm_detector_mark_recognised(d, 2), PM_ERR_ARG);
     pm_detector_reset(d);
     assert_int_equal(pm_detector_mark_count(d), PM_ERR_STATE);
+    assert_int_equal(pm_detector_mark_recognised(d, 0), PM_ERR_STATE);
     pm_detector_free(d);
     free(x);
 }
@@ -536,6 +540,21 @@ static void bad_arguments_are_refused(void **state)
     pm_detector *d;
     assert_int_equal(pm_detector_new(&d, 44100, 2, &key, 0), PM_ERR_ARG);
     assert_int_equal(pm_detector_new(&d, 44100, 2, &key, 17), PM_ERR_ARG);
+    assert_int_equal(pm_detector_new(&d, 44100, 2, &key, 1), PM_OK);
+    assert_int_equal(pm_detector_expect(NULL, 0, 1, 1), PM_ERR_ARG);
+    assert_int_equal(pm_detector_expect(d, 1, 1, 1), PM_ERR_ARG); /* one key: index 0 only */
+    assert_int_equal(pm_detector_expect(d, -1, 1, 1), PM_ERR_ARG);
+    assert_int_equal(pm_detector_expect(d, 0, PM_ID_MAX + 1, 1), PM_ERR_ID);
+    assert_int_equal(pm_detector_expect(d, 0, 1, PM_ID_MAX + 1), PM_ERR_ID);
+    for (uint32_t i = 0; i < PM_MAX_EXPECTED; i++)
+        assert_int_equal(pm_detector_expect(d, 0, i, 7), PM_OK);
+    assert_int_equal(pm_detector_expect(d, 0, 5, 7), PM_OK); /* already there */
+    assert_int_equal(pm_detector_expect(d, 0, PM_MAX_EXPECTED, 7), PM_ERR_ARG);
+    pm_result r;
+    assert_int_equal(pm_detector_finish(d, &r), PM_OK); /* no audio: nothing, within the bound */
+    assert_true(!r.found && r.p_false <= 1e-9);
+    assert_int_equal(pm_detector_expect(d, 0, 1, 1), PM_ERR_STATE);
+    pm_detector_free(d);
     assert_string_equal(pm_strerror(PM_ERR_ID), "ID out of range (0 to 16777215)");
     assert_int_equal(pm_version(), PM_VERSION);
 }

@@ -1,0 +1,54 @@
+#!/bin/sh
+# Weak marks of registered IDs (detect --registry; pm_detector_expect()): 3 s clips of a
+# marked track, too short to be decoded blind, are recognised as the registry's pair;
+# a registry holding only IDs near the mark's, unmarked music and another key give no
+# mark at all. Real music, key tests/data/test.key.
+. tests/lib.sh
+w=build/test-recognise
+rm -rf "$w"
+mkdir -p "$w"
+K="--key tests/data/test.key"
+ffmpeg -nostdin -v error -y -ss 20 -t 65 -i /usr/share/games/etr/music/credits1-cp.ogg -ac 2 -c:a pcm_s16le "$w/in.wav"
+$PM embed "$w/in.wav" "$w/m.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
+reg() { # FILE MODELS DATASETS: a registry of every pair of these IDs
+    jq -n --arg m "$2" --arg d "$3" '{version: 1,
+        models: ($m | split(" ") | map({key: ., value: {name: ("model " + .)}}) | from_entries),
+        datasets: ($d | split(" ") | map({key: ., value: {name: ("dataset " + .)}}) | from_entries)}' >"$1"
+}
+reg "$w/reg.json" "7 8 6" "42 43"          # holds 7/42 among its neighbours
+reg "$w/near_model.json" "8 6 1007 3" "42 43" # the neighbours only
+reg "$w/near_dataset.json" "7" "43 41 106 10"
+clips=""
+for o in 5 11 17 23 29 35 41 47 53; do
+    sox "$w/m.wav" "$w/c$o.wav" trim "$o" 3
+    sox "$w/in.wav" "$w/u$o.wav" trim "$o" 3
+    clips="$clips $w/c$o.wav"
+done
+$PM detect --json $K $clips >"$w/blind.jsonl" 2>/dev/null
+$PM detect --json $K --registry "$w/reg.json" $clips >"$w/reg.jsonl" 2>/dev/null
+blind=$(jq -s '[.[] | select(.found)] | length' "$w/blind.jsonl")
+found=$(jq -s '[.[] | select(.found and .model_id == 7 and .dataset_id == 42)] | length' "$w/reg.jsonl")
+echo "recognise: 3 s clips marked 7/42: $blind of 9 decoded blind, $found of 9 with the registry"
+check "recognise: with the registry at least 3 of nine 3 s clips are found, more than blind ($blind)" \
+    test "$found" -ge 3 -a "$found" -gt "$blind"
+check "recognise: every mark reported with the registry is 7/42, and those not decoded say they were recognised" jq -s -e '
+    all(.[]; (.marks // []) | all(.model_id == 7 and .dataset_id == 42))
+    and any(.[]; .found and .recognised) and all(.[]; (.found | not) or .p_false <= 1e-9)' "$w/reg.jsonl"
+check "recognise: the JSON is valid against docs/result.schema.json" valid_lines detect "$w/reg.jsonl"
+check "recognise: the text line says the mark was recognised, not decoded" sh -c \
+    "$PM detect $K --registry $w/reg.json $clips 2>/dev/null | grep -q 'model 7 \"model 7\", dataset 42 .*recognised as registered IDs'"
+for r in near_model near_dataset; do
+    $PM detect --json $K --registry "$w/$r.json" $clips >"$w/$r.jsonl" 2>/dev/null
+    check "recognise: a registry of IDs near 7/42 only ($r): no mark in any clip" \
+        jq -s -e 'length == 9 and all(.[]; .found == false)' "$w/$r.jsonl"
+done
+$PM detect --json $K --registry "$w/reg.json" "$w"/u*.wav >"$w/unmarked.jsonl" 2>/dev/null
+check "recognise: the same clips unmarked: no mark" jq -s -e 'length == 9 and all(.[]; .found == false)' "$w/unmarked.jsonl"
+$PM detect --json --key tests/data/second.key --registry "$w/reg.json" $clips >"$w/other.jsonl" 2>/dev/null
+check "recognise: another key: no mark" jq -s -e 'length == 9 and all(.[]; .found == false)' "$w/other.jsonl"
+# A registry of more pairs than a detector takes (1024): one note, marks decoded blind only.
+jq -n '{version: 1, models: ([range(0; 40)] | map({key: tostring, value: {name: "m"}}) | from_entries),
+        datasets: ([range(40; 70)] | map({key: tostring, value: {name: "d"}}) | from_entries)}' >"$w/big.json"
+$PM detect --json $K --registry "$w/big.json" "$w/c11.wav" "$w/m.wav" >"$w/big.jsonl" 2>"$w/big.err"
+check "recognise: a registry of 1200 pairs: one note, and marks are still decoded blind" sh -c \
+    "grep -c 'more than the 1024' $w/big.err | grep -qx 1 && jq -s -e '.[1].found and .[1].model_id == 7 and (.[1].recognised | not)' $w/big.jsonl"
