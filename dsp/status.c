@@ -5,6 +5,7 @@ int pm_version(void) { return PM_VERSION; }
 const char *pm_version_string(void) { return PM_VERSION_STRING; }
 uint32_t pm_id_max(void) { return PM_ID_MAX; }
 int pm_max_keys(void) { return PM_MAX_KEYS; }
+int pm_max_expected(void) { return PM_MAX_EXPECTED; }
 int pm_max_channels(void) { return PM_MAX_CHANNELS; }
 int pm_max_segments(void) { return PM_MAX_SEGMENTS; }
 float pm_strength_min(void) { return PM_STRENGTH_MIN; }

@@ -45,6 +45,8 @@ extern "C" {
 #define PM_ID_MAX 16777215
 /** Most keys a detector tries at once. */
 #define PM_MAX_KEYS 16
+/** Most ID pairs one detector can be told to expect (pm_detector_expect()), over all keys. */
+#define PM_MAX_EXPECTED 1024
 /** Channel range accepted by the embedder and detector: 1..PM_MAX_CHANNELS. */
 #define PM_MAX_CHANNELS 8
 /** Sample-rate range accepted (Hz). */
@@ -86,6 +88,7 @@ PM_API const char *pm_version_string(void);
  */
 PM_API uint32_t pm_id_max(void);
 PM_API int pm_max_keys(void);
+PM_API int pm_max_expected(void);
 PM_API int pm_max_channels(void);
 PM_API int pm_max_segments(void);
 PM_API float pm_strength_min(void);
@@ -266,9 +269,6 @@ PM_API PM_WARN_UNUSED pm_status pm_detector_finish(pm_detector *d, pm_result *re
 PM_API PM_WARN_UNUSED int pm_detector_mark_count(const pm_detector *d);
 /** After pm_detector_finish(): copy mark `index` (0 .. count-1) into `*mark`. */
 PM_API PM_WARN_UNUSED pm_status pm_detector_mark(const pm_detector *d, int index, pm_mark *mark);
-/** Most ID pairs one detector can be told to expect (pm_detector_expect()). */
-#define PM_MAX_EXPECTED 1024
-
 /**
  * Before pm_detector_finish(): expect marks of (model_id, dataset_id) made with key
  * `key_index`, e.g. every pair a registry lists. A mark too weak to be decoded

@@ -45,7 +45,7 @@ import os
 import numpy as np
 
 __all__ = ["ProvmarkError", "Key", "Embedder", "Detector", "Result", "Mark", "Segment",
-           "version", "library_path", "ID_MAX", "MAX_KEYS", "MAX_CHANNELS", "STRENGTH_MIN", "STRENGTH_MAX",
+           "version", "library_path", "ID_MAX", "MAX_KEYS", "MAX_EXPECTED", "MAX_CHANNELS", "STRENGTH_MIN", "STRENGTH_MAX",
            "STRENGTH_DEFAULT"]
 
 __license__ = "MIT"
@@ -96,6 +96,7 @@ def _limit(name, restype):
 # The limits come from the library (include/provmark.h defines each once).
 ID_MAX = _limit("pm_id_max", ctypes.c_uint32)
 MAX_KEYS = _limit("pm_max_keys", ctypes.c_int)
+MAX_EXPECTED = _limit("pm_max_expected", ctypes.c_int)
 MAX_CHANNELS = _limit("pm_max_channels", ctypes.c_int)
 STRENGTH_MIN = _limit("pm_strength_min", ctypes.c_float)
 STRENGTH_MAX = _limit("pm_strength_max", ctypes.c_float)
@@ -180,6 +181,8 @@ _det_finish = _sig("pm_detector_finish", ctypes.c_int, _vp, ctypes.POINTER(_Resu
 _det_reset = _sig("pm_detector_reset", None, _vp)
 _det_mark_count = _sig("pm_detector_mark_count", ctypes.c_int, _vp)
 _det_mark = _sig("pm_detector_mark", ctypes.c_int, _vp, ctypes.c_int, ctypes.POINTER(_Mark))
+_det_expect = _sig("pm_detector_expect", ctypes.c_int, _vp, ctypes.c_int, ctypes.c_uint32, ctypes.c_uint32)
+_det_recognised = _sig("pm_detector_mark_recognised", ctypes.c_int, _vp, ctypes.c_int)
 
 
 class ProvmarkError(Exception):
@@ -555,7 +558,8 @@ def _dict(obj):
     """The shared fields under the names of `provmark detect --json`."""
     return {"model_id": obj.model_id, "dataset_id": obj.dataset_id, "key": obj.key.fingerprint,
             "demo_key": obj.key.is_demo, "p_false": obj.p_false, "sync_z": obj.sync_z,
-            "speed": obj.speed, "tempo": obj.tempo, "segments": [s.to_dict() for s in obj.segments]}
+            "speed": obj.speed, "tempo": obj.tempo, "segments": [s.to_dict() for s in obj.segments],
+            "recognised": obj.recognised}
 
 
 class Mark:
@@ -564,11 +568,14 @@ class Mark:
     report (float, 0..1); sync_z: synchronisation score (sigmas); speed: the
     frequency scale found, tempo: the time scale found (1.0 = unchanged; a speed
     change scales both, a tempo change tempo only, a pitch shift speed only);
-    segments: the marked time ranges (list of Segment)."""
+    segments: the marked time ranges (list of Segment); recognised: True when the
+    mark was too weak to be decoded and was recognised as a pair given to
+    Detector.expect()."""
 
-    def __init__(self, m, keys):
+    def __init__(self, m, keys, recognised=False):
         """Made by Detector.finish() from the library's record and the detector's keys."""
         _fill(self, m, keys, True)
+        self.recognised = bool(recognised)
 
     def to_dict(self):
         """A JSON-ready dict, with the field names of `provmark detect --json`'s marks
@@ -591,6 +598,7 @@ class Result:
         """Made by Detector.finish() from the library's result, keys and marks."""
         self.marks = list(marks)
         self.found = bool(r.found)
+        self.recognised = self.marks[0].recognised if self.marks else False
         self.attempts = int(r.attempts)
         _fill(self, r, keys, self.found)
 
@@ -644,6 +652,21 @@ class Detector(_Handle):
         a = _frames(audio, self.channels, self.channels_first, "Detector.push")
         _check(_det_push(self._handle(), _addr(a), a.shape[0]))
 
+    def expect(self, model_id, dataset_id, key=None):
+        """Expect marks of these IDs (e.g. every pair of your registry), made with `key`
+        (one of the detector's keys; None: each of them). A mark too weak to be decoded
+        blind is then still recognised (Mark.recognised); p_false covers these tests.
+        At most MAX_EXPECTED pairs over the keys; kept across reset()."""
+        model_id, dataset_id = _id(model_id, "model_id"), _id(dataset_id, "dataset_id")
+        if key is None:
+            indices = range(len(self.keys))
+        else:
+            indices = [i for i, k in enumerate(self.keys) if k is key or k.fingerprint == _key(key).fingerprint]
+            if not indices:
+                raise ValueError("Detector.expect: key is not one of the detector's keys")
+        for i in indices:
+            _check(_det_expect(self._handle(), i, model_id, dataset_id), "Detector.expect")
+
     def finish(self):
         """Decode everything pushed: a Result. Afterwards only reset() or close()."""
         r = _Result()
@@ -654,7 +677,9 @@ class Detector(_Handle):
         for i in range(n):
             m = _Mark()
             _check(_det_mark(self._handle(), i, ctypes.byref(m)))
-            marks.append(Mark(m, self.keys))
+            rec = _det_recognised(self._handle(), i)
+            _check(rec)
+            marks.append(Mark(m, self.keys, rec == 1))
         return Result(r, self.keys, marks)
 
     def reset(self):

@@ -108,6 +108,32 @@ class BindingTest(unittest.TestCase):
         self.assertIs(second.key, self.key)
         self.assertLess(second.p_false, 1e-9)
 
+    def test_expected_ids_recognise_weak_marks_and_never_others(self):
+        x = music(40)
+        emb = provmark.Embedder(48000, 2, self.key, 7, 42)
+        y = np.concatenate([emb.process(x), emb.flush()])[emb.latency:]
+        clips = [y[int(s * 48000):int((s + 3) * 48000)] for s in range(2, 38, 4)]
+        blind = provmark.Detector(48000, 2, [self.key])
+        expect = provmark.Detector(48000, 2, [self.key])
+        expect.expect(7, 42)
+        near = provmark.Detector(48000, 2, [self.key])
+        for m, d in [(7, 43), (6, 42), (8, 42), (7, 41)]:
+            near.expect(m, d, key=self.key)
+        found_blind = sum(blind.detect(c).found for c in clips)
+        results = [expect.detect(c) for c in clips]
+        found = [r for r in results if r.found]
+        self.assertGreater(len(found), found_blind)  # 3 s clips: recognised, not decoded
+        self.assertTrue(all((r.model_id, r.dataset_id) == (7, 42) for r in found))
+        self.assertTrue(any(r.recognised and r.marks[0].recognised for r in found))
+        self.assertTrue(all(r.p_false <= 1e-9 for r in found))
+        self.assertEqual(found[0].to_dict()["recognised"], found[0].recognised)
+        for c in clips:  # expecting near IDs only: what is decoded blind, never a near pair
+            self.assertTrue(all((m.model_id, m.dataset_id, m.recognised) == (7, 42, False) for m in near.detect(c).marks))
+        with self.assertRaises(ValueError):
+            expect.expect(1, provmark.ID_MAX + 1)
+        with self.assertRaises(ValueError):
+            expect.expect(1, 1, key=provmark.Key.generate())
+
     def test_mono_one_dimensional_arrays(self):
         x = music(8, rate=44100, channels=1)[:, 0]
         y = provmark.Embedder(44100, 1, self.key, 1, 2).mark(x)
