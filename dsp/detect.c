@@ -1881,7 +1881,6 @@ static float best_path(const pm_detector *d, double *speed, double *tempo)
     return z;
 }
 
-/* Decode a pipeline's marks with at most `budget` tag checks; *used: the checks made. */
 /*
  * Expected ID pairs (pm_detector_expect()): a mark too weak to be decoded blind is
  * recognised when a soft sum agrees with an expected pair's codeword beyond what
@@ -1898,7 +1897,7 @@ static float best_path(const pm_detector *d, double *speed, double *tempo)
  * to a known mark): a file carrying another payload of the key agrees with a near
  * pair's codeword before the tag bits and not after them.
  */
-#define EXPECT_P 3.5e-11 /* per pipeline; two pipelines and 64 checks stay within 1e-9 */
+#define EXPECT_P 3.4e-11 /* per pipeline: 64 * 2^-36 + 2 * 3.4e-11 = 9.99e-10 */
 
 /* Soft sums tested for key k: its windows' candidates, then its lines of two or more. */
 typedef struct expect_scan {
@@ -2024,6 +2023,10 @@ static int recognise(finisher *x, const expected_pair *ex, int n_ex, double *p_u
     return rc;
 }
 
+/*
+ * Decode a pipeline's marks with at most `budget` tag checks (*used: the checks made),
+ * then recognise the pairs `top` expects (*p_expect: the chance they add to p_false).
+ */
 static int decode(pm_detector *d, const pm_detector *top, int budget, int *used, double *p_expect)
 {
     finisher x = {.d = d, .budget = budget / d->n_keys, .n_win = d->keys[0].n_rec};

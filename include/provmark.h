@@ -275,7 +275,7 @@ PM_API PM_WARN_UNUSED pm_status pm_detector_mark(const pm_detector *d, int index
  * blind (a clip of a few seconds, heavy noise, a low-bitrate codec) is then still
  * recognised when the audio agrees with that pair's codeword beyond chance; marks of
  * other IDs are decoded blind as before. The file's p_false covers these tests (at
- * most 3.5e-11 per analysis pipeline, however many pairs) and stays <= 1e-9.
+ * most 3.4e-11 per analysis pipeline, however many pairs) and stays <= 1e-9.
  * Adding a pair twice changes nothing. PM_ERR_ID for an ID above PM_ID_MAX,
  * PM_ERR_ARG for a bad key index or beyond PM_MAX_EXPECTED pairs, PM_ERR_STATE after
  * finishing. The pairs stay across pm_detector_reset().
