@@ -7,7 +7,9 @@ the same stretch of music, only marked otherwise.
 
 usage: bench/splice.py CORPUS_DIR WORK_DIR
   SPLICE_TRACKS: how many tracks (default all); PM: the provmark to run;
-  SPLICE_DUMP: a file to write every detection to (JSON), to compare two builds file by file.
+  SPLICE_DUMP: a file to write every detection to (JSON), to compare two builds file by file;
+  SPLICE_REGISTRY: a registry to detect with (its pairs' weak marks are recognised: pairs
+  it lists that a file does not carry count as marks not in the file).
 Prints the tables (Markdown) on stdout. Both keys are fixed (tests/data), so runs compare.
 """
 import concurrent.futures
@@ -81,6 +83,8 @@ def detect(path, keys):
     args = [PM, "detect", "--json"]
     for k in keys:
         args += ["--key", k]
+    if os.environ.get("SPLICE_REGISTRY"):
+        args += ["--registry", os.environ["SPLICE_REGISTRY"]]
     p = subprocess.run(args + [path], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
     if p.returncode not in (0, 1):  # 1: no mark found
         raise RuntimeError(f"provmark detect failed on {path}")
