@@ -28,6 +28,7 @@ static const char style[] =
     ".banner{border:3px solid #b00;background:#fee;color:#700;padding:.6em 1em;font-weight:bold;margin:1em 0}"
     ".b{display:inline-block;font-size:.8em;font-weight:bold;border-radius:.3em;padding:0 .4em;margin-left:.3em;white-space:nowrap}"
     ".b.demo{background:#b00;color:#fff}.b.unreg{background:#c77700;color:#fff}.b.err{background:#555;color:#fff}.b.cut{background:#555;color:#fff}"
+    ".b.rec{background:#2a5d9f;color:#fff}"
     ".b.ok{background:#1b8a5a;color:#fff}.b.none{background:#ddd;color:#333}"
     "article.f{margin:1em 0 1.4em;break-inside:avoid;page-break-inside:avoid}"
     ".legend{list-style:none;padding:0;margin:.2em 0}.legend li{margin:.1em 0}"
@@ -165,6 +166,17 @@ static int any_demo(const json_t *rec)
     return 0;
 }
 
+static int any_recognised(const json_t *rec)
+{
+    size_t i;
+    const json_t *m;
+    json_array_foreach (json_object_get(rec, "marks"), i, m) {
+        if (json_is_true(json_object_get(m, "recognised")))
+            return 1;
+    }
+    return 0;
+}
+
 static int any_unregistered(const json_t *rec)
 {
     size_t i;
@@ -176,11 +188,14 @@ static int any_unregistered(const json_t *rec)
     return 0;
 }
 
-/* The badges of a file: demo key, not in registry, truncated (with why, as its title). */
+/* The badges of a file: demo key, not in registry, recognised, truncated (with why, as its title). */
 static void put_badges(FILE *f, const json_t *rec)
 {
     if (any_demo(rec))
         fputs("<span class=\"b demo\">demo key</span>", f);
+    if (any_recognised(rec))
+        fputs("<span class=\"b rec\" title=\"too weak to decode blind: recognised as a pair the registry "
+              "lists\">recognised</span>", f);
     if (any_unregistered(rec))
         fputs("<span class=\"b unreg\">not in registry</span>", f);
     const char *cut = json_string_value(json_object_get(rec, "truncated"));

@@ -52,3 +52,5 @@ jq -n '{version: 1, models: ([range(0; 40)] | map({key: tostring, value: {name: 
 $PM detect --json $K --registry "$w/big.json" "$w/c11.wav" "$w/m.wav" >"$w/big.jsonl" 2>"$w/big.err"
 check "recognise: a registry of 1200 pairs: one note, and marks are still decoded blind" sh -c \
     "grep -c 'more than the 1024' $w/big.err | grep -qx 1 && jq -s -e '.[1].found and .[1].model_id == 7 and (.[1].recognised | not)' $w/big.jsonl"
+$PM detect $K --registry "$w/reg.json" --report "$w/report.html" "$w/c11.wav" "$w/c17.wav" "$w/c23.wav" >/dev/null 2>&1
+check "recognise: the HTML report badges a recognised mark" grep -q 'class="b rec"[^>]*>recognised<' "$w/report.html"
