@@ -453,7 +453,7 @@ static void put_timeline(FILE *f, size_t idx, const json_t *r, size_t skip)
     put_badges(f, r);
     fputs("</h3>\n<p>", f);
     if (json_array_size(marks))
-        fprintf(f, "%zu mark%s; p_false %.1e; ", json_array_size(marks), json_array_size(marks) == 1 ? "" : "s",
+        fprintf(f, "%zu mark%s; p_false %.2e; ", json_array_size(marks), json_array_size(marks) == 1 ? "" : "s",
                 NUM(r, "p_false"));
     else
         fputs("no mark; ", f);

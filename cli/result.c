@@ -168,7 +168,7 @@ void result_print_text(const result_ctx *c, const char *path, const analysis *a)
         print_name(c->registry, "models", m->model_id);
         printf(", dataset %u", m->dataset_id);
         print_name(c->registry, "datasets", m->dataset_id);
-        printf(" (p_false %.1e", m->p_false);
+        printf(" (p_false %.2e", m->p_false); /* two decimals: the bound 9.99e-10 must not read 1.0e-09 */
         for (int i = 0; i < m->n_segments; i++)
             printf("%s%.1f-%.1f s", i ? ", " : "; marked ", m->segments[i].start, m->segments[i].end);
         printf(")%s%s\n", a->recognised[k] ? " [recognised as registered IDs: too weak to decode blind]" : "",

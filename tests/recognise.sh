@@ -54,3 +54,15 @@ check "recognise: a registry of 1200 pairs: one note, and marks are still decode
     "grep -c 'more than the 1024' $w/big.err | grep -qx 1 && jq -s -e '.[1].found and .[1].model_id == 7 and (.[1].recognised | not)' $w/big.jsonl"
 $PM detect $K --registry "$w/reg.json" --report "$w/report.html" "$w/c11.wav" "$w/c17.wav" "$w/c23.wav" >/dev/null 2>&1
 check "recognise: the HTML report badges a recognised mark" grep -q 'class="b rec"[^>]*>recognised<' "$w/report.html"
+# A mark whose IDs the registry leaves out, against a registry of 1023 pairs of its own
+# model (their codewords share its first bits): the whole copy, clips of it and a splice
+# into unmarked music give 7/42 decoded or nothing, never a listed pair.
+jq -n '{version: 1, models: {"7": {name: "model 7"}},
+        datasets: ([range(0; 1024)] | map(select(. != 42)) | map({key: tostring, value: {name: "d"}}) | from_entries)}' >"$w/model7.json"
+sox "$w/in.wav" "$w/m.wav" "$w/in.wav" "$w/sandwich.wav"
+for o in 11 17 23; do sox "$w/m.wav" "$w/f$o.wav" trim "$o" 5; done
+$PM detect --json $K --registry "$w/model7.json" "$w/m.wav" "$w/sandwich.wav" $clips "$w"/f*.wav >"$w/model7.jsonl" 2>/dev/null
+check "recognise: 7/42 left out of 1023 pairs of model 7: the copy and the splice decode 7/42 only, no clip names a listed pair" jq -s -e '
+    length == 14 and (.[0].marks | map([.model_id, .dataset_id, .recognised]) == [[7, 42, false]])
+    and (.[1].marks | map([.model_id, .dataset_id, .recognised]) == [[7, 42, false]])
+    and all(.[]; (.marks // []) | all(.model_id == 7 and .dataset_id == 42 and (.recognised | not)))' "$w/model7.jsonl"
