@@ -1103,8 +1103,18 @@ static int check_info(finisher *x, int k, const uint8_t info[PMF_PAYLOAD_BITS], 
     c->key = k;
     memcpy(c->info, info, PMF_PAYLOAD_BITS);
     uint32_t model, dataset;
-    c->mark = pm_payload_unpack(x->d->keys[k].mac_key, info, &model, &dataset)
-                  ? add_mark(x, k, model, dataset) : -1;
+    c->mark = -1;
+    if (!pm_payload_unpack(x->d->keys[k].mac_key, info, &model, &dataset))
+        return -1;
+    /* A pair already recognised (an expected pair) whose word now decodes and passes
+     * the tag is the same mark, decoded: no second mark of it. */
+    for (int m = 0; m < x->d->n_marks && c->mark < 0; m++)
+        if (x->d->marks[m].key_index == k && x->d->marks[m].model_id == model && x->d->marks[m].dataset_id == dataset) {
+            x->d->recognised[m] = 0;
+            c->mark = m;
+        }
+    if (c->mark < 0)
+        c->mark = add_mark(x, k, model, dataset);
     return c->mark;
 }
 

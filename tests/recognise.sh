@@ -81,3 +81,9 @@ for o in 20 26 58 74; do sox "$w/layers.wav" "$w/l$o.wav" trim "$o" 5; done
 $PM detect --json $K --registry "$w/layers.json" "$w/layers.wav" "$w"/l[0-9]*.wav >"$w/layers.jsonl" 2>/dev/null
 check "recognise: four layered marks of model 7 left out of the registry: no listed pair, only layers decoded" jq -s -e '
     length == 5 and all(.[]; (.marks // []) | all(.model_id == 7 and ([.dataset_id] | inside([99, 200, 300, 500]))))' "$w/layers.jsonl"
+# A recognised pair whose run of windows then decodes (the tag passes) is one mark,
+# decoded: no second, recognised copy of it (it used to be kept without time ranges).
+$PM detect --json $K --registry "$w/reg.json" "$w/c41.wav" "$w/m.wav" >"$w/once.jsonl" 2>/dev/null
+check "recognise: a pair is reported once per file, decoded when its word decodes" jq -s -e '
+    all(.[]; ((.marks // []) | map([.model_id, .dataset_id]) | unique | length) == ((.marks // []) | length))
+    and (.[1].marks | map([.model_id, .dataset_id, .recognised]) == [[7, 42, false]])' "$w/once.jsonl"
