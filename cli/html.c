@@ -155,23 +155,13 @@ static void put_id(FILE *f, const json_t *mark, const char *what, const char *id
     put_id_as(f, mark, what, id_key, 1);
 }
 
-static int any_demo(const json_t *rec)
+/* 1 if any mark of the file has `flag` true (demo_key, recognised). */
+static int any_mark_flag(const json_t *rec, const char *flag)
 {
     size_t i;
     const json_t *m;
     json_array_foreach (json_object_get(rec, "marks"), i, m) {
-        if (json_is_true(json_object_get(m, "demo_key")))
-            return 1;
-    }
-    return 0;
-}
-
-static int any_recognised(const json_t *rec)
-{
-    size_t i;
-    const json_t *m;
-    json_array_foreach (json_object_get(rec, "marks"), i, m) {
-        if (json_is_true(json_object_get(m, "recognised")))
+        if (json_is_true(json_object_get(m, flag)))
             return 1;
     }
     return 0;
@@ -191,9 +181,9 @@ static int any_unregistered(const json_t *rec)
 /* The badges of a file: demo key, not in registry, recognised, truncated (with why, as its title). */
 static void put_badges(FILE *f, const json_t *rec)
 {
-    if (any_demo(rec))
+    if (any_mark_flag(rec, "demo_key"))
         fputs("<span class=\"b demo\">demo key</span>", f);
-    if (any_recognised(rec))
+    if (any_mark_flag(rec, "recognised"))
         fputs("<span class=\"b rec\" title=\"too weak to decode blind: recognised as a pair the registry "
               "lists\">recognised</span>", f);
     if (any_unregistered(rec))
@@ -325,7 +315,7 @@ static void put_table(FILE *f, const json_t *records, size_t skip)
     json_array_foreach (records, i, r) {
         const char *k = kind(r);
         const int marked = !strcmp(k, "marked");
-        fprintf(f, "<tr class=\"%s%s%s\"><td class=\"file\" data-v=\"", k, any_demo(r) ? " demo" : "",
+        fprintf(f, "<tr class=\"%s%s%s\"><td class=\"file\" data-v=\"", k, any_mark_flag(r, "demo_key") ? " demo" : "",
                 any_unregistered(r) ? " unreg" : "");
         put_name(f, r, skip);
         fputs("\">", f);
