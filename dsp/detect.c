@@ -35,6 +35,7 @@
 #include "payload.h"
 #include "provmark.h"
 #include "scale.h"
+#include "fold.h"
 #include "sync.h"
 
 #define WIN_STEPS PM_WIN_STEPS
@@ -73,6 +74,15 @@ _Static_assert(2 * WIN_STEPS + CTX - 1 <= PM_MAX_WINDOW, "the last window must f
 #define BACK_READS 2 /* alignments read back; the stronger is kept */
 #define BACK_Z 2.0f  /* sync z a read-back needs to be kept (memory: most noise ones are not) */
 #define BACK_REACH 4 /* phases (quarter tiles) searched either side of a read-back's projection */
+/*
+ * The stream folded on the period (fold.h) at the grid's centre scales. A mark found
+ * from the fold alone is too weak for any window to carry it (Z_SEGMENT); it is given
+ * the run of windows whose sync z at its phase, less FOLD_DRIFT, sums highest.
+ */
+#define FOLD_F (PM_N_FSCALE / 2)
+#define FOLD_T (PM_N_TSCALE / 2)
+#define FOLD_Z_SCALE 16.0f
+#define FOLD_DRIFT 0.5
 
 /* An alignment and its sync statistics, without its soft values. */
 typedef struct cand_head {
@@ -116,6 +126,7 @@ typedef struct window_rec {
     pm_candidate *more;     /* up to PM_TOP alternatives, or NULL */
     int n_back;             /* 1 if the window has a read-back: candidate n */
     struct back_read *back; /* or NULL */
+    int8_t fold_z[PM_PHASES]; /* sync z at each phase of the fold's scales, times FOLD_Z_SCALE */
 } window_rec;
 
 static float peak_of(const float *v)
@@ -246,6 +257,7 @@ struct pm_detector {
     uint8_t recognised[PM_MAX_MARKS]; /* mark m was recognised as an expected pair, not decoded */
     expected_pair *expect;            /* pm_detector_expect() (first pipeline only) */
     int n_expect;
+    pm_fold fold;                     /* the stream folded on the period */
     key_state keys[PM_MAX_KEYS];
 };
 
@@ -272,6 +284,8 @@ static pm_detector *pipeline_new(double rate, int channels, int n_keys, double f
     d->nfft = pm_fft_size(d->win);
     d->nbins = d->nfft / 2 + 1;
     d->n_bands = pm_bandplan_get()->n;
+    /* The mark advances tbase * step / (exact half hop) per step (the step is rounded to samples). */
+    pm_fold_init(&d->fold, d->n_bands, tbase * d->step / (rate * PMF_HOP_SECONDS / 2.0));
     for (int f = 0; f < PM_N_FSCALE; f++) {
         pm_band_bins(rate, d->nfft, d->fbase * pm_fscale(f), d->lo[f], d->hi[f]);
         for (int b = 0; b < d->n_bands; b++)
@@ -383,6 +397,7 @@ void pm_detector_reset(pm_detector *d)
     d->failed = 0;
     d->n_marks = 0;
     memset(d->recognised, 0, sizeof d->recognised);
+    pm_fold_init(&d->fold, d->n_bands, d->fold.tau);
     d->settled = 0;
     pm_detector_free(d->scaled);
     d->scaled = NULL;
@@ -487,15 +502,9 @@ static void track(key_state *ks, const float *z, double tbase, const pm_grid *g,
     *path_z = (float)(ks->path[best] / sqrt(ks->path_norm2));
 }
 
-static int circ_phase_dist(int a, int b)
-{
-    int d = a > b ? a - b : b - a;
-    return d < PM_PHASES - d ? d : PM_PHASES - d;
-}
-
 static int same_alignment(int a, int b)
 {
-    return a / PM_PHASES == b / PM_PHASES && circ_phase_dist(a % PM_PHASES, b % PM_PHASES) <= 2;
+    return a / PM_PHASES == b / PM_PHASES && pm_phase_dist(a % PM_PHASES, b % PM_PHASES) <= 2;
 }
 
 /* Within the reach of a read-back's search: same frequency scale, time scale within one
@@ -504,7 +513,7 @@ static int near_alignment(int a, int b)
 {
     const int fa = a / (PM_N_TSCALE * PM_PHASES), fb = b / (PM_N_TSCALE * PM_PHASES);
     const int ta = a / PM_PHASES % PM_N_TSCALE, tb = b / PM_PHASES % PM_N_TSCALE;
-    return fa == fb && abs(ta - tb) <= 1 && circ_phase_dist(a % PM_PHASES, b % PM_PHASES) <= BACK_REACH;
+    return fa == fb && abs(ta - tb) <= 1 && pm_phase_dist(a % PM_PHASES, b % PM_PHASES) <= BACK_REACH;
 }
 
 /* The n <= PATH_KEEP best distinct states of the tracker, best first. */
@@ -622,6 +631,8 @@ static int analyse_window(pm_detector *d, long w0, int len)
     for (int f = 0; f < PM_N_FSCALE; f++)
         view.val[f] = d->white[f];
     pm_sync_prepare(&view);
+    for (int s = 0; s < len; s++)
+        pm_fold_add(&d->fold, w0 + s, view.val[FOLD_F] + (size_t)s * d->n_bands);
     const double sec = d->step / d->rate;
     for (int k = 0; k < d->n_keys; k++) {
         key_state *ks = &d->keys[k];
@@ -629,6 +640,10 @@ static int analyse_window(pm_detector *d, long w0, int len)
                         .part_len = (float)(len * sec / PM_PARTS)};
         pm_candidate own[PM_TOP];
         int n_own = pm_sync_search(&view, &ks->layout, own, d->scores);
+        for (int p = 0; p < PM_PHASES; p++) {
+            const float q = d->scores[PM_STATE(FOLD_F, FOLD_T, p)] * FOLD_Z_SCALE;
+            r.fold_z[p] = (int8_t)(q > 127.0f ? 127.0f : q < -127.0f ? -127.0f : q);
+        }
         track(ks, d->scores, d->tbase, &d->grid, &r.path_z);
         /* The tracker's best paths first, then the window's own best, without repeats. */
         int st[PATH_KEEP];
@@ -969,6 +984,8 @@ typedef struct finisher {
     float sign[PM_MAX_MARKS][PMF_CODED_BITS]; /* each mark's codeword: expected sign of soft values */
     uint8_t *explained;                       /* per window */
     size_t n_win;
+    pm_fold_cand *fold; /* key k's best phases of the fold: fold[k * PM_FOLD_KEEP ..], n_fold[k] of them */
+    int n_fold[PM_MAX_KEYS];
 } finisher;
 
 /*
@@ -1384,6 +1401,16 @@ static void decode_combined(finisher *x, int k)
         check_soft(x, k, acc, worth_checking(x, unexplained));
 }
 
+/* (2b) The fold's best phases: the soft sums of the whole stream where its alignment holds still. */
+static void decode_folds(finisher *x, int k)
+{
+    size_t unexplained = 0;
+    for (size_t w = 0; w < x->n_win; w++)
+        unexplained += !x->explained[w];
+    for (int i = 0; i < x->n_fold[k]; i++)
+        check_soft(x, k, x->fold[k * PM_FOLD_KEEP + i].soft, worth_checking(x, unexplained > 1 ? 2 : (int)unexplained));
+}
+
 /* A word decoded from one window's paths, or from a window and the next on one alignment. */
 #define WORD_BYTES ((PMF_PAYLOAD_BITS + 7) / 8)
 typedef struct vote {
@@ -1710,6 +1737,50 @@ static int decode_runs(finisher *x, const int *label)
 
 #define MAX_RUN_PASSES 3 /* placements redone after decode_runs found marks */
 /* Each window's mark (-1: none): the one it agrees with best, at least Z_SEGMENT (Z_ALONE alone). */
+/*
+ * A mark that no window carries clearly (Z_ALONE), found from the fold (its codeword
+ * agrees with one of the key's fold sums at Z_SEGMENT or more), also gets the run of
+ * windows, not given to another mark, whose sync z at the fold's phase, less
+ * FOLD_DRIFT each, sums highest: where in the stream a mark too weak for single
+ * windows is, as far as its sync chips tell (a window already given to the mark counts
+ * at least zero, so the run may join it).
+ */
+static void fold_windows(const finisher *x, int m, int *label, const double *z)
+{
+    const size_t n = x->n_win;
+    for (size_t w = 0; w < n; w++)
+        if (label[w] == m && z[w] >= Z_ALONE)
+            return;
+    const int k = x->d->marks[m].key_index;
+    int phase = -1;
+    double best = Z_SEGMENT;
+    for (int i = 0; i < x->n_fold[k]; i++) {
+        const pm_fold_cand *c = &x->fold[k * PM_FOLD_KEEP + i];
+        const double a = agreement(c->soft, x->sign[m], PMF_CODED_BITS);
+        if (a >= best)
+            best = a, phase = c->phase;
+    }
+    if (phase < 0)
+        return;
+    const window_rec *rec = x->d->keys[k].rec;
+    double sum = 0.0, top = 0.0;
+    size_t from = 0, top_from = 0, top_to = 0;
+    for (size_t w = 0; w < n; w++) {
+        if (label[w] != -1 && label[w] != m) {
+            sum = 0.0;
+            continue;
+        }
+        if (sum <= 0.0)
+            sum = 0.0, from = w;
+        const double v = rec[w].fold_z[phase] / FOLD_Z_SCALE - FOLD_DRIFT;
+        sum += label[w] == m ? fmax(v, 0.0) : v;
+        if (sum > top)
+            top = sum, top_from = from, top_to = w + 1;
+    }
+    for (size_t w = top_from; w < top_to; w++)
+        label[w] = m;
+}
+
 static void label_windows(const finisher *x, int *label, double *z)
 {
     const size_t n = x->n_win;
@@ -1743,6 +1814,8 @@ static void label_windows(const finisher *x, int *label, double *z)
     for (size_t w = 0; w < n; w++)
         if (label[w] == -2)
             label[w] = -1;
+    for (int m = 0; m < nm; m++)
+        fold_windows(x, m, label, z);
 }
 
 /* Give every window to the mark it agrees with best; segments with boundaries inside windows. */
@@ -1934,17 +2007,20 @@ static float best_path(const pm_detector *d, double *speed, double *tempo)
 #define EXPECT_EXCESS 2.5
 #define EXPECT_TAG_SHARE 0.7
 
-/* Soft sums tested for key k: its windows' candidates, then its lines of two or more. */
+/* Soft sums tested for key k: its windows' candidates, its lines of two or more, its fold's best phases. */
 typedef struct expect_scan {
     const key_state *ks;
     line *ln;
-    int *live, *assign, n_lines;
+    int *live, *assign;
+    const pm_fold_cand *fold;
+    int n_lines, n_fold;
 } expect_scan;
 
-static int scan_open(expect_scan *sc, const key_state *ks, double tbase)
+static int scan_open(expect_scan *sc, const finisher *x, int k)
 {
+    const key_state *ks = &x->d->keys[k];
     const size_t n_cand = ks->n_rec * CANDS_PER_WINDOW;
-    *sc = (expect_scan){.ks = ks};
+    *sc = (expect_scan){.ks = ks, .fold = x->fold + k * PM_FOLD_KEEP, .n_fold = x->n_fold[k]};
     if (ks->n_rec < 2)
         return PM_OK;
     sc->ln = malloc(sizeof *sc->ln * n_cand);
@@ -1952,7 +2028,7 @@ static int scan_open(expect_scan *sc, const key_state *ks, double tbase)
     sc->assign = malloc(sizeof *sc->assign * n_cand);
     if (!sc->ln || !sc->live || !sc->assign)
         return PM_ERR_NOMEM;
-    sc->n_lines = build_lines(ks, tbase, sc->ln, sc->live, sc->assign);
+    sc->n_lines = build_lines(ks, x->d->tbase, sc->ln, sc->live, sc->assign);
     return PM_OK;
 }
 
@@ -1971,7 +2047,7 @@ static size_t scan_count(const expect_scan *sc)
         n += (size_t)sc->ks->rec[w].n + (size_t)sc->ks->rec[w].n_back;
     for (int l = 0; l < sc->n_lines; l++)
         n += sc->ln[l].members >= 2;
-    return n;
+    return n + (size_t)sc->n_fold;
 }
 
 /* Soft sum number i (i < scan_count()) into soft. */
@@ -1992,6 +2068,7 @@ static void scan_sum(const expect_scan *sc, size_t i, float soft[PMF_CODED_BITS]
             combine_line(sc->ks, sc->assign, l, soft);
             return;
         }
+    memcpy(soft, sc->fold[i].soft, sizeof(float) * PMF_CODED_BITS);
 }
 
 static int recognise(finisher *x, const expected_pair *ex, int n_ex, double *p_used)
@@ -2012,7 +2089,7 @@ static int recognise(finisher *x, const expected_pair *ex, int n_ex, double *p_u
         pairs[ex[j].key]++;
     }
     for (int k = 0; k < d->n_keys && rc == PM_OK; k++)
-        if (pairs[k] && (rc = scan_open(&sc[k], &d->keys[k], d->tbase)) == PM_OK)
+        if (pairs[k] && (rc = scan_open(&sc[k], x, k)) == PM_OK)
             n_tests += (double)scan_count(&sc[k]) * pairs[k];
     const double threshold = n_tests > 0.0 ? sqrt(2.0 * log(n_tests / EXPECT_P)) : INFINITY;
     double n_pass = 0.0; /* (sum, pair) tests past the threshold and the guards */
@@ -2083,13 +2160,21 @@ static int decode(pm_detector *d, const pm_detector *top, int budget, int *used,
 {
     finisher x = {.d = d, .budget = budget / d->n_keys, .n_win = d->keys[0].n_rec};
     x.explained = calloc(x.n_win ? x.n_win : 1, 1);
-    if (!x.explained)
+    x.fold = calloc((size_t)PM_FOLD_KEEP * (size_t)d->n_keys, sizeof *x.fold);
+    if (!x.explained || !x.fold) {
+        free(x.explained);
+        free(x.fold);
         return PM_ERR_NOMEM;
+    }
+    for (int k = 0; k < d->n_keys; k++)
+        x.n_fold[k] = x.n_win ? pm_fold_best(&d->fold, &d->keys[k].layout, x.fold + k * PM_FOLD_KEEP, PM_FOLD_KEEP) : 0;
     int rc = PM_OK;
     for (int k = 0; k < d->n_keys && rc == PM_OK; k++) {
         rc = decode_lines(&x, k);
         if (rc == PM_OK)
             decode_combined(&x, k);
+        if (rc == PM_OK)
+            decode_folds(&x, k);
         if (rc == PM_OK)
             rc = decode_windows(&x, k);
         if (rc == PM_OK)
@@ -2100,6 +2185,7 @@ static int decode(pm_detector *d, const pm_detector *top, int budget, int *used,
     if (rc == PM_OK)
         rc = place_marks(&x);
     free(x.explained);
+    free(x.fold);
     *used = x.total;
     return rc;
 }

@@ -149,7 +149,7 @@ float pm_sync_score(const pm_window_view *w, const pm_layout *L, const pm_candid
     return sync_en > 0.0 ? (float)(sync / sqrt(sync_en)) : 0.0f;
 }
 
-static int circ_dist(int a, int b)
+int pm_phase_dist(int a, int b)
 {
     int d = a > b ? a - b : b - a;
     return d < PM_PHASES - d ? d : PM_PHASES - d;
@@ -213,7 +213,7 @@ int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top
                 /* Candidates near the same phase are the same alignment: keep the best. */
                 int slot = -1;
                 for (int i = 0; i < n; i++)
-                    if (circ_dist(top[i].phase, p) <= 2) {
+                    if (pm_phase_dist(top[i].phase, p) <= 2) {
                         slot = i;
                         break;
                     }

@@ -67,6 +67,8 @@ void pm_sync_table(const float *v, int len, int nb, const float *energy, const p
                    float *table, double slot_en[PMF_PERIOD_UNITS]);
 /* z of the alignment (time scale tau, phase p) of a window of `len` steps. */
 float pm_sync_z(const float *table, int len, const double slot_en[PMF_PERIOD_UNITS], double tau, int p);
+/* Distance between two phases on the circle of PM_PHASES. */
+int pm_phase_dist(int a, int b);
 /* Index of an alignment state in a score table. */
 #define PM_N_STATES (PM_N_FSCALE * PM_N_TSCALE * PM_PHASES)
 #define PM_STATE(fs, ts, p) (((fs) * PM_N_TSCALE + (ts)) * PM_PHASES + (p))
