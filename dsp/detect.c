@@ -1762,7 +1762,9 @@ static void fold_windows(const finisher *x, int m, int *label, const double *z)
     }
     if (phase < 0)
         return;
-    const window_rec *rec = x->d->keys[k].rec;
+    const pm_detector *d = x->d;
+    const window_rec *rec = d->keys[k].rec;
+    const double steps_per_second = d->rate / d->step;
     double sum = 0.0, top = 0.0;
     size_t from = 0, top_from = 0, top_to = 0;
     for (size_t w = 0; w < n; w++) {
@@ -1772,7 +1774,11 @@ static void fold_windows(const finisher *x, int m, int *label, const double *z)
         }
         if (sum <= 0.0)
             sum = 0.0, from = w;
-        const double v = rec[w].fold_z[phase] / FOLD_Z_SCALE - FOLD_DRIFT;
+        /* The fold's phase in this window's own terms: the mark has moved by
+         * (tau - 1) steps per step since the stream's start (tau: fold.h). */
+        const long w0 = lround(rec[w].t0 * steps_per_second);
+        const long pw = lround(phase + (double)w0 * d->fold.tau);
+        const double v = rec[w].fold_z[((pw % PM_PHASES) + PM_PHASES) % PM_PHASES] / FOLD_Z_SCALE - FOLD_DRIFT;
         sum += label[w] == m ? fmax(v, 0.0) : v;
         if (sum > top)
             top = sum, top_from = from, top_to = w + 1;

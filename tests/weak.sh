@@ -52,3 +52,24 @@ for n in $names; do echo "$w/$n.mp3_32k.wav"; done | xargs $PM detect --json --k
     --registry "$w/reg.json" >"$w/other.jsonl" 2>/dev/null
 check "weak: another key, with the registry: no mark" jq -s -e 'length == 5 and all(.[]; .found == false)' "$w/other.jsonl"
 check "weak: the JSON is valid against docs/result.schema.json" valid_lines detect "$w/mp3_32k.reg.jsonl"
+# Where a mark found from the fold alone lies: the windows' sync z is read at the fold's
+# phase as each window sees it. At 48 kHz the detector's step (557 samples) is shorter
+# than the mark's (557.28), so the phase moves through a long stream: read at the
+# stream-start phase, 6 min in, a mark after 6.5 min of unmarked music was given ranges
+# over that music (found in review). 390.8 s of unmarked music, then frozen-bubble's
+# main theme marked 7/42 (321.8 s), at 48 kHz under white noise 4 dB above it.
+M=/usr/share/games/xmoto/Textures/Musics
+for s in "$M/batcave.ogg" "$M/menu.ogg" "$M/foxrun.ogg" "$G/frozen-bubble/snd/frozen-mainzik-1p.ogg"; do
+    ffmpeg -nostdin -v error -y -i "$s" -ar 44100 -c:a pcm_s16le "$w/$(basename "$s" .ogg).wav"
+done
+$PM embed "$w/frozen-mainzik-1p.wav" "$w/late.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
+sox "$w/batcave.wav" "$w/menu.wav" "$w/foxrun.wav" "$w/late.wav" "$w/long.wav"
+sox -D "$w/long.wav" -r 48000 "$w/long48.wav" 2>/dev/null
+start=$(soxi -D "$w/batcave.wav" "$w/menu.wav" "$w/foxrun.wav" | awk '{s += $1} END {print s}')
+for seed in 1 2; do
+    $PMSTAT noise "$w/long48.wav" "$w/late.$seed.wav" -4 "$seed"
+    $PM detect --json $K "$w/late.$seed.wav" >"$w/late.$seed.json" 2>/dev/null
+done
+check "weak: a mark after 6.5 min of unmarked music, 48 kHz, loud noise: found from the fold, its ranges over the marked part only" \
+    jq -s -e --argjson t0 "$start" 'all(.[]; .found and .model_id == 7 and .dataset_id == 42
+        and all(.marks[].segments[]; .start >= $t0 - 6))' "$w/late.1.json" "$w/late.2.json"
