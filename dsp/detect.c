@@ -83,6 +83,15 @@ _Static_assert(2 * WIN_STEPS + CTX - 1 <= PM_MAX_WINDOW, "the last window must f
 #define FOLD_T (PM_N_TSCALE / 2)
 #define FOLD_Z_SCALE 16.0f
 #define FOLD_DRIFT 0.5
+/*
+ * Two folds where the embedder's hop is not a whole number of samples at the stream's
+ * rate (at 48 kHz: 1115 samples for 1114.56): a mark made at this rate advances with the
+ * rounded hop, one made at 44.1 kHz and resampled with the exact one. Over minutes the
+ * two part by more than a chip; each fold follows one.
+ */
+#define FOLDS 2
+#define FOLD_CANDS (FOLDS * PM_FOLD_KEEP) /* fold sums per key */
+#define FOLD_Z_PHASES (PM_PHASES / 2)     /* fold_z keeps every second phase (a chip spans 8) */
 
 /* An alignment and its sync statistics, without its soft values. */
 typedef struct cand_head {
@@ -126,7 +135,7 @@ typedef struct window_rec {
     pm_candidate *more;     /* up to PM_TOP alternatives, or NULL */
     int n_back;             /* 1 if the window has a read-back: candidate n */
     struct back_read *back; /* or NULL */
-    int8_t fold_z[PM_PHASES]; /* sync z at each phase of the fold's scales, times FOLD_Z_SCALE */
+    int8_t fold_z[FOLD_Z_PHASES]; /* sync z at every second phase of the fold's scales, times FOLD_Z_SCALE */
 } window_rec;
 
 static float peak_of(const float *v)
@@ -257,7 +266,8 @@ struct pm_detector {
     uint8_t recognised[PM_MAX_MARKS]; /* mark m was recognised as an expected pair, not decoded */
     expected_pair *expect;            /* pm_detector_expect() (first pipeline only) */
     int n_expect;
-    pm_fold fold;                     /* the stream folded on the period */
+    pm_fold fold[FOLDS];              /* the stream folded on the period, n_folds of them */
+    int n_folds;
     key_state keys[PM_MAX_KEYS];
 };
 
@@ -285,7 +295,11 @@ static pm_detector *pipeline_new(double rate, int channels, int n_keys, double f
     d->nbins = d->nfft / 2 + 1;
     d->n_bands = pm_bandplan_get()->n;
     /* The mark advances tbase * step / (exact half hop) per step (the step is rounded to samples). */
-    pm_fold_init(&d->fold, d->n_bands, tbase * d->step / (rate * PMF_HOP_SECONDS / 2.0));
+    const double exact = tbase * d->step / (rate * PMF_HOP_SECONDS / 2.0);
+    const double rounded = tbase * d->step / (pm_hop_samples(rate) / 2.0);
+    d->n_folds = fabs(exact - rounded) > 1e-9 ? 2 : 1;
+    pm_fold_init(&d->fold[0], d->n_bands, exact);
+    pm_fold_init(&d->fold[1], d->n_bands, rounded);
     for (int f = 0; f < PM_N_FSCALE; f++) {
         pm_band_bins(rate, d->nfft, d->fbase * pm_fscale(f), d->lo[f], d->hi[f]);
         for (int b = 0; b < d->n_bands; b++)
@@ -397,7 +411,8 @@ void pm_detector_reset(pm_detector *d)
     d->failed = 0;
     d->n_marks = 0;
     memset(d->recognised, 0, sizeof d->recognised);
-    pm_fold_init(&d->fold, d->n_bands, d->fold.tau);
+    for (int i = 0; i < FOLDS; i++)
+        pm_fold_init(&d->fold[i], d->n_bands, d->fold[i].tau);
     d->settled = 0;
     pm_detector_free(d->scaled);
     d->scaled = NULL;
@@ -631,8 +646,9 @@ static int analyse_window(pm_detector *d, long w0, int len)
     for (int f = 0; f < PM_N_FSCALE; f++)
         view.val[f] = d->white[f];
     pm_sync_prepare(&view);
-    for (int s = 0; s < len; s++)
-        pm_fold_add(&d->fold, w0 + s, view.val[FOLD_F] + (size_t)s * d->n_bands);
+    for (int i = 0; i < d->n_folds; i++)
+        for (int s = 0; s < len; s++)
+            pm_fold_add(&d->fold[i], w0 + s, view.val[FOLD_F] + (size_t)s * d->n_bands);
     const double sec = d->step / d->rate;
     for (int k = 0; k < d->n_keys; k++) {
         key_state *ks = &d->keys[k];
@@ -640,8 +656,8 @@ static int analyse_window(pm_detector *d, long w0, int len)
                         .part_len = (float)(len * sec / PM_PARTS)};
         pm_candidate own[PM_TOP];
         int n_own = pm_sync_search(&view, &ks->layout, own, d->scores);
-        for (int p = 0; p < PM_PHASES; p++) {
-            const float q = d->scores[PM_STATE(FOLD_F, FOLD_T, p)] * FOLD_Z_SCALE;
+        for (int p = 0; p < FOLD_Z_PHASES; p++) {
+            const float q = d->scores[PM_STATE(FOLD_F, FOLD_T, 2 * p)] * FOLD_Z_SCALE;
             r.fold_z[p] = (int8_t)(q > 127.0f ? 127.0f : q < -127.0f ? -127.0f : q);
         }
         track(ks, d->scores, d->tbase, &d->grid, &r.path_z);
@@ -984,7 +1000,7 @@ typedef struct finisher {
     float sign[PM_MAX_MARKS][PMF_CODED_BITS]; /* each mark's codeword: expected sign of soft values */
     uint8_t *explained;                       /* per window */
     size_t n_win;
-    pm_fold_cand *fold; /* key k's best phases of the fold: fold[k * PM_FOLD_KEEP ..], n_fold[k] of them */
+    pm_fold_cand *fold; /* key k's best phases of the folds: fold[k * FOLD_CANDS ..], n_fold[k] of them */
     int n_fold[PM_MAX_KEYS];
 } finisher;
 
@@ -1408,7 +1424,7 @@ static void decode_folds(finisher *x, int k)
     for (size_t w = 0; w < x->n_win; w++)
         unexplained += !x->explained[w];
     for (int i = 0; i < x->n_fold[k]; i++)
-        check_soft(x, k, x->fold[k * PM_FOLD_KEEP + i].soft, worth_checking(x, unexplained > 1 ? 2 : (int)unexplained));
+        check_soft(x, k, x->fold[k * FOLD_CANDS + i].soft, worth_checking(x, unexplained > 1 ? 2 : (int)unexplained));
 }
 
 /* A word decoded from one window's paths, or from a window and the next on one alignment. */
@@ -1752,15 +1768,15 @@ static void fold_windows(const finisher *x, int m, int *label, const double *z)
         if (label[w] == m && z[w] >= Z_ALONE)
             return;
     const int k = x->d->marks[m].key_index;
-    int phase = -1;
+    const pm_fold_cand *fold = NULL;
     double best = Z_SEGMENT;
     for (int i = 0; i < x->n_fold[k]; i++) {
-        const pm_fold_cand *c = &x->fold[k * PM_FOLD_KEEP + i];
+        const pm_fold_cand *c = &x->fold[k * FOLD_CANDS + i];
         const double a = agreement(c->soft, x->sign[m], PMF_CODED_BITS);
         if (a >= best)
-            best = a, phase = c->phase;
+            best = a, fold = c;
     }
-    if (phase < 0)
+    if (!fold)
         return;
     const pm_detector *d = x->d;
     const window_rec *rec = d->keys[k].rec;
@@ -1777,8 +1793,8 @@ static void fold_windows(const finisher *x, int m, int *label, const double *z)
         /* The fold's phase in this window's own terms: the mark has moved by
          * (tau - 1) steps per step since the stream's start (tau: fold.h). */
         const long w0 = lround(rec[w].t0 * steps_per_second);
-        const long pw = lround(phase + (double)w0 * d->fold.tau);
-        const double v = rec[w].fold_z[((pw % PM_PHASES) + PM_PHASES) % PM_PHASES] / FOLD_Z_SCALE - FOLD_DRIFT;
+        const long pw = lround((fold->phase + (double)w0 * fold->tau) / 2.0);
+        const double v = rec[w].fold_z[((pw % FOLD_Z_PHASES) + FOLD_Z_PHASES) % FOLD_Z_PHASES] / FOLD_Z_SCALE - FOLD_DRIFT;
         sum += label[w] == m ? fmax(v, 0.0) : v;
         if (sum > top)
             top = sum, top_from = from, top_to = w + 1;
@@ -1917,7 +1933,12 @@ static int place_marks(finisher *x)
                     mk->tempo = d->tbase * pm_tscale(c->ts);
                 }
             }
-            if (mk->n_segments < PM_MAX_SEGMENTS) {
+            pm_segment *prev = mk->n_segments ? &mk->segments[mk->n_segments - 1] : NULL;
+            if (prev && start <= prev->end) { /* a run of no mark between two of this one shrank to nothing */
+                prev->end = fmax(prev->end, end);
+                prev->score = fmax(prev->score, score);
+                last = prev;
+            } else if (mk->n_segments < PM_MAX_SEGMENTS) {
                 mk->segments[mk->n_segments++] = (pm_segment){start, end, score};
                 last = &mk->segments[mk->n_segments - 1];
             }
@@ -2026,7 +2047,7 @@ static int scan_open(expect_scan *sc, const finisher *x, int k)
 {
     const key_state *ks = &x->d->keys[k];
     const size_t n_cand = ks->n_rec * CANDS_PER_WINDOW;
-    *sc = (expect_scan){.ks = ks, .fold = x->fold + k * PM_FOLD_KEEP, .n_fold = x->n_fold[k]};
+    *sc = (expect_scan){.ks = ks, .fold = x->fold + k * FOLD_CANDS, .n_fold = x->n_fold[k]};
     if (ks->n_rec < 2)
         return PM_OK;
     sc->ln = malloc(sizeof *sc->ln * n_cand);
@@ -2166,14 +2187,15 @@ static int decode(pm_detector *d, const pm_detector *top, int budget, int *used,
 {
     finisher x = {.d = d, .budget = budget / d->n_keys, .n_win = d->keys[0].n_rec};
     x.explained = calloc(x.n_win ? x.n_win : 1, 1);
-    x.fold = calloc((size_t)PM_FOLD_KEEP * (size_t)d->n_keys, sizeof *x.fold);
+    x.fold = calloc((size_t)FOLD_CANDS * (size_t)d->n_keys, sizeof *x.fold);
     if (!x.explained || !x.fold) {
         free(x.explained);
         free(x.fold);
         return PM_ERR_NOMEM;
     }
     for (int k = 0; k < d->n_keys; k++)
-        x.n_fold[k] = x.n_win ? pm_fold_best(&d->fold, &d->keys[k].layout, x.fold + k * PM_FOLD_KEEP, PM_FOLD_KEEP) : 0;
+        for (int i = 0; i < d->n_folds && x.n_win; i++)
+            x.n_fold[k] += pm_fold_best(&d->fold[i], &d->keys[k].layout, x.fold + k * FOLD_CANDS + x.n_fold[k], PM_FOLD_KEEP);
     int rc = PM_OK;
     for (int k = 0; k < d->n_keys && rc == PM_OK; k++) {
         rc = decode_lines(&x, k);

@@ -73,6 +73,7 @@ int pm_fold_best(const pm_fold *f, const pm_layout *L, pm_fold_cand *out, int ma
         }
         if (best < 0 || !(z[best] > 0.0f))
             break;
+        out[n].tau = f->tau;
         out[n].phase = best;
         out[n].score = score(f, L, best, out[n].soft);
         n++;

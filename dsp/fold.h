@@ -21,7 +21,7 @@
 #include "sync.h"
 
 #define PM_FOLD_KEEP 2  /* best distinct phases offered for decoding */
-#define PM_FOLD_APART 4 /* phases closer than this are one alignment (a chip spans 8) */
+#define PM_FOLD_APART 8 /* phases this close are one alignment (a chip spans 8 steps) */
 
 typedef struct pm_fold {
     int n_bands;
@@ -30,6 +30,7 @@ typedef struct pm_fold {
 } pm_fold;
 
 typedef struct pm_fold_cand {
+    double tau;  /* the fold's */
     int phase;   /* as pm_candidate.phase, for windows starting at a multiple of the period */
     float score; /* sync z plus the repetition z */
     float soft[PMF_CODED_BITS];

@@ -60,12 +60,12 @@ check "weak: the JSON is valid against docs/result.schema.json" valid_lines dete
 # main theme marked 7/42 (321.8 s), at 48 kHz under white noise 4 dB above it.
 M=/usr/share/games/xmoto/Textures/Musics
 for s in "$M/batcave.ogg" "$M/menu.ogg" "$M/foxrun.ogg" "$G/frozen-bubble/snd/frozen-mainzik-1p.ogg"; do
-    ffmpeg -nostdin -v error -y -i "$s" -ar 44100 -c:a pcm_s16le "$w/$(basename "$s" .ogg).wav"
+    ffmpeg -nostdin -v error -y -i "$s" -ar 44100 -c:a pcm_s16le "$w/full_$(basename "$s" .ogg).wav"
 done
-$PM embed "$w/frozen-mainzik-1p.wav" "$w/late.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
-sox "$w/batcave.wav" "$w/menu.wav" "$w/foxrun.wav" "$w/late.wav" "$w/long.wav"
+$PM embed "$w/full_frozen-mainzik-1p.wav" "$w/late.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
+sox "$w/full_batcave.wav" "$w/full_menu.wav" "$w/full_foxrun.wav" "$w/late.wav" "$w/long.wav"
 sox -D "$w/long.wav" -r 48000 "$w/long48.wav" 2>/dev/null
-start=$(soxi -D "$w/batcave.wav" "$w/menu.wav" "$w/foxrun.wav" | awk '{s += $1} END {print s}')
+start=$(soxi -D "$w/full_batcave.wav" "$w/full_menu.wav" "$w/full_foxrun.wav" | awk '{s += $1} END {print s}')
 for seed in 1 2; do
     $PMSTAT noise "$w/long48.wav" "$w/late.$seed.wav" -4 "$seed"
     $PM detect --json $K "$w/late.$seed.wav" >"$w/late.$seed.json" 2>/dev/null
@@ -73,3 +73,19 @@ done
 check "weak: a mark after 6.5 min of unmarked music, 48 kHz, loud noise: found from the fold, its ranges over the marked part only" \
     jq -s -e --argjson t0 "$start" 'all(.[]; .found and .model_id == 7 and .dataset_id == 42
         and all(.marks[].segments[]; .start >= $t0 - 6))' "$w/late.1.json" "$w/late.2.json"
+# Marks made at 48 kHz advance with the embedder's hop rounded to samples (1115 for
+# 1114.56), marks resampled from 44.1 kHz with the exact one: the fold follows both.
+# The five tracks resampled to 48 kHz, then marked, after MP3 32k, with the registry.
+for n in $names; do
+    sox -D "$w/$n.wav" -r 48000 "$w/$n.48.wav" 2>/dev/null
+    $PM embed "$w/$n.48.wav" "$w/$n.48.m.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
+    bench/attack.sh mp3_32k "$w/$n.48.m.wav" "$w/$n.48.mp3_32k.wav"
+    echo "$w/$n.48.mp3_32k.wav"
+done | xargs $PM detect --json $K --registry "$w/reg.json" >"$w/native48.jsonl" 2>/dev/null
+echo "weak: marked at 48 kHz, MP3 32k: $(count "$w/native48.jsonl") of 5 with the registry"
+check "weak: marked at 48 kHz, MP3 32k, with the registry: at least 4 of the five found as 7/42, no other IDs" jq -s -e '
+    ([.[] | select(.found and .model_id == 7 and .dataset_id == 42)] | length) >= 4
+    and all(.[]; (.marks // []) | all(.model_id == 7 and .dataset_id == 42))' "$w/native48.jsonl"
+check "weak: no mark has two ranges that touch (one range)" jq -s -e '
+    all(.[] | .marks[]?; [.segments[] | [.start, .end]] as $s | all(range(1; $s | length); $s[.][0] > $s[. - 1][1]))' \
+    "$w/native48.jsonl" "$w/mp3_32k.reg.jsonl" "$w/noise_10db.reg.jsonl" "$w/late.1.json" "$w/late.2.json"
