@@ -1420,11 +1420,11 @@ static void decode_combined(finisher *x, int k)
 /* (2b) The fold's best phases: the soft sums of the whole stream where its alignment holds still. */
 static void decode_folds(finisher *x, int k)
 {
-    size_t unexplained = 0;
-    for (size_t w = 0; w < x->n_win; w++)
+    int unexplained = 0; /* a sum over every window: worth checking if two are unexplained */
+    for (size_t w = 0; w < x->n_win && unexplained < 2; w++)
         unexplained += !x->explained[w];
     for (int i = 0; i < x->n_fold[k]; i++)
-        check_soft(x, k, x->fold[k * FOLD_CANDS + i].soft, worth_checking(x, unexplained > 1 ? 2 : (int)unexplained));
+        check_soft(x, k, x->fold[k * FOLD_CANDS + i].soft, worth_checking(x, unexplained));
 }
 
 /* A word decoded from one window's paths, or from a window and the next on one alignment. */
@@ -1752,7 +1752,6 @@ static int decode_runs(finisher *x, const int *label)
 }
 
 #define MAX_RUN_PASSES 3 /* placements redone after decode_runs found marks */
-/* Each window's mark (-1: none): the one it agrees with best, at least Z_SEGMENT (Z_ALONE alone). */
 /*
  * A mark that no window carries clearly (Z_ALONE), found from the fold (its codeword
  * agrees with one of the key's fold sums at Z_SEGMENT or more), also gets the run of
@@ -1803,6 +1802,7 @@ static void fold_windows(const finisher *x, int m, int *label, const double *z)
         label[w] = m;
 }
 
+/* Each window's mark (-1: none): the one it agrees with best, at least Z_SEGMENT (Z_ALONE alone). */
 static void label_windows(const finisher *x, int *label, double *z)
 {
     const size_t n = x->n_win;
