@@ -11,15 +11,17 @@
  * across windows; the soft bits of the strongest lines (and of those whose
  * decoded word agrees clearly with them) are combined and decoded with the
  * Viterbi decoder, and accepted only if the keyed tag checks;
- * so are single windows, pairs of windows and single alignments. Every distinct
+ * so are single windows, pairs of windows (on a tracked path, and at the best
+ * alignment of the two together) and single alignments. Every distinct
  * word that checks is a mark; each window then goes to the mark it agrees with
  * best, and boundaries are placed inside windows from their quarters.
  * Scales far from 1 (0.80 .. 1.25): the spectra of the stream's first 12-36 s are
  * kept for a blind estimate (scale.h); when the grid around 1 misses it, a second
  * pipeline with a grid around the estimate is fed the kept spectra, then the
  * stream, and both are decoded within the file's checks.
- * Memory is a fixed ring, the tracker's score table (~130 KB per key) and a
- * ~1.2 KB record per 6 s window (~0.7 MB per hour); for the scale estimate, 2.6 MB
+ * Memory is a fixed ring, the tracker's score tables (~200 KB per key), the reads of
+ * the 64 strongest pairs (~75 KB per key) and a ~1.2 KB record per 6 s window
+ * (~0.7 MB per hour); for the scale estimate, 2.6 MB
  * of spectra at most (freed once it is made) and 0.5 MB per key; a second pipeline ~2 MB
  * and its records.
  */
@@ -112,11 +114,29 @@ typedef struct soft4 {
     uint8_t v[PMF_CODED_BITS / 2];
 } soft4;
 
-/* A window's read-back (BACK_READS), by part; kept only where its sync z reaches BACK_Z. */
-typedef struct back_read {
+/* A read of a window at an alignment found elsewhere, by part: a read-back, a side of a pair. */
+typedef struct extra_read {
     cand_head head;
     soft4 part[PM_PARTS];
-} back_read;
+} extra_read;
+
+/*
+ * Pairs. A mark shorter than about three windows (a piece of a splice, a short insert)
+ * may be among no window's candidates: its sync evidence is split between two windows
+ * and neither alone stands out of the music. For each window and the one before, the
+ * alignment whose sync z summed over both (along the path its time scale predicts: the
+ * tracker without its past) is highest is read in both and decoded as one (decode_pairs).
+ * Where it is the best tracked path of both, their reads are used; otherwise the pair's
+ * reads are kept for the MAX_PAIRS strongest pairs of a key (memory stays bounded).
+ */
+#define MAX_PAIRS PMF_MAX_ATTEMPTS
+#define PAIR_CHECKS 8 /* pair sums checked per key, strongest first */
+
+typedef struct pair_slot {
+    extra_read side[2]; /* the read in window w - 1, the read in window w */
+    size_t w;
+    float z; /* the sides' sync z, summed, over sqrt 2 */
+} pair_slot;
 
 /*
  * About 1.2 KB. The best tracked path's soft values are kept per part of the
@@ -134,7 +154,9 @@ typedef struct window_rec {
     soft8 soft[PATH_KEEP - 1];  /* paths 1.. */
     pm_candidate *more;     /* up to PM_TOP alternatives, or NULL */
     int n_back;             /* 1 if the window has a read-back: candidate n */
-    struct back_read *back; /* or NULL */
+    extra_read *back;       /* or NULL */
+    const extra_read *pair_side[2]; /* its sides of pairs with the window before / after (a key's slot), or NULL */
+    int pair_on_path;       /* its pair with the window before is the tracked path of both */
     int8_t fold_z[FOLD_Z_PHASES]; /* sync z at every second phase of the fold's scales, times FOLD_Z_SCALE */
 } window_rec;
 
@@ -174,32 +196,46 @@ static void add_part(const soft4 *p, float acc[PMF_CODED_BITS])
     }
 }
 
-static float cand_z(const window_rec *r, int i)
+/* A window's extra reads (candidates n .. n + n_extra - 1): its read-back, then its sides of pairs. */
+static int n_extra(const window_rec *r)
 {
-    return i < r->n_tracked ? r->head[i].z : i < r->n ? r->more[i - r->n_tracked].z : r->back->head.z;
+    return r->n_back + (r->pair_side[0] != NULL) + (r->pair_side[1] != NULL);
 }
 
-/* The alignment state (PM_STATE) of candidate i of a window, read-backs included. */
+static const extra_read *extra_at(const window_rec *r, int e)
+{
+    if (e < r->n_back)
+        return r->back;
+    e -= r->n_back;
+    return e == 0 && r->pair_side[0] ? r->pair_side[0] : r->pair_side[1];
+}
+
+static float cand_z(const window_rec *r, int i)
+{
+    return i < r->n_tracked ? r->head[i].z : i < r->n ? r->more[i - r->n_tracked].z : extra_at(r, i - r->n)->head.z;
+}
+
+/* The alignment state (PM_STATE) of candidate i of a window, extra reads included. */
 static int cand_state(const window_rec *r, int i)
 {
     if (i < r->n_tracked || i >= r->n) {
-        const cand_head *h = i < r->n_tracked ? &r->head[i] : &r->back->head;
+        const cand_head *h = i < r->n_tracked ? &r->head[i] : &extra_at(r, i - r->n)->head;
         return PM_STATE(h->fs, h->ts, h->phase);
     }
     const pm_candidate *c = &r->more[i - r->n_tracked];
     return PM_STATE(c->fs, c->ts, c->phase);
 }
 
-/* Candidate i of a window (from n on: its read-backs); a packed one is expanded into *tmp. */
+/* Candidate i of a window (from n on: its extra reads); a packed one is expanded into *tmp. */
 static const pm_candidate *cand_at(const window_rec *r, int i, pm_candidate *tmp)
 {
     if (i >= r->n_tracked && i < r->n)
         return &r->more[i - r->n_tracked];
-    const cand_head *h = i < r->n ? &r->head[i] : &r->back->head;
+    const cand_head *h = i < r->n ? &r->head[i] : &extra_at(r, i - r->n)->head;
     tmp->z = h->z, tmp->mu = h->mu, tmp->var = h->var;
     tmp->fs = h->fs, tmp->ts = h->ts, tmp->phase = h->phase;
     if (i == 0 || i >= r->n) {
-        const soft4 *parts = i >= r->n ? r->back->part : r->part;
+        const soft4 *parts = i >= r->n ? extra_at(r, i - r->n)->part : r->part;
         memset(tmp->soft, 0, sizeof tmp->soft);
         for (int j = 0; j < PM_PARTS; j++)
             add_part(&parts[j], tmp->soft);
@@ -228,6 +264,11 @@ typedef struct key_state {
     pm_layout layout;
     uint8_t mac_key[32];
     float *path, *path_next; /* PM_N_STATES each */
+    float *last_z;           /* the last window's sync z (PM_N_STATES), for pairs */
+    pair_slot *pair[MAX_PAIRS];
+    int n_pairs;
+    int pending;             /* the slot of the latest pair, until its earlier side is read; or -1 */
+    int pending_state;       /* that side's alignment state */
     int path_windows;
     double path_norm2;
     window_rec *rec;
@@ -312,7 +353,9 @@ static pm_detector *pipeline_new(double rate, int channels, int n_keys, double f
     for (int k = 0; k < n_keys; k++) {
         d->keys[k].path = malloc(sizeof(float) * PM_N_STATES);
         d->keys[k].path_next = malloc(sizeof(float) * PM_N_STATES);
-        ok = ok && d->keys[k].path && d->keys[k].path_next;
+        d->keys[k].last_z = malloc(sizeof(float) * PM_N_STATES);
+        d->keys[k].pending = -1;
+        ok = ok && d->keys[k].path && d->keys[k].path_next && d->keys[k].last_z;
     }
     d->borrowed = lend != NULL;
     if (lend) {
@@ -382,6 +425,9 @@ void pm_detector_free(pm_detector *d)
         free(d->keys[k].rec);
         free(d->keys[k].path);
         free(d->keys[k].path_next);
+        free(d->keys[k].last_z);
+        for (int i = 0; i < d->keys[k].n_pairs; i++)
+            free(d->keys[k].pair[i]);
     }
     if (!d->borrowed) {
         free(d->scores);
@@ -422,6 +468,10 @@ void pm_detector_reset(pm_detector *d)
             free(d->keys[k].rec[w].more), free(d->keys[k].rec[w].back);
         d->keys[k].n_rec = 0;
         d->keys[k].n_rich = 0;
+        d->keys[k].pending = -1;
+        for (int i = 0; i < d->keys[k].n_pairs; i++)
+            free(d->keys[k].pair[i]);
+        d->keys[k].n_pairs = 0;
         d->keys[k].path_windows = 0;
         d->keys[k].path_norm2 = 0.0;
     }
@@ -563,6 +613,82 @@ static int top_paths(const key_state *ks, int best[PATH_KEEP])
     return n;
 }
 
+/* Pack a read (c, and its soft values by part) into e. */
+static void pack_read(extra_read *e, const pm_candidate *c, const float (*parts)[PMF_CODED_BITS])
+{
+    e->head = (cand_head){c->z, c->mu, c->var, c->fs, c->ts, c->phase};
+    for (int p = 0; p < PM_PARTS; p++)
+        pack4(parts[p], &e->part[p]);
+}
+
+/* Read window `view` at state st into c (z included) and its parts. */
+static void read_state(const pm_window_view *view, const pm_layout *L, int st, pm_candidate *c,
+                       float (*parts)[PMF_CODED_BITS])
+{
+    *c = (pm_candidate){.fs = (short)(st / (PM_N_TSCALE * PM_PHASES)), .ts = (short)(st / PM_PHASES % PM_N_TSCALE),
+                        .phase = (short)(st % PM_PHASES)};
+    c->z = pm_sync_read(view, L, c, parts);
+}
+
+/*
+ * The pair of the latest window (sync z in z) with the one before (ks->last_z): the state
+ * whose z plus the best of the three states its time scale projects into the window
+ * before is highest; *prev: that state of the window before; *top: their sum. -1 before
+ * the second window.
+ */
+static int best_pair(const key_state *ks, const float *z, double tbase, const pm_grid *g, int *prev, float *top)
+{
+    int best = -1;
+    *top = -INFINITY;
+    if (!ks->n_rec)
+        return best;
+    for (int fs = g->f0; fs < g->f1; fs++)
+        for (int ts = g->t0; ts < g->t1; ts++) {
+            const float *last = ks->last_z + PM_STATE(fs, ts, 0);
+            const double shift = WIN_STEPS * (tbase * pm_tscale(ts) - 1.0);
+            for (int p = 0; p < PM_PHASES; p++) {
+                const int c = (int)lround(p - shift);
+                for (int dp = -1; dp <= 1; dp++) {
+                    const int q = ((c + dp) % PM_PHASES + PM_PHASES) % PM_PHASES;
+                    const float v = z[PM_STATE(fs, ts, p)] + last[q];
+                    if (v > *top)
+                        *top = v, best = PM_STATE(fs, ts, p), *prev = PM_STATE(fs, ts, q);
+                }
+            }
+        }
+    return best;
+}
+
+/*
+ * A slot for a pair of strength z: a new one while fewer than MAX_PAIRS are kept, else
+ * the weakest kept, if weaker (its windows forget it). -1: none (*nomem set if out of memory).
+ */
+static int pair_slot_for(key_state *ks, float z, int *nomem)
+{
+    if (ks->n_pairs < MAX_PAIRS) {
+        pair_slot *sl = malloc(sizeof *sl);
+        if (!sl) {
+            *nomem = 1;
+            return -1;
+        }
+        sl->w = 0;
+        ks->pair[ks->n_pairs] = sl;
+        return ks->n_pairs++;
+    }
+    int weakest = 0;
+    for (int i = 1; i < MAX_PAIRS; i++)
+        if (ks->pair[i]->z < ks->pair[weakest]->z)
+            weakest = i;
+    pair_slot *sl = ks->pair[weakest];
+    if (sl->z >= z)
+        return -1;
+    if (sl->w < ks->n_rec && ks->rec[sl->w].pair_side[0] == &sl->side[1])
+        ks->rec[sl->w].pair_side[0] = NULL;
+    if (sl->w > 0 && sl->w - 1 < ks->n_rec && ks->rec[sl->w - 1].pair_side[1] == &sl->side[0])
+        ks->rec[sl->w - 1].pair_side[1] = NULL;
+    return weakest;
+}
+
 /*
  * The latest window's tracked path and own best alignment (BACK_READS), read in
  * the window before it (which starts WIN_STEPS earlier and is still in the ring)
@@ -582,8 +708,25 @@ static int read_back(pm_detector *d, long w0)
         key_state *ks = &d->keys[k];
         if (ks->n_rec < 2)
             continue;
-        const window_rec *cur = &ks->rec[ks->n_rec - 1];
+        window_rec *cur = &ks->rec[ks->n_rec - 1];
         window_rec *prev = &ks->rec[ks->n_rec - 2];
+        if (ks->pending >= 0) { /* the latest pair's side in this window */
+            const int f = ks->pending_state / (PM_N_TSCALE * PM_PHASES);
+            if (!ready[f]) {
+                tile_values(d, prev0, WIN_STEPS, f);
+                pm_sync_prepare_one(view.val[f], WIN_STEPS, d->n_bands, view.energy[f]);
+                ready[f] = 1;
+            }
+            pair_slot *sl = ks->pair[ks->pending];
+            pm_candidate c;
+            float parts[PM_PARTS][PMF_CODED_BITS];
+            read_state(&view, &ks->layout, ks->pending_state, &c, parts);
+            pack_read(&sl->side[0], &c, parts);
+            sl->w = ks->n_rec - 1;
+            prev->pair_side[1] = &sl->side[0];
+            cur->pair_side[0] = &sl->side[1];
+            ks->pending = -1;
+        }
         const int from[BACK_READS] = {0, cur->n_tracked};
         pm_candidate got[BACK_READS];
         int n_got = 0;
@@ -612,7 +755,7 @@ static int read_back(pm_detector *d, long w0)
             }
             const int st = PM_STATE(c.fs, c.ts, c.phase);
             int seen = 0;
-            for (int i = 0; i < prev->n && !seen; i++)
+            for (int i = 0; i < prev->n + n_extra(prev) && !seen; i++)
                 seen = near_alignment(st, cand_state(prev, i));
             for (int i = 0; i < n_got && !seen; i++)
                 seen = same_alignment(st, PM_STATE(got[i].fs, got[i].ts, got[i].phase));
@@ -623,15 +766,13 @@ static int read_back(pm_detector *d, long w0)
             got[0] = got[1];
         if (n_got == 0 || got[0].z < BACK_Z)
             continue;
-        back_read *b = malloc(sizeof *b);
+        extra_read *b = malloc(sizeof *b);
         if (!b)
             return PM_ERR_NOMEM;
         float parts[PM_PARTS][PMF_CODED_BITS];
         pm_candidate *c = &got[0];
         c->z = pm_sync_read(&view, &ks->layout, c, parts);
-        for (int p = 0; p < PM_PARTS; p++)
-            pack4(parts[p], &b->part[p]);
-        b->head = (cand_head){c->z, c->mu, c->var, c->fs, c->ts, c->phase};
+        pack_read(b, c, parts);
         prev->back = b;
         prev->n_back = 1;
     }
@@ -661,6 +802,14 @@ static int analyse_window(pm_detector *d, long w0, int len)
             r.fold_z[p] = (int8_t)(q > 127.0f ? 127.0f : q < -127.0f ? -127.0f : q);
         }
         track(ks, d->scores, d->tbase, &d->grid, &r.path_z);
+        int pair_prev = -1;
+        float pair_top;
+        const int pair = best_pair(ks, d->scores, d->tbase, &d->grid, &pair_prev, &pair_top);
+        memcpy(ks->last_z, d->scores, sizeof(float) * PM_N_STATES);
+        if (ks->pending >= 0) { /* a pair whose earlier side could not be read: its slot is free */
+            ks->pair[ks->pending]->z = -INFINITY;
+            ks->pending = -1;
+        }
         /* The tracker's best paths first, then the window's own best, without repeats. */
         int st[PATH_KEEP];
         r.n_tracked = r.n = top_paths(ks, st);
@@ -691,6 +840,26 @@ static int analyse_window(pm_detector *d, long w0, int len)
         if (r.n == r.n_tracked) {
             free(r.more);
             r.more = NULL;
+        }
+        if (pair >= 0 && r.n_tracked && ks->rec[ks->n_rec - 1].n && same_alignment(pair, st[0]) &&
+            same_alignment(pair_prev, cand_state(&ks->rec[ks->n_rec - 1], 0))) {
+            r.pair_on_path = 1;
+        } else if (pair >= 0) {
+            int nomem = 0;
+            const int slot = pair_slot_for(ks, pair_top / sqrtf(2.0f), &nomem);
+            if (nomem) {
+                free(r.more);
+                return PM_ERR_NOMEM;
+            }
+            if (slot >= 0) { /* this side now, the other once the record is in (read_back) */
+                pm_candidate c;
+                float parts[PM_PARTS][PMF_CODED_BITS];
+                read_state(&view, &ks->layout, pair, &c, parts);
+                pack_read(&ks->pair[slot]->side[1], &c, parts);
+                ks->pair[slot]->z = pair_top / sqrtf(2.0f);
+                ks->pending = slot;
+                ks->pending_state = pair_prev;
+            }
         }
         int rc = add_record(ks, &r);
         if (rc != PM_OK) {
@@ -955,6 +1124,35 @@ static void combine_line(const key_state *ks, const int *assign, int l, float ac
         }
 }
 
+/*
+ * The soft sum of window w's pair with the window before it (each side weighted as
+ * in the lines) into acc, and its sync z (the sides' z summed, over sqrt 2) into *z;
+ * either may be NULL. Returns 0 if w has no such pair.
+ */
+static int pair_sum(const key_state *ks, size_t w, float acc[PMF_CODED_BITS], float *z)
+{
+    if (w == 0)
+        return 0;
+    const window_rec *r = &ks->rec[w], *p = &ks->rec[w - 1];
+    int i, j; /* the sides' candidate indices in w - 1 and w */
+    if (r->pair_on_path)
+        i = j = 0;
+    else if (r->pair_side[0] && p->pair_side[1])
+        i = p->n + n_extra(p) - 1, j = r->n + r->n_back;
+    else
+        return 0;
+    pm_candidate ta, tb;
+    const pm_candidate *a = cand_at(p, i, &ta), *b = cand_at(r, j, &tb);
+    if (acc) {
+        memset(acc, 0, sizeof(float) * PMF_CODED_BITS);
+        add_weighted(acc, a);
+        add_weighted(acc, b);
+    }
+    if (z)
+        *z = (a->z + b->z) / sqrtf(2.0f);
+    return 1;
+}
+
 /* qsort order: larger first. */
 static int descending(float x, float y)
 {
@@ -1010,10 +1208,11 @@ typedef struct finisher {
  */
 static double chance_best(int n)
 {
-    static const double mean_max[] = {0.0, 0.0, 0.5642, 0.8463, 1.0294, 1.1630, 1.2672, 1.3522, 1.4236};
-    _Static_assert(sizeof mean_max / sizeof mean_max[0] == CANDS_PER_WINDOW + 2,
-                   "one value per possible number of candidates");
-    return mean_max[n < 0 ? 0 : n > CANDS_PER_WINDOW + 1 ? CANDS_PER_WINDOW + 1 : n];
+    static const double mean_max[] = {0.0, 0.0, 0.5642, 0.8463, 1.0294, 1.1630,
+                                      1.2672, 1.3522, 1.4236, 1.4850, 1.5388};
+    enum { MOST = CANDS_PER_WINDOW + 3 }; /* and a read-back and two sides of pairs */
+    _Static_assert(sizeof mean_max / sizeof mean_max[0] == MOST + 1, "one value per possible number of candidates");
+    return mean_max[n < 0 ? 0 : n > MOST ? MOST : n];
 }
 
 /* Agreement of soft values with a codeword, in standard deviations. */
@@ -1067,7 +1266,7 @@ static double window_agreement(const finisher *x, size_t w, int m, int *best)
 {
     const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
     double top = -INFINITY;
-    for (int i = 0; i < r->n + r->n_back; i++) {
+    for (int i = 0; i < r->n + n_extra(r); i++) {
         pm_candidate tmp;
         double a = agreement(cand_at(r, i, &tmp)->soft, x->sign[m], PMF_CODED_BITS);
         if (a > top) {
@@ -1567,6 +1766,32 @@ static int decode_singles(finisher *x, int k)
     return PM_OK;
 }
 
+/* The pairs' sums (PAIR_CHECKS at most), strongest sync first; after a first mark, those with an unexplained window. */
+static int decode_pairs(finisher *x, int k)
+{
+    const key_state *ks = &x->d->keys[k];
+    attempt *att = malloc(sizeof *att * (ks->n_rec ? ks->n_rec : 1));
+    if (!att)
+        return PM_ERR_NOMEM;
+    size_t n_att = 0;
+    for (size_t w = 0; w < ks->n_rec; w++) {
+        float z;
+        if (pair_sum(ks, w, NULL, &z))
+            att[n_att++] = (attempt){w, 0, z};
+    }
+    qsort(att, n_att, sizeof *att, by_z);
+    for (size_t i = 0, checked_now = 0; i < n_att && checked_now < PAIR_CHECKS; i++) {
+        const size_t w = att[i].window;
+        float acc[PMF_CODED_BITS];
+        pair_sum(ks, w, acc, NULL);
+        const int before = x->total;
+        check_soft(x, k, acc, worth_checking(x, 2 * (!x->explained[w - 1] || !x->explained[w])));
+        checked_now += x->total > before;
+    }
+    free(att);
+    return PM_OK;
+}
+
 /* Agreements of the parts of window w with mark m (its key's best path), over the mark's level. */
 static void part_levels(const finisher *x, const soft4 *parts, int m, double level, double out[PM_PARTS])
 {
@@ -1599,9 +1824,11 @@ static const soft4 *parts_speak(const finisher *x, size_t w, int m, double *a)
     const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
     if (i == 0 || agreement(cand_at(r, 0, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * *a)
         return r->part;
-    if (r->n_back && (i == r->n || agreement(cand_at(r, r->n, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >=
-                                       PATH_SHARE * *a))
-        return r->back->part;
+    if (i >= r->n)
+        return extra_at(r, i - r->n)->part;
+    for (int e = 0; e < n_extra(r); e++)
+        if (agreement(cand_at(r, r->n + e, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * *a)
+            return extra_at(r, e)->part;
     return NULL;
 }
 
@@ -1615,7 +1842,7 @@ static void part_scores(const finisher *x, size_t w, int m, const double *level,
                         int side, double out[PM_PARTS])
 {
     const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
-    const double chance = chance_best(r->n + r->n_back);
+    const double chance = chance_best(r->n + n_extra(r));
     double a;
     const soft4 *parts = parts_speak(x, w, m, &a);
     if (parts && level[m] > 0.0) {
@@ -2071,7 +2298,7 @@ static size_t scan_count(const expect_scan *sc)
 {
     size_t n = 0;
     for (size_t w = 0; w < sc->ks->n_rec; w++)
-        n += (size_t)sc->ks->rec[w].n + (size_t)sc->ks->rec[w].n_back;
+        n += (size_t)sc->ks->rec[w].n + (size_t)n_extra(&sc->ks->rec[w]) + (size_t)pair_sum(sc->ks, w, NULL, NULL);
     for (int l = 0; l < sc->n_lines; l++)
         n += sc->ln[l].members >= 2;
     return n + (size_t)sc->n_fold;
@@ -2082,13 +2309,17 @@ static void scan_sum(const expect_scan *sc, size_t i, float soft[PMF_CODED_BITS]
 {
     for (size_t w = 0; w < sc->ks->n_rec; w++) {
         const window_rec *r = &sc->ks->rec[w];
-        const size_t here = (size_t)r->n + (size_t)r->n_back;
+        const size_t here = (size_t)r->n + (size_t)n_extra(r);
         if (i < here) {
             pm_candidate tmp;
             memcpy(soft, cand_at(r, (int)i, &tmp)->soft, sizeof(float) * PMF_CODED_BITS);
             return;
         }
         i -= here;
+        if (pair_sum(sc->ks, w, NULL, NULL) && i-- == 0) {
+            pair_sum(sc->ks, w, soft, NULL);
+            return;
+        }
     }
     for (int l = 0; l < sc->n_lines; l++)
         if (sc->ln[l].members >= 2 && i-- == 0) {
@@ -2205,6 +2436,8 @@ static int decode(pm_detector *d, const pm_detector *top, int budget, int *used,
             decode_folds(&x, k);
         if (rc == PM_OK)
             rc = decode_windows(&x, k);
+        if (rc == PM_OK)
+            rc = decode_pairs(&x, k);
         if (rc == PM_OK)
             rc = decode_singles(&x, k);
     }

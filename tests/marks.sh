@@ -136,6 +136,30 @@ $PM detect --json $K "$w/early.wav" >"$w/early.json" 2>/dev/null
 check "marks: 7/42 after 2.5 s of unmarked music: its range starts within 1.5 s of the mark" \
     jq -e '[.marks[] | .segments[]] | length == 1 and (.[0].start - 2.5 | fabs) <= 1.5' "$w/early.json"
 
+# Four pieces of 10-20 s of one track (7/43, 7/42, 7/42 under a second key,
+# 12345678/9876543: the splice suite's "four pieces"). A 10 s piece spreads its sync
+# evidence over two windows, and neither window ranks its alignment among its own
+# candidates; the best alignment of the two windows together does.
+ffmpeg -nostdin -v error -y -ss 20 -t 60 -i /usr/share/games/xmoto/Textures/Musics/batcave.ogg -ac 2 -c:a pcm_s16le "$w/bc.wav"
+$PM embed "$w/bc.wav" "$w/bc_n.wav" --model 7 --dataset 43 $K --no-verify 2>/dev/null
+$PM embed "$w/bc.wav" "$w/bc_a.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
+$PM embed "$w/bc.wav" "$w/bc_b.wav" --model 7 --dataset 42 --key tests/data/second.key --no-verify 2>/dev/null
+$PM embed "$w/bc.wav" "$w/bc_d.wav" --model 12345678 --dataset 9876543 $K --no-verify 2>/dev/null
+cut "$w/bc_n.wav" 0 10 "$w/f0.wav"
+cut "$w/bc_a.wav" 10 20 "$w/f1.wav"
+cut "$w/bc_b.wav" 30 10 "$w/f2.wav"
+cut "$w/bc_d.wav" 40 20 "$w/f3.wav"
+sox "$w/f0.wav" "$w/f1.wav" "$w/f2.wav" "$w/f3.wav" "$w/four.wav"
+$PM detect --json $K --key tests/data/second.key "$w/four.wav" >"$w/four.json" 2>/dev/null
+check "marks: four pieces of 10-20 s under two keys: four marks, each piece's over half of it and within 1.5 s of it" jq -e '
+    def ov($s; $a; $b): [([$s.end, $b] | min) - ([$s.start, $a] | max), 0] | max;
+    def cov($a; $b): [.segments[] | ov(.; $a; $b)] | add // 0;
+    def piece($m; $d; $a; $b): [.marks[] | select(.model_id == $m and .dataset_id == $d and cov($a; $b) >= ($b - $a) / 2)] | first;
+    [piece(7; 43; 0; 10), piece(7; 42; 10; 30), piece(7; 42; 30; 40), piece(12345678; 9876543; 40; 60)] as $f
+    | [[0, 10], [10, 30], [30, 40], [40, 60]] as $p
+    | (.marks | length) == 4 and all($f[]; . != null) and $f[1].key != $f[2].key
+      and all(range(4); . as $i | all($f[$i].segments[]; .start >= $p[$i][0] - 1.5 and .end <= $p[$i][1] + 1.5))' "$w/four.json"
+
 # Many pieces of 2.5-5.8 s (five payloads at strengths 0.5-2, some unmarked) of one
 # track: splice TRACK SKIP NAME (SKIP: seconds of TRACK skipped, 70 s kept) reads lines (tests/data/*.pieces)
 # FROM LEN (sox times) MODEL/DATASET|- STRENGTH and writes $w/NAME.wav and $w/NAME.json.
