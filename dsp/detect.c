@@ -131,6 +131,7 @@ typedef struct extra_read {
  */
 #define MAX_PAIRS PMF_MAX_ATTEMPTS
 #define PAIR_CHECKS 8 /* pair sums checked per key, strongest first */
+#define PAIR_RUN_MAX 3 /* two pairs that share a window's alignment are also summed as one run */
 
 typedef struct pair_slot {
     extra_read side[2]; /* the read in window w - 1, the read in window w */
@@ -1124,32 +1125,59 @@ static void combine_line(const key_state *ks, const int *assign, int l, float ac
         }
 }
 
-/*
- * The soft sum of window w's pair with the window before it (each side weighted as
- * in the lines) into acc, and its sync z (the sides' z summed, over sqrt 2) into *z;
- * either may be NULL. Returns 0 if w has no such pair.
- */
-static int pair_sum(const key_state *ks, size_t w, float acc[PMF_CODED_BITS], float *z)
+/* Candidate index in window w of its side of the pair with the window before (dir 0) or after (dir 1); -1: none. */
+static int pair_side_at(const key_state *ks, size_t w, int dir)
 {
-    if (w == 0)
+    const window_rec *r = &ks->rec[w];
+    if (dir == 0) {
+        if (w == 0)
+            return -1;
+        if (r->pair_on_path)
+            return 0;
+        return r->pair_side[0] && ks->rec[w - 1].pair_side[1] ? r->n + r->n_back : -1;
+    }
+    if (w + 1 >= ks->n_rec)
+        return -1;
+    if (ks->rec[w + 1].pair_on_path)
         return 0;
-    const window_rec *r = &ks->rec[w], *p = &ks->rec[w - 1];
-    int i, j; /* the sides' candidate indices in w - 1 and w */
-    if (r->pair_on_path)
-        i = j = 0;
-    else if (r->pair_side[0] && p->pair_side[1])
-        i = p->n + n_extra(p) - 1, j = r->n + r->n_back;
-    else
+    return r->pair_side[1] && ks->rec[w + 1].pair_side[0] ? r->n + n_extra(r) - 1 : -1;
+}
+
+/*
+ * The soft sum of the windows w + 1 - len .. w (len 2: the pair that ends at w; 3: two
+ * pairs at one alignment, whose sides in the middle window agree), each window's side
+ * weighted as in the lines, into acc; its sync z (the sides' z summed, over sqrt len)
+ * into *z. Either may be NULL. Returns 0 if there is no such run.
+ */
+static int pair_run(const key_state *ks, size_t w, int len, float acc[PMF_CODED_BITS], float *z)
+{
+    if (w + 1 < (size_t)len)
         return 0;
-    pm_candidate ta, tb;
-    const pm_candidate *a = cand_at(p, i, &ta), *b = cand_at(r, j, &tb);
-    if (acc) {
+    int idx[PAIR_RUN_MAX];
+    const size_t first = w + 1 - (size_t)len;
+    for (int i = 0; i < len; i++) {
+        const size_t v = first + (size_t)i;
+        idx[i] = pair_side_at(ks, v, i == 0);
+        if (idx[i] < 0)
+            return 0;
+        if (i > 0 && i < len - 1) {
+            const int after = pair_side_at(ks, v, 1);
+            if (after < 0 || !same_alignment(cand_state(&ks->rec[v], idx[i]), cand_state(&ks->rec[v], after)))
+                return 0;
+        }
+    }
+    if (acc)
         memset(acc, 0, sizeof(float) * PMF_CODED_BITS);
-        add_weighted(acc, a);
-        add_weighted(acc, b);
+    float sum = 0.0f;
+    for (int i = 0; i < len; i++) {
+        pm_candidate tmp;
+        const pm_candidate *c = cand_at(&ks->rec[first + (size_t)i], idx[i], &tmp);
+        if (acc)
+            add_weighted(acc, c);
+        sum += c->z;
     }
     if (z)
-        *z = (a->z + b->z) / sqrtf(2.0f);
+        *z = sum / sqrtf((float)len);
     return 1;
 }
 
@@ -1770,22 +1798,26 @@ static int decode_singles(finisher *x, int k)
 static int decode_pairs(finisher *x, int k)
 {
     const key_state *ks = &x->d->keys[k];
-    attempt *att = malloc(sizeof *att * (ks->n_rec ? ks->n_rec : 1));
+    attempt *att = malloc(sizeof *att * (ks->n_rec ? ks->n_rec : 1) * (PAIR_RUN_MAX - 1));
     if (!att)
         return PM_ERR_NOMEM;
     size_t n_att = 0;
-    for (size_t w = 0; w < ks->n_rec; w++) {
-        float z;
-        if (pair_sum(ks, w, NULL, &z))
-            att[n_att++] = (attempt){w, 0, z};
-    }
+    for (size_t w = 0; w < ks->n_rec; w++)
+        for (int len = 2; len <= PAIR_RUN_MAX; len++) {
+            float z;
+            if (pair_run(ks, w, len, NULL, &z))
+                att[n_att++] = (attempt){w, len, z};
+        }
     qsort(att, n_att, sizeof *att, by_z);
     for (size_t i = 0, checked_now = 0; i < n_att && checked_now < PAIR_CHECKS; i++) {
         const size_t w = att[i].window;
         float acc[PMF_CODED_BITS];
-        pair_sum(ks, w, acc, NULL);
+        pair_run(ks, w, att[i].index, acc, NULL);
+        int unexplained = 0;
+        for (size_t v = w + 1 - (size_t)att[i].index; v <= w; v++)
+            unexplained |= !x->explained[v];
         const int before = x->total;
-        check_soft(x, k, acc, worth_checking(x, 2 * (!x->explained[w - 1] || !x->explained[w])));
+        check_soft(x, k, acc, worth_checking(x, 2 * unexplained));
         checked_now += x->total > before;
     }
     free(att);
@@ -2298,7 +2330,7 @@ static size_t scan_count(const expect_scan *sc)
 {
     size_t n = 0;
     for (size_t w = 0; w < sc->ks->n_rec; w++)
-        n += (size_t)sc->ks->rec[w].n + (size_t)n_extra(&sc->ks->rec[w]) + (size_t)pair_sum(sc->ks, w, NULL, NULL);
+        n += (size_t)sc->ks->rec[w].n + (size_t)n_extra(&sc->ks->rec[w]) + (size_t)pair_run(sc->ks, w, 2, NULL, NULL);
     for (int l = 0; l < sc->n_lines; l++)
         n += sc->ln[l].members >= 2;
     return n + (size_t)sc->n_fold;
@@ -2316,8 +2348,8 @@ static void scan_sum(const expect_scan *sc, size_t i, float soft[PMF_CODED_BITS]
             return;
         }
         i -= here;
-        if (pair_sum(sc->ks, w, NULL, NULL) && i-- == 0) {
-            pair_sum(sc->ks, w, soft, NULL);
+        if (pair_run(sc->ks, w, 2, NULL, NULL) && i-- == 0) {
+            pair_run(sc->ks, w, 2, soft, NULL);
             return;
         }
     }

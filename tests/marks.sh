@@ -45,14 +45,19 @@ check "marks: the text output has one line per mark" sh -c \
 ffmpeg -nostdin -v error -y -ss 20 -t 60 -i /usr/share/games/etr/music/calmrace-ks.ogg -ac 2 -c:a pcm_s16le "$w/calm.wav"
 $PM embed "$w/calm.wav" "$w/calm_a.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
 $PM embed "$w/calm.wav" "$w/calm_d.wav" --model 12345678 --dataset 9876543 $K --no-verify 2>/dev/null
-cut "$w/calm_d.wav" 0 20 "$w/c0.wav"
-cut "$w/calm_a.wav" 20 20 "$w/c1.wav"
-cut "$w/calm_d.wav" 40 20 "$w/c2.wav"
-sox "$w/c0.wav" "$w/c1.wav" "$w/c2.wav" "$w/calm3.wav"
-$PM detect --json $K "$w/calm3.wav" >"$w/calm3.json" 2>/dev/null
-check "marks: 20 s of 7/42 between two pieces of another payload on a quiet track: both found, 7/42 in its own range (1.5 s)" \
+# middle NAME D A: 20 s of A (7/42) between two 20 s pieces of D (12345678/9876543): both
+# marks found, 7/42 within 1.5 s of its piece.
+middle() {
+    cut "$2" 0 20 "$w/$1_0.wav"
+    cut "$3" 20 20 "$w/$1_1.wav"
+    cut "$2" 40 20 "$w/$1_2.wav"
+    sox "$w/$1_0.wav" "$w/$1_1.wav" "$w/$1_2.wav" "$w/$1.wav"
+    $PM detect --json $K "$w/$1.wav" >"$w/$1.json" 2>/dev/null
     jq -e '([.marks[] | [.model_id, .dataset_id]] | sort == [[7, 42], [12345678, 9876543]])
-        and ([.marks[] | select(.model_id == 7) | .segments[]] | length >= 1 and all(.start >= 18.5 and .end <= 41.5))' "$w/calm3.json"
+        and ([.marks[] | select(.model_id == 7) | .segments[]] | length >= 1 and all(.start >= 18.5 and .end <= 41.5))' "$w/$1.json"
+}
+check "marks: 20 s of 7/42 between two pieces of another payload on a quiet track: both found, 7/42 in its own range (1.5 s)" \
+    middle calm3 "$w/calm_d.wav" "$w/calm_a.wav"
 
 # Two marks of the test key with 6 s of unmarked music between them (less than two
 # windows of the detector): those seconds carry neither mark and go to neither.
@@ -103,6 +108,13 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 check "marks: two keys on a quiet track after MP3: the first mark starts at 0 and the join is placed within 1.5 s, for 7 of 8 second keys" \
     test "$held" -ge 7
+
+# 20 s of 7/42 between two pieces of 12345678/9876543 (one generation, so one alignment)
+# on this quiet track: no window and no pair of windows decodes the middle piece; three
+# windows do, two pairs that meet at one alignment in the middle window.
+$PM embed "$w/menu.wav" "$w/menu_d.wav" --model 12345678 --dataset 9876543 $K --no-verify 2>/dev/null
+check "marks: 20 s of 7/42 between two pieces of another payload on another quiet track: both found, 7/42 in its own range (1.5 s)" \
+    middle menu3 "$w/menu_d.wav" "$w/menu_a.wav"
 
 # The same after 7.4 minutes of unmarked music (the windows that keep alternatives
 # are long used up) and after 2.5 s of it at the start of a file: the mark's range
