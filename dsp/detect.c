@@ -614,6 +614,13 @@ static int top_paths(const key_state *ks, int best[PATH_KEEP])
     return n;
 }
 
+/* The alignment of state st (PM_STATE), as a candidate without statistics. */
+static pm_candidate state_cand(int st)
+{
+    return (pm_candidate){.fs = (short)(st / (PM_N_TSCALE * PM_PHASES)), .ts = (short)(st / PM_PHASES % PM_N_TSCALE),
+                          .phase = (short)(st % PM_PHASES)};
+}
+
 /* Pack a read (c, and its soft values by part) into e. */
 static void pack_read(extra_read *e, const pm_candidate *c, const float (*parts)[PMF_CODED_BITS])
 {
@@ -626,9 +633,19 @@ static void pack_read(extra_read *e, const pm_candidate *c, const float (*parts)
 static void read_state(const pm_window_view *view, const pm_layout *L, int st, pm_candidate *c,
                        float (*parts)[PMF_CODED_BITS])
 {
-    *c = (pm_candidate){.fs = (short)(st / (PM_N_TSCALE * PM_PHASES)), .ts = (short)(st / PM_PHASES % PM_N_TSCALE),
-                        .phase = (short)(st % PM_PHASES)};
+    *c = state_cand(st);
     c->z = pm_sync_read(view, L, c, parts);
+}
+
+/* Chip values of the window before the latest (it starts at prev0) at frequency scale f
+ * into view, unless ready[f] says they are there. */
+static void prepare_before(pm_detector *d, pm_window_view *view, int ready[PM_N_FSCALE], long prev0, int f)
+{
+    if (ready[f])
+        return;
+    tile_values(d, prev0, WIN_STEPS, f);
+    pm_sync_prepare_one(view->val[f], WIN_STEPS, d->n_bands, view->energy[f]);
+    ready[f] = 1;
 }
 
 /*
@@ -712,12 +729,7 @@ static int read_back(pm_detector *d, long w0)
         window_rec *cur = &ks->rec[ks->n_rec - 1];
         window_rec *prev = &ks->rec[ks->n_rec - 2];
         if (ks->pending >= 0) { /* the latest pair's side in this window */
-            const int f = ks->pending_state / (PM_N_TSCALE * PM_PHASES);
-            if (!ready[f]) {
-                tile_values(d, prev0, WIN_STEPS, f);
-                pm_sync_prepare_one(view.val[f], WIN_STEPS, d->n_bands, view.energy[f]);
-                ready[f] = 1;
-            }
+            prepare_before(d, &view, ready, prev0, state_cand(ks->pending_state).fs);
             pair_slot *sl = ks->pair[ks->pending];
             pm_candidate c;
             float parts[PM_PARTS][PMF_CODED_BITS];
@@ -735,11 +747,7 @@ static int read_back(pm_detector *d, long w0)
             pm_candidate tmp;
             const pm_candidate *src = cand_at(cur, from[j], &tmp);
             pm_candidate c = {.fs = src->fs, .z = -INFINITY};
-            if (!ready[c.fs]) {
-                tile_values(d, prev0, WIN_STEPS, c.fs);
-                pm_sync_prepare_one(view.val[c.fs], WIN_STEPS, d->n_bands, view.energy[c.fs]);
-                ready[c.fs] = 1;
-            }
+            prepare_before(d, &view, ready, prev0, c.fs);
             /* A time scale one step off moves the phase a window earlier by 2.6 steps: the
              * alignment around the projection that the sync chips like best. */
             for (int ts = src->ts - 1; ts <= src->ts + 1; ts++) {
@@ -815,10 +823,8 @@ static int analyse_window(pm_detector *d, long w0, int len)
         int st[PATH_KEEP];
         r.n_tracked = r.n = top_paths(ks, st);
         for (int i = 0; i < r.n_tracked; i++) {
-            pm_candidate c = {.fs = (short)(st[i] / (PM_N_TSCALE * PM_PHASES)),
-                              .ts = (short)(st[i] / PM_PHASES % PM_N_TSCALE),
-                              .phase = (short)(st[i] % PM_PHASES),
-                              .z = d->scores[st[i]]};
+            pm_candidate c = state_cand(st[i]);
+            c.z = d->scores[st[i]];
             float parts[PM_PARTS][PMF_CODED_BITS];
             pm_sync_read(&view, &ks->layout, &c, i == 0 ? parts : NULL);
             r.head[i] = (cand_head){c.z, c.mu, c.var, c.fs, c.ts, c.phase};
@@ -1809,7 +1815,7 @@ static int decode_pairs(finisher *x, int k)
                 att[n_att++] = (attempt){w, len, z};
         }
     qsort(att, n_att, sizeof *att, by_z);
-    for (size_t i = 0, checked_now = 0; i < n_att && checked_now < PAIR_CHECKS; i++) {
+    for (size_t i = 0, checked_now = 0; i < n_att && checked_now < PAIR_CHECKS && x->used[k] < x->budget; i++) {
         const size_t w = att[i].window;
         float acc[PMF_CODED_BITS];
         pair_run(ks, w, att[i].index, acc, NULL);
