@@ -1286,6 +1286,7 @@ static double decoded_agreement(const float *acc, uint8_t info[PMF_PAYLOAD_BITS]
  */
 #define TAG_CODED_FROM ((PMF_VERSION_BITS + 2 * PMF_ID_BITS) * PMF_CODE_RATE) /* 156 */
 #define TAG_SHARE 0.4 /* least tag-part agreement, as a share of what m would give there */
+#define TAG_POOL 0.75 /* reads agreeing with m at this share of the best one's are pooled by the guard */
 
 /* Agreement with mark m's codeword over the coded bits after the first tag bit,
  * scaled to the whole codeword's (the same as agreement() where m is carried). */
@@ -1314,15 +1315,28 @@ static double window_agreement(const finisher *x, size_t w, int m, int *best)
 
 /*
  * Agreement of window w with mark m (as window_agreement()), or -INFINITY where the
- * tag part of its best alignment says it carries another payload close to m's.
+ * tag part of its reads says it carries another payload close to m's. The guard
+ * weighs every read that agrees with m nearly as well as the best (TAG_POOL) together:
+ * reads of a window at neighbouring alignments (its candidates, read-back and pair
+ * sides) carry much the same audio, and the best of them alone would give a near
+ * payload's tag one chance per read to pass by chance.
  */
 static double window_carries(const finisher *x, size_t w, int m, int *best)
 {
     int j = 0, *i = best ? best : &j;
     const double a = window_agreement(x, w, m, i);
-    pm_candidate tmp;
     const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
-    return tag_agreement(cand_at(r, *i, &tmp)->soft, x->sign[m]) >= TAG_SHARE * a ? a : -INFINITY;
+    double tag = 0.0, all = 0.0;
+    for (int c = 0; c < r->n + n_extra(r); c++) {
+        pm_candidate tmp;
+        const float *soft = cand_at(r, c, &tmp)->soft;
+        const double ac = agreement(soft, x->sign[m], PMF_CODED_BITS);
+        if (ac >= TAG_POOL * a) {
+            tag += tag_agreement(soft, x->sign[m]);
+            all += ac;
+        }
+    }
+    return tag >= TAG_SHARE * all ? a : -INFINITY;
 }
 
 /* The codeword of (model, dataset) under a key's tag key, as expected signs of soft values. */

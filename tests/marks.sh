@@ -59,6 +59,24 @@ middle() {
 check "marks: 20 s of 7/42 between two pieces of another payload on a quiet track: both found, 7/42 in its own range (1.5 s)" \
     middle calm3 "$w/calm_d.wav" "$w/calm_a.wav"
 
+# 7/43 for 28.8 s, 7/42 for 8 s (found by nothing: too short on this quiet track), 7/42
+# under a second key to the end. The 8 s carry a payload one bit from 7/43's; the tag
+# part of one of the window's several reads there agreed with 7/43 by chance, and 7/43's
+# range ran to 36 s. Nothing may be drawn over the 8 s but a mark they carry.
+$PM embed "$w/calm.wav" "$w/calm_n.wav" --model 7 --dataset 43 $K --no-verify 2>/dev/null
+$PM embed "$w/calm.wav" "$w/calm_b.wav" --model 7 --dataset 42 --key tests/data/second.key --no-verify 2>/dev/null
+cut "$w/calm_n.wav" 0 28.8 "$w/near0.wav"
+cut "$w/calm_a.wav" 28.8 8 "$w/near1.wav"
+cut "$w/calm_b.wav" 36.8 23.2 "$w/near2.wav"
+sox "$w/near0.wav" "$w/near1.wav" "$w/near2.wav" "$w/near.wav"
+$PM detect --json $K --key tests/data/second.key "$w/near.wav" >"$w/near.json" 2>/dev/null
+check "marks: 8 s of 7/42 after 7/43 on a quiet track: 7/43 found, no mark's range over a piece it is not in (1.5 s)" jq -e '
+    def over($a; $b): [.segments[] | select(.end > $a + 1.5 and .start < $b - 1.5)] | length > 0;
+    ([.marks[] | select(.model_id == 7 and .dataset_id == 43)] | length == 1)
+    and all(.marks[]; if .dataset_id == 43 then over(28.8; 60) | not
+        elif .key == "d0808ed36e3d1bd2" then (over(0; 28.8) or over(36.8; 60)) | not
+        else over(0; 36.8) | not end)' "$w/near.json"
+
 # Two marks of the test key with 6 s of unmarked music between them (less than two
 # windows of the detector): those seconds carry neither mark and go to neither.
 cut "$w/7_42.wav" 0 25 "$w/g0.wav"
