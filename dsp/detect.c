@@ -130,6 +130,7 @@ typedef struct extra_read {
  * reads are kept for the MAX_PAIRS strongest pairs of a key (memory stays bounded).
  */
 #define MAX_PAIRS PMF_MAX_ATTEMPTS
+#define PAIR_FRESH_Z 5.0f /* a pair above the best music alone gives a window pair (about 4.5) */
 #define PAIR_CHECKS 8 /* pair sums checked per key, strongest first */
 #define PAIR_RUN_MAX 3 /* two pairs that share a window's alignment are also summed as one run */
 
@@ -137,6 +138,7 @@ typedef struct pair_slot {
     extra_read side[2]; /* the read in window w - 1, the read in window w */
     size_t w;
     float z; /* the sides' sync z, summed, over sqrt 2 */
+    int fresh; /* strong (PAIR_FRESH_Z), at an alignment one of its windows has no read near */
 } pair_slot;
 
 /*
@@ -677,11 +679,31 @@ static int best_pair(const key_state *ks, const float *z, double tbase, const pm
     return best;
 }
 
+/* Whether window r has a read near alignment state st. */
+static int holds_near(const window_rec *r, int st)
+{
+    for (int i = 0; i < r->n + n_extra(r); i++)
+        if (near_alignment(st, cand_state(r, i)))
+            return 1;
+    return 0;
+}
+
 /*
- * A slot for a pair of strength z: a new one while fewer than MAX_PAIRS are kept, else
- * the weakest kept, if weaker (its windows forget it). -1: none (*nomem set if out of memory).
+ * Slots are given up weakest first, fresh pairs last: in a long file the pairs inside
+ * marks (at alignments their windows already read) would otherwise fill every slot
+ * and crowd out a short piece's pair, which no window reads.
  */
-static int pair_slot_for(key_state *ks, float z, int *nomem)
+static int weaker_slot(const pair_slot *a, const pair_slot *b)
+{
+    return a->fresh != b->fresh ? a->fresh < b->fresh : a->z < b->z;
+}
+
+/*
+ * A slot for a pair `want` (its z and fresh): a new one while fewer than MAX_PAIRS are
+ * kept, else the weakest kept, if weaker (its windows forget it). -1: none (*nomem set
+ * if out of memory).
+ */
+static int pair_slot_for(key_state *ks, const pair_slot *want, int *nomem)
 {
     if (ks->n_pairs < MAX_PAIRS) {
         pair_slot *sl = malloc(sizeof *sl);
@@ -695,10 +717,10 @@ static int pair_slot_for(key_state *ks, float z, int *nomem)
     }
     int weakest = 0;
     for (int i = 1; i < MAX_PAIRS; i++)
-        if (ks->pair[i]->z < ks->pair[weakest]->z)
+        if (weaker_slot(ks->pair[i], ks->pair[weakest]))
             weakest = i;
     pair_slot *sl = ks->pair[weakest];
-    if (sl->z >= z)
+    if (!weaker_slot(sl, want))
         return -1;
     if (sl->w < ks->n_rec && ks->rec[sl->w].pair_side[0] == &sl->side[1])
         ks->rec[sl->w].pair_side[0] = NULL;
@@ -817,6 +839,7 @@ static int analyse_window(pm_detector *d, long w0, int len)
         memcpy(ks->last_z, d->scores, sizeof(float) * PM_N_STATES);
         if (ks->pending >= 0) { /* a pair whose earlier side could not be read: its slot is free */
             ks->pair[ks->pending]->z = -INFINITY;
+            ks->pair[ks->pending]->fresh = 0;
             ks->pending = -1;
         }
         /* The tracker's best paths first, then the window's own best, without repeats. */
@@ -853,7 +876,9 @@ static int analyse_window(pm_detector *d, long w0, int len)
             r.pair_on_path = 1;
         } else if (pair >= 0) {
             int nomem = 0;
-            const int slot = pair_slot_for(ks, pair_top / sqrtf(2.0f), &nomem);
+            pair_slot want = {.z = pair_top / sqrtf(2.0f)};
+            want.fresh = want.z >= PAIR_FRESH_Z && !(holds_near(&r, pair) && holds_near(&ks->rec[ks->n_rec - 1], pair_prev));
+            const int slot = pair_slot_for(ks, &want, &nomem);
             if (nomem) {
                 free(r.more);
                 return PM_ERR_NOMEM;
@@ -863,7 +888,8 @@ static int analyse_window(pm_detector *d, long w0, int len)
                 float parts[PM_PARTS][PMF_CODED_BITS];
                 read_state(&view, &ks->layout, pair, &c, parts);
                 pack_read(&ks->pair[slot]->side[1], &c, parts);
-                ks->pair[slot]->z = pair_top / sqrtf(2.0f);
+                ks->pair[slot]->z = want.z;
+                ks->pair[slot]->fresh = want.fresh;
                 ks->pending = slot;
                 ks->pending_state = pair_prev;
             }
