@@ -1341,20 +1341,23 @@ static double window_agreement(const finisher *x, size_t w, int m, int *best)
 
 /*
  * Agreement of window w with mark m (as window_agreement()), or -INFINITY where the
- * tag part of its reads says it carries another payload close to m's. The guard
- * weighs every read that agrees with m nearly as well as the best (TAG_POOL) together:
- * reads of a window at neighbouring alignments (its candidates, read-back and pair
- * sides) carry much the same audio, and the best of them alone would give a near
- * payload's tag one chance per read to pass by chance.
+ * tag part of its reads says it carries another payload close to m's: that of the best
+ * read, and that of every read that agrees with m nearly as well (TAG_POOL), weighed
+ * together. Reads of a window at neighbouring alignments (its candidates, read-back and
+ * pair sides) carry much the same audio; the best of them alone would give a near
+ * payload's tag one chance per read to pass by chance, and the pool alone can be lifted
+ * over the line by weaker reads that happen to agree.
  */
 static double window_carries(const finisher *x, size_t w, int m, int *best)
 {
     int j = 0, *i = best ? best : &j;
     const double a = window_agreement(x, w, m, i);
     const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
+    pm_candidate tmp;
+    if (tag_agreement(cand_at(r, *i, &tmp)->soft, x->sign[m]) < TAG_SHARE * a)
+        return -INFINITY;
     double tag = 0.0, all = 0.0;
     for (int c = 0; c < r->n + n_extra(r); c++) {
-        pm_candidate tmp;
         const float *soft = cand_at(r, c, &tmp)->soft;
         const double ac = agreement(soft, x->sign[m], PMF_CODED_BITS);
         if (ac >= TAG_POOL * a) {
