@@ -467,9 +467,7 @@ static void put_timeline(FILE *f, size_t idx, const json_t *r, size_t skip)
     }
     if (json_array_size(matches))
         fputs("<li><span class=\"sw\" style=\"background:#d60\"></span>reproduced training material</li>\n", f);
-    /* One lane per mark: marks of different keys may cover the same time (audio marked twice). */
-    const size_t lanes = json_array_size(marks) ? json_array_size(marks) : 1;
-    fprintf(f, "</ul>\n<div class=\"tl\"><div class=\"bar\" style=\"height:%.1fem\">", 0.8 + 0.4 * (double)lanes);
+    fputs("</ul>\n<div class=\"tl\"><div class=\"bar\">", f);
     json_array_foreach (marks, i, m) {
         json_array_foreach (json_object_get(m, "segments"), j, s) {
             const double a = NUM(s, "start"), b = NUM(s, "end"), z = NUM(s, "score");
@@ -477,10 +475,8 @@ static void put_timeline(FILE *f, size_t idx, const json_t *r, size_t skip)
             double alpha = 0.35 + 0.65 * (z - 3.0) / 12.0;
             alpha = alpha < 0.35 ? 0.35 : alpha > 1.0 ? 1.0 : alpha;
             fprintf(f, "<span class=\"seg\" data-mark=\"%zu\" data-start=\"%.2f\" data-end=\"%.2f\" data-score=\"%.1f\" "
-                       "style=\"left:%.3f%%;width:%.3f%%;top:%.3f%%;bottom:%.3f%%;background:%s;opacity:%.2f\" "
-                       "title=\"model %lld, dataset %lld: ",
-                    i, a, b, z, pct(a, duration), pct(b, duration) - pct(a, duration), 100.0 * (double)i / (double)lanes,
-                    100.0 * (double)(lanes - 1 - i) / (double)lanes, mark_colour[i % N_COLOURS], alpha,
+                       "style=\"left:%.3f%%;width:%.3f%%;background:%s;opacity:%.2f\" title=\"model %lld, dataset %lld: ",
+                    i, a, b, z, pct(a, duration), pct(b, duration) - pct(a, duration), mark_colour[i % N_COLOURS], alpha,
                     (long long)json_integer_value(json_object_get(m, "model_id")),
                     (long long)json_integer_value(json_object_get(m, "dataset_id")));
             put_time(f, a);

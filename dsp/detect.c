@@ -2148,83 +2148,6 @@ static void label_windows(const finisher *x, int *label, double *z)
         fold_windows(x, m, label, z);
 }
 
-/* Add s to mark mk's segments (kept in time order), merged with those it meets. */
-static void add_segment(pm_mark *mk, pm_segment s)
-{
-    pm_segment out[PM_MAX_SEGMENTS];
-    int n = 0, placed = 0;
-    for (int i = 0; i < mk->n_segments; i++) {
-        const pm_segment *t = &mk->segments[i];
-        if (t->end >= s.start && t->start <= s.end) {
-            s.start = fmin(s.start, t->start);
-            s.end = fmax(s.end, t->end);
-            s.score = fmax(s.score, t->score);
-            continue;
-        }
-        if (!placed && t->start > s.end) {
-            out[n++] = s;
-            placed = 1;
-        }
-        if (n < PM_MAX_SEGMENTS)
-            out[n++] = *t;
-    }
-    if (!placed && n < PM_MAX_SEGMENTS)
-        out[n++] = s;
-    memcpy(mk->segments, out, sizeof out[0] * (size_t)n);
-    mk->n_segments = n;
-}
-
-#define OVERLAP_WINDOWS 2 /* windows of a run that must carry a mark clearly where another key's mark is */
-/*
- * Audio marked under two keys (a distributor's mark over a model's, say) carries both:
- * each key's layout is its own, so one mark tells nothing of the other, and a window
- * given to one may carry the other as clearly. Where a run of windows given to marks of
- * other keys all carry mark m (Z_SEGMENT), OVERLAP_WINDOWS of them as clearly as a window
- * alone must (Z_ALONE), m gets them too, its edges placed as against unmarked audio; its
- * ranges may then overlap theirs.
- */
-static void overlap_marks(finisher *x, const int *label, const double *level, const double *wlevel, int m)
-{
-    pm_detector *d = x->d;
-    const size_t n = x->n_win, reach = BOUNDARY_REACH - 1;
-    const int k = d->marks[m].key_index;
-    for (size_t a = 0; a < n;) {
-        double score = 0.0;
-        size_t b = a, strong = 0;
-        while (b < n && label[b] >= 0 && d->marks[label[b]].key_index != k) {
-            const double ag = window_carries(x, b, m, NULL);
-            if (ag < Z_SEGMENT)
-                break;
-            strong += ag >= Z_ALONE;
-            score = fmax(score, ag);
-            b++;
-        }
-        if (strong < OVERLAP_WINDOWS) {
-            a = b + 1;
-            continue;
-        }
-        double start, end, unused;
-        boundary(x, level, wlevel, a ? a - 1 : 0, b - 1 < a + reach ? b - 1 : a + reach, a, -1, m, &unused, &start);
-        if (b < n)
-            boundary(x, level, wlevel, b - 1 - reach > a ? b - 1 - reach : a, b, b, m, -1, &end, &unused);
-        else
-            boundary(x, level, wlevel, b - 1 - reach > a ? b - 1 - reach : a, b - 1, b, m, -1, &end, &unused);
-        for (int o = 0; o < d->n_marks; o++) /* marks of one key still never share a moment */
-            for (int i = 0; o != m && d->marks[o].key_index == k && i < d->marks[o].n_segments; i++) {
-                const pm_segment *t = &d->marks[o].segments[i];
-                if (t->end > start && t->start < end) {
-                    if (t->start <= start)
-                        start = t->end;
-                    else
-                        end = t->start;
-                }
-            }
-        if (end > start)
-            add_segment(&d->marks[m], (pm_segment){start, end, score});
-        a = b;
-    }
-}
-
 /* Give every window to the mark it agrees with best; segments with boundaries inside windows. */
 static int place_marks(finisher *x)
 {
@@ -2331,9 +2254,6 @@ static int place_marks(finisher *x)
         start = fmax(next, end);
         a = b + 1;
     }
-    if (d->n_keys > 1)
-        for (int m = 0; m < nm; m++)
-            overlap_marks(x, label, level, wlevel, m);
     /* Strongest first (at most PM_MAX_MARKS: insertion sort). */
     for (int i = 1; i < nm; i++)
         for (int j = i; j > 0 && evidence[j] > evidence[j - 1]; j--) {

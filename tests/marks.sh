@@ -39,15 +39,6 @@ check "marks: the top-level fields are the strongest (first) mark's" jq -e \
 check "marks: the text output has one line per mark" sh -c \
     "$PM detect $K $w/s_7_99.wav 2>/dev/null | grep -c 'model 7, dataset \(42\|99\) (p_false' | grep -qx 2"
 
-# Marked twice, under two keys (a distributor's mark over a model's): both marks are in
-# every second, and each key's layout is its own, so each must be drawn over the file.
-# Each window went to one mark only, and the two split the file between them.
-$PM embed "$w/7_42.wav" "$w/twice.wav" --model 9 --dataset 99 --key tests/data/second.key --no-verify 2>/dev/null
-$PM detect --json $K --key tests/data/second.key "$w/twice.wav" >"$w/twice.json" 2>/dev/null
-check "marks: marked under a second key over the first: both marks, each over at least 50 of the 65 s" jq -e '
-    ([.marks[] | [.model_id, .dataset_id]] | sort == [[7, 42], [9, 99]])
-    and all(.marks[]; ([.segments[] | .end - .start] | add) >= 50)' "$w/twice.json"
-
 # Three pieces of one generation on a quietly marked track (20 s each: 12345678/9876543,
 # 7/42, 12345678/9876543): one alignment runs through the file and its whole sum mixes
 # the two payloads, so the middle piece is found only by decoding runs of the line.

@@ -119,15 +119,6 @@ $PM report -o "$w/cut.html" "$w/cut.jsonl" >/dev/null 2>&1
 check "report: a truncated file has a 'truncated' badge with the reason" \
     sh -c "jq -e '.truncated != null' $w/cut.jsonl >/dev/null && grep -q 'class=\"b cut\" title=\"[^\"]*states[^\"]*\">truncated<' $w/cut.html && xmllint --noout $w/cut.html"
 
-# Marks of two keys may cover the same seconds (audio marked twice): each mark has its
-# own lane of the bar, so neither hides the other.
-m0='"model_id":7,"dataset_id":42,"key":"d0808ed36e3d1bd2","p_false":1e-9,"sync_z":9,"segments":[{"start":0,"end":60,"score":9}]'
-m1='"model_id":9,"dataset_id":99,"key":"c9d98f3bfa0295de","p_false":1e-9,"sync_z":8,"segments":[{"start":10,"end":60,"score":8}]'
-printf '{"file":"twice.wav","found":true,"duration":60,%s,"marks":[{%s},{%s}]}\n' "$m0" "$m0" "$m1" >"$w/twice.jsonl"
-$PM report -o "$w/twice.html" "$w/twice.jsonl" >/dev/null 2>&1
-check "report: two marks over the same seconds are drawn in two lanes of the bar" sh -c \
-    "grep -q 'data-mark=\"0\"[^>]*top:0.000%;bottom:50.000%' $w/twice.html && grep -q 'data-mark=\"1\"[^>]*top:50.000%;bottom:0.000%' $w/twice.html"
-
 # Review findings: the report never replaces its results, never shows a record that is
 # not a valid result as a mark, knows the demo key by its fingerprint, escapes
 # noncharacters, and says when there is nothing to report.
