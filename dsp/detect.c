@@ -693,17 +693,17 @@ static int holds_near(const window_rec *r, int st)
  * marks (at alignments their windows already read) would otherwise fill every slot
  * and crowd out a short piece's pair, which no window reads.
  */
-static int weaker_slot(const pair_slot *a, const pair_slot *b)
+static int weaker_slot(const pair_slot *a, int fresh, float z)
 {
-    return a->fresh != b->fresh ? a->fresh < b->fresh : a->z < b->z;
+    return a->fresh != fresh ? a->fresh < fresh : a->z < z;
 }
 
 /*
- * A slot for a pair `want` (its z and fresh): a new one while fewer than MAX_PAIRS are
- * kept, else the weakest kept, if weaker (its windows forget it). -1: none (*nomem set
- * if out of memory).
+ * A slot for a pair of strength z (fresh or not): a new one while fewer than MAX_PAIRS
+ * are kept, else the weakest kept, if weaker (its windows forget it). -1: none (*nomem
+ * set if out of memory).
  */
-static int pair_slot_for(key_state *ks, const pair_slot *want, int *nomem)
+static int pair_slot_for(key_state *ks, int fresh, float z, int *nomem)
 {
     if (ks->n_pairs < MAX_PAIRS) {
         pair_slot *sl = malloc(sizeof *sl);
@@ -717,10 +717,10 @@ static int pair_slot_for(key_state *ks, const pair_slot *want, int *nomem)
     }
     int weakest = 0;
     for (int i = 1; i < MAX_PAIRS; i++)
-        if (weaker_slot(ks->pair[i], ks->pair[weakest]))
+        if (weaker_slot(ks->pair[i], ks->pair[weakest]->fresh, ks->pair[weakest]->z))
             weakest = i;
     pair_slot *sl = ks->pair[weakest];
-    if (!weaker_slot(sl, want))
+    if (!weaker_slot(sl, fresh, z))
         return -1;
     if (sl->w < ks->n_rec && ks->rec[sl->w].pair_side[0] == &sl->side[1])
         ks->rec[sl->w].pair_side[0] = NULL;
@@ -876,9 +876,9 @@ static int analyse_window(pm_detector *d, long w0, int len)
             r.pair_on_path = 1;
         } else if (pair >= 0) {
             int nomem = 0;
-            pair_slot want = {.z = pair_top / sqrtf(2.0f)};
-            want.fresh = want.z >= PAIR_FRESH_Z && !(holds_near(&r, pair) && holds_near(&ks->rec[ks->n_rec - 1], pair_prev));
-            const int slot = pair_slot_for(ks, &want, &nomem);
+            const float z = pair_top / sqrtf(2.0f);
+            const int fresh = z >= PAIR_FRESH_Z && !(holds_near(&r, pair) && holds_near(&ks->rec[ks->n_rec - 1], pair_prev));
+            const int slot = pair_slot_for(ks, fresh, z, &nomem);
             if (nomem) {
                 free(r.more);
                 return PM_ERR_NOMEM;
@@ -888,8 +888,8 @@ static int analyse_window(pm_detector *d, long w0, int len)
                 float parts[PM_PARTS][PMF_CODED_BITS];
                 read_state(&view, &ks->layout, pair, &c, parts);
                 pack_read(&ks->pair[slot]->side[1], &c, parts);
-                ks->pair[slot]->z = want.z;
-                ks->pair[slot]->fresh = want.fresh;
+                ks->pair[slot]->z = z;
+                ks->pair[slot]->fresh = fresh;
                 ks->pending = slot;
                 ks->pending_state = pair_prev;
             }
