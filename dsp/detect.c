@@ -1981,6 +1981,22 @@ static void boundary(const finisher *x, const double *level, const double *wleve
             part_scores(x, w, left, level, wlevel, w < meet ? 0 : -1, a);
         if (right >= 0)
             part_scores(x, w, right, level, wlevel, w < meet ? 1 : 0, b);
+        /* The window of a run (of two or more) next to the boundary carries the run's
+         * mark at share f of the usual level and its parts do not say where: f is not
+         * spread over the whole window but laid at the run's side, so the window's far
+         * parts are not given to the mark by a share above NONE_SCORE (never given more
+         * than spread). Not at the file's own ends, which are no boundary. */
+        double edge[PM_PARTS];
+        if (left >= 0 && w + 1 == meet && w > w0 && meet < x->n_win) {
+            part_scores(x, w, left, level, wlevel, -1, edge);
+            for (int j = 0; j < PM_PARTS; j++)
+                a[j] = fmin(a[j], edge[j]);
+        }
+        if (right >= 0 && w == meet && w < w1 && meet > 0) {
+            part_scores(x, w, right, level, wlevel, 1, edge);
+            for (int j = 0; j < PM_PARTS; j++)
+                b[j] = fmin(b[j], edge[j]);
+        }
         const window_rec *r = &x->d->keys[0].rec[w];
         for (int j = 0; j < PM_PARTS; j++) {
             t[n] = r->t0 + j * (double)r->part_len;

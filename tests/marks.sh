@@ -79,11 +79,16 @@ check "marks: 8 s of 7/42 after 7/43 on a quiet track: 7/43 found, no mark's ran
 
 # Two marks of the test key with 6 s of unmarked music between them (less than two
 # windows of the detector): those seconds carry neither mark and go to neither.
-cut "$w/7_42.wav" 0 25 "$w/g0.wav"
-cut "$w/in.wav" 25 6 "$w/g1.wav"
-cut "$w/12345678_9876543.wav" 31 29 "$w/g2.wav"
-sox "$w/g0.wav" "$w/g1.wav" "$w/g2.wav" "$w/gap.wav"
-$PM detect --json $K "$w/gap.wav" >"$w/gap.json" 2>/dev/null
+# three NAME A U B T1 T2: A before T1 s, U from T1 to T2, B from T2 to 60 s; detected
+# into $w/NAME.json.
+three() {
+    cut "$2" 0 "$5" "$w/$1_0.wav"
+    cut "$3" "$5" $(($6 - $5)) "$w/$1_1.wav"
+    cut "$4" "$6" $((60 - $6)) "$w/$1_2.wav"
+    sox "$w/$1_0.wav" "$w/$1_1.wav" "$w/$1_2.wav" "$w/$1.wav"
+    $PM detect --json $K "$w/$1.wav" >"$w/$1.json" 2>/dev/null
+}
+three gap "$w/7_42.wav" "$w/in.wav" "$w/12345678_9876543.wav" 25 31
 check "marks: 6 s of unmarked music between two marks given to neither (1.5 s)" jq -e '
     ([.marks[] | [.model_id, .dataset_id]] | sort == [[7, 42], [12345678, 9876543]])
     and all(.marks[].segments[]; .end <= 26.5 or .start >= 29.5)' "$w/gap.json"
@@ -256,6 +261,19 @@ check "marks: model 7 at 20-35 s and model 3 at 50-60 s: two marks, each in its 
     and ([.marks[] | select(.model_id == 3) | .segments[]] | length == 1 and (.[0].start - 50 | fabs) <= 3 and (.[0].end - 60 | fabs) <= 3)' \
     "$w/two.json"
 check "marks: unmarked music alone gives no mark" detect_none "$w/in.wav" $K
+
+# A weakly marked track: 7/42 for 15 s, 20 s unmarked, 12345678/9876543 for 25 s. The
+# last window of 7/42's run carries it at about half its usual level with no parts that
+# say where; spread over the whole window, that share gave 7/42 2.2 s of the unmarked
+# music (a range of a mark that is not there).
+ffmpeg -nostdin -v error -y -ss 20 -t 60 -i /usr/share/games/xmoto/Textures/Musics/foxrun.ogg -ac 2 -ar 48000 \
+    -c:a pcm_s16le "$w/fox.wav"
+$PM embed "$w/fox.wav" "$w/fox_a.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
+$PM embed "$w/fox.wav" "$w/fox_d.wav" --model 12345678 --dataset 9876543 $K --no-verify 2>/dev/null
+three fox_u "$w/fox_a.wav" "$w/fox.wav" "$w/fox_d.wav" 15 35
+check "marks: 7/42, unmarked music, 12345678/9876543 on a quiet track: no range reaches 1.5 s into the unmarked piece" jq -e '
+    ([.marks[] | [.model_id, .dataset_id]] | sort == [[7, 42], [12345678, 9876543]])
+    and all(.marks[].segments[]; .end <= 16.5 or .start >= 33.5)' "$w/fox_u.json"
 
 # The same through trace and the HTML timeline: a colour and a legend entry per mark.
 $PM trace --json $K "$w/two.wav" >"$w/trace.json" 2>/dev/null
