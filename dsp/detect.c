@@ -2038,31 +2038,6 @@ static void boundary(const finisher *x, const double *level, const double *wleve
 }
 
 /*
- * Windows inside a run of mark m (both neighbours are m's) given back to no mark where
- * their parts say m is not there: the parts together favour no mark by more than a gap
- * between two marks must (GAP_COST), or no parts speak and the window carries less than
- * NONE_SCORE of m's usual level. A piece too weak to be found between two pieces of m
- * would otherwise be drawn as m: runs are only ever cut where their labels change.
- */
-static void open_gaps(const finisher *x, int *label, const double *level, const double *wlevel)
-{
-    int prev = x->n_win ? label[0] : -1;
-    for (size_t w = 1; w + 1 < x->n_win; w++) {
-        const int m = label[w], before = prev;
-        prev = m;
-        if (m < 0 || before != m || label[w + 1] != m)
-            continue;
-        double score[PM_PARTS], none = 0.0, a;
-        part_scores(x, w, m, level, wlevel, 0, score);
-        for (int j = 0; j < PM_PARTS; j++)
-            none += NONE_SCORE - score[j];
-        const int speak = level[m] > 0.0 && parts_speak(x, w, m, &a) != NULL;
-        if (none > GAP_COST || (!speak && score[0] < NONE_SCORE))
-            label[w] = -1;
-    }
-}
-
-/*
  * Runs of windows given to a mark, decoded as a whole and by neighbouring pairs
  * (each window's alignment that agrees best with the mark): a payload close to a
  * known one (it agrees with that one's codeword too) but too weak for single
@@ -2231,7 +2206,6 @@ static int place_marks(finisher *x)
         level[m] = n_parts[m] ? fmax(level[m] / n_parts[m], 0.0) : 0.0;
         wlevel[m] = n_wins[m] ? fmax(wlevel[m] / n_wins[m], 1e-6) : 1.0;
     }
-    open_gaps(x, label, level, wlevel);
     /* Runs of windows with one label; boundaries between neighbouring runs, searched
      * within both runs up to BOUNDARY_REACH windows from where they meet. */
     const size_t reach = BOUNDARY_REACH - 1;
