@@ -1901,11 +1901,9 @@ static const soft4 *parts_speak(const finisher *x, size_t w, int m, double *a)
     *a = window_carries(x, w, m, &i);
     if (*a == -INFINITY)
         return NULL;
-    pm_candidate tmp, tmp_i;
+    pm_candidate tmp;
     const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
-    const pm_candidate *path = cand_at(r, 0, &tmp), *ci = cand_at(r, i, &tmp_i);
-    if (i == 0 || agreement(path->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * *a ||
-        (abs(ci->fs - path->fs) <= 1 && ci->ts == path->ts && pm_phase_dist(ci->phase, path->phase) <= 1))
+    if (i == 0 || agreement(cand_at(r, 0, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * *a)
         return r->part;
     if (i >= r->n)
         return extra_at(r, i - r->n)->part;
