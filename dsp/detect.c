@@ -1915,12 +1915,15 @@ static const soft4 *parts_speak(const finisher *x, size_t w, int m, double *a)
 
 /*
  * Parts of window w scored for mark m (1: carries it at its usual level). Where no
- * kept parts speak for m (parts_speak()), the window's agreement, as a share of m's
- * usual one, is laid at the side where m's run lies (side -1: before this window,
- * +1: after it, 0: this window is in the run).
+ * kept parts speak for m (parts_speak()), the window's agreement, as a share f of m's
+ * usual one, is laid at the side where m's run lies (side -1: before this window's
+ * parts, +1: after them), or spread over all parts (side 0: inside the run). A window
+ * of the run laid at a side (the run's window next to a boundary) gives no part more
+ * than f: a half-covered window carries about half, and spread evenly that half would
+ * score every part of it above no mark.
  */
 static void part_scores(const finisher *x, size_t w, int m, const double *level, const double *wlevel,
-                        int side, double out[PM_PARTS])
+                        int side, int in_run, double out[PM_PARTS])
 {
     const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
     const double chance = chance_best(r->n + n_extra(r));
@@ -1934,7 +1937,8 @@ static void part_scores(const finisher *x, size_t w, int m, const double *level,
     const double lo = side > 0 ? 1.0 - f : 0.0, hi = side > 0 ? 1.0 : f;
     for (int j = 0; j < PM_PARTS; j++) {
         const double p0 = (double)j / PM_PARTS, p1 = (double)(j + 1) / PM_PARTS;
-        out[j] = side ? fmax(0.0, fmin(hi, p1) - fmax(lo, p0)) * PM_PARTS : f;
+        const double laid = fmax(0.0, fmin(hi, p1) - fmax(lo, p0)) * PM_PARTS;
+        out[j] = !side ? f : in_run ? fmin(f, laid) : laid;
     }
 }
 
@@ -1977,26 +1981,14 @@ static void boundary(const finisher *x, const double *level, const double *wleve
         double a[PM_PARTS], b[PM_PARTS];
         for (int j = 0; j < PM_PARTS; j++)
             a[j] = b[j] = NONE_SCORE;
+        /* A run's window next to the boundary (in a run of two or more; the file's own
+         * ends are no boundary) is laid at the run's side, not spread. */
+        const int left_edge = w + 1 == meet && w > w0 && meet < x->n_win;
+        const int right_edge = w == meet && w < w1 && meet > 0;
         if (left >= 0)
-            part_scores(x, w, left, level, wlevel, w < meet ? 0 : -1, a);
+            part_scores(x, w, left, level, wlevel, w < meet && !left_edge ? 0 : -1, w < meet, a);
         if (right >= 0)
-            part_scores(x, w, right, level, wlevel, w < meet ? 1 : 0, b);
-        /* The window of a run (of two or more) next to the boundary carries the run's
-         * mark at share f of the usual level and its parts do not say where: f is not
-         * spread over the whole window but laid at the run's side, so the window's far
-         * parts are not given to the mark by a share above NONE_SCORE (never given more
-         * than spread). Not at the file's own ends, which are no boundary. */
-        double edge[PM_PARTS];
-        if (left >= 0 && w + 1 == meet && w > w0 && meet < x->n_win) {
-            part_scores(x, w, left, level, wlevel, -1, edge);
-            for (int j = 0; j < PM_PARTS; j++)
-                a[j] = fmin(a[j], edge[j]);
-        }
-        if (right >= 0 && w == meet && w < w1 && meet > 0) {
-            part_scores(x, w, right, level, wlevel, 1, edge);
-            for (int j = 0; j < PM_PARTS; j++)
-                b[j] = fmin(b[j], edge[j]);
-        }
+            part_scores(x, w, right, level, wlevel, w >= meet && !right_edge ? 0 : 1, w >= meet, b);
         const window_rec *r = &x->d->keys[0].rec[w];
         for (int j = 0; j < PM_PARTS; j++) {
             t[n] = r->t0 + j * (double)r->part_len;
