@@ -297,6 +297,7 @@ struct pm_detector {
     float *white[PM_N_FSCALE]; /* 2 WIN_STEPS x n_bands tile values (dB) */
     float *scores;             /* PM_N_STATES sync z of the current window */
     float *table;              /* the sync search's scratch (pm_window_view.table) */
+    pm_unit_pos *pos;          /* and pm_window_view.pos */
     int borrowed;              /* white, scores and table are the first pipeline's */
     const pm_layout *layouts[PM_MAX_KEYS];
     pm_scale_est *est;         /* the stream's start, for the scale estimate (first pipeline only) */
@@ -364,11 +365,13 @@ static pm_detector *pipeline_new(double rate, int channels, int n_keys, double f
     if (lend) {
         d->scores = lend->scores;
         d->table = lend->table;
+        d->pos = lend->pos;
         memcpy(d->white, lend->white, sizeof d->white);
     } else {
         d->scores = malloc(sizeof(float) * PM_N_STATES);
         d->table = malloc(sizeof(float) * PMF_PERIOD_UNITS * PM_MAX_WINDOW);
-        ok = ok && d->scores && d->table;
+        d->pos = malloc(sizeof *d->pos);
+        ok = ok && d->scores && d->table && d->pos;
         for (int f = 0; f < PM_N_FSCALE; f++)
             ok = ok && (d->white[f] = malloc(sizeof(float) * 2 * WIN_STEPS * nb)) != NULL;
     }
@@ -435,6 +438,7 @@ void pm_detector_free(pm_detector *d)
     if (!d->borrowed) {
         free(d->scores);
         free(d->table);
+        free(d->pos);
         for (int f = 0; f < PM_N_FSCALE; f++)
             free(d->white[f]);
     }
@@ -814,7 +818,8 @@ static int analyse_window(pm_detector *d, long w0, int len)
 {
     for (int f = d->grid.f0; f < d->grid.f1; f++)
         tile_values(d, w0, len, f);
-    pm_window_view view = {.len = len, .n_bands = d->n_bands, .tbase = d->tbase, .grid = d->grid, .table = d->table};
+    pm_window_view view = {.len = len, .n_bands = d->n_bands, .tbase = d->tbase, .grid = d->grid, .table = d->table,
+                           .pos = d->pos};
     for (int f = 0; f < PM_N_FSCALE; f++)
         view.val[f] = d->white[f];
     pm_sync_prepare(&view);

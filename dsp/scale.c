@@ -37,6 +37,7 @@ struct pm_scale_est {
     float *pair;  /* PM_WIN_STEPS x (kmax - kmin): a window's tile powers per bin (two rows summed); with rows */
     float *v;     /* PM_WIN_STEPS x n_bands chip values */
     float *table; /* PMF_PERIOD_UNITS x PM_WIN_STEPS */
+    pm_unit_pos *pos; /* where the units fall, per time scale */
     int lo[PM_EST_NF][PMF_MAX_BANDS], hi[PM_EST_NF][PMF_MAX_BANDS];
     int n_keys;
     float *acc;   /* n_keys x NF x NT x NP: z summed along each cell's phase path */
@@ -72,9 +73,10 @@ pm_scale_est *pm_scale_est_new(double rate, int nfft, int n_keys)
     }
     e->v = malloc(sizeof(float) * PM_WIN_STEPS * (size_t)e->n_bands);
     e->table = malloc(sizeof(float) * PMF_PERIOD_UNITS * PM_WIN_STEPS);
+    e->pos = malloc(sizeof *e->pos);
     e->n_keys = n_keys;
     e->acc = calloc((size_t)n_keys * PM_EST_NF * PM_EST_NT * NP, sizeof(float));
-    if (!e->v || !e->table || !e->acc) {
+    if (!e->v || !e->table || !e->pos || !e->acc) {
         pm_scale_est_free(e);
         return NULL;
     }
@@ -89,6 +91,7 @@ void pm_scale_est_free(pm_scale_est *e)
     free(e->v);
     free(e->pair);
     free(e->table);
+    free(e->pos);
     free(e->acc);
     free(e);
 }
@@ -160,8 +163,9 @@ static void search_window(pm_scale_est *e, int w0, int len, const pm_layout *con
                 float *acc = ACC(e, k, f, t), past[NP];
                 memcpy(past, acc, sizeof past);
                 const int shift = (int)lround(PM_WIN_STEPS * (tau - 1.0) / PM_EST_PSTEP);
+                pm_unit_pos_make(e->pos, len, tau);
                 for (int i = 0; i < NP; i++) {
-                    const float z = pm_sync_z(e->table, len, slot_en, tau, i * PM_EST_PSTEP);
+                    const float z = pm_sync_z(e->table, len, slot_en, e->pos, i * PM_EST_PSTEP);
                     float before = 0.0f;
                     if (e->n_windows) {
                         before = -INFINITY;

@@ -175,19 +175,31 @@ void pm_sync_table(const float *v, int len, int nb, const float *energy, const p
     }
 }
 
-float pm_sync_z(const float *table, int len, const double slot_en[PMF_PERIOD_UNITS], double tau, int p)
+void pm_unit_pos_make(pm_unit_pos *up, int len, double tau)
 {
-    const int last = len - PM_SUB;
-    const double step = PM_SUB * PMF_TILES_PER_UNIT / tau;
+    const int last = len - PM_SUB, unit_steps = PM_SUB * PMF_TILES_PER_UNIT;
+    const double step = unit_steps / tau;
+    for (int q = 0; q < unit_steps; q++) {
+        int n = 0;
+        for (double x = q / tau + 0.5; n < PM_MAX_WINDOW; x += step) {
+            const int s0 = (int)x;
+            if (s0 >= last)
+                break;
+            up->pos[q][n++] = (int16_t)s0;
+        }
+        up->n[q] = n;
+    }
+}
+
+float pm_sync_z(const float *table, int len, const double slot_en[PMF_PERIOD_UNITS], const pm_unit_pos *up, int p)
+{
+    const int u0 = first_unit(p), q = PM_SUB * PMF_TILES_PER_UNIT * u0 - p;
+    const int16_t *pos = up->pos[q];
     double corr = 0.0, en = 0.0;
-    const int u0 = first_unit(p);
     /* The slot's row of the table advances with the unit and wraps with the period. */
     unsigned slot = (unsigned)u0 % PMF_PERIOD_UNITS;
-    for (double x = (PM_SUB * PMF_TILES_PER_UNIT * u0 - p) / tau + 0.5;; x += step) {
-        const int s0 = (int)x;
-        if (s0 >= last)
-            break;
-        corr += table[(size_t)slot * (size_t)len + (size_t)s0];
+    for (int j = 0; j < up->n[q]; j++) {
+        corr += table[(size_t)slot * (size_t)len + (size_t)pos[j]];
         en += slot_en[slot];
         slot = (slot + 1) % PMF_PERIOD_UNITS;
     }
@@ -198,18 +210,19 @@ int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top
                    float *scores)
 {
     int n = 0;
+    float floor_z = -INFINITY; /* the weakest kept candidate's z, once PM_TOP are kept */
     for (int fs = w->grid.f0; fs < w->grid.f1; fs++) {
         double slot_en[PMF_PERIOD_UNITS];
         pm_sync_table(w->val[fs], w->len, w->n_bands, w->energy[fs], L, w->table, slot_en);
         for (int ts = w->grid.t0; ts < w->grid.t1; ts++) {
-            const double tau = w->tbase * pm_tscale(ts);
+            pm_unit_pos_make(w->pos, w->len, w->tbase * pm_tscale(ts));
             for (int p = 0; p < PM_PHASES; p++) {
-                const float zn = pm_sync_z(w->table, w->len, slot_en, tau, p);
+                const float zn = pm_sync_z(w->table, w->len, slot_en, w->pos, p);
                 const float z = isnan(zn) ? 0.0f : zn;
                 if (scores)
                     scores[PM_STATE(fs, ts, p)] = z;
-                if (isnan(zn))
-                    continue;
+                if (isnan(zn) || (n == PM_TOP && z <= floor_z))
+                    continue; /* not above any kept candidate: changes nothing */
                 /* Candidates near the same phase are the same alignment: keep the best. */
                 int slot = -1;
                 for (int i = 0; i < n; i++)
@@ -234,6 +247,9 @@ int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top
                 top[slot].fs = (short)fs;
                 top[slot].ts = (short)ts;
                 top[slot].phase = (short)p;
+                floor_z = top[0].z;
+                for (int i = 1; i < n; i++)
+                    floor_z = fminf(floor_z, top[i].z);
             }
         }
     }

@@ -32,6 +32,18 @@ typedef struct pm_grid {
 #define PM_GRID_FULL ((pm_grid){0, PM_N_FSCALE, 0, PM_N_TSCALE})
 
 /*
+ * Where a window's units fall at one time scale: the first unit at or after the window
+ * start lies q = PM_SUB * PMF_TILES_PER_UNIT * u0 - p steps after it (0 <= q < 8), and
+ * that unit and the ones after it at steps pos[q][0 .. n[q]). The same for every phase,
+ * so it is worked out once per time scale, not once per alignment.
+ */
+typedef struct pm_unit_pos {
+    int n[PM_SUB * PMF_TILES_PER_UNIT];
+    int16_t pos[PM_SUB * PMF_TILES_PER_UNIT][PM_MAX_WINDOW];
+} pm_unit_pos;
+void pm_unit_pos_make(pm_unit_pos *up, int len, double tau);
+
+/*
  * One analysis window, len <= PM_MAX_WINDOW steps. The caller fills
  * val[f][s * n_bands + b] with tile values (dB) for s in [0, len);
  * pm_sync_prepare() turns them, in place, into chip values: the detrended
@@ -44,6 +56,7 @@ typedef struct pm_window_view {
     pm_grid grid; /* the scales searched; val[f] is used for f in [grid.f0, grid.f1) only */
     float *val[PM_N_FSCALE];
     float *table; /* PMF_PERIOD_UNITS * PM_MAX_WINDOW floats of scratch for the search */
+    pm_unit_pos *pos; /* scratch for the search */
     float energy[PM_N_FSCALE][PMF_MAX_BANDS]; /* mean squared chip value per band */
 } pm_window_view;
 
@@ -65,8 +78,8 @@ void pm_sync_prepare_one(float *v, int len, int nb, float *energy);
  */
 void pm_sync_table(const float *v, int len, int nb, const float *energy, const pm_layout *L,
                    float *table, double slot_en[PMF_PERIOD_UNITS]);
-/* z of the alignment (time scale tau, phase p) of a window of `len` steps. */
-float pm_sync_z(const float *table, int len, const double slot_en[PMF_PERIOD_UNITS], double tau, int p);
+/* z of the alignment (the time scale of up, phase p) of a window of `len` steps. */
+float pm_sync_z(const float *table, int len, const double slot_en[PMF_PERIOD_UNITS], const pm_unit_pos *up, int p);
 /* Distance between two phases on the circle of PM_PHASES. */
 int pm_phase_dist(int a, int b);
 /* Index of an alignment state in a score table. */
