@@ -27,9 +27,9 @@ long=$(build/bin/pmspeed rss -o "$w/long.json" $PM detect --json $K "$w/long.wav
 echo "peak RSS: 3 min $short MB, 3 h $long MB; unmarked: 3 min $short_unmarked MB, 3 h $unmarked MB" >&2
 check "3-hour RF64 file: really RF64" sh -c "head -c 4 $w/long.wav | grep -q RF64"
 check "3-hour RF64 file: peak RSS within 3 MB of a 3-minute file's, under 32 MB ($short -> $long MB)" \
-    awk -v s="$short" -v l="$long" 'BEGIN { exit !(l <= s + 3 && l <= 32) }'
+    awk -v s="$short" -v l="$long" 'BEGIN { exit !(s > 0 && l > 0 && l <= s + 3 && l <= 32) }'
 check "3-hour unmarked file (two pipelines): peak RSS within 7 MB of a 3-minute one's, under 32 MB ($short_unmarked -> $unmarked MB)" \
-    awk -v s="$short_unmarked" -v l="$unmarked" 'BEGIN { exit !(l <= s + 7 && l <= 32) }'
+    awk -v s="$short_unmarked" -v l="$unmarked" 'BEGIN { exit !(s > 0 && l > 0 && l <= s + 7 && l <= 32) }'
 check "3-hour RF64 file: right IDs, marked from start to end" sh -c "jq -e '.model_id == 600 and .dataset_id == 601 and .duration > 10790 and
     ([.segments[] | .end - .start] | add) > 10700' $w/long.json"
 rm -f "$w/long.wav"
