@@ -12,15 +12,16 @@ check_exit() { # NAME STATUS COMMAND... : passes when COMMAND exits with STATUS
     got=$?
     if [ "$got" -eq "$want" ]; then echo "ok $name"; else echo "FAIL $name (exit $got, want $want)"; fi
 }
-# detect_ids FILE MODEL DATASET [KEYARGS...]: the detector reports exactly these IDs
+# detect_ids FILE MODEL DATASET [KEYARGS...]: the detector reports exactly these IDs. The
+# result is read as one slurped line: jq 1.6's -e passes on empty input (a crash).
 detect_ids() {
     f=$1 m=$2 d=$3; shift 3
-    "$PM" detect --json "$@" "$f" 2>/dev/null |
-        jq -e --argjson m "$m" --argjson d "$d" '.found == true and .model_id == $m and .dataset_id == $d' >/dev/null
+    "$PM" detect --json "$@" "$f" 2>/dev/null | jq -e -s --argjson m "$m" --argjson d "$d" \
+        'length == 1 and (.[0] | .found == true and .model_id == $m and .dataset_id == $d)' >/dev/null
 }
 detect_none() { # FILE [KEYARGS...]: the detector reports no mark (and no error)
     f=$1; shift
-    "$PM" detect --json "$@" "$f" 2>/dev/null | jq -e '.found == false and .error == null' >/dev/null
+    "$PM" detect --json "$@" "$f" 2>/dev/null | jq -e -s 'length == 1 and (.[0] | .found == false and .error == null)' >/dev/null
 }
 # valid_lines KIND FILE: every line of FILE is valid against its schema in docs/ (python3-jsonschema):
 # detect (docs/result.schema.json), trace (docs/trace.schema.json), report (docs/report.schema.json)
