@@ -114,7 +114,7 @@ tests: all $(TEST_BIN) $(B)/tests/libfailalloc.so
 check: $(TEST_BIN)
 	@for t in $(TEST_BIN); do $$t || exit 1; done
 
-# Rewrite the known-answer vectors (tests/vectors/v1.txt) from the code as it is:
+# Rewrite the known-answer vectors (tests/vectors/vectors.txt) from the code as it is:
 # only after a deliberate format change (docs/FORMAT.md, "Test vectors").
 vectors: $(B)/tests/test_vectors
 	PM_VECTORS_WRITE=1 $(B)/tests/test_vectors

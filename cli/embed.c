@@ -37,6 +37,9 @@ static const char usage_embed[] =
     "  --strength S   " PM_STR(PM_STRENGTH_MIN) ".." PM_STR(PM_STRENGTH_MAX) ", default " PM_STR(PM_STRENGTH_DEFAULT)
     "\n                 (1: imperceptible by PEAQ, survives codecs and speed changes;\n"
     "                 2: also 3 s clips and heavy noise; slightly audible on quiet music)\n"
+    "  --mark-version V  format version written, " PM_STR(PM_FORMAT_MIN) ".." PM_STR(PM_FORMAT_MAX)
+    ", default " PM_STR(PM_FORMAT_DEFAULT) "\n"
+    "                 (docs/FORMAT.md; detect reads every version)\n"
     "  --no-verify    skip decoding the output to report the detection margin\n"
     "\nExit status: 0 marked (and verified, unless --no-verify), 1 written but the mark\n"
     "could not be verified on the output read back (too short, silent, too quiet, or lost\n"
@@ -175,12 +178,15 @@ static int parse_options(int argc, char **argv, embed_opts *o)
         {"key", required_argument, 0, 'k'},     {"strength", required_argument, 0, 's'},
         {"no-verify", no_argument, 0, 'n'},     {"help", no_argument, 0, 'h'},
         {"decoder", required_argument, 0, 'D'}, {"jobs", required_argument, 0, 'j'},
-        {"format", required_argument, 0, 'F'},  {0, 0, 0, 0}};
+        {"format", required_argument, 0, 'F'},  {"mark-version", required_argument, 0, 'V'},
+        {0, 0, 0, 0}};
     const char *model_s = NULL, *dataset_s = NULL, *strength_s = NULL;
+    unsigned long version;
     unsigned long jobs;
     int c;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    *o = (embed_opts){.strength = PM_STRENGTH_DEFAULT, .verify = 1, .jobs = cores > 0 ? cores : 1};
+    *o = (embed_opts){.strength = PM_STRENGTH_DEFAULT, .mark_version = PM_FORMAT_DEFAULT, .verify = 1,
+                      .jobs = cores > 0 ? cores : 1};
     while ((c = getopt_long(argc, argv, "rj:", opts, NULL)) != -1) {
         switch (c) {
         case 'r': o->recursive = 1; break;
@@ -196,6 +202,13 @@ static int parse_options(int argc, char **argv, embed_opts *o)
         case 'd': dataset_s = optarg; break;
         case 'k': o->key_path = optarg; break;
         case 's': strength_s = optarg; break;
+        case 'V':
+            if (parse_decimal(optarg, PM_FORMAT_MAX, &version) || version < PM_FORMAT_MIN) {
+                say("--mark-version takes " PM_STR(PM_FORMAT_MIN) " to " PM_STR(PM_FORMAT_MAX));
+                return -1;
+            }
+            o->mark_version = (int)version;
+            break;
         case 'n': o->verify = 0; break;
         case 'D':
             if (audio_decoder_parse(optarg, &o->dec))
@@ -258,6 +271,8 @@ int embed_file(const embed_opts *o, const pm_key *key, embedded *res)
     audio_out out = {.fd = -1};
     pm_status rc = pm_embedder_new(&emb, info.samplerate, info.channels, key, o->model, o->dataset,
                                    o->strength);
+    if (rc == PM_OK)
+        rc = pm_embedder_set_format(emb, o->mark_version);
     if (rc != PM_OK) {
         say("%s: %s", o->in_path, pm_strerror(rc));
         goto done;

@@ -12,6 +12,7 @@ typedef struct embed_opts {
     const char *in_path, *out_path, *key_path;
     uint32_t model, dataset;
     float strength;
+    int mark_version;   /* format version written (PM_FORMAT_MIN .. PM_FORMAT_MAX) */
     int verify, recursive;
     long jobs;          /* -r: worker threads */
     const char *format; /* -r: the outputs' extension (NULL: each input's own) */

@@ -1,9 +1,10 @@
 /*
  * Blind streaming detector. Audio is mixed to mono and analysed with a
- * sine-windowed STFT at half the embed hop. For each searched frequency scale
- * the band energies of two consecutive frames form a tile value in dB; a chip
- * is read as the difference of its two tiles, so the music's slowly varying
- * envelope cancels. Analysis windows of two payload periods are searched
+ * sine-windowed STFT at half the embed hop. Every key is searched in both format
+ * versions' geometries, each (key, version) a key state of its own. For each searched
+ * frequency scale the band energies of the frames a tile spans (two in version 1, one
+ * in version 2) form a tile value in dB; a chip is read as the difference of its two
+ * tiles, so the music's slowly varying envelope cancels. Analysis windows of two payload periods are searched
  * for sync (so speed drift never accumulates within one); an alignment
  * tracker links the windows' scores along the phase path each time scale
  * predicts, and each window keeps the tracker's best few paths and its own
@@ -19,10 +20,10 @@
  * kept for a blind estimate (scale.h); when the grid around 1 misses it, a second
  * pipeline with a grid around the estimate is fed the kept spectra, then the
  * stream, and both are decoded within the file's checks.
- * Memory is a fixed ring, the tracker's score tables (~200 KB per key), the reads of
- * the 64 strongest pairs (~75 KB per key) and a ~1.2 KB record per 6 s window
- * (~0.7 MB per hour); for the scale estimate, 2.6 MB
- * of spectra at most (freed once it is made) and 0.5 MB per key; a second pipeline ~2 MB
+ * Memory is a fixed ring, the tracker's score tables (~200 KB per key state), the reads
+ * of the 64 strongest pairs (~75 KB per key state) and a ~1.2 KB record per 6 s window
+ * and key state (~1.4 MB per hour and key); for the scale estimate, 2.6 MB of spectra
+ * at most and 0.5 MB per key state (both freed once it is made); a second pipeline ~2 MB
  * and its records.
  */
 #include <math.h>
@@ -43,7 +44,13 @@
 #define WIN_STEPS PM_WIN_STEPS
 #define CTX 1 /* one step of look-ahead: a tile value spans two analysis frames */
 _Static_assert(2 * WIN_STEPS + CTX - 1 <= PM_MAX_WINDOW, "the last window must fit pm_sync_prepare");
-#define MIN_LAST_STEPS (PM_SUB * 16) /* a trailing window shorter than 16 tiles is dropped */
+#define MIN_LAST_STEPS (PM_STEPS_PER_FRAME * 32) /* a trailing window shorter than 32 hops is dropped */
+/*
+ * Every key is searched in every format version: a key state is a (key, version) pair,
+ * state s being key s / PMF_VERSIONS read in version s % PMF_VERSIONS + 1. States share
+ * the band energies; each version has its own tile values, chip values and folds.
+ */
+#define MAX_STATES (PM_MAX_KEYS * PMF_VERSIONS)
 #define Z_COMBINE 4.5f     /* windows combined across the file need this sync score */
 #define PATH_DECAY 0.85f   /* weight of the past in the alignment tracker (per window) */
 #define Z_SEGMENT 3.0f     /* data agreement that marks a window as carrying the mark */
@@ -264,7 +271,7 @@ typedef struct expected_pair {
  * window to window; noise does not.
  */
 typedef struct key_state {
-    pm_layout layout;
+    pm_layout layout; /* of the state's version */
     uint8_t mac_key[32];
     float *path, *path_next; /* PM_N_STATES each */
     float *last_z;           /* the last window's sync z (PM_N_STATES), for pairs */
@@ -280,7 +287,8 @@ typedef struct key_state {
 
 struct pm_detector {
     double rate;
-    int channels, n_keys;
+    int channels, n_users; /* keys given */
+    int n_keys;            /* key states: n_users x PMF_VERSIONS */
     int step, win, nfft, nbins, n_bands;
     double fbase, tbase; /* centre of the scale grid (1, 1 unless estimated: scale.h) */
     pm_grid grid;        /* the part of it searched */
@@ -294,12 +302,11 @@ struct pm_detector {
     int cap, n_steps;  /* capacity and fill of the ring, in steps */
     long base_step;    /* global index of ring entry 0 */
     long win_start;    /* global step where the next window starts */
-    float *white[PM_N_FSCALE]; /* 2 WIN_STEPS x n_bands tile values (dB) */
+    float *white[PM_N_FSCALE]; /* 2 WIN_STEPS x n_bands tile values (dB), of one version at a time */
     float *scores;             /* PM_N_STATES sync z of the current window */
-    float *table;              /* the sync search's scratch (pm_window_view.table) */
-    pm_unit_pos *pos;          /* and pm_window_view.pos */
+    pm_sync_tables *tables;    /* the sync search's scratch (pm_window_view.tables) */
     int borrowed;              /* white, scores and table are the first pipeline's */
-    const pm_layout *layouts[PM_MAX_KEYS];
+    const pm_layout *layouts[MAX_STATES];
     pm_scale_est *est;         /* the stream's start, for the scale estimate (first pipeline only) */
     int settled;               /* the estimate is made */
     pm_detector *scaled;       /* the pipeline centred on the estimate, if this grid misses it */
@@ -311,9 +318,9 @@ struct pm_detector {
     uint8_t recognised[PM_MAX_MARKS]; /* mark m was recognised as an expected pair, not decoded */
     expected_pair *expect;            /* pm_detector_expect() (first pipeline only) */
     int n_expect;
-    pm_fold fold[FOLDS];              /* the stream folded on the period, n_folds of them */
+    pm_fold fold[PMF_VERSIONS][FOLDS]; /* per version, the stream folded on the period, n_folds of them */
     int n_folds;
-    key_state keys[PM_MAX_KEYS];
+    key_state keys[MAX_STATES];
 };
 
 /*
@@ -322,9 +329,10 @@ struct pm_detector {
  * A pipeline made with `lend` shares its scratch (tile values, scores, search table):
  * the two analyse their windows one after the other.
  */
-static pm_detector *pipeline_new(double rate, int channels, int n_keys, double fbase, double tbase,
+static pm_detector *pipeline_new(double rate, int channels, int n_users, double fbase, double tbase,
                                  pm_grid grid, const pm_detector *lend)
 {
+    const int n_keys = n_users * PMF_VERSIONS;
     pm_detector *d = calloc(1, sizeof *d);
     if (!d)
         return NULL;
@@ -333,6 +341,7 @@ static pm_detector *pipeline_new(double rate, int channels, int n_keys, double f
     d->tbase = tbase;
     d->grid = grid;
     d->channels = channels;
+    d->n_users = n_users;
     d->n_keys = n_keys;
     d->step = (int)lround(rate * PMF_HOP_SECONDS / 2.0);
     d->win = 4 * d->step;
@@ -343,8 +352,9 @@ static pm_detector *pipeline_new(double rate, int channels, int n_keys, double f
     const double exact = tbase * d->step / (rate * PMF_HOP_SECONDS / 2.0);
     const double rounded = tbase * d->step / (pm_hop_samples(rate) / 2.0);
     d->n_folds = fabs(exact - rounded) > 1e-9 ? 2 : 1;
-    pm_fold_init(&d->fold[0], d->n_bands, exact);
-    pm_fold_init(&d->fold[1], d->n_bands, rounded);
+    for (int g = 0; g < PMF_VERSIONS; g++) /* (a fold not in use is never touched) */
+        for (int i = 0; i < d->n_folds; i++)
+            pm_fold_init(&d->fold[g][i], d->n_bands, i ? rounded : exact);
     for (int f = 0; f < PM_N_FSCALE; f++) {
         pm_band_bins(rate, d->nfft, d->fbase * pm_fscale(f), d->lo[f], d->hi[f]);
         for (int b = 0; b < d->n_bands; b++)
@@ -364,14 +374,12 @@ static pm_detector *pipeline_new(double rate, int channels, int n_keys, double f
     d->borrowed = lend != NULL;
     if (lend) {
         d->scores = lend->scores;
-        d->table = lend->table;
-        d->pos = lend->pos;
+        d->tables = lend->tables;
         memcpy(d->white, lend->white, sizeof d->white);
     } else {
         d->scores = malloc(sizeof(float) * PM_N_STATES);
-        d->table = malloc(sizeof(float) * PMF_PERIOD_UNITS * PM_MAX_WINDOW);
-        d->pos = malloc(sizeof *d->pos);
-        ok = ok && d->scores && d->table && d->pos;
+        d->tables = malloc(sizeof *d->tables);
+        ok = ok && d->scores && d->tables;
         for (int f = 0; f < PM_N_FSCALE; f++)
             ok = ok && (d->white[f] = malloc(sizeof(float) * 2 * WIN_STEPS * nb)) != NULL;
     }
@@ -396,10 +404,11 @@ pm_status pm_detector_new(pm_detector **out, double rate, int channels, const pm
     pm_detector *d = pipeline_new(rate, channels, n_keys, 1.0, 1.0, PM_GRID_FULL, NULL);
     if (!d)
         return PM_ERR_NOMEM;
-    for (int k = 0; k < n_keys; k++) {
-        int rc = pm_layout_make(&d->keys[k].layout, &keys[k]);
+    for (int k = 0; k < d->n_keys; k++) {
+        const pm_key *key = &keys[k / PMF_VERSIONS];
+        int rc = pm_layout_make(&d->keys[k].layout, key, k % PMF_VERSIONS + 1);
         if (rc == PM_OK)
-            rc = pm_key_derive_mac(&keys[k], d->keys[k].mac_key);
+            rc = pm_key_derive_mac(key, d->keys[k].mac_key);
         if (rc != PM_OK) {
             pm_detector_free(d);
             return rc;
@@ -408,7 +417,7 @@ pm_status pm_detector_new(pm_detector **out, double rate, int channels, const pm
     }
     d->window = malloc(sizeof(float) * (size_t)d->win);
     d->mono = calloc((size_t)d->win, sizeof(float));
-    d->est = pm_scale_est_new(rate, d->nfft, n_keys);
+    d->est = pm_scale_est_new(rate, d->nfft, d->n_keys);
     if (!d->window || !d->mono || !d->est || pm_fft_init(&d->fft, d->nfft) != 0) {
         pm_detector_free(d);
         return PM_ERR_NOMEM;
@@ -437,8 +446,7 @@ void pm_detector_free(pm_detector *d)
     }
     if (!d->borrowed) {
         free(d->scores);
-        free(d->table);
-        free(d->pos);
+        free(d->tables);
         for (int f = 0; f < PM_N_FSCALE; f++)
             free(d->white[f]);
     }
@@ -464,8 +472,9 @@ void pm_detector_reset(pm_detector *d)
     d->failed = 0;
     d->n_marks = 0;
     memset(d->recognised, 0, sizeof d->recognised);
-    for (int i = 0; i < FOLDS; i++)
-        pm_fold_init(&d->fold[i], d->n_bands, d->fold[i].tau);
+    for (int g = 0; g < PMF_VERSIONS; g++)
+        for (int i = 0; i < d->n_folds; i++)
+            pm_fold_init(&d->fold[g][i], d->n_bands, d->fold[g][i].tau);
     d->settled = 0;
     pm_detector_free(d->scaled);
     d->scaled = NULL;
@@ -489,17 +498,28 @@ static float *energy_at(pm_detector *d, long step, int f)
     return d->energy + ((size_t)(step - d->base_step) * PM_N_FSCALE + (size_t)f) * d->n_bands;
 }
 
-/* Tile values (dB) of window [w0, w0+len) at frequency scale f into d->white[f]. */
-static void tile_values(pm_detector *d, long w0, int len, int f)
+/* The state's version, as an index (0 .. PMF_VERSIONS - 1). */
+static int geo_of(const key_state *ks) { return ks->layout.version - 1; }
+
+/*
+ * Tile values (dB) of window [w0, w0+len) at frequency scale f in the geometry of version
+ * g + 1 into d->white[f]: a version-1 tile (two hops) is read from two analysis frames
+ * half a hop apart, a version-2 tile (one hop) from one.
+ */
+static void tile_values(pm_detector *d, long w0, int len, int f, int g)
 {
-    const int nb = d->n_bands;
+    const int nb = d->n_bands, two = PMF_FRAMES_PER_TILE(g + 1) == PMF_V1_FRAMES_PER_TILE;
     const long end = d->base_step + d->n_steps;
     for (int s = 0; s < len; s++) {
         const float *e0 = energy_at(d, w0 + s, f);
         const float *e1 = w0 + s + 1 < end ? energy_at(d, w0 + s + 1, f) : e0;
         float *out = d->white[f] + (size_t)s * nb;
-        for (int b = 0; b < nb; b++) /* every band, then the unmeasured ones cleared: this vectorises */
-            out[b] = pm_level_db(e0[b] + e1[b]);
+        if (two)
+            for (int b = 0; b < nb; b++) /* every band, then the unmeasured ones cleared: this vectorises */
+                out[b] = pm_level_db(e0[b] + e1[b]);
+        else
+            for (int b = 0; b < nb; b++)
+                out[b] = pm_level_db(e0[b]);
         for (int b = 0; b < nb; b++)
             if (!d->band_ok[f][b])
                 out[b] = 0.0f;
@@ -644,14 +664,24 @@ static void read_state(const pm_window_view *view, const pm_layout *L, int st, p
 }
 
 /* Chip values of the window before the latest (it starts at prev0) at frequency scale f
- * into view, unless ready[f] says they are there. */
-static void prepare_before(pm_detector *d, pm_window_view *view, int ready[PM_N_FSCALE], long prev0, int f)
+ * in version g + 1 into view, unless ready[f] says they are there. */
+static void prepare_before(pm_detector *d, pm_window_view *view, int ready[PM_N_FSCALE], long prev0, int f, int g)
 {
     if (ready[f])
         return;
-    tile_values(d, prev0, WIN_STEPS, f);
-    pm_sync_prepare_one(view->val[f], WIN_STEPS, d->n_bands, view->energy[f]);
+    tile_values(d, prev0, WIN_STEPS, f, g);
+    pm_sync_prepare_one(view->val[f], WIN_STEPS, d->n_bands, view->tile_steps, view->energy[f]);
     ready[f] = 1;
+}
+
+/* A view of a window of len steps in version g + 1's geometry, on d's tile values. */
+static void make_view(pm_detector *d, pm_window_view *view, int len, int g)
+{
+    *view = (pm_window_view){.len = len, .n_bands = d->n_bands,
+                             .tile_steps = PM_STEPS_PER_FRAME * PMF_FRAMES_PER_TILE(g + 1),
+                             .tbase = d->tbase, .grid = d->grid, .tables = d->tables};
+    for (int f = 0; f < PM_N_FSCALE; f++)
+        view->val[f] = d->white[f];
 }
 
 /*
@@ -733,33 +763,25 @@ static int pair_slot_for(key_state *ks, int fresh, float z, int *nomem)
     return weakest;
 }
 
-/*
- * The latest window's tracked path and own best alignment (BACK_READS), read in
- * the window before it (which starts WIN_STEPS earlier and is still in the ring)
- * where that window has no candidate at the same alignment. Tile values are
- * recomputed into d->white, which the latest window no longer needs.
- */
-static int read_back(pm_detector *d, long w0)
+/* read_back() for the key states of version g + 1, which share its tile values. */
+static int read_back_geometry(pm_detector *d, long prev0, int g)
 {
-    const long prev0 = w0 - WIN_STEPS;
-    if (prev0 < d->base_step)
-        return PM_OK; /* the stream's first window */
     int ready[PM_N_FSCALE] = {0};
-    pm_window_view view = {.len = WIN_STEPS, .n_bands = d->n_bands, .tbase = d->tbase, .grid = d->grid};
-    for (int f = 0; f < PM_N_FSCALE; f++)
-        view.val[f] = d->white[f];
-    for (int k = 0; k < d->n_keys; k++) {
+    pm_window_view views;
+    make_view(d, &views, WIN_STEPS, g);
+    pm_window_view *view = &views;
+    for (int k = g; k < d->n_keys; k += PMF_VERSIONS) {
         key_state *ks = &d->keys[k];
         if (ks->n_rec < 2)
             continue;
         window_rec *cur = &ks->rec[ks->n_rec - 1];
         window_rec *prev = &ks->rec[ks->n_rec - 2];
         if (ks->pending >= 0) { /* the latest pair's side in this window */
-            prepare_before(d, &view, ready, prev0, state_cand(ks->pending_state).fs);
+            prepare_before(d, view, ready, prev0, state_cand(ks->pending_state).fs, g);
             pair_slot *sl = ks->pair[ks->pending];
             pm_candidate c;
             float parts[PM_PARTS][PMF_CODED_BITS];
-            read_state(&view, &ks->layout, ks->pending_state, &c, parts);
+            read_state(view, &ks->layout, ks->pending_state, &c, parts);
             pack_read(&sl->side[0], &c, parts);
             sl->w = ks->n_rec - 1;
             prev->pair_side[1] = &sl->side[0];
@@ -773,7 +795,7 @@ static int read_back(pm_detector *d, long w0)
             pm_candidate tmp;
             const pm_candidate *src = cand_at(cur, from[j], &tmp);
             pm_candidate c = {.fs = src->fs, .z = -INFINITY};
-            prepare_before(d, &view, ready, prev0, c.fs);
+            prepare_before(d, view, ready, prev0, c.fs, g);
             /* A time scale one step off moves the phase a window earlier by 2.6 steps: the
              * alignment around the projection that the sync chips like best. */
             for (int ts = src->ts - 1; ts <= src->ts + 1; ts++) {
@@ -783,7 +805,7 @@ static int read_back(pm_detector *d, long w0)
                 for (int dp = -BACK_REACH; dp <= BACK_REACH; dp++) {
                     pm_candidate t = {.fs = c.fs, .ts = (short)ts};
                     t.phase = (short)(((lround(src->phase - shift) + dp) % PM_PHASES + PM_PHASES) % PM_PHASES);
-                    const float z = pm_sync_score(&view, &ks->layout, &t);
+                    const float z = pm_sync_score(view, &ks->layout, &t);
                     if (z > c.z)
                         c.z = z, c.ts = t.ts, c.phase = t.phase;
                 }
@@ -806,7 +828,7 @@ static int read_back(pm_detector *d, long w0)
             return PM_ERR_NOMEM;
         float parts[PM_PARTS][PMF_CODED_BITS];
         pm_candidate *c = &got[0];
-        c->z = pm_sync_read(&view, &ks->layout, c, parts);
+        c->z = pm_sync_read(view, &ks->layout, c, parts);
         pack_read(b, c, parts);
         prev->back = b;
         prev->n_back = 1;
@@ -814,95 +836,124 @@ static int read_back(pm_detector *d, long w0)
     return PM_OK;
 }
 
+/*
+ * The latest window's tracked path and own best alignment (BACK_READS), read in
+ * the window before it (which starts WIN_STEPS earlier and is still in the ring)
+ * where that window has no candidate at the same alignment. Tile values are
+ * recomputed into d->white, which the latest window no longer needs.
+ */
+static int read_back(pm_detector *d, long w0)
+{
+    const long prev0 = w0 - WIN_STEPS;
+    if (prev0 < d->base_step)
+        return PM_OK; /* the stream's first window */
+    for (int g = 0; g < PMF_VERSIONS; g++) {
+        const int rc = read_back_geometry(d, prev0, g);
+        if (rc != PM_OK)
+            return rc;
+    }
+    return PM_OK;
+}
+
+/* Search the window [w0, w0 + len) for key state ks (view: its chip values) and record it. */
+static int analyse_state(pm_detector *d, key_state *ks, const pm_window_view *view, long w0, int len)
+{
+    const double sec = d->step / d->rate;
+    window_rec r = {.t0 = w0 * sec, .t1 = (w0 + len + 3) * sec,
+                    .part_len = (float)(len * sec / PM_PARTS)};
+    pm_candidate own[PM_TOP];
+    int n_own = pm_sync_search(view, &ks->layout, own, d->scores);
+    for (int p = 0; p < FOLD_Z_PHASES; p++) {
+        const float q = d->scores[PM_STATE(FOLD_F, FOLD_T, 2 * p)] * FOLD_Z_SCALE;
+        r.fold_z[p] = (int8_t)(q > 127.0f ? 127.0f : q < -127.0f ? -127.0f : q);
+    }
+    track(ks, d->scores, d->tbase, &d->grid, &r.path_z);
+    int pair_prev = -1;
+    float pair_top;
+    const int pair = best_pair(ks, d->scores, d->tbase, &d->grid, &pair_prev, &pair_top);
+    memcpy(ks->last_z, d->scores, sizeof(float) * PM_N_STATES);
+    if (ks->pending >= 0) { /* a pair whose earlier side could not be read: its slot is free */
+        ks->pair[ks->pending]->z = -INFINITY;
+        ks->pair[ks->pending]->fresh = 0;
+        ks->pending = -1;
+    }
+    /* The tracker's best paths first, then the window's own best, without repeats. */
+    int st[PATH_KEEP];
+    r.n_tracked = r.n = top_paths(ks, st);
+    for (int i = 0; i < r.n_tracked; i++) {
+        pm_candidate c = state_cand(st[i]);
+        c.z = d->scores[st[i]];
+        float parts[PM_PARTS][PMF_CODED_BITS];
+        pm_sync_read(view, &ks->layout, &c, i == 0 ? parts : NULL);
+        r.head[i] = (cand_head){c.z, c.mu, c.var, c.fs, c.ts, c.phase};
+        if (i == 0)
+            for (int j = 0; j < PM_PARTS; j++)
+                pack4(parts[j], &r.part[j]);
+        else
+            pack8(c.soft, &r.soft[i - 1]);
+    }
+    r.more = malloc(sizeof(pm_candidate) * PM_TOP);
+    if (!r.more)
+        return PM_ERR_NOMEM;
+    for (int i = 0; i < n_own; i++) {
+        int own_st = PM_STATE(own[i].fs, own[i].ts, own[i].phase), seen = 0;
+        for (int j = 0; j < r.n_tracked; j++)
+            seen |= same_alignment(st[j], own_st);
+        if (!seen)
+            r.more[r.n++ - r.n_tracked] = own[i];
+    }
+    if (r.n == r.n_tracked) {
+        free(r.more);
+        r.more = NULL;
+    }
+    if (pair >= 0 && r.n_tracked && ks->rec[ks->n_rec - 1].n && same_alignment(pair, st[0]) &&
+        same_alignment(pair_prev, cand_state(&ks->rec[ks->n_rec - 1], 0))) {
+        r.pair_on_path = 1;
+    } else if (pair >= 0) {
+        int nomem = 0;
+        const float z = pair_top / sqrtf(2.0f);
+        const int fresh = z >= PAIR_FRESH_Z && !(holds_near(&r, pair) && holds_near(&ks->rec[ks->n_rec - 1], pair_prev));
+        const int slot = pair_slot_for(ks, fresh, z, &nomem);
+        if (nomem) {
+            free(r.more);
+            return PM_ERR_NOMEM;
+        }
+        if (slot >= 0) { /* this side now, the other once the record is in (read_back) */
+            pm_candidate c;
+            float parts[PM_PARTS][PMF_CODED_BITS];
+            read_state(view, &ks->layout, pair, &c, parts);
+            pack_read(&ks->pair[slot]->side[1], &c, parts);
+            ks->pair[slot]->z = z;
+            ks->pair[slot]->fresh = fresh;
+            ks->pending = slot;
+            ks->pending_state = pair_prev;
+        }
+    }
+    int rc = add_record(ks, &r);
+    if (rc != PM_OK) {
+        free(r.more);
+        return rc;
+    }
+    return PM_OK;
+}
+
+/* Analyse the window [w0, w0 + len) for every key state, one version's geometry at a time
+ * (they share the tile values' buffers), then read back into the window before it. */
 static int analyse_window(pm_detector *d, long w0, int len)
 {
-    for (int f = d->grid.f0; f < d->grid.f1; f++)
-        tile_values(d, w0, len, f);
-    pm_window_view view = {.len = len, .n_bands = d->n_bands, .tbase = d->tbase, .grid = d->grid, .table = d->table,
-                           .pos = d->pos};
-    for (int f = 0; f < PM_N_FSCALE; f++)
-        view.val[f] = d->white[f];
-    pm_sync_prepare(&view);
-    for (int i = 0; i < d->n_folds; i++)
-        for (int s = 0; s < len; s++)
-            pm_fold_add(&d->fold[i], w0 + s, view.val[FOLD_F] + (size_t)s * d->n_bands);
-    const double sec = d->step / d->rate;
-    for (int k = 0; k < d->n_keys; k++) {
-        key_state *ks = &d->keys[k];
-        window_rec r = {.t0 = w0 * sec, .t1 = (w0 + len + 3) * sec,
-                        .part_len = (float)(len * sec / PM_PARTS)};
-        pm_candidate own[PM_TOP];
-        int n_own = pm_sync_search(&view, &ks->layout, own, d->scores);
-        for (int p = 0; p < FOLD_Z_PHASES; p++) {
-            const float q = d->scores[PM_STATE(FOLD_F, FOLD_T, 2 * p)] * FOLD_Z_SCALE;
-            r.fold_z[p] = (int8_t)(q > 127.0f ? 127.0f : q < -127.0f ? -127.0f : q);
-        }
-        track(ks, d->scores, d->tbase, &d->grid, &r.path_z);
-        int pair_prev = -1;
-        float pair_top;
-        const int pair = best_pair(ks, d->scores, d->tbase, &d->grid, &pair_prev, &pair_top);
-        memcpy(ks->last_z, d->scores, sizeof(float) * PM_N_STATES);
-        if (ks->pending >= 0) { /* a pair whose earlier side could not be read: its slot is free */
-            ks->pair[ks->pending]->z = -INFINITY;
-            ks->pair[ks->pending]->fresh = 0;
-            ks->pending = -1;
-        }
-        /* The tracker's best paths first, then the window's own best, without repeats. */
-        int st[PATH_KEEP];
-        r.n_tracked = r.n = top_paths(ks, st);
-        for (int i = 0; i < r.n_tracked; i++) {
-            pm_candidate c = state_cand(st[i]);
-            c.z = d->scores[st[i]];
-            float parts[PM_PARTS][PMF_CODED_BITS];
-            pm_sync_read(&view, &ks->layout, &c, i == 0 ? parts : NULL);
-            r.head[i] = (cand_head){c.z, c.mu, c.var, c.fs, c.ts, c.phase};
-            if (i == 0)
-                for (int j = 0; j < PM_PARTS; j++)
-                    pack4(parts[j], &r.part[j]);
-            else
-                pack8(c.soft, &r.soft[i - 1]);
-        }
-        r.more = malloc(sizeof(pm_candidate) * PM_TOP);
-        if (!r.more)
-            return PM_ERR_NOMEM;
-        for (int i = 0; i < n_own; i++) {
-            int own_st = PM_STATE(own[i].fs, own[i].ts, own[i].phase), seen = 0;
-            for (int j = 0; j < r.n_tracked; j++)
-                seen |= same_alignment(st[j], own_st);
-            if (!seen)
-                r.more[r.n++ - r.n_tracked] = own[i];
-        }
-        if (r.n == r.n_tracked) {
-            free(r.more);
-            r.more = NULL;
-        }
-        if (pair >= 0 && r.n_tracked && ks->rec[ks->n_rec - 1].n && same_alignment(pair, st[0]) &&
-            same_alignment(pair_prev, cand_state(&ks->rec[ks->n_rec - 1], 0))) {
-            r.pair_on_path = 1;
-        } else if (pair >= 0) {
-            int nomem = 0;
-            const float z = pair_top / sqrtf(2.0f);
-            const int fresh = z >= PAIR_FRESH_Z && !(holds_near(&r, pair) && holds_near(&ks->rec[ks->n_rec - 1], pair_prev));
-            const int slot = pair_slot_for(ks, fresh, z, &nomem);
-            if (nomem) {
-                free(r.more);
-                return PM_ERR_NOMEM;
-            }
-            if (slot >= 0) { /* this side now, the other once the record is in (read_back) */
-                pm_candidate c;
-                float parts[PM_PARTS][PMF_CODED_BITS];
-                read_state(&view, &ks->layout, pair, &c, parts);
-                pack_read(&ks->pair[slot]->side[1], &c, parts);
-                ks->pair[slot]->z = z;
-                ks->pair[slot]->fresh = fresh;
-                ks->pending = slot;
-                ks->pending_state = pair_prev;
-            }
-        }
-        int rc = add_record(ks, &r);
-        if (rc != PM_OK) {
-            free(r.more);
-            return rc;
+    for (int g = 0; g < PMF_VERSIONS; g++) {
+        pm_window_view view;
+        make_view(d, &view, len, g);
+        for (int f = d->grid.f0; f < d->grid.f1; f++)
+            tile_values(d, w0, len, f, g);
+        pm_sync_prepare(&view);
+        for (int i = 0; i < d->n_folds; i++)
+            for (int s = 0; s < len; s++)
+                pm_fold_add(&d->fold[g][i], w0 + s, view.val[FOLD_F] + (size_t)s * d->n_bands);
+        for (int k = g; k < d->n_keys; k += PMF_VERSIONS) {
+            const int rc = analyse_state(d, &d->keys[k], &view, w0, len);
+            if (rc != PM_OK)
+                return rc;
         }
     }
     return read_back(d, w0);
@@ -962,7 +1013,7 @@ static int settle(pm_detector *d)
     pm_scale_est_result(d->est, &fs, &ts, &score);
     int rc = PM_OK;
     if (!pm_scale_in_grid(fs, ts)) {
-        pm_detector *c = pipeline_new(d->rate, d->channels, d->n_keys, fs, ts, PM_EST_GRID, d);
+        pm_detector *c = pipeline_new(d->rate, d->channels, d->n_users, fs, ts, PM_EST_GRID, d);
         if (!c)
             return PM_ERR_NOMEM;
         for (int k = 0; k < d->n_keys; k++) {
@@ -1256,15 +1307,15 @@ typedef struct checked {
 
 typedef struct finisher {
     pm_detector *d;
-    int budget, total;       /* checks allowed to each key; used in all */
-    int used[PM_MAX_KEYS];      /* checks used by each key */
+    int budget, limit, total; /* checks allowed to each key state, and to all; used in all */
+    int used[MAX_STATES];     /* checks used by each key state */
     checked seen[PMF_MAX_ATTEMPTS];
     int n_seen;
     float sign[PM_MAX_MARKS][PMF_CODED_BITS]; /* each mark's codeword: expected sign of soft values */
     uint8_t *explained;                       /* per window */
     size_t n_win;
-    pm_fold_cand *fold; /* key k's best phases of the folds: fold[k * FOLD_CANDS ..], n_fold[k] of them */
-    int n_fold[PM_MAX_KEYS];
+    pm_fold_cand *fold; /* key state k's best phases of the folds: fold[k * FOLD_CANDS ..], n_fold[k] of them */
+    int n_fold[MAX_STATES];
 } finisher;
 
 /*
@@ -1373,11 +1424,11 @@ static double window_carries(const finisher *x, size_t w, int m, int *best)
     return tag >= TAG_SHARE * all ? a : -INFINITY;
 }
 
-/* The codeword of (model, dataset) under a key's tag key, as expected signs of soft values. */
-static void codeword_signs(const uint8_t mac_key[32], uint32_t model, uint32_t dataset, float sign[PMF_CODED_BITS])
+/* The codeword of (model, dataset) under key state ks, as expected signs of soft values. */
+static void codeword_signs(const key_state *ks, uint32_t model, uint32_t dataset, float sign[PMF_CODED_BITS])
 {
     uint8_t info[PMF_PAYLOAD_BITS], coded[PMF_CODED_BITS];
-    pm_payload_pack(mac_key, model, dataset, info);
+    pm_payload_pack(ks->mac_key, ks->layout.version, model, dataset, info);
     pm_fec_encode(info, coded);
     for (int b = 0; b < PMF_CODED_BITS; b++)
         sign[b] = coded[b] ? -1.0f : 1.0f;
@@ -1390,7 +1441,7 @@ static int add_mark(finisher *x, int k, uint32_t model, uint32_t dataset)
         return -1;
     const int m = d->n_marks++;
     d->recognised[m] = 0;
-    codeword_signs(d->keys[k].mac_key, model, dataset, x->sign[m]);
+    codeword_signs(&d->keys[k], model, dataset, x->sign[m]);
     d->marks[m] = (pm_mark){.key_index = k, .model_id = model, .dataset_id = dataset,
                             .speed = 1.0, .tempo = 1.0};
     for (size_t w = 0; w < x->n_win; w++)
@@ -1409,7 +1460,7 @@ static int check_info(finisher *x, int k, const uint8_t info[PMF_PAYLOAD_BITS], 
     for (int i = 0; i < x->n_seen; i++)
         if (x->seen[i].key == k && !memcmp(x->seen[i].info, info, PMF_PAYLOAD_BITS))
             return x->seen[i].mark;
-    if (!may_check || x->used[k] >= x->budget || x->n_seen == PMF_MAX_ATTEMPTS)
+    if (!may_check || x->used[k] >= x->budget || x->total >= x->limit || x->n_seen == PMF_MAX_ATTEMPTS)
         return -1;
     x->used[k]++;
     x->total++;
@@ -1418,7 +1469,8 @@ static int check_info(finisher *x, int k, const uint8_t info[PMF_PAYLOAD_BITS], 
     memcpy(c->info, info, PMF_PAYLOAD_BITS);
     uint32_t model, dataset;
     c->mark = -1;
-    if (!pm_payload_unpack(x->d->keys[k].mac_key, info, &model, &dataset))
+    const key_state *ks = &x->d->keys[k];
+    if (!pm_payload_unpack(ks->mac_key, ks->layout.version, info, &model, &dataset))
         return -1;
     /* A pair already recognised (an expected pair) whose word now decodes and passes
      * the tag is the same mark, decoded: no second mark of it. */
@@ -2291,7 +2343,7 @@ static int last_window(pm_detector *d)
     long end = d->base_step + d->n_steps;
     int rest = (int)(end - d->win_start);
     int any = d->keys[0].n_rec > 0;
-    if (rest >= MIN_LAST_STEPS || (!any && rest >= PM_SUB * 4))
+    if (rest >= MIN_LAST_STEPS || (!any && rest >= PM_STEPS_PER_FRAME * 8))
         return analyse_window(d, d->win_start, rest);
     return PM_OK;
 }
@@ -2423,20 +2475,36 @@ static void scan_sum(const expect_scan *sc, size_t i, float soft[PMF_CODED_BITS]
     memcpy(soft, sc->fold[i].soft, sizeof(float) * PMF_CODED_BITS);
 }
 
-static int recognise(finisher *x, const expected_pair *ex, int n_ex, double *p_used)
+/* The pairs expected of each key (keys as given), once per key state (n of them): the
+ * codeword differs by version. */
+static expected_pair *expect_states(const expected_pair *given, int n)
+{
+    expected_pair *ex = malloc(sizeof *ex * (size_t)n);
+    if (!ex)
+        return NULL;
+    for (int j = 0; j < n; j++) {
+        const expected_pair *p = &given[j / PMF_VERSIONS];
+        ex[j] = (expected_pair){p->key * PMF_VERSIONS + j % PMF_VERSIONS, p->model, p->dataset};
+    }
+    return ex;
+}
+
+static int recognise(finisher *x, const expected_pair *given, int n_given, double *p_used)
 {
     pm_detector *d = x->d;
     *p_used = 0.0;
-    if (n_ex == 0)
+    if (n_given == 0)
         return PM_OK;
-    expect_scan sc[PM_MAX_KEYS] = {0};
+    const int n_ex = n_given * PMF_VERSIONS;
+    expected_pair *ex = expect_states(given, n_ex);
+    expect_scan sc[MAX_STATES] = {0};
     float(*sign)[PMF_CODED_BITS] = malloc(sizeof *sign * (size_t)n_ex);
     double *best = malloc(sizeof *best * (size_t)n_ex), *tag_only = malloc(sizeof *tag_only * (size_t)n_ex);
-    int rc = sign && best && tag_only ? PM_OK : PM_ERR_NOMEM;
+    int rc = ex && sign && best && tag_only ? PM_OK : PM_ERR_NOMEM;
     double n_tests = 0.0;
-    int pairs[PM_MAX_KEYS] = {0};
+    int pairs[MAX_STATES] = {0};
     for (int j = 0; j < n_ex && rc == PM_OK; j++) {
-        codeword_signs(d->keys[ex[j].key].mac_key, ex[j].model, ex[j].dataset, sign[j]);
+        codeword_signs(&d->keys[ex[j].key], ex[j].model, ex[j].dataset, sign[j]);
         best[j] = tag_only[j] = -INFINITY;
         pairs[ex[j].key]++;
     }
@@ -2498,19 +2566,46 @@ static int recognise(finisher *x, const expected_pair *ex, int n_ex, double *p_u
     }
     for (int k = 0; k < d->n_keys; k++)
         scan_close(&sc[k]);
+    free(ex);
     free(sign);
     free(best);
     free(tag_only);
     return rc;
 }
 
+/* The decoding stages of decode(), in the order they run. */
+static int decode_stage(finisher *x, int k, int stage)
+{
+    switch (stage) {
+    case 0: return decode_lines(x, k);
+    case 1: decode_combined(x, k); return PM_OK;
+    case 2: decode_folds(x, k); return PM_OK;
+    case 3: return decode_windows(x, k);
+    case 4: return decode_pairs(x, k);
+    default: return decode_singles(x, k);
+    }
+}
+#define STAGES 6
+
+/* A key state's strongest tracked path over the file. */
+static float state_path_z(const key_state *ks)
+{
+    float z = -INFINITY;
+    for (size_t w = 0; w < ks->n_rec; w++)
+        z = fmaxf(z, ks->rec[w].path_z);
+    return z;
+}
+
 /*
  * Decode a pipeline's marks with at most `budget` tag checks (*used: the checks made),
  * then recognise the pairs `top` expects (*p_expect: the chance they add to p_false).
+ * Each key may use budget / keys of the checks in either version; the stages run one
+ * at a time over all key states, the state with the strongest path first, so that a
+ * version holding no mark does not spend the checks before the one that does.
  */
 static int decode(pm_detector *d, const pm_detector *top, int budget, int *used, double *p_expect)
 {
-    finisher x = {.d = d, .budget = budget / d->n_keys, .n_win = d->keys[0].n_rec};
+    finisher x = {.d = d, .budget = budget / d->n_users, .limit = budget, .n_win = d->keys[0].n_rec};
     x.explained = calloc(x.n_win ? x.n_win : 1, 1);
     x.fold = calloc((size_t)FOLD_CANDS * (size_t)d->n_keys, sizeof *x.fold);
     if (!x.explained || !x.fold) {
@@ -2518,23 +2613,23 @@ static int decode(pm_detector *d, const pm_detector *top, int budget, int *used,
         free(x.fold);
         return PM_ERR_NOMEM;
     }
-    for (int k = 0; k < d->n_keys; k++)
+    int order[MAX_STATES];
+    float path_z[MAX_STATES];
+    for (int k = 0; k < d->n_keys; k++) {
+        const key_state *ks = &d->keys[k];
         for (int i = 0; i < d->n_folds && x.n_win; i++)
-            x.n_fold[k] += pm_fold_best(&d->fold[i], &d->keys[k].layout, x.fold + k * FOLD_CANDS + x.n_fold[k], PM_FOLD_KEEP);
-    int rc = PM_OK;
-    for (int k = 0; k < d->n_keys && rc == PM_OK; k++) {
-        rc = decode_lines(&x, k);
-        if (rc == PM_OK)
-            decode_combined(&x, k);
-        if (rc == PM_OK)
-            decode_folds(&x, k);
-        if (rc == PM_OK)
-            rc = decode_windows(&x, k);
-        if (rc == PM_OK)
-            rc = decode_pairs(&x, k);
-        if (rc == PM_OK)
-            rc = decode_singles(&x, k);
+            x.n_fold[k] += pm_fold_best(&d->fold[geo_of(ks)][i], &ks->layout, x.fold + k * FOLD_CANDS + x.n_fold[k],
+                                        PM_FOLD_KEEP);
+        path_z[k] = state_path_z(ks);
+        int i = k;
+        for (; i > 0 && path_z[order[i - 1]] < path_z[k]; i--)
+            order[i] = order[i - 1];
+        order[i] = k;
     }
+    int rc = PM_OK;
+    for (int stage = 0; stage < STAGES && rc == PM_OK; stage++)
+        for (int i = 0; i < d->n_keys && rc == PM_OK; i++)
+            rc = decode_stage(&x, order[i], stage);
     if (rc == PM_OK)
         rc = recognise(&x, top->expect, top->n_expect, p_expect);
     if (rc == PM_OK)
@@ -2617,24 +2712,27 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
         rc = decode(second, d, PMF_MAX_ATTEMPTS - used, &used2, &p_expect2);
     if (rc != PM_OK)
         return rc;
-    if (second) { /* the marks of both, the first pipeline's first, each once with the time ranges of both */
+    { /* The marks of both pipelines, the first pipeline's first, and of both versions of a
+       * key (key states named by their key), each once with the time ranges of all. */
         pm_mark all[PM_MAX_MARKS] = {0};
         uint8_t recognised[PM_MAX_MARKS] = {0};
         int n = 0;
-        for (int p = 0; p < 2; p++) {
+        for (int p = 0; p < (second ? 2 : 1); p++) {
             const pm_detector *q = p ? second : first;
             for (int m = 0; m < q->n_marks; m++) {
+                pm_mark mk = q->marks[m];
+                mk.key_index /= PMF_VERSIONS;
                 int dup = -1;
                 for (int j = 0; j < n && dup < 0; j++)
-                    if (all[j].key_index == q->marks[m].key_index && all[j].model_id == q->marks[m].model_id &&
-                        all[j].dataset_id == q->marks[m].dataset_id)
+                    if (all[j].key_index == mk.key_index && all[j].model_id == mk.model_id &&
+                        all[j].dataset_id == mk.dataset_id)
                         dup = j;
                 if (dup >= 0) {
-                    merge_mark(&all[dup], &q->marks[m]);
+                    merge_mark(&all[dup], &mk);
                     recognised[dup] &= q->recognised[m]; /* decoded by either: decoded */
                 } else if (n < PM_MAX_MARKS) {
                     recognised[n] = q->recognised[m];
-                    all[n++] = q->marks[m];
+                    all[n++] = mk;
                 }
             }
         }
@@ -2693,7 +2791,7 @@ pm_status pm_detector_mark(const pm_detector *d, int index, pm_mark *mark)
 
 pm_status pm_detector_expect(pm_detector *d, int key_index, uint32_t model_id, uint32_t dataset_id)
 {
-    if (!d || key_index < 0 || key_index >= d->n_keys)
+    if (!d || key_index < 0 || key_index >= d->n_users)
         return PM_ERR_ARG;
     if (model_id > PM_ID_MAX || dataset_id > PM_ID_MAX)
         return PM_ERR_ID;

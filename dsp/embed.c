@@ -43,13 +43,14 @@ struct pm_embedder {
     uint32_t model, dataset;
     uint32_t next_model, next_dataset;
     float next_strength;
+    int format, next_format; /* format version in use, and to adopt at the next boundary */
     double sig_energy, mark_energy, level_db;
 };
 
 static void set_payload(pm_embedder *e)
 {
     uint8_t info[PMF_PAYLOAD_BITS], coded[PMF_CODED_BITS];
-    pm_payload_pack(e->key.mac_key, e->model, e->dataset, info);
+    pm_payload_pack(e->key.mac_key, e->format, e->model, e->dataset, info);
     pm_fec_encode(info, coded);
     for (int i = 0; i < PMF_CODED_BITS; i++)
         e->coded_sign[i] = coded[i] ? -1.0f : 1.0f;
@@ -114,6 +115,7 @@ pm_status pm_embedder_new(pm_embedder **out, double rate, int channels, const pm
     e->model = e->next_model = model;
     e->dataset = e->next_dataset = dataset;
     e->strength = e->next_strength = strength;
+    e->format = e->next_format = PM_FORMAT_DEFAULT;
     set_payload(e);
     e->level_db = -INFINITY;
     *out = e;
@@ -168,12 +170,22 @@ pm_status pm_embedder_set_key_schedule(pm_embedder *e, const pm_key_schedule *ks
 /* The next frame to be processed starts a payload period. */
 static int at_period_start(const pm_embedder *e)
 {
-    return e->frame_index % ((uint64_t)PMF_FRAMES_PER_TILE * PMF_PERIOD_TILES) == 0;
+    return e->frame_index % PMF_PERIOD_FRAMES == 0;
 }
 
 int pm_embedder_key_pending(const pm_embedder *e)
 {
     return e && e->key_pending && !at_period_start(e);
+}
+
+pm_status pm_embedder_set_format(pm_embedder *e, int version)
+{
+    if (!e)
+        return PM_ERR_ARG;
+    if (version < PM_FORMAT_MIN || version > PM_FORMAT_MAX)
+        return PM_ERR_FORMAT;
+    e->next_format = version;
+    return PM_OK;
 }
 
 pm_status pm_embedder_set_strength(pm_embedder *e, float strength)
@@ -217,9 +229,10 @@ static void period_boundary(pm_embedder *e)
         e->key_pending = 0;
         e->model = ~0u; /* force a new payload under the new key */
     }
-    if (e->next_model != e->model || e->next_dataset != e->dataset) {
+    if (e->next_model != e->model || e->next_dataset != e->dataset || e->next_format != e->format) {
         e->model = e->next_model;
         e->dataset = e->next_dataset;
+        e->format = e->next_format;
         set_payload(e);
     }
     e->strength = e->next_strength;
@@ -285,8 +298,10 @@ static void process_frame(pm_embedder *e)
     const int hop = e->hop, win = e->win, nbins = e->nbins, nfft = e->fft.n;
     if (at_period_start(e))
         period_boundary(e);
-    const int tile_no = (int)(e->frame_index / PMF_FRAMES_PER_TILE % PMF_PERIOD_TILES);
+    const pm_layout *L = &e->key.layout[e->format - 1];
+    const int tile_no = (int)(e->frame_index % PMF_PERIOD_FRAMES / (uint64_t)L->frames_per_tile);
     const int slot = tile_no / PMF_TILES_PER_UNIT;
+    const pm_shape_params *P = pm_shape_params_of(e->format);
     const float half = tile_no % PMF_TILES_PER_UNIT ? -1.0f : 1.0f;
     e->frame_index++;
 
@@ -314,18 +329,18 @@ static void process_frame(pm_embedder *e)
         for (int k = e->lo[b]; k < e->hi[b]; k++)
             energy[b] += power[k];
     float depth[PMF_MAX_BANDS];
-    pm_shaper_depths(&e->shaper, power, energy, e->bypass ? 0.0f : e->strength, depth);
+    pm_shaper_depths(&e->shaper, power, energy, e->bypass ? 0.0f : e->strength, e->format, depth);
     /* An onset in the frame would smear the mark into the quiet before it (pre-echo):
      * compare each quarter of the frame with the quietest quarter before it. */
     float jump = 1.0f, quiet = quarter[0];
     for (int q = 1; q < 4; q++) {
         if (quarter[q] > jump * quiet)
-            jump = quiet > 0.0f ? quarter[q] / quiet : PM_PREECHO_RATIO * 1e6f;
+            jump = quiet > 0.0f ? quarter[q] / quiet : (float)(P->preecho_ratio * 1e6);
         if (quarter[q] < quiet)
             quiet = quarter[q];
     }
-    if (jump > PM_PREECHO_RATIO) {
-        float g = sqrtf(PM_PREECHO_RATIO / jump);
+    if (jump > P->preecho_ratio) {
+        float g = sqrtf(P->preecho_ratio / jump);
         for (int b = 0; b < e->n_bands; b++)
             depth[b] *= g;
     }
@@ -337,7 +352,6 @@ static void process_frame(pm_embedder *e)
         sig += power[k];
     e->sig_energy += sig;
     e->mark_energy += mark;
-    const pm_layout *L = &e->key.layout;
     for (int i = L->slot_start[slot]; i < L->slot_start[slot + 1]; i++) {
         const pm_tile *tile = &L->tiles[i];
         float sign = half * (tile->bit < 0 ? 1.0f : e->coded_sign[tile->bit]);

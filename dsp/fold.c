@@ -19,8 +19,8 @@ void pm_fold_add(pm_fold *f, long step, const float *row)
 }
 
 /*
- * Score phase p: the folded value of every chip (unit slot u is read PM_SUB *
- * PMF_TILES_PER_UNIT * u - p steps into the period), then the sync z and the
+ * Score phase p: the folded value of every chip (unit slot u is read PM_UNIT_STEPS *
+ * u - p steps into the period), then the sync z and the
  * repetition z, each normalised by the folded values it is made of. Given
  * their magnitudes the keyed signs are independent fair coins where no mark
  * is: the sync sum has variance sum g^2, and a coded bit's sum S of chips
@@ -30,8 +30,8 @@ static float score(const pm_fold *f, const pm_layout *L, int p, float soft[PMF_C
 {
     double sync = 0.0, sync_en = 0.0, e2[PMF_CODED_BITS] = {0}, e4[PMF_CODED_BITS] = {0};
     memset(soft, 0, sizeof(float) * PMF_CODED_BITS);
-    for (int u = 0; u < PMF_PERIOD_UNITS; u++) {
-        const int r = ((PM_SUB * PMF_TILES_PER_UNIT * u - p) % PM_PHASES + PM_PHASES) % PM_PHASES;
+    for (int u = 0; u < L->units; u++) {
+        const int r = ((PM_UNIT_STEPS(L) * u - p) % PM_PHASES + PM_PHASES) % PM_PHASES;
         const float *row = f->sum[r];
         for (int i = L->slot_start[u]; i < L->slot_start[u + 1]; i++) {
             const pm_tile *t = &L->tiles[i];
@@ -67,7 +67,7 @@ int pm_fold_best(const pm_fold *f, const pm_layout *L, pm_fold_cand *out, int ma
         for (int p = 0; p < PM_PHASES; p++) {
             int near = 0;
             for (int i = 0; i < n; i++)
-                near |= pm_phase_dist(p, out[i].phase) <= PM_FOLD_APART;
+                near |= pm_phase_dist(p, out[i].phase) <= PM_UNIT_STEPS(L);
             if (!near && (best < 0 || z[p] > z[best]))
                 best = p;
         }

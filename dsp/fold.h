@@ -20,8 +20,9 @@
 #include "layout.h"
 #include "sync.h"
 
-#define PM_FOLD_KEEP 2  /* best distinct phases offered for decoding */
-#define PM_FOLD_APART 8 /* phases this close are one alignment (a chip spans 8 steps) */
+/* Best distinct phases offered for decoding; phases within a unit (PM_UNIT_STEPS) are one
+ * alignment. The sum is of one geometry's chip values, scored with a layout of it. */
+#define PM_FOLD_KEEP 2
 
 typedef struct pm_fold {
     int n_bands;

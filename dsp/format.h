@@ -1,16 +1,27 @@
 /*
- * The provmark v1 format constants. docs/FORMAT.md is the normative text;
- * every number it quotes is defined here and nowhere else.
+ * The provmark format constants, versions 1 and 2. docs/FORMAT.md is the
+ * normative text; every number it quotes is defined here and nowhere else.
  */
 #ifndef PM_FORMAT_H
 #define PM_FORMAT_H
 
 /* Framing: physical units, so every sample rate is native. */
 #define PMF_HOP_SECONDS (1024.0 / 44100.0) /* embed STFT hop; window = 2 hops */
-#define PMF_FRAMES_PER_TILE 2              /* a tile lasts two hops (46.4 ms) */
+#define PMF_PERIOD_FRAMES 128              /* payload period: 128 hops = 2.97 s, in both versions */
 #define PMF_TILES_PER_UNIT 2               /* a chip is a pair of tiles: +c then -c */
-#define PMF_PERIOD_UNITS 32                /* payload period: 32 units = 64 tiles = 2.97 s */
-#define PMF_PERIOD_TILES (PMF_PERIOD_UNITS * PMF_TILES_PER_UNIT)
+/*
+ * The versions differ in the duration of a tile, so in how fast the chips flip: in
+ * version 1 a tile lasts two hops (46.4 ms: 32 units per period, a level modulation
+ * near 11 Hz), in version 2 one hop (64 units, near 22 Hz, which the ear resolves
+ * less: docs/BENCHMARKS.md, "Chips one hop long"). Band plan, code and payload are
+ * the same; the payload's version field says which geometry carried it.
+ */
+#define PMF_VERSIONS 2
+#define PMF_V1_FRAMES_PER_TILE 2
+#define PMF_V2_FRAMES_PER_TILE 1
+#define PMF_FRAMES_PER_TILE(version) ((version) == 1 ? PMF_V1_FRAMES_PER_TILE : PMF_V2_FRAMES_PER_TILE)
+#define PMF_UNITS(version) (PMF_PERIOD_FRAMES / (PMF_FRAMES_PER_TILE(version) * PMF_TILES_PER_UNIT))
+#define PMF_MAX_UNITS PMF_UNITS(2) /* 64 */
 
 /* Band plan (Hz): from F_LO, each band REL_WIDTH * f wide but within
  * [MIN_WIDTH, MAX_WIDTH], while the band ends below F_HI. */
@@ -24,8 +35,7 @@
 /* Share of the period's units that carry the synchronisation pattern: 1 in SYNC_DIV. */
 #define PMF_SYNC_DIV 8
 
-/* Payload: version, model ID, dataset ID, keyed tag. */
-#define PMF_VERSION 1
+/* Payload: version (1 or 2), model ID, dataset ID, keyed tag. */
 #define PMF_VERSION_BITS 4
 #define PMF_ID_BITS 24
 #define PMF_TAG_BITS 32

@@ -70,6 +70,7 @@ void pm_band_bins(double rate, int nfft, double scale, int *lo, int *hi)
 /* Unbiased integer in [0, n) from a keystream. */
 typedef struct stream {
     uint8_t key[32];
+    uint8_t nonce[crypto_stream_chacha20_NONCEBYTES];
     uint8_t buf[256];
     size_t pos;
     uint64_t block;
@@ -78,8 +79,7 @@ typedef struct stream {
 static uint32_t next_u32(stream *s)
 {
     if (s->pos + 4 > sizeof s->buf) {
-        uint8_t nonce[crypto_stream_chacha20_NONCEBYTES] = {0};
-        crypto_stream_chacha20_xor_ic(s->buf, (const uint8_t[256]){0}, sizeof s->buf, nonce,
+        crypto_stream_chacha20_xor_ic(s->buf, (const uint8_t[256]){0}, sizeof s->buf, s->nonce,
                                       s->block, s->key);
         s->block += sizeof s->buf / 64;
         s->pos = 0;
@@ -100,16 +100,19 @@ static uint32_t uniform(stream *s, uint32_t n)
     return v % n;
 }
 
-int pm_layout_make(pm_layout *L, const pm_key *key)
+int pm_layout_make(pm_layout *L, const pm_key *key, int version)
 {
-    stream s = {.pos = sizeof s.buf};
+    if (version < 1 || version > PMF_VERSIONS)
+        return PM_ERR_ARG;
+    /* Version 1's keystream has the all-zero nonce (its maps predate version 2). */
+    stream s = {.pos = sizeof s.buf, .nonce = {(uint8_t)(version - 1)}};
     int rc = pm_key_derive_layout(key, s.key);
     if (rc != PM_OK)
         return rc;
-    const int nb = pm_bandplan_get()->n;
-    const int total = PMF_PERIOD_UNITS * nb;
+    const int nb = pm_bandplan_get()->n, units = PMF_UNITS(version);
+    const int total = units * nb;
     const int nsync = total / PMF_SYNC_DIV;
-    int order[PMF_PERIOD_UNITS * PMF_MAX_BANDS];
+    int order[PMF_MAX_UNITS * PMF_MAX_BANDS];
     for (int i = 0; i < total; i++)
         order[i] = i;
     for (int i = total - 1; i > 0; i--) { /* Fisher-Yates */
@@ -119,16 +122,19 @@ int pm_layout_make(pm_layout *L, const pm_key *key)
         order[j] = t;
     }
     /* role[tile] = -1 sync, else coded bit; chips drawn in permutation order. */
-    int16_t role[PMF_PERIOD_UNITS * PMF_MAX_BANDS] = {0};
-    int8_t chip[PMF_PERIOD_UNITS * PMF_MAX_BANDS] = {0};
+    int16_t role[PMF_MAX_UNITS * PMF_MAX_BANDS] = {0};
+    int8_t chip[PMF_MAX_UNITS * PMF_MAX_BANDS] = {0};
     for (int i = 0; i < total; i++) {
         role[order[i]] = (int16_t)(i < nsync ? -1 : (i - nsync) % PMF_CODED_BITS);
         chip[order[i]] = (int8_t)((next_u32(&s) & 1u) ? 1 : -1);
     }
     memset(L, 0, sizeof *L);
+    L->version = version;
+    L->frames_per_tile = PMF_FRAMES_PER_TILE(version);
+    L->units = units;
     L->n_bands = nb;
     int k = 0;
-    for (int slot = 0; slot < PMF_PERIOD_UNITS; slot++) {
+    for (int slot = 0; slot < units; slot++) {
         L->slot_start[slot] = k;
         for (int pass = 0; pass < 2; pass++) /* sync chips first */
             for (int b = 0; b < nb; b++) {
@@ -140,14 +146,16 @@ int pm_layout_make(pm_layout *L, const pm_key *key)
                     L->slot_nsync[slot]++;
             }
     }
-    L->slot_start[PMF_PERIOD_UNITS] = k;
+    L->slot_start[units] = k;
     sodium_memzero(s.key, sizeof s.key);
     return PM_OK;
 }
 
 int pm_key_schedule_init(pm_key_schedule *ks, const pm_key *key)
 {
-    int rc = pm_layout_make(&ks->layout, key);
+    int rc = PM_OK;
+    for (int v = 1; v <= PMF_VERSIONS && rc == PM_OK; v++)
+        rc = pm_layout_make(&ks->layout[v - 1], key, v);
     return rc == PM_OK ? pm_key_derive_mac(key, ks->mac_key) : rc;
 }
 

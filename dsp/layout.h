@@ -36,19 +36,24 @@ typedef struct pm_tile {
 } pm_tile;
 
 typedef struct pm_layout {
+    int version;         /* format version: 1 or 2 */
+    int frames_per_tile; /* PMF_FRAMES_PER_TILE(version) */
+    int units;           /* unit slots per period: PMF_UNITS(version) */
     int n_bands;
     /* Chips of unit slot u are tiles[slot_start[u] .. slot_start[u+1]), sync chips first. */
-    int slot_start[PMF_PERIOD_UNITS + 1];
-    int slot_nsync[PMF_PERIOD_UNITS];
-    pm_tile tiles[PMF_PERIOD_UNITS * PMF_MAX_BANDS];
+    int slot_start[PMF_MAX_UNITS + 1];
+    int slot_nsync[PMF_MAX_UNITS];
+    pm_tile tiles[PMF_MAX_UNITS * PMF_MAX_BANDS];
 } pm_layout;
 
-/* Derive the period map from a key. */
-int pm_layout_make(pm_layout *layout, const pm_key *key);
+/* Derive the period map of format `version` (1 or 2) from a key. The versions'
+ * maps come from one sub-key, with keystreams kept apart by a nonce. */
+int pm_layout_make(pm_layout *layout, const pm_key *key, int version);
 
-/* What a key determines: the period map and the tag key (public as pm_key_schedule). */
+/* What a key determines: the period map of each version and the tag key (public as
+ * pm_key_schedule). */
 struct pm_key_schedule {
-    pm_layout layout;
+    pm_layout layout[PMF_VERSIONS]; /* version v at [v - 1] */
     uint8_t mac_key[32];
 };
 int pm_key_schedule_init(struct pm_key_schedule *ks, const pm_key *key);

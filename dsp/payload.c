@@ -31,28 +31,28 @@ static uint32_t get(const uint8_t *bits, int *pos, int n)
     return v;
 }
 
-int pm_payload_pack(const uint8_t mac_key[32], uint32_t model, uint32_t dataset,
+int pm_payload_pack(const uint8_t mac_key[32], int version, uint32_t model, uint32_t dataset,
                     uint8_t bits[PMF_PAYLOAD_BITS])
 {
-    if (model >> PMF_ID_BITS || dataset >> PMF_ID_BITS)
+    if (model >> PMF_ID_BITS || dataset >> PMF_ID_BITS || version < 1 || version > PMF_VERSIONS)
         return -1;
     int pos = 0;
-    put(bits, &pos, PMF_VERSION, PMF_VERSION_BITS);
+    put(bits, &pos, (uint32_t)version, PMF_VERSION_BITS);
     put(bits, &pos, model, PMF_ID_BITS);
     put(bits, &pos, dataset, PMF_ID_BITS);
-    put(bits, &pos, tag_of(mac_key, PMF_VERSION, model, dataset), PMF_TAG_BITS);
+    put(bits, &pos, tag_of(mac_key, (uint32_t)version, model, dataset), PMF_TAG_BITS);
     return 0;
 }
 
-int pm_payload_unpack(const uint8_t mac_key[32], const uint8_t bits[PMF_PAYLOAD_BITS],
+int pm_payload_unpack(const uint8_t mac_key[32], int version, const uint8_t bits[PMF_PAYLOAD_BITS],
                       uint32_t *model, uint32_t *dataset)
 {
     int pos = 0;
-    uint32_t version = get(bits, &pos, PMF_VERSION_BITS);
+    uint32_t field = get(bits, &pos, PMF_VERSION_BITS);
     uint32_t m = get(bits, &pos, PMF_ID_BITS);
     uint32_t d = get(bits, &pos, PMF_ID_BITS);
     uint32_t tag = get(bits, &pos, PMF_TAG_BITS);
-    if (version != PMF_VERSION || tag != tag_of(mac_key, version, m, d))
+    if (version < 1 || field != (uint32_t)version || tag != tag_of(mac_key, field, m, d))
         return 0;
     *model = m;
     *dataset = d;

@@ -24,7 +24,7 @@ static float unpack16(uint16_t h)
     return x;
 }
 
-#define SPAN (PM_EST_WINDOWS * PM_WIN_STEPS + 1) /* rows kept: a tile value spans two steps */
+#define SPAN (PM_EST_WINDOWS * PM_WIN_STEPS + 1) /* rows kept: a tile value spans up to two steps */
 #define SURE_WINDOWS 2                           /* windows searched before a sure estimate ends the search */
 #define KEEP_F 8 /* frequency scales searched after SURE_WINDOWS windows: the best so far */
 #define MIN_LAST 16                              /* steps: a shorter last window is not searched */
@@ -34,13 +34,14 @@ struct pm_scale_est {
     int n_rows, n_windows, done, narrowed;
     uint8_t active[PM_EST_NF]; /* frequency scales still searched */
     uint16_t *rows; /* SPAN x (kmax - kmin) powers, as the top 16 bits of a float (0.4 %) */
-    float *pair;  /* PM_WIN_STEPS x (kmax - kmin): a window's tile powers per bin (two rows summed); with rows */
+    float *pair;  /* PM_WIN_STEPS x (kmax - kmin): a window's tile powers per bin (a geometry's rows summed); with rows */
     float *v;     /* PM_WIN_STEPS x n_bands chip values */
-    float *table; /* PMF_PERIOD_UNITS x PM_WIN_STEPS */
-    pm_unit_pos *pos; /* where the units fall, per time scale */
+    pm_sync_tables *tables;
     int lo[PM_EST_NF][PMF_MAX_BANDS], hi[PM_EST_NF][PMF_MAX_BANDS];
     int n_keys;
-    float *acc;   /* n_keys x NF x NT x NP: z summed along each cell's phase path */
+    float *acc;   /* n_keys x NF x NT x NP: z summed along each cell's phase path; while searching */
+    double fscale, tscale; /* the estimate, kept once the search is over (acc freed) */
+    float score;
 };
 
 #define NP (PM_PHASES / PM_EST_PSTEP)
@@ -57,6 +58,7 @@ pm_scale_est *pm_scale_est_new(double rate, int nfft, int n_keys)
     if (!e)
         return NULL;
     memset(e->active, 1, sizeof e->active);
+    e->fscale = e->tscale = 1.0;
     e->nbins = nfft / 2 + 1;
     e->n_bands = pm_bandplan_get()->n;
     /* The local grid around any estimate reaches pm_fscale(0) .. pm_fscale(N - 1) of it. */
@@ -72,11 +74,9 @@ pm_scale_est *pm_scale_est_new(double rate, int nfft, int n_keys)
                 e->lo[f][b] = e->hi[f][b] = 0; /* not measured at this rate */
     }
     e->v = malloc(sizeof(float) * PM_WIN_STEPS * (size_t)e->n_bands);
-    e->table = malloc(sizeof(float) * PMF_PERIOD_UNITS * PM_WIN_STEPS);
-    e->pos = malloc(sizeof *e->pos);
+    e->tables = malloc(sizeof *e->tables);
     e->n_keys = n_keys;
-    e->acc = calloc((size_t)n_keys * PM_EST_NF * PM_EST_NT * NP, sizeof(float));
-    if (!e->v || !e->table || !e->pos || !e->acc) {
+    if (!e->v || !e->tables) {
         pm_scale_est_free(e);
         return NULL;
     }
@@ -90,8 +90,7 @@ void pm_scale_est_free(pm_scale_est *e)
     free(e->rows);
     free(e->v);
     free(e->pair);
-    free(e->table);
-    free(e->pos);
+    free(e->tables);
     free(e->acc);
     free(e);
 }
@@ -117,24 +116,34 @@ void pm_scale_est_reset(pm_scale_est *e)
 {
     e->n_rows = e->n_windows = e->done = e->narrowed = 0;
     memset(e->active, 1, sizeof e->active);
-    memset(e->acc, 0, sizeof(float) * (size_t)e->n_keys * PM_EST_NF * PM_EST_NT * NP);
+    free(e->acc);
+    e->acc = NULL;
+    e->fscale = e->tscale = 1.0;
+    e->score = 0.0f;
 }
 
-/*
- * Search the window of `len` steps from row w0 at every coarse scale, for every key.
- * Each cell carries its phase path from window to window as the detector's tracker
- * does (the phase moves by PM_WIN_STEPS * (tau - 1) steps per window, +-1 index).
- */
-static void search_window(pm_scale_est *e, int w0, int len, const pm_layout *const *layouts, int n_keys)
+/* The tile powers per bin of the window of `len` steps from row w0, in the geometry of
+ * frames_per_tile: version 1 sums this step's row and the next one's, version 2 takes one. */
+static void tile_powers(pm_scale_est *e, int w0, int len, int frames_per_tile)
 {
-    const int nb = e->n_bands, width = e->kmax - e->kmin;
-    for (int s = 0; s < len; s++) { /* a tile's power: this step's and the next one's */
+    const int width = e->kmax - e->kmin;
+    for (int s = 0; s < len; s++) {
         const uint16_t *r0 = e->rows + (size_t)(w0 + s) * width;
         const uint16_t *r1 = w0 + s + 1 < e->n_rows ? r0 + width : r0;
         float *out = e->pair + (size_t)s * width;
-        for (int k = 0; k < width; k++)
-            out[k] = unpack16(r0[k]) + unpack16(r1[k]);
+        if (frames_per_tile == PMF_V1_FRAMES_PER_TILE)
+            for (int k = 0; k < width; k++)
+                out[k] = unpack16(r0[k]) + unpack16(r1[k]);
+        else
+            for (int k = 0; k < width; k++)
+                out[k] = unpack16(r0[k]);
     }
+}
+
+/* search_window() for the keys of one format version, from its tile powers (e->pair). */
+static void search_geometry(pm_scale_est *e, int len, const pm_layout *const *layouts, int n_keys, int version)
+{
+    const int nb = e->n_bands, width = e->kmax - e->kmin;
     for (int f = 0; f < PM_EST_NF; f++) {
         if (!e->active[f])
             continue;
@@ -154,18 +163,20 @@ static void search_window(pm_scale_est *e, int w0, int len, const pm_layout *con
                     out[b] = 0.0f;
         }
         float energy[PMF_MAX_BANDS];
-        pm_sync_prepare_one(e->v, len, nb, energy);
+        pm_sync_prepare_one(e->v, len, nb, PM_STEPS_PER_FRAME * PMF_FRAMES_PER_TILE(version), energy);
         for (int k = 0; k < n_keys; k++) {
-            double slot_en[PMF_PERIOD_UNITS];
-            pm_sync_table(e->v, len, nb, energy, layouts[k], e->table, slot_en);
+            if (layouts[k]->version != version)
+                continue;
+            pm_sync_table(e->v, len, nb, energy, layouts[k], e->tables);
             for (int t = 0; t < PM_EST_NT; t++) {
                 const double tau = pm_scale_coarse(t, PM_EST_NT);
-                float *acc = ACC(e, k, f, t), past[NP];
+                float *acc = ACC(e, k, f, t), past[NP], zs[PM_PHASES];
                 memcpy(past, acc, sizeof past);
                 const int shift = (int)lround(PM_WIN_STEPS * (tau - 1.0) / PM_EST_PSTEP);
-                pm_unit_pos_make(e->pos, len, tau);
+                pm_unit_pos_make(&e->tables->pos, len, tau, layouts[k]);
+                pm_sync_z_all(e->tables, zs);
                 for (int i = 0; i < NP; i++) {
-                    const float z = pm_sync_z(e->table, len, slot_en, e->pos, i * PM_EST_PSTEP);
+                    const float z = zs[i * PM_EST_PSTEP];
                     float before = 0.0f;
                     if (e->n_windows) {
                         before = -INFINITY;
@@ -177,8 +188,27 @@ static void search_window(pm_scale_est *e, int w0, int len, const pm_layout *con
             }
         }
     }
+}
+
+/*
+ * Search the window of `len` steps from row w0 at every coarse scale, for every key.
+ * Each cell carries its phase path from window to window as the detector's tracker
+ * does (the phase moves by PM_WIN_STEPS * (tau - 1) steps per window, +-1 index).
+ */
+static void search_window(pm_scale_est *e, int w0, int len, const pm_layout *const *layouts, int n_keys)
+{
+    for (int v = 1; v <= PMF_VERSIONS; v++) {
+        int any = 0;
+        for (int k = 0; k < n_keys; k++)
+            any |= layouts[k]->version == v;
+        if (!any)
+            continue;
+        tile_powers(e, w0, len, PMF_FRAMES_PER_TILE(v));
+        search_geometry(e, len, layouts, n_keys, v);
+    }
     e->n_windows++;
 }
+
 
 /* Best state of frequency scale f over keys, time scales and phases. */
 static float best_of(const pm_scale_est *e, int f)
@@ -207,12 +237,25 @@ static void narrow(pm_scale_est *e)
     }
 }
 
+/* The search is over: keep the estimate, and free what only the search needs (the spectra
+ * stay, for the detector to replay into a pipeline centred on the estimate). */
+static void end_search(pm_scale_est *e)
+{
+    pm_scale_est_result(e, &e->fscale, &e->tscale, &e->score);
+    free(e->acc);
+    free(e->pair);
+    e->acc = NULL;
+    e->pair = NULL;
+}
+
 int pm_scale_est_push(pm_scale_est *e, const float *power, const pm_layout *const *layouts, int n_keys)
 {
     if (e->done)
         return 1;
     const int width = e->kmax - e->kmin;
     if (!e->rows && !(e->rows = malloc(sizeof(uint16_t) * SPAN * (size_t)width)))
+        return -1;
+    if (!e->acc && !(e->acc = calloc((size_t)e->n_keys * PM_EST_NF * PM_EST_NT * NP, sizeof(float))))
         return -1;
     if (!e->pair && !(e->pair = malloc(sizeof(float) * PM_WIN_STEPS * (size_t)width)))
         return -1;
@@ -233,18 +276,27 @@ int pm_scale_est_push(pm_scale_est *e, const float *power, const pm_layout *cons
             e->narrowed = 1;
         }
     }
+    if (e->done)
+        end_search(e);
     return e->done;
 }
 
 void pm_scale_est_flush(pm_scale_est *e, const pm_layout *const *layouts, int n_keys)
 {
     const int w0 = e->n_windows * PM_WIN_STEPS, rest = e->n_rows - w0;
-    if (e->n_windows < PM_EST_WINDOWS && rest >= MIN_LAST)
+    if (e->n_windows < PM_EST_WINDOWS && rest >= MIN_LAST && e->pair)
         search_window(e, w0, rest, layouts, n_keys);
+    end_search(e);
 }
 
 void pm_scale_est_result(const pm_scale_est *e, double *fscale, double *tscale, float *score)
 {
+    if (!e->acc) { /* the search is over (or never began: 1, 1, 0) */
+        *fscale = e->fscale;
+        *tscale = e->tscale;
+        *score = e->score;
+        return;
+    }
     int bf = -1, bt = 0;
     float top = 0.0f;
     for (int k = 0; k < e->n_keys; k++)

@@ -7,7 +7,7 @@
  * kept (in 16 bits), or fewer when the estimate is sure earlier. For each window and each coarse frequency scale, the band edges are
  * multiplied by the scale, the chip values are formed as in the sync search
  * (sync.h), and each key's sync chips are correlated at every coarse time
- * scale and every second phase (pm_sync_table, pm_sync_z). Each state carries
+ * scale and every second phase (pm_sync_table, pm_sync_z_all). Each state carries
  * its z along the phase path its time scale predicts into the next window (as
  * the detector's tracker does); the best state of any key after the last window
  * is the estimate. The coarse steps are half the local grid's reach, so

@@ -4,6 +4,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const pm_shape_params params[PMF_VERSIONS] = {
+    {.mod_db = 1.2f, .mask_gain = 1.0f, .max = 0.7f, .onset_ratio = 8.0f, .preecho_ratio = 1.5},
+    {.mod_db = 2.1f, .mask_gain = 1.2374369f, .max = 1.225f, .onset_ratio = 4.0f, .preecho_ratio = 1.2},
+};
+
+const pm_shape_params *pm_shape_params_of(int version)
+{
+    return &params[version >= 1 && version <= PMF_VERSIONS ? version - 1 : 0];
+}
+
 static double bark(double f) { return 13.0 * atan(0.00076 * f) + 3.5 * atan(pow(f / 7500.0, 2)); }
 
 /* Threshold in quiet, dB SPL (Terhardt's approximation); f in Hz. */
@@ -54,8 +64,9 @@ int pm_shaper_init(pm_shaper *s, double rate, int nfft, int win, const int *lo, 
                                                       PM_SHAPE_FULL_SCALE_DB) / 10.0));
     for (int b = 0; b < n_bands; b++) {
         double centre = 0.5 * (lo[b] + hi[b]) * rate / nfft;
-        s->mod_depth[b] = (float)(PM_SHAPE_MOD_DB * pow(centre / 1000.0, PM_SHAPE_MOD_TILT) /
-                                  (40.0 / log(10.0))); /* swing of 1 +- d: 40 log10(e) d dB */
+        for (int v = 0; v < PMF_VERSIONS; v++) /* swing of 1 +- d: 40 log10(e) d dB */
+            s->mod_depth[v][b] = (float)(params[v].mod_db * pow(centre / 1000.0, PM_SHAPE_MOD_TILT) /
+                                         (40.0 / log(10.0)));
         /* Bands are narrower than a Bark band, so at most 3 Bark bands overlap one. */
         s->first_bark[b] = lo[b] < s->nbins ? s->bark_of_bin[lo[b]] : 0;
         for (int k = lo[b]; k < hi[b] && k < s->nbins; k++) {
@@ -96,8 +107,10 @@ static void tonality(const pm_shaper *s, const float *power, const float *ez, fl
 }
 
 void pm_shaper_depths(pm_shaper *s, const float *power, const float *band, float strength,
-                      float *depth)
+                      int version, float *depth)
 {
+    const pm_shape_params *P = pm_shape_params_of(version);
+    const float *mod_depth = s->mod_depth[P - params];
     float ez[PM_SHAPE_NBARK] = {0}, masker[PM_SHAPE_NBARK], alpha[PM_SHAPE_NBARK],
           density[PM_SHAPE_NBARK];
     for (int k = 0; k < s->nbins; k++)
@@ -115,7 +128,7 @@ void pm_shaper_depths(pm_shaper *s, const float *power, const float *band, float
         s->held[z] = m;
         density[z] = s->bins_in_bark[z] > 0.0f ? m / s->bins_in_bark[z] : 0.0f;
     }
-    float cap = PM_SHAPE_MAX * strength;
+    float cap = P->max * strength;
     if (cap > PM_SHAPE_LIMIT)
         cap = PM_SHAPE_LIMIT;
     for (int b = 0; b < s->n_bands; b++) {
@@ -125,8 +138,8 @@ void pm_shaper_depths(pm_shaper *s, const float *power, const float *band, float
         float mask = 0.0f;
         for (int i = 0; i < 3 && s->first_bark[b] + i < PM_SHAPE_NBARK; i++)
             mask += s->overlap[b][i] * density[s->first_bark[b] + i];
-        float d = strength * fminf(s->mod_depth[b], sqrtf(mask / band[b]));
-        const float rise = PM_SHAPE_ONSET_RATIO * s->last_band[b];
+        float d = strength * fminf(mod_depth[b], P->mask_gain * sqrtf(mask / band[b]));
+        const float rise = P->onset_ratio * s->last_band[b];
         if (band[b] > rise)
             d *= sqrtf(rise / band[b]);
         depth[b] = d < cap ? d : cap;

@@ -34,26 +34,36 @@
 #include "format.h"
 
 #define PM_SHAPE_NBARK 25
-/* Level swing (peak to peak, dB) a band may carry at 1 kHz, at strength 1. */
-#define PM_SHAPE_MOD_DB 1.2f
 /* The allowed swing scales with (f / 1 kHz)^TILT. */
 #define PM_SHAPE_MOD_TILT 0.2
-/* Largest relative depth of a band at strength 1. */
-#define PM_SHAPE_MAX 0.7f
 /* Hard cap whatever the strength, so a band's gain stays positive. */
 #define PM_SHAPE_LIMIT 0.9f
 /* Level of a full-scale sine, dB SPL (as PEAQ assumes), for the threshold in quiet. */
 #define PM_SHAPE_FULL_SCALE_DB 92.0
-/* Per-band onset: a band's energy rising more than this from one frame to the next
- * (a hop, 23 ms) scales its depth down (see above). 8 (9 dB) keeps the robustness
- * measured at 4 and 2 with most of their PEAQ gain. */
-#define PM_SHAPE_ONSET_RATIO 8.0f
 /* Forward masking: the threshold falls by this much per hop after a loud frame. */
 #define PM_SHAPE_DECAY_DB 4.0f
-/* A frame in which a quarter has this many times the energy of the quietest
- * quarter before it holds an onset: its depth is scaled by sqrt(ratio / jump)
- * so the mark does not smear into the quiet before the onset (pre-echo). */
-#define PM_PREECHO_RATIO 1.5
+
+/*
+ * What differs between format versions: a version-2 chip flips twice as fast, a
+ * modulation the ear resolves less, so it may swing deeper (values measured with
+ * PEAQ against the robustness table: docs/BENCHMARKS.md, "Format 2").
+ */
+typedef struct pm_shape_params {
+    float mod_db;      /* level swing (peak to peak, dB) a band may carry at 1 kHz, at strength 1 */
+    float mask_gain;   /* the mark's amplitude may reach this times the masking threshold's */
+    float max;         /* largest relative depth of a band at strength 1 */
+    /* Per-band onset: a band's energy rising more than this from one frame to the next
+     * (a hop, 23 ms) scales its depth down (see above). In version 1, 8 (9 dB) keeps
+     * the robustness measured at 4 and 2 with most of their PEAQ gain. */
+    float onset_ratio;
+    /* A frame in which a quarter has this many times the energy of the quietest quarter
+     * before it holds an onset: its depth is scaled by sqrt(ratio / jump) so the mark
+     * does not smear into the quiet before the onset (pre-echo). */
+    double preecho_ratio;
+} pm_shape_params;
+
+/* The parameters of format `version` (1 or 2). */
+const pm_shape_params *pm_shape_params_of(int version);
 
 typedef struct pm_shaper {
     int nbins, n_bands;
@@ -64,7 +74,7 @@ typedef struct pm_shaper {
     float overlap[PMF_MAX_BANDS][3];
     float bins_in_bark[PM_SHAPE_NBARK];
     float quiet[PM_SHAPE_NBARK];       /* threshold in quiet, as a band energy */
-    float mod_depth[PMF_MAX_BANDS];    /* ceiling 1 at strength 1 */
+    float mod_depth[PMF_VERSIONS][PMF_MAX_BANDS]; /* ceiling 1 at strength 1, per version */
     float decay;                       /* forward-masking factor per hop */
     float held[PM_SHAPE_NBARK];        /* the threshold carried from the last frame */
     float last_band[PMF_MAX_BANDS];    /* each band's energy in the last frame */
@@ -79,9 +89,9 @@ void pm_shaper_reset(pm_shaper *s);
 void pm_shaper_destroy(pm_shaper *s);
 /*
  * power[nbins]: the frame's power spectrum (summed over channels);
- * band[n_bands]: the band energies. Writes depth[n_bands] >= 0 and updates
- * the forward-masking state, so call it once per frame, in order.
+ * band[n_bands]: the band energies. Writes depth[n_bands] >= 0 for a mark of format
+ * `version` and updates the forward-masking state, so call it once per frame, in order.
  */
 void pm_shaper_depths(pm_shaper *s, const float *power, const float *band, float strength,
-                      float *depth);
+                      int version, float *depth);
 #endif

@@ -11,6 +11,7 @@ int pm_max_segments(void) { return PM_MAX_SEGMENTS; }
 float pm_strength_min(void) { return PM_STRENGTH_MIN; }
 float pm_strength_max(void) { return PM_STRENGTH_MAX; }
 float pm_strength_default(void) { return PM_STRENGTH_DEFAULT; }
+int pm_format_default(void) { return PM_FORMAT_DEFAULT; }
 size_t pm_result_size(void) { return sizeof(pm_result); }
 size_t pm_mark_size(void) { return sizeof(pm_mark); }
 
@@ -30,6 +31,7 @@ const char *pm_strerror(pm_status status)
     case PM_ERR_IO: return "input/output error";
     case PM_ERR_CRYPTO: return "crypto library failed to initialise";
     case PM_ERR_STATE: return "call not valid in this state";
+    case PM_ERR_FORMAT: return "format version not supported (" PM_STR(PM_FORMAT_MIN) " to " PM_STR(PM_FORMAT_MAX) ")";
     default: return "unknown error";
     }
 }

@@ -6,15 +6,11 @@
 double pm_fscale(int i) { return 0.98 + 0.01 * i; }
 double pm_tscale(int i) { return 0.97 + 0.005 * i; }
 
-/* Position (in detector steps) of tile t for phase p and time scale tau. */
-static inline int tile_pos(int t, int p, double tau) { return (int)((PM_SUB * t - p) / tau + 0.5); }
+/* Position (in detector steps) of unit u's first tile for phase p and time scale tau. */
+static inline int unit_pos(int u, int unit_steps, int p, double tau) { return (int)((unit_steps * u - p) / tau + 0.5); }
 
 /* First unit whose first tile lies at or after the window start. */
-static int first_unit(int p)
-{
-    const int unit_steps = PM_SUB * PMF_TILES_PER_UNIT;
-    return (p + unit_steps - 1) / unit_steps;
-}
+static int first_unit(int p, int unit_steps) { return (p + unit_steps - 1) / unit_steps; }
 
 static inline float clip(float v) { return v > PM_CLIP_DB ? PM_CLIP_DB : v < -PM_CLIP_DB ? -PM_CLIP_DB : v; }
 
@@ -38,12 +34,12 @@ static float less_neighbours(float v, const float *prefix, int b, int nb)
  * has buried the music, and with it the mark (measured: inverse-variance
  * weights decode less of every attack in the benchmark).
  */
-void pm_sync_prepare_one(float *v, int len, int nb, float *energy)
+void pm_sync_prepare_one(float *v, int len, int nb, int tile_steps, float *energy)
 {
-    const int n = len - PM_SUB;
-    /* Row by row, in place: row s needs the tile values of rows s - SUB (already
-     * overwritten, so kept in a ring of the last SUB rows), s + SUB and s + 2 SUB. */
-    float ring[PM_SUB][PMF_MAX_BANDS] = {{0}};
+    const int T = tile_steps, n = len - T;
+    /* Row by row, in place: row s needs the tile values of rows s - T (already
+     * overwritten, so kept in a ring of the last T rows), s + T and s + 2 T. */
+    float ring[PM_MAX_TILE_STEPS][PMF_MAX_BANDS] = {{0}};
     double var[PMF_MAX_BANDS] = {0};
     for (int s = 0; s < len; s++) {
         float *row = v + (size_t)s * nb, tile[PMF_MAX_BANDS];
@@ -52,15 +48,15 @@ void pm_sync_prepare_one(float *v, int len, int nb, float *energy)
             memset(row, 0, sizeof(float) * (size_t)nb);
             continue;
         }
-        const float *later = row + (size_t)PM_SUB * nb, *before = ring[s % PM_SUB];
-        const int detrend = s >= PM_SUB && s + 2 * PM_SUB < len;
+        const float *later = row + (size_t)T * nb, *before = ring[s % T];
+        const int detrend = s >= T && s + 2 * T < len;
         for (int b = 0; b < nb; b++) {
             float d = tile[b] - later[b];
             if (detrend)
-                d -= PM_DETREND * (before[b] - later[(size_t)PM_SUB * nb + b]);
+                d -= PM_DETREND * (before[b] - later[(size_t)T * nb + b]);
             row[b] = d;
         }
-        memcpy(ring[s % PM_SUB], tile, sizeof(float) * (size_t)nb);
+        memcpy(ring[s % T], tile, sizeof(float) * (size_t)nb);
         float prefix[PMF_MAX_BANDS + 1] = {0};
         for (int b = 0; b < nb; b++)
             prefix[b + 1] = prefix[b] + row[b];
@@ -84,7 +80,7 @@ void pm_sync_prepare_one(float *v, int len, int nb, float *energy)
 void pm_sync_prepare(pm_window_view *w)
 {
     for (int f = w->grid.f0; f < w->grid.f1; f++)
-        pm_sync_prepare_one(w->val[f], w->len, w->n_bands, w->energy[f]);
+        pm_sync_prepare_one(w->val[f], w->len, w->n_bands, w->tile_steps, w->energy[f]);
 }
 
 /* Add unit slot `slot`'s sync chips read from `row` to *sync, and their null energy to *sync_en. */
@@ -102,20 +98,21 @@ float pm_sync_read(const pm_window_view *w, const pm_layout *L, pm_candidate *ca
 {
     const float *v = w->val[cand->fs];
     const double tau = w->tbase * pm_tscale(cand->ts);
+    const int tile = PM_TILE_STEPS(L), unit = PM_UNIT_STEPS(L);
     double en = 0.0, sync = 0.0, sync_en = 0.0;
     int n = 0, n_sync = 0;
     memset(cand->soft, 0, sizeof cand->soft);
     if (parts)
         memset(parts, 0, sizeof(float) * PM_PARTS * PMF_CODED_BITS);
-    for (int u = first_unit(cand->phase);; u++) {
-        int s0 = tile_pos(PMF_TILES_PER_UNIT * u, cand->phase, tau);
-        if (s0 >= w->len - PM_SUB)
+    for (int u = first_unit(cand->phase, unit);; u++) {
+        int s0 = unit_pos(u, unit, cand->phase, tau);
+        if (s0 >= w->len - tile)
             break;
-        int slot = u % PMF_PERIOD_UNITS;
+        int slot = u % L->units;
         const float *row = v + (size_t)s0 * w->n_bands;
         const int first_data = L->slot_start[slot] + L->slot_nsync[slot];
         /* A unit belongs to the part that holds its centre (half a unit after its start). */
-        const int part = (s0 + PM_SUB) * PM_PARTS / w->len;
+        const int part = (s0 + tile) * PM_PARTS / w->len;
         float *dst = parts ? parts[part < PM_PARTS ? part : PM_PARTS - 1] : NULL;
         add_sync(L, slot, row, w->energy[cand->fs], &sync, &sync_en);
         n_sync += L->slot_nsync[slot];
@@ -138,12 +135,13 @@ float pm_sync_score(const pm_window_view *w, const pm_layout *L, const pm_candid
 {
     const float *v = w->val[cand->fs];
     const double tau = w->tbase * pm_tscale(cand->ts);
+    const int tile = PM_TILE_STEPS(L), unit = PM_UNIT_STEPS(L);
     double sync = 0.0, sync_en = 0.0;
-    for (int u = first_unit(cand->phase);; u++) {
-        int s0 = tile_pos(PMF_TILES_PER_UNIT * u, cand->phase, tau);
-        if (s0 >= w->len - PM_SUB)
+    for (int u = first_unit(cand->phase, unit);; u++) {
+        int s0 = unit_pos(u, unit, cand->phase, tau);
+        if (s0 >= w->len - tile)
             break;
-        int slot = u % PMF_PERIOD_UNITS;
+        int slot = u % L->units;
         add_sync(L, slot, v + (size_t)s0 * w->n_bands, w->energy[cand->fs], &sync, &sync_en);
     }
     return sync_en > 0.0 ? (float)(sync / sqrt(sync_en)) : 0.0f;
@@ -155,30 +153,51 @@ int pm_phase_dist(int a, int b)
     return d < PM_PHASES - d ? d : PM_PHASES - d;
 }
 
-void pm_sync_table(const float *v, int len, int nb, const float *energy, const pm_layout *L,
-                   float *table, double slot_en[PMF_PERIOD_UNITS])
+void pm_sync_table(const float *v, int len, int nb, const float *energy, const pm_layout *L, pm_sync_tables *t)
 {
-    const int last = len - PM_SUB; /* a unit needs its second tile inside the window */
-    for (int u = 0; u < PMF_PERIOD_UNITS; u++) {
-        const pm_tile *t = &L->tiles[L->slot_start[u]];
-        slot_en[u] = 0.0;
-        for (int i = 0; i < L->slot_nsync[u]; i++)
-            slot_en[u] += energy[t[i].band];
-        float *out = table + (size_t)u * len;
-        for (int s = 0; s < last; s++) {
-            const float *row = v + (size_t)s * nb;
+    const int last = len - PM_TILE_STEPS(L), units = L->units; /* a unit needs its second tile inside the window */
+    const int runs = len * 3 / (2 * PM_UNIT_STEPS(L)) + 2 < PM_MAX_RUN ? len * 3 / (2 * PM_UNIT_STEPS(L)) + 2
+                                                                        : PM_MAX_RUN;
+    t->len = len;
+    t->units = units;
+    t->runs = runs;
+    for (int s = 0; s < last; s++) {
+        const float *row = v + (size_t)s * nb;
+        float *out = t->table + (size_t)s * units;
+        for (int u = 0; u < units; u++) {
+            const pm_tile *tl = &L->tiles[L->slot_start[u]];
             float c = 0.0f;
             for (int i = 0; i < L->slot_nsync[u]; i++)
-                c += t[i].chip * row[t[i].band];
-            out[s] = c;
+                c += tl[i].chip * row[tl[i].band];
+            out[u] = c;
+        }
+    }
+    double slot_en[PMF_MAX_UNITS];
+    for (int u = 0; u < units; u++) {
+        const pm_tile *tl = &L->tiles[L->slot_start[u]];
+        slot_en[u] = 0.0;
+        for (int i = 0; i < L->slot_nsync[u]; i++)
+            slot_en[u] += energy[tl[i].band];
+    }
+    /* Summed in the order the units are read, so each run's energy is the same double
+     * whichever phase reads it. */
+    for (int u = 0; u < units; u++) {
+        double *r = t->run_en + (size_t)u * (size_t)runs, sum = 0.0;
+        r[0] = 0.0;
+        for (int m = 1, slot = u; m < runs; m++) {
+            sum += slot_en[slot];
+            r[m] = sum;
+            slot = slot + 1 == units ? 0 : slot + 1;
         }
     }
 }
 
-void pm_unit_pos_make(pm_unit_pos *up, int len, double tau)
+void pm_unit_pos_make(pm_unit_pos *up, int len, double tau, const pm_layout *L)
 {
-    const int last = len - PM_SUB, unit_steps = PM_SUB * PMF_TILES_PER_UNIT;
+    const int last = len - PM_TILE_STEPS(L), unit_steps = PM_UNIT_STEPS(L);
     const double step = unit_steps / tau;
+    up->unit_steps = unit_steps;
+    up->units = L->units;
     for (int q = 0; q < unit_steps; q++) {
         int n = 0;
         for (double x = q / tau + 0.5; n < PM_MAX_WINDOW; x += step) {
@@ -191,19 +210,33 @@ void pm_unit_pos_make(pm_unit_pos *up, int len, double tau)
     }
 }
 
-float pm_sync_z(const float *table, int len, const double slot_en[PMF_PERIOD_UNITS], const pm_unit_pos *up, int p)
+void pm_sync_z_all(const pm_sync_tables *t, float z[PM_PHASES])
 {
-    const int u0 = first_unit(p), q = PM_SUB * PMF_TILES_PER_UNIT * u0 - p;
-    const int16_t *pos = up->pos[q];
-    double corr = 0.0, en = 0.0;
-    /* The slot's row of the table advances with the unit and wraps with the period. */
-    unsigned slot = (unsigned)u0 % PMF_PERIOD_UNITS;
-    for (int j = 0; j < up->n[q]; j++) {
-        corr += table[(size_t)slot * (size_t)len + (size_t)pos[j]];
-        en += slot_en[slot];
-        slot = (slot + 1) % PMF_PERIOD_UNITS;
+    const pm_unit_pos *up = &t->pos;
+    const int units = t->units, us = up->unit_steps;
+    double acc[PMF_MAX_UNITS];
+    for (int p = 0; p < PM_PHASES; p++) /* every one is written below (units * us = PM_PHASES) */
+        z[p] = NAN;
+    /* Phase p = us * u0 - q (mod the period) has its first unit q steps into the window,
+     * in slot u0 mod units: its j-th unit is at pos[q][j] in slot u0 + j. */
+    for (int q = 0; q < us; q++) {
+        /* Time scales are at most 1.3, so n < runs of pm_sync_table (the bound only guards memory). */
+        const int n = up->n[q] < t->runs ? up->n[q] : t->runs - 1;
+        memset(acc, 0, sizeof(double) * (size_t)units);
+        for (int j = 0; j < n; j++) {
+            const float *row = t->table + (size_t)up->pos[q][j] * (size_t)units;
+            const int r = j % units;
+            for (int u = 0; u < units - r; u++)
+                acc[u] += row[u + r];
+            for (int u = units - r; u < units; u++)
+                acc[u] += row[u + r - units];
+        }
+        for (int u0 = 0; u0 < units; u0++) {
+            const double en = t->run_en[(size_t)u0 * (size_t)t->runs + (size_t)n];
+            const int p = ((us * u0 - q) % PM_PHASES + PM_PHASES) % PM_PHASES;
+            z[p] = en > 0.0 ? (float)(acc[u0] / sqrt(en)) : NAN;
+        }
     }
-    return en > 0.0 ? (float)(corr / sqrt(en)) : NAN;
 }
 
 int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP],
@@ -211,13 +244,15 @@ int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top
 {
     int n = 0;
     float floor_z = -INFINITY; /* the weakest kept candidate's z, once PM_TOP are kept */
+    pm_sync_tables *t = w->tables;
     for (int fs = w->grid.f0; fs < w->grid.f1; fs++) {
-        double slot_en[PMF_PERIOD_UNITS];
-        pm_sync_table(w->val[fs], w->len, w->n_bands, w->energy[fs], L, w->table, slot_en);
+        pm_sync_table(w->val[fs], w->len, w->n_bands, w->energy[fs], L, t);
         for (int ts = w->grid.t0; ts < w->grid.t1; ts++) {
-            pm_unit_pos_make(w->pos, w->len, w->tbase * pm_tscale(ts));
+            float zs[PM_PHASES];
+            pm_unit_pos_make(&t->pos, w->len, w->tbase * pm_tscale(ts), L);
+            pm_sync_z_all(t, zs);
             for (int p = 0; p < PM_PHASES; p++) {
-                const float zn = pm_sync_z(w->table, w->len, slot_en, w->pos, p);
+                const float zn = zs[p];
                 const float z = isnan(zn) ? 0.0f : zn;
                 if (scores)
                     scores[PM_STATE(fs, ts, p)] = z;
@@ -255,9 +290,9 @@ int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top
     }
     for (int i = 1; i < n; i++) /* best first */
         for (int j = i; j > 0 && top[j].z > top[j - 1].z; j--) {
-            pm_candidate t = top[j];
+            pm_candidate c = top[j];
             top[j] = top[j - 1];
-            top[j - 1] = t;
+            top[j - 1] = c;
         }
     for (int i = 0; i < n; i++)
         pm_sync_read(w, L, &top[i], NULL);

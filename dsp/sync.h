@@ -11,14 +11,19 @@
 
 #define PM_N_FSCALE 5  /* frequency scales searched: 0.98 .. 1.02 */
 #define PM_N_TSCALE 13 /* time scales searched: 0.97 .. 1.03 */
-#define PM_SUB 4       /* detector positions per tile (hop / 2) */
-#define PM_PHASES (PM_SUB * PMF_PERIOD_TILES) /* phase resolution: a quarter tile */
+#define PM_STEPS_PER_FRAME 2 /* detector positions per embed hop */
+#define PM_PHASES (PM_STEPS_PER_FRAME * PMF_PERIOD_FRAMES) /* phase resolution: half a hop */
+/* A tile and a unit of layout L, in detector steps (version 1: 4 and 8; version 2: 2 and 4). */
+#define PM_TILE_STEPS(L) (PM_STEPS_PER_FRAME * (L)->frames_per_tile)
+#define PM_UNIT_STEPS(L) (PMF_TILES_PER_UNIT * PM_TILE_STEPS(L))
+#define PM_MAX_TILE_STEPS (PM_STEPS_PER_FRAME * PMF_V1_FRAMES_PER_TILE)
+#define PM_MAX_UNIT_STEPS (PMF_TILES_PER_UNIT * PM_MAX_TILE_STEPS)
 #define PM_TOP 4       /* candidates kept per window */
 #define PM_CLIP_DB 6.0f /* chip values are clipped to this many dB */
 #define PM_DETREND 0.2f /* share of the surrounding tiles' difference removed */
 #define PM_COMMON_BANDS 8 /* bands either side whose mean level change is removed */
-#define PM_MAX_WINDOW (4 * PMF_PERIOD_TILES * PM_SUB) /* longest window, in steps */
-#define PM_WIN_STEPS (2 * PMF_PERIOD_TILES * PM_SUB)  /* a streaming analysis window: two periods */
+#define PM_MAX_WINDOW (4 * PM_PHASES) /* longest window, in steps */
+#define PM_WIN_STEPS (2 * PM_PHASES)  /* a streaming analysis window: two periods */
 #define PM_PARTS 4     /* equal parts of a window whose soft bits are also read apart */
 
 /* Scales of the local grid, relative to the grid's base (1 unless scale.h estimated another). */
@@ -32,31 +37,48 @@ typedef struct pm_grid {
 #define PM_GRID_FULL ((pm_grid){0, PM_N_FSCALE, 0, PM_N_TSCALE})
 
 /*
- * Where a window's units fall at one time scale: the first unit at or after the window
- * start lies q = PM_SUB * PMF_TILES_PER_UNIT * u0 - p steps after it (0 <= q < 8), and
- * that unit and the ones after it at steps pos[q][0 .. n[q]). The same for every phase,
- * so it is worked out once per time scale, not once per alignment.
+ * Where a window's units fall at one time scale, for one geometry: the first unit at or
+ * after the window start lies q = unit_steps * u0 - p steps after it (0 <= q <
+ * unit_steps), and that unit and the ones after it at steps pos[q][0 .. n[q]). The
+ * same for every phase, so it is worked out once per time scale, not once per alignment.
  */
 typedef struct pm_unit_pos {
-    int n[PM_SUB * PMF_TILES_PER_UNIT];
-    int16_t pos[PM_SUB * PMF_TILES_PER_UNIT][PM_MAX_WINDOW];
+    int unit_steps, units; /* the geometry's (PM_UNIT_STEPS, pm_layout.units) */
+    int n[PM_MAX_UNIT_STEPS];
+    int16_t pos[PM_MAX_UNIT_STEPS][PM_MAX_WINDOW];
 } pm_unit_pos;
-void pm_unit_pos_make(pm_unit_pos *up, int len, double tau);
+void pm_unit_pos_make(pm_unit_pos *up, int len, double tau, const pm_layout *L);
+
+/* Most units a window's alignment reads, plus one: a window of PM_MAX_WINDOW steps in
+ * version 2's units at a time scale up to 1.5. */
+#define PM_MAX_RUN (PM_MAX_WINDOW * 3 / (2 * PMF_TILES_PER_UNIT * PM_STEPS_PER_FRAME * PMF_V2_FRAMES_PER_TILE) + 2)
 
 /*
- * One analysis window, len <= PM_MAX_WINDOW steps. The caller fills
- * val[f][s * n_bands + b] with tile values (dB) for s in [0, len);
- * pm_sync_prepare() turns them, in place, into chip values: the detrended
- * difference of the tiles one tile apart, less its neighbouring bands' mean,
- * clipped.
+ * A window's sync chips summed per unit slot (pm_sync_table), position-major so that
+ * pm_sync_z_all() scores all the phases of a time scale with vector adds: the phases
+ * whose first unit falls q steps into the window read the same positions, each from
+ * another start slot, so each position adds its row of slots, rotated, to all of them.
+ */
+typedef struct pm_sync_tables {
+    int len, units, runs; /* run_en holds runs of 0 .. runs - 1 units */
+    float table[PM_MAX_WINDOW * PMF_MAX_UNITS]; /* [s * units + u]: slot u's sync correlation at step s */
+    double run_en[PMF_MAX_UNITS * PM_MAX_RUN];  /* [u * runs + m]: null energy of m units from slot u */
+    pm_unit_pos pos;                            /* scratch: where the units fall at one time scale */
+} pm_sync_tables;
+
+/*
+ * One analysis window, len <= PM_MAX_WINDOW steps, read in one geometry (tile_steps:
+ * PM_TILE_STEPS of its layouts). The caller fills val[f][s * n_bands + b] with tile
+ * values (dB) for s in [0, len); pm_sync_prepare() turns them, in place, into chip
+ * values: the detrended difference of the tiles one tile apart, less its neighbouring
+ * bands' mean, clipped.
  */
 typedef struct pm_window_view {
-    int len, n_bands;
+    int len, n_bands, tile_steps;
     double tbase; /* time scale of the grid's centre: tau = tbase * pm_tscale(ts) */
     pm_grid grid; /* the scales searched; val[f] is used for f in [grid.f0, grid.f1) only */
     float *val[PM_N_FSCALE];
-    float *table; /* PMF_PERIOD_UNITS * PM_MAX_WINDOW floats of scratch for the search */
-    pm_unit_pos *pos; /* scratch for the search */
+    pm_sync_tables *tables; /* scratch for the search */
     float energy[PM_N_FSCALE][PMF_MAX_BANDS]; /* mean squared chip value per band */
 } pm_window_view;
 
@@ -70,16 +92,15 @@ typedef struct pm_candidate {
 /* Turn the tile values into chip values, in place; once per window, before any search. */
 void pm_sync_prepare(pm_window_view *w);
 /* The same for one frequency scale: v[s * nb + b], s < len; energy[b]: mean squared chip value. */
-void pm_sync_prepare_one(float *v, int len, int nb, float *energy);
+void pm_sync_prepare_one(float *v, int len, int nb, int tile_steps, float *energy);
 /*
- * The sync correlation of every unit slot u at every step s < len - PM_SUB of prepared
- * chip values v: table[u * len + s]; slot_en[u]: its expected square under the null.
- * Then pm_sync_z() scores an alignment from the table in one read per unit.
+ * The sync correlation of every unit slot of L at every step s < len - tile of prepared
+ * chip values v, and the null energies of runs of slots, into t.
  */
-void pm_sync_table(const float *v, int len, int nb, const float *energy, const pm_layout *L,
-                   float *table, double slot_en[PMF_PERIOD_UNITS]);
-/* z of the alignment (the time scale of up, phase p) of a window of `len` steps. */
-float pm_sync_z(const float *table, int len, const double slot_en[PMF_PERIOD_UNITS], const pm_unit_pos *up, int p);
+void pm_sync_table(const float *v, int len, int nb, const float *energy, const pm_layout *L, pm_sync_tables *t);
+/* z[p] of every phase p < PM_PHASES at the time scale of t->pos (pm_unit_pos_make: same
+ * geometry and len as the table); NAN where no unit falls in the window. */
+void pm_sync_z_all(const pm_sync_tables *t, float z[PM_PHASES]);
 /* Distance between two phases on the circle of PM_PHASES. */
 int pm_phase_dist(int a, int b);
 /* Index of an alignment state in a score table. */

@@ -56,6 +56,13 @@ extern "C" {
 #define PM_STRENGTH_MIN 0
 #define PM_STRENGTH_MAX 4
 #define PM_STRENGTH_DEFAULT 1
+/**
+ * Mark format versions an embedder can write (docs/FORMAT.md); the detector reads
+ * them all. PM_FORMAT_DEFAULT is what pm_embedder_new() writes.
+ */
+#define PM_FORMAT_MIN 1
+#define PM_FORMAT_MAX 2
+#define PM_FORMAT_DEFAULT 1
 /** A limit as a string literal (its digits), for messages: PM_STR(PM_ID_MAX). */
 #define PM_STR(x) PM_STR_(x)
 #define PM_STR_(x) #x
@@ -72,7 +79,8 @@ typedef enum pm_status {
     PM_ERR_EXISTS = -8,   /**< refusing to overwrite an existing file */
     PM_ERR_IO = -9,       /**< an I/O operation failed (see errno) */
     PM_ERR_CRYPTO = -10,  /**< the crypto library failed to initialise */
-    PM_ERR_STATE = -11    /**< call not valid in the object's current state */
+    PM_ERR_STATE = -11,   /**< call not valid in the object's current state */
+    PM_ERR_FORMAT = -12   /**< format version outside PM_FORMAT_MIN..PM_FORMAT_MAX */
 } pm_status;
 
 /** One-line message for a pm_status; never NULL. */
@@ -94,6 +102,8 @@ PM_API int pm_max_segments(void);
 PM_API float pm_strength_min(void);
 PM_API float pm_strength_max(void);
 PM_API float pm_strength_default(void);
+/** PM_FORMAT_DEFAULT of the library loaded. */
+PM_API int pm_format_default(void);
 PM_API size_t pm_result_size(void);
 /** The size of pm_mark (a binding checks its copy of the layout against it). */
 PM_API size_t pm_mark_size(void);
@@ -137,6 +147,12 @@ PM_API void pm_embedder_free(pm_embedder *e);
  * payload period is never a mix of two ID pairs.
  */
 PM_API PM_WARN_UNUSED pm_status pm_embedder_set_ids(pm_embedder *e, uint32_t model_id, uint32_t dataset_id);
+/**
+ * Write format `version` (PM_FORMAT_MIN..PM_FORMAT_MAX; PM_ERR_FORMAT otherwise) from the
+ * next payload boundary on (on a new or reset embedder: from its first sample).
+ * Real-time safe.
+ */
+PM_API PM_WARN_UNUSED pm_status pm_embedder_set_format(pm_embedder *e, int version);
 /** Change strength; takes effect at the next payload boundary. */
 PM_API PM_WARN_UNUSED pm_status pm_embedder_set_strength(pm_embedder *e, float strength);
 /**

@@ -14,7 +14,7 @@ alone="tests/hosts.sh"
 # reads cli.sh's) comes after it in the same lane, and X and asan:X share X's work folder.
 # Lane 2 is the longer (its suites' timings are in every run's log): suites without such
 # ties go to lane 1 when it grows.
-lane1="tests/symbols.sh tests/cli.sh tests/shard.sh asan:tests/cli.sh tests/plugin.sh tests/e2e.sh tests/regress.sh tests/contract.sh tests/report.sh asan:tests/report.sh tests/terminal.sh tests/untrusted.sh asan:tests/untrusted.sh tests/weak.sh tests/nomem.sh"
+lane1="tests/symbols.sh tests/cli.sh tests/shard.sh asan:tests/cli.sh tests/plugin.sh tests/e2e.sh tests/regress.sh tests/contract.sh tests/report.sh asan:tests/report.sh tests/terminal.sh tests/untrusted.sh asan:tests/untrusted.sh tests/weak.sh tests/nomem.sh tests/versions.sh"
 lane2="tests/scale.sh tests/catalogue.sh tests/marks.sh asan:tests/marks.sh tests/recognise.sh asan:tests/recognise.sh tests/examples.sh tests/dataset.sh asan:tests/dataset.sh tests/attribution.sh asan:tests/attribution.sh tests/dataloss.sh asan:tests/dataloss.sh tests/hostile.sh tests/asan.sh"
 # The Debian packages (scripts/test-packages.sh): built beside the suites, since the build
 # changes nothing outside build/packages; installed, used and purged after them, since

@@ -46,7 +46,7 @@ import numpy as np
 
 __all__ = ["ProvmarkError", "Key", "Embedder", "Detector", "Result", "Mark", "Segment",
            "version", "library_path", "ID_MAX", "MAX_KEYS", "MAX_EXPECTED", "MAX_CHANNELS", "STRENGTH_MIN", "STRENGTH_MAX",
-           "STRENGTH_DEFAULT"]
+           "STRENGTH_DEFAULT", "FORMAT_DEFAULT"]
 
 __license__ = "MIT"
 _SONAME = "libprovmark.so.1"
@@ -101,6 +101,7 @@ MAX_CHANNELS = _limit("pm_max_channels", ctypes.c_int)
 STRENGTH_MIN = _limit("pm_strength_min", ctypes.c_float)
 STRENGTH_MAX = _limit("pm_strength_max", ctypes.c_float)
 STRENGTH_DEFAULT = _limit("pm_strength_default", ctypes.c_float)
+FORMAT_DEFAULT = _limit("pm_format_default", ctypes.c_int)
 _MAX_SEGMENTS = _limit("pm_max_segments", ctypes.c_int)
 
 
@@ -165,6 +166,7 @@ _emb_new = _sig("pm_embedder_new", ctypes.c_int, ctypes.POINTER(_vp), ctypes.c_d
 _emb_free = _sig("pm_embedder_free", None, _vp)
 _emb_ids = _sig("pm_embedder_set_ids", ctypes.c_int, _vp, ctypes.c_uint32, ctypes.c_uint32)
 _emb_strength = _sig("pm_embedder_set_strength", ctypes.c_int, _vp, ctypes.c_float)
+_emb_format = _sig("pm_embedder_set_format", ctypes.c_int, _vp, ctypes.c_int)
 # Sample buffers are passed as bare addresses: building a typed pointer per call
 # (ndarray.ctypes.data_as) would cost a sixth of marking a 20 ms chunk.
 _emb_process = _sig("pm_embedder_process_interleaved", ctypes.c_int, _vp, _vp, _vp,
@@ -452,6 +454,14 @@ class Embedder(_Handle):
     def set_strength(self, strength):
         """New strength (STRENGTH_MIN..STRENGTH_MAX) from the next chunk on."""
         _check(_emb_strength(self._handle(), _number(strength, "strength")))
+
+    def set_format(self, version):
+        """Write format version `version` (int; 1 or 2, docs/FORMAT.md; FORMAT_DEFAULT
+        unless set) from the next payload boundary on (on a new Embedder: from its
+        first sample). The detector reads every version."""
+        if isinstance(version, bool) or not isinstance(version, int):
+            raise TypeError("version must be an int")
+        _check(_emb_format(self._handle(), version), "set_format")
 
     def _out(self, shape):
         return np.empty(shape[::-1] if self.channels_first else shape, np.float32)

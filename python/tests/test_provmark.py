@@ -88,6 +88,29 @@ class BindingTest(unittest.TestCase):
         self.assertTrue(r2.found)
         self.assertIs(r2.key, self.key)
 
+    def test_every_format_version_is_written_and_read(self):
+        x = music(10)
+        self.assertIn(provmark.FORMAT_DEFAULT, (1, 2))
+        outs = []
+        for v in (1, 2):
+            emb = provmark.Embedder(48000, 2, self.key, 7, 42)
+            emb.set_format(v)
+            y = emb.mark(x)
+            outs.append(y)
+            r = provmark.Detector(48000, 2, [self.key]).detect(y)
+            self.assertTrue(r.found, f"version {v}")
+            self.assertEqual((r.model_id, r.dataset_id), (7, 42))
+            self.assertEqual(len(r.marks), 1)
+            self.assertLess(r.p_false, 1e-9)
+        self.assertGreater(np.max(np.abs(outs[0] - outs[1])), 0.0)  # two geometries
+        emb = provmark.Embedder(48000, 2, self.key, 7, 42)
+        for bad in (0, 3, -1):
+            with self.assertRaises(provmark.ProvmarkError):
+                emb.set_format(bad)
+        for bad in (1.0, "2", True):
+            with self.assertRaises(TypeError):
+                emb.set_format(bad)
+
     def test_ids_changed_mid_stream_are_two_marks_with_their_own_ranges(self):
         x = music(36)
         emb = provmark.Embedder(48000, 2, self.key, 7, 42)

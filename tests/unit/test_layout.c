@@ -51,28 +51,41 @@ static void layout_is_keyed_and_balanced(void **state)
     pm_key a, b;
     pm_key_demo(&a);
     assert_int_equal(pm_key_generate(&b), PM_OK);
-    static pm_layout la, lb, la2;
-    assert_int_equal(pm_layout_make(&la, &a), PM_OK);
-    assert_int_equal(pm_layout_make(&la2, &a), PM_OK);
-    assert_int_equal(pm_layout_make(&lb, &b), PM_OK);
-    assert_memory_equal(&la, &la2, sizeof la);
-    int differ = 0, per_bit[PMF_CODED_BITS] = {0}, sync = 0, plus = 0;
-    int total = la.slot_start[PMF_PERIOD_UNITS];
-    assert_int_equal(total, PMF_PERIOD_UNITS * la.n_bands);
-    for (int i = 0; i < total; i++) {
-        differ += la.tiles[i].chip != lb.tiles[i].chip || la.tiles[i].bit != lb.tiles[i].bit;
-        if (la.tiles[i].bit < 0)
-            sync++;
-        else
-            per_bit[la.tiles[i].bit]++;
-        plus += la.tiles[i].chip > 0;
+    static pm_layout la, lb, la2, other;
+    for (int v = 1; v <= PMF_VERSIONS; v++) {
+        assert_int_equal(pm_layout_make(&la, &a, v), PM_OK);
+        assert_int_equal(pm_layout_make(&la2, &a, v), PM_OK);
+        assert_int_equal(pm_layout_make(&lb, &b, v), PM_OK);
+        assert_memory_equal(&la, &la2, sizeof la);
+        assert_int_equal(la.version, v);
+        assert_int_equal(la.units * la.frames_per_tile * PMF_TILES_PER_UNIT, PMF_PERIOD_FRAMES);
+        int differ = 0, per_bit[PMF_CODED_BITS] = {0}, sync = 0, plus = 0;
+        int total = la.slot_start[la.units];
+        assert_int_equal(total, la.units * la.n_bands);
+        for (int i = 0; i < total; i++) {
+            differ += la.tiles[i].chip != lb.tiles[i].chip || la.tiles[i].bit != lb.tiles[i].bit;
+            if (la.tiles[i].bit < 0)
+                sync++;
+            else
+                per_bit[la.tiles[i].bit]++;
+            plus += la.tiles[i].chip > 0;
+        }
+        assert_true(differ > total / 3);
+        assert_int_equal(sync, total / PMF_SYNC_DIV);
+        for (int k = 0; k < PMF_CODED_BITS; k++) /* every coded bit carried, evenly */
+            assert_true(per_bit[k] >= (total - sync) / PMF_CODED_BITS &&
+                        per_bit[k] <= (total - sync) / PMF_CODED_BITS + 1);
+        assert_true(abs(2 * plus - total) < total / 10);
     }
-    assert_true(differ > total / 3);
-    assert_int_equal(sync, total / PMF_SYNC_DIV);
-    for (int k = 0; k < PMF_CODED_BITS; k++) /* every coded bit carried, evenly */
-        assert_true(per_bit[k] >= (total - sync) / PMF_CODED_BITS &&
-                    per_bit[k] <= (total - sync) / PMF_CODED_BITS + 1);
-    assert_true(abs(2 * plus - total) < total / 10);
+    /* The versions' maps of one key are unrelated: version 2's first half is not version 1's. */
+    assert_int_equal(pm_layout_make(&la, &a, 1), PM_OK);
+    assert_int_equal(pm_layout_make(&other, &a, 2), PM_OK);
+    int same = 0, n = la.slot_start[la.units];
+    for (int i = 0; i < n; i++)
+        same += la.tiles[i].chip == other.tiles[i].chip && la.tiles[i].bit == other.tiles[i].bit;
+    assert_true(same < n / 10);
+    assert_int_equal(pm_layout_make(&la, &a, 0), PM_ERR_ARG);
+    assert_int_equal(pm_layout_make(&la, &a, PMF_VERSIONS + 1), PM_ERR_ARG);
 }
 
 int main(void)

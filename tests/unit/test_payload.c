@@ -26,12 +26,37 @@ static void round_trip_and_range(void **state)
     const uint32_t ids[][2] = {{0, 0}, {7, 42}, {PM_ID_MAX, PM_ID_MAX}, {123456, 654321}};
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         uint32_t m = 1, d = 1;
-        assert_int_equal(pm_payload_pack(mac, ids[i][0], ids[i][1], bits), 0);
-        assert_int_equal(pm_payload_unpack(mac, bits, &m, &d), 1);
+        assert_int_equal(pm_payload_pack(mac, 1, ids[i][0], ids[i][1], bits), 0);
+        assert_int_equal(pm_payload_unpack(mac, 1, bits, &m, &d), 1);
         assert_int_equal(m, ids[i][0]);
         assert_int_equal(d, ids[i][1]);
     }
-    assert_int_equal(pm_payload_pack(mac, PM_ID_MAX + 1, 0, bits), -1);
+    assert_int_equal(pm_payload_pack(mac, 1, PM_ID_MAX + 1, 0, bits), -1);
+    assert_int_equal(pm_payload_pack(mac, 0, 7, 42, bits), -1);
+    assert_int_equal(pm_payload_pack(mac, PMF_VERSIONS + 1, 7, 42, bits), -1);
+}
+
+/* A payload read in the other version's geometry is rejected, whatever its tag: the
+ * version field names the geometry that carried it, and the tag covers the field. */
+static void versions_are_told_apart(void **state)
+{
+    pm_key k;
+    uint8_t mac[32], bits[PMF_PAYLOAD_BITS];
+    pm_key_demo(&k);
+    mac_of(&k, mac);
+    for (int v = 1; v <= PMF_VERSIONS; v++) {
+        uint32_t m = 0, d = 0;
+        assert_int_equal(pm_payload_pack(mac, v, 7, 42, bits), 0);
+        assert_int_equal(pm_payload_unpack(mac, v, bits, &m, &d), 1);
+        assert_int_equal(m, 7);
+        assert_int_equal(d, 42);
+        for (int w = 0; w <= 15; w++)
+            if (w != v)
+                assert_int_equal(pm_payload_unpack(mac, w, bits, &m, &d), 0);
+        /* The other version's field with this version's tag: the tag no longer checks. */
+        bits[2] ^= 1, bits[3] ^= 1; /* 1 <-> 2 */
+        assert_int_equal(pm_payload_unpack(mac, 3 - v, bits, &m, &d), 0);
+    }
 }
 
 static void every_single_bit_flip_is_rejected(void **state)
@@ -40,11 +65,11 @@ static void every_single_bit_flip_is_rejected(void **state)
     uint8_t mac[32], bits[PMF_PAYLOAD_BITS];
     pm_key_demo(&k);
     mac_of(&k, mac);
-    pm_payload_pack(mac, 7, 42, bits);
+    pm_payload_pack(mac, 1, 7, 42, bits);
     for (int i = 0; i < PMF_PAYLOAD_BITS; i++) {
         uint32_t m, d;
         bits[i] ^= 1;
-        assert_int_equal(pm_payload_unpack(mac, bits, &m, &d), 0);
+        assert_int_equal(pm_payload_unpack(mac, 1, bits, &m, &d), 0);
         bits[i] ^= 1;
     }
 }
@@ -63,7 +88,7 @@ static void random_payloads_pass_at_chance_rate(void **state)
             bits[i] = (uint8_t)(rand_r(&seed) & 1);
         bits[0] = 0, bits[1] = 0, bits[2] = 0, bits[3] = 1; /* right version: only the tag guards */
         uint32_t m, d;
-        passes += pm_payload_unpack(mac, bits, &m, &d);
+        passes += pm_payload_unpack(mac, 1, bits, &m, &d);
     }
     assert_int_equal(passes, 0);
 }
@@ -77,9 +102,9 @@ static void tag_depends_on_key(void **state)
     mac_of(&a, ma);
     mac_of(&b, mb);
     assert_memory_not_equal(ma, mb, 32);
-    pm_payload_pack(ma, 7, 42, bits);
+    pm_payload_pack(ma, 1, 7, 42, bits);
     uint32_t m, d;
-    assert_int_equal(pm_payload_unpack(mb, bits, &m, &d), 0);
+    assert_int_equal(pm_payload_unpack(mb, 1, bits, &m, &d), 0);
     uint8_t l1[32], l2[32];
     assert_int_equal(pm_key_derive_layout(&a, l1), PM_OK);
     assert_int_equal(pm_key_derive_layout(&a, l2), PM_OK);
@@ -131,6 +156,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip_and_range),
+        cmocka_unit_test(versions_are_told_apart),
         cmocka_unit_test(every_single_bit_flip_is_rejected),
         cmocka_unit_test(random_payloads_pass_at_chance_rate),
         cmocka_unit_test(tag_depends_on_key),

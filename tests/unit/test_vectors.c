@@ -1,11 +1,12 @@
 /*
- * Known-answer vectors of the provmark v1 format (docs/FORMAT.md, "Test vectors"):
- * for fixed keys, IDs and input, the coded bits of the payload, a hash of the keyed
- * layout and a hash of a short marked output, compared with tests/vectors/v1.txt.
- * Any change to the format (a constant of dsp/format.h, the band plan, the code,
- * the key derivation, the embedder) makes them fail until the vectors are
- * regenerated on purpose: `make vectors` (PM_VECTORS_WRITE=1) rewrites the file,
- * and a real format change also bumps PMF_VERSION.
+ * Known-answer vectors of the provmark formats, versions 1 and 2 (docs/FORMAT.md,
+ * "Test vectors"): for fixed keys, IDs and input, the coded bits of the payload, a hash
+ * of the keyed layout and a hash of a short marked output, compared with
+ * tests/vectors/vectors.txt (version 2's names end in _v2). Any change to a format (a
+ * constant of dsp/format.h, the band plan, the code, the key derivation, the embedder)
+ * makes them fail until the vectors are regenerated on purpose: `make vectors`
+ * (PM_VECTORS_WRITE=1) rewrites the file. A change to a published version's answers is
+ * a new version, not an edit.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,7 +26,7 @@
 #include "provmark.h"
 #include "synth.h"
 
-#define VECTORS "tests/vectors/v1.txt"
+#define VECTORS "tests/vectors/vectors.txt"
 #define MAX_VECTORS 32
 
 typedef struct vec {
@@ -65,7 +66,10 @@ static void vector_key(int which, pm_key *key)
 
 static const uint32_t ids[][2] = {{0, 0}, {7, 42}, {PM_ID_MAX, 1}};
 
-static void coded_bits(void)
+/* Version 1's names carry no suffix (they predate version 2). */
+static const char *suffix(int version) { return version == 1 ? "" : "_v2"; }
+
+static void coded_bits(int version)
 {
     for (int k = 0; k < 2; k++)
         for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
@@ -73,34 +77,34 @@ static void coded_bits(void)
             vector_key(k, &key);
             uint8_t mac[32], info[PMF_PAYLOAD_BITS], coded[PMF_CODED_BITS];
             assert_int_equal(pm_key_derive_mac(&key, mac), 0);
-            assert_int_equal(pm_payload_pack(mac, ids[i][0], ids[i][1], info), 0);
+            assert_int_equal(pm_payload_pack(mac, version, ids[i][0], ids[i][1], info), 0);
             pm_fec_encode(info, coded);
             char bits[PMF_CODED_BITS + 1], name[64];
             for (int b = 0; b < PMF_CODED_BITS; b++)
                 bits[b] = (char)('0' + coded[b]);
             bits[PMF_CODED_BITS] = '\0';
-            snprintf(name, sizeof name, "coded_bits.key%d.%u.%u", k, ids[i][0], ids[i][1]);
+            snprintf(name, sizeof name, "coded_bits%s.key%d.%u.%u", suffix(version), k, ids[i][0], ids[i][1]);
             put(name, bits);
         }
 }
 
 /* The layout as bytes: every field, in a fixed order, little-endian. */
-static void layout_hash(void)
+static void layout_hash(int version)
 {
     for (int k = 0; k < 2; k++) {
         pm_key key;
         vector_key(k, &key);
         static pm_layout L;
-        assert_int_equal(pm_layout_make(&L, &key), 0);
-        static uint8_t buf[4 * (2 + 2 * PMF_PERIOD_UNITS) + 5 * PMF_PERIOD_UNITS * PMF_MAX_BANDS];
+        assert_int_equal(pm_layout_make(&L, &key, version), 0);
+        static uint8_t buf[4 * (2 + 2 * PMF_MAX_UNITS) + 5 * PMF_MAX_UNITS * PMF_MAX_BANDS];
         size_t n = 0;
 #define PUT32(v) for (int s = 0; s < 32; s += 8) buf[n++] = (uint8_t)((uint32_t)(v) >> s)
         PUT32(L.n_bands);
-        for (int u = 0; u <= PMF_PERIOD_UNITS; u++)
+        for (int u = 0; u <= L.units; u++)
             PUT32(L.slot_start[u]);
-        for (int u = 0; u < PMF_PERIOD_UNITS; u++)
+        for (int u = 0; u < L.units; u++)
             PUT32(L.slot_nsync[u]);
-        for (int t = 0; t < L.slot_start[PMF_PERIOD_UNITS]; t++) {
+        for (int t = 0; t < L.slot_start[L.units]; t++) {
             buf[n++] = (uint8_t)L.tiles[t].band, buf[n++] = (uint8_t)(L.tiles[t].band >> 8);
             buf[n++] = (uint8_t)L.tiles[t].bit, buf[n++] = (uint8_t)(L.tiles[t].bit >> 8);
             buf[n++] = (uint8_t)L.tiles[t].chip;
@@ -108,7 +112,7 @@ static void layout_hash(void)
 #undef PUT32
         char hex[65], name[64];
         hash_hex(buf, n, hex);
-        snprintf(name, sizeof name, "layout_blake2b.key%d", k);
+        snprintf(name, sizeof name, "layout_blake2b%s.key%d", suffix(version), k);
         put(name, hex);
     }
 }
@@ -118,7 +122,7 @@ static void layout_hash(void)
  * strength), output aligned with the input, as 16-bit PCM (what a WAV would hold):
  * its hash, and the mark level.
  */
-static void marked_output(void)
+static void marked_output(int version)
 {
     const size_t frames = 4 * 44100, ch = 2;
     float *x = malloc(sizeof(float) * frames * ch), *y = malloc(sizeof(float) * (frames + 44100) * ch);
@@ -129,6 +133,7 @@ static void marked_output(void)
     vector_key(1, &key);
     pm_embedder *e;
     assert_int_equal(pm_embedder_new(&e, 44100.0, (int)ch, &key, 7, 42, PM_STRENGTH_DEFAULT), PM_OK);
+    assert_int_equal(pm_embedder_set_format(e, version), PM_OK);
     const size_t lat = pm_embedder_latency(e);
     assert_true(lat <= 44100);
     assert_int_equal(pm_embedder_process_interleaved(e, x, y, frames), PM_OK);
@@ -150,9 +155,12 @@ static void marked_output(void)
     unsigned char h[32];
     crypto_generichash_final(&st, h, sizeof h);
     sodium_bin2hex(hex, sizeof hex, h, sizeof h);
-    put("marked_pcm16_blake2b.key1.7.42", hex);
+    char name[64];
+    snprintf(name, sizeof name, "marked_pcm16_blake2b%s.key1.7.42", suffix(version));
+    put(name, hex);
     snprintf(lv, sizeof lv, "%.1f", level);
-    put("mark_level_db.key1.7.42", lv);
+    snprintf(name, sizeof name, "mark_level_db%s.key1.7.42", suffix(version));
+    put(name, lv);
     free(x);
     free(y);
     free(pcm);
@@ -161,14 +169,16 @@ static void marked_output(void)
 static void vectors(void **state)
 {
     assert_true(sodium_init() >= 0);
-    coded_bits();
-    layout_hash();
-    marked_output();
+    for (int v = 1; v <= PMF_VERSIONS; v++) {
+        coded_bits(v);
+        layout_hash(v);
+        marked_output(v);
+    }
     const char *path = getenv("PM_VECTORS") ? getenv("PM_VECTORS") : VECTORS;
     if (getenv("PM_VECTORS_WRITE")) {
         FILE *f = fopen(path, "w");
         assert_non_null(f);
-        fprintf(f, "# provmark v1 known-answer vectors (tests/unit/test_vectors.c; regenerate: make vectors)\n");
+        fprintf(f, "# provmark known-answer vectors, format versions 1 and 2 (tests/unit/test_vectors.c; regenerate: make vectors)\n");
         for (int i = 0; i < n_computed; i++)
             fprintf(f, "%s %s\n", computed[i].name, computed[i].value);
         assert_int_equal(fclose(f), 0);
