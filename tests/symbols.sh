@@ -15,3 +15,9 @@ check "the internals are still in libprovmark.a, as local symbols" \
     sh -c "nm build/lib/libprovmark.a | grep -q ' t pm_fec_encode\$'"
 check "only the public header is installed from include/; dsp/ has the private ones" \
     sh -c "[ \$(ls include) = provmark.h ] && ! ls dsp/provmark.h 2>/dev/null"
+# The Debian symbols file lists every exported function, and nothing else: a function
+# missing from it gets no minimum version in packages that link it.
+sed -n 's/^ \(pm_[a-z0-9_]*\)@Base .*/\1/p' debian/libprovmark1.symbols | sort -u >"$w/debian"
+check "debian/libprovmark1.symbols lists exactly the exported functions" cmp -s "$w/api" "$w/debian"
+check "debian/libprovmark1.symbols holds only its header and symbol lines" \
+    sh -c "! grep -v -e '^libprovmark.so.1 ' -e '^\* Build-Depends-Package: ' -e '^ pm_[a-z0-9_]*@Base [0-9.]*\$' debian/libprovmark1.symbols"
