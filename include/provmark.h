@@ -62,7 +62,7 @@ extern "C" {
  */
 #define PM_FORMAT_MIN 1
 #define PM_FORMAT_MAX 2
-#define PM_FORMAT_DEFAULT 1
+#define PM_FORMAT_DEFAULT 2
 /** A limit as a string literal (its digits), for messages: PM_STR(PM_ID_MAX). */
 #define PM_STR(x) PM_STR_(x)
 #define PM_STR_(x) #x
