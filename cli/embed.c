@@ -35,8 +35,8 @@ static const char usage_embed[] =
     "  --dataset N    dataset ID\n"
     "  --key FILE     secret key (default: the public demo key, with a warning)\n"
     "  --strength S   " PM_STR(PM_STRENGTH_MIN) ".." PM_STR(PM_STRENGTH_MAX) ", default " PM_STR(PM_STRENGTH_DEFAULT)
-    "\n                 (1: imperceptible by PEAQ, survives codecs and speed changes;\n"
-    "                 2: also 3 s clips and heavy noise; slightly audible on quiet music)\n"
+    "\n                 (1: imperceptible by PEAQ, survives codecs, speed changes and 3 s\n"
+    "                 clips; 1.5: also heavy noise and MP3 32k, audible on quiet music)\n"
     "  --mark-version V  format version written, " PM_STR(PM_FORMAT_MIN) ".." PM_STR(PM_FORMAT_MAX)
     ", default " PM_STR(PM_FORMAT_DEFAULT) "\n"
     "                 (docs/FORMAT.md; detect reads every version)\n"
