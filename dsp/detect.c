@@ -1307,8 +1307,8 @@ typedef struct checked {
 
 typedef struct finisher {
     pm_detector *d;
-    int budget, limit, total; /* checks allowed to each key state, and to all; used in all */
-    int used[MAX_STATES];     /* checks used by each key state */
+    int budget, limit, total; /* checks allowed to each key (both its states), and to all; used in all */
+    int used[PM_MAX_KEYS];    /* checks used by each key, in either version */
     checked seen[PMF_MAX_ATTEMPTS];
     int n_seen;
     float sign[PM_MAX_MARKS][PMF_CODED_BITS]; /* each mark's codeword: expected sign of soft values */
@@ -1460,9 +1460,9 @@ static int check_info(finisher *x, int k, const uint8_t info[PMF_PAYLOAD_BITS], 
     for (int i = 0; i < x->n_seen; i++)
         if (x->seen[i].key == k && !memcmp(x->seen[i].info, info, PMF_PAYLOAD_BITS))
             return x->seen[i].mark;
-    if (!may_check || x->used[k] >= x->budget || x->total >= x->limit || x->n_seen == PMF_MAX_ATTEMPTS)
+    if (!may_check || x->used[k / PMF_VERSIONS] >= x->budget || x->total >= x->limit || x->n_seen == PMF_MAX_ATTEMPTS)
         return -1;
-    x->used[k]++;
+    x->used[k / PMF_VERSIONS]++;
     x->total++;
     checked *c = &x->seen[x->n_seen++];
     c->key = k;
@@ -1889,7 +1889,7 @@ static int decode_singles(finisher *x, int k)
         for (int i = 0; i < ks->rec[w].n; i++)
             att[n_att++] = (attempt){w, i, cand_z(&ks->rec[w], i)};
     qsort(att, n_att, sizeof *att, by_z);
-    for (size_t i = 0; i < n_att && x->used[k] < x->budget; i++) {
+    for (size_t i = 0; i < n_att && x->used[k / PMF_VERSIONS] < x->budget; i++) {
         if (!worth_checking(x, 2 * !x->explained[att[i].window]))
             continue;
         pm_candidate tmp;
@@ -1915,7 +1915,7 @@ static int decode_pairs(finisher *x, int k)
                 att[n_att++] = (attempt){w, len, z};
         }
     qsort(att, n_att, sizeof *att, by_z);
-    for (size_t i = 0, checked_now = 0; i < n_att && checked_now < PAIR_CHECKS && x->used[k] < x->budget; i++) {
+    for (size_t i = 0, checked_now = 0; i < n_att && checked_now < PAIR_CHECKS && x->used[k / PMF_VERSIONS] < x->budget; i++) {
         const size_t w = att[i].window;
         float acc[PMF_CODED_BITS];
         pair_run(ks, w, att[i].index, acc, NULL);
@@ -2599,7 +2599,7 @@ static float state_path_z(const key_state *ks)
 /*
  * Decode a pipeline's marks with at most `budget` tag checks (*used: the checks made),
  * then recognise the pairs `top` expects (*p_expect: the chance they add to p_false).
- * Each key may use budget / keys of the checks in either version; the stages run one
+ * Each key may use budget / keys of the checks, over both its versions; the stages run one
  * at a time over all key states, the state with the strongest path first, so that a
  * version holding no mark does not spend the checks before the one that does.
  */

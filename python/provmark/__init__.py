@@ -452,15 +452,18 @@ class Embedder(_Handle):
         _check(_emb_ids(self._handle(), _id(model_id, "model_id"), _id(dataset_id, "dataset_id")))
 
     def set_strength(self, strength):
-        """New strength (STRENGTH_MIN..STRENGTH_MAX) from the next chunk on."""
+        """New strength (STRENGTH_MIN..STRENGTH_MAX) from the next payload boundary on."""
         _check(_emb_strength(self._handle(), _number(strength, "strength")))
 
     def set_format(self, version):
         """Write format version `version` (int; 1 or 2, docs/FORMAT.md; FORMAT_DEFAULT
         unless set) from the next payload boundary on (on a new Embedder: from its
         first sample). The detector reads every version."""
-        if isinstance(version, bool) or not isinstance(version, int):
+        if isinstance(version, (bool, np.bool_)) or not isinstance(version, (int, np.integer)):
             raise TypeError("version must be an int")
+        version = int(version)
+        if not -2 ** 31 <= version < 2 ** 31:  # never truncated to a C int
+            raise ValueError(f"version {version} is not a format version (1 or 2)")
         _check(_emb_format(self._handle(), version), "set_format")
 
     def _out(self, shape):

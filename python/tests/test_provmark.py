@@ -110,6 +110,10 @@ class BindingTest(unittest.TestCase):
         for bad in (1.0, "2", True):
             with self.assertRaises(TypeError):
                 emb.set_format(bad)
+        for bad in (2 ** 32 + 1, 2 ** 64 + 2, -2 ** 40):  # refused, not truncated to 1 or 2
+            with self.assertRaises(ValueError):
+                emb.set_format(bad)
+        emb.set_format(np.int64(1))  # numpy integers are ints
 
     def test_ids_changed_mid_stream_are_two_marks_with_their_own_ranges(self):
         x = music(36)
