@@ -303,7 +303,7 @@ test-packages: deps-test
 # ---------------------------------------------------------------- sanitizer build
 # The library, plugin and test programs again with AddressSanitizer and
 # UndefinedBehaviorSanitizer, in build/asan (tests/run.sh runs them too).
-ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+ASAN_FLAGS := -O2 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 asan:
 	$(MAKE) B=build/asan OPT="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" \
@@ -336,16 +336,22 @@ TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-paramet
 
 LINT_INC := -Iinclude -Idsp -Ifingerprint -Iplugin -Icli -Ibench
 LINT_DIRS := dsp fingerprint cli bench ttl examples/c tests/unit tests/failalloc
-lint:
+TIDY_SRC := $(wildcard dsp/*.c fingerprint/*.c cli/*.c plugin/*.c ttl/*.c bench/*.c examples/c/*.c tests/failalloc/*.c)
+# One clang-tidy per file, so that make -j spreads them over the cores (no file is
+# made: every lint runs them all).
+lint: lint-cppcheck $(TIDY_SRC:%=lint-tidy/%)
+
+lint-cppcheck:
 	cppcheck --quiet --force --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
 		$(LINT_INC) --suppress=missingIncludeSystem $(LINT_DIRS)
 	cppcheck --quiet --force --error-exitcode=1 --enable=warning,performance,portability --std=c11 \
 		$(LINT_INC) --suppress=missingIncludeSystem plugin tests/host
-	clang-tidy --quiet --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' dsp/*.c fingerprint/*.c cli/*.c \
-		plugin/*.c ttl/*.c bench/*.c examples/c/*.c tests/failalloc/*.c \
+
+lint-tidy/%: %
+	@clang-tidy --quiet --warnings-as-errors='*' -checks='$(TIDY_CHECKS)' $< \
 		-- -std=c11 -D_DEFAULT_SOURCE $(LINT_INC) 2>/dev/null
 
-.PHONY: lint
+.PHONY: lint lint-cppcheck
 
 # ---------------------------------------------------------------- fuzzing
 # libFuzzer harnesses (clang, ASan + UBSan): audio files through the detector and the

@@ -6,25 +6,54 @@ cd "$(dirname "$0")/.." || exit 2
 all=$(mktemp) log=$(mktemp)
 trap 'rm -f "$all" "$log"' EXIT
 units="build/tests/test_* build/asan/tests/test_*"
-# The real-time hosts first, alone: jackd's dummy driver counts a cycle it cannot finish
-# in time as an xrun and drops audio, and two other jobs on two cores starve it (seen:
-# hundreds of xruns and a mark lost in the jalv state test).
+# The real-time hosts first, with nothing beside them but the package build at the
+# lowest priority: jackd's dummy driver counts a cycle it cannot finish in time as an
+# xrun and drops audio, and two other jobs of their own priority on two cores starve it
+# (seen: hundreds of xruns and a mark lost in the jalv state test).
 alone="tests/hosts.sh"
-# Then two lanes, one a core, each in order: a suite that reads another's output (shard.sh
-# reads cli.sh's) comes after it in the same lane, and X and asan:X share X's work folder.
-# Lane 2 is the longer (its suites' timings are in every run's log): suites without such
-# ties go to lane 1 when it grows.
-lane1="tests/symbols.sh tests/cli.sh tests/shard.sh asan:tests/cli.sh tests/plugin.sh tests/e2e.sh tests/regress.sh tests/contract.sh tests/report.sh asan:tests/report.sh tests/terminal.sh tests/untrusted.sh asan:tests/untrusted.sh tests/weak.sh tests/nomem.sh tests/versions.sh"
-lane2="tests/scale.sh tests/catalogue.sh tests/marks.sh asan:tests/marks.sh tests/recognise.sh asan:tests/recognise.sh tests/examples.sh tests/dataset.sh asan:tests/dataset.sh tests/attribution.sh asan:tests/attribution.sh tests/dataloss.sh asan:tests/dataloss.sh tests/hostile.sh tests/asan.sh"
-# The Debian packages (scripts/test-packages.sh): built beside the suites, since the build
-# changes nothing outside build/packages; installed, used and purged after them, since
+# Then two lanes, one a core, that take groups of suites from one queue, the longest
+# first (the times in every run's log), so that both end together. A group runs in
+# order: a suite that reads another's output (shard.sh reads cli.sh's) comes after it,
+# and X and asan:X share X's work folder.
+groups="tests/marks.sh asan:tests/marks.sh
+tests/dataset.sh asan:tests/dataset.sh
+tests/untrusted.sh asan:tests/untrusted.sh
+tests/recognise.sh asan:tests/recognise.sh
+tests/scale.sh
+tests/symbols.sh tests/cli.sh tests/shard.sh asan:tests/cli.sh
+tests/asan.sh
+tests/nomem.sh
+tests/attribution.sh asan:tests/attribution.sh
+tests/weak.sh
+tests/e2e.sh
+tests/catalogue.sh
+tests/examples.sh
+tests/plugin.sh
+tests/dataloss.sh asan:tests/dataloss.sh
+tests/report.sh asan:tests/report.sh
+tests/hostile.sh
+tests/contract.sh
+tests/versions.sh
+tests/terminal.sh
+tests/regress.sh"
+# The Debian packages (scripts/test-packages.sh): built beside the real-time hosts, since
+# the build changes nothing outside build/packages; installed, used and purged after them, since
 # the installed bundle is on the default LV2 path every host searches.
 packages=yes
 if [ "${1:-}" = asan ]; then
     units="build/asan/tests/test_*"
     alone=""
-    lane1="tests/asan.sh tests/regress.sh asan:tests/cli.sh asan:tests/report.sh"
-    lane2="asan:tests/dataset.sh asan:tests/attribution.sh asan:tests/dataloss.sh asan:tests/marks.sh asan:tests/recognise.sh asan:tests/untrusted.sh asan:tests/weak.sh"
+    groups="asan:tests/marks.sh
+asan:tests/dataset.sh
+asan:tests/recognise.sh
+asan:tests/untrusted.sh
+tests/asan.sh
+asan:tests/cli.sh
+asan:tests/attribution.sh
+asan:tests/weak.sh
+asan:tests/report.sh
+asan:tests/dataloss.sh
+tests/regress.sh"
     packages=no
 fi
 # unit PROGRAM: run a cmocka program; its failures, then "PROGRAM: N passed, N failed"
@@ -44,7 +73,7 @@ suite() {
     s=$1 out=$(mktemp) t0=$(date +%s)
     case "$s" in
     asan:*) s=${s#asan:}; PM=build/asan/bin/provmark sh "$s" >"$out" 2>&1; rc=$?; s="$s (asan)" ;;
-    packages:*) DEB_BUILD_OPTIONS=nocheck nice scripts/test-packages.sh "${s#packages:}" >"$out" 2>&1
+    packages:*) DEB_BUILD_OPTIONS=nocheck nice -n 19 scripts/test-packages.sh "${s#packages:}" >"$out" 2>&1
         rc=$?; s="Debian packages, ${s#packages:}" ;;
     *) sh "$s" >"$out" 2>&1; rc=$? ;;
     esac
@@ -61,16 +90,23 @@ suite() {
     echo "$s: $p passed, $f failed ($(($(date +%s) - t0)) s)"
     rm -f "$out"
 }
-if [ "${1:-}" = lane ]; then # (internal) run.sh lane SUITE...: one lane, as below
-    shift
-    for s in "$@"; do suite "$s"; done
+# next QUEUE: print the queue's first group and take it off, under a lock (two lanes read it)
+next() {
+    while ! mkdir "$1.lock" 2>/dev/null; do sleep 0.1; done
+    sed -n 1p "$1"
+    sed -i 1d "$1"
+    rmdir "$1.lock"
+}
+if [ "${1:-}" = lane ]; then # (internal) run.sh lane QUEUE: run groups until the queue is empty
+    while g=$(next "$2") && [ -n "$g" ]; do
+        for s in $g; do suite "$s"; done
+    done
     exit 0
 fi
 # git keeps no mode but x: the test key comes out readable by others, which the tools
 # warn about on every use; suites that count stderr lines need it private from the start.
 chmod 600 tests/data/test.key
 for t in $units; do unit "$t"; done | tee -a "$all"
-for s in $alone; do suite "$s"; done | tee -a "$all"
 if [ "$packages" = yes ] && ! scripts/test-packages.sh check >"$log"; then
     # Left by an interrupted run, or installed on purpose: either way every suite below
     # would see the installed bundle and module too. Say so; never purge them here.
@@ -78,24 +114,25 @@ if [ "$packages" = yes ] && ! scripts/test-packages.sh check >"$log"; then
     echo "Debian packages: 0 passed, 1 failed" >>"$all"
     packages=no
 fi
+# The package build needs a core for about a minute and a half: it runs beside the
+# real-time hosts, which use little of one but must get it when they ask (nice 19).
 if [ "$packages" = yes ]; then
     pkgbuild=$(mktemp)
     suite packages:build >"$pkgbuild" &
     pkgpid=$!
 fi
-out2=$(mktemp)
-# The second lane yields to the first (the plugin's suite runs lilv hosts in it).
-# shellcheck disable=SC2086
-nice -n 10 sh tests/run.sh lane $lane2 >"$out2" &
+for s in $alone; do suite "$s"; done | tee -a "$all"
+queue=$(mktemp) out2=$(mktemp)
+echo "$groups" >"$queue"
+sh tests/run.sh lane "$queue" >"$out2" &
 lane2pid=$!
-# shellcheck disable=SC2086
-for s in $lane1; do suite "$s"; done | tee -a "$all"
+sh tests/run.sh lane "$queue" | tee -a "$all"
 wait "$lane2pid"
 rc2=$?
 tee -a "$all" <"$out2"
 [ "$rc2" -ne 0 ] && echo "FAIL the second lane itself ended with status $rc2; its suites after the last line above did not run" | tee -a "$all" &&
     echo "second lane: 0 passed, 1 failed" >>"$all"
-rm -f "$out2"
+rm -f "$out2" "$queue"
 if [ "$packages" = yes ]; then
     wait "$pkgpid"
     tee -a "$all" <"$pkgbuild"
