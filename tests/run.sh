@@ -14,7 +14,7 @@ alone="tests/hosts.sh"
 # Then two lanes, one a core, that take groups of suites from one queue, the longest
 # first (the times in every run's log), so that both end together. A group runs in
 # order: a suite that reads another's output (shard.sh reads cli.sh's) comes after it,
-# and X and asan:X share X's work folder.
+# and X and asan:X share X's work folder. "units": each unit test program, a group each.
 groups="tests/marks.sh asan:tests/marks.sh
 tests/dataset.sh asan:tests/dataset.sh
 tests/untrusted.sh asan:tests/untrusted.sh
@@ -26,6 +26,7 @@ tests/nomem.sh
 tests/attribution.sh asan:tests/attribution.sh
 tests/weak.sh
 tests/e2e.sh
+units
 tests/catalogue.sh
 tests/examples.sh
 tests/plugin.sh
@@ -51,6 +52,7 @@ tests/asan.sh
 asan:tests/cli.sh
 asan:tests/attribution.sh
 asan:tests/weak.sh
+units
 asan:tests/report.sh
 asan:tests/dataloss.sh
 tests/regress.sh"
@@ -99,14 +101,18 @@ next() {
 }
 if [ "${1:-}" = lane ]; then # (internal) run.sh lane QUEUE: run groups until the queue is empty
     while g=$(next "$2") && [ -n "$g" ]; do
-        for s in $g; do suite "$s"; done
+        for s in $g; do
+            case "$s" in
+            unit:*) unit "${s#unit:}" ;;
+            *) suite "$s" ;;
+            esac
+        done
     done
     exit 0
 fi
 # git keeps no mode but x: the test key comes out readable by others, which the tools
 # warn about on every use; suites that count stderr lines need it private from the start.
 chmod 600 tests/data/test.key
-for t in $units; do unit "$t"; done | tee -a "$all"
 if [ "$packages" = yes ] && ! scripts/test-packages.sh check >"$log"; then
     # Left by an interrupted run, or installed on purpose: either way every suite below
     # would see the installed bundle and module too. Say so; never purge them here.
@@ -114,7 +120,7 @@ if [ "$packages" = yes ] && ! scripts/test-packages.sh check >"$log"; then
     echo "Debian packages: 0 passed, 1 failed" >>"$all"
     packages=no
 fi
-# The package build needs a core for about a minute and a half: it runs beside the
+# The package build needs a core for about a minute: it runs beside the
 # real-time hosts, which use little of one but must get it when they ask (nice 19).
 if [ "$packages" = yes ]; then
     pkgbuild=$(mktemp)
@@ -123,7 +129,13 @@ if [ "$packages" = yes ]; then
 fi
 for s in $alone; do suite "$s"; done | tee -a "$all"
 queue=$(mktemp) out2=$(mktemp)
-echo "$groups" >"$queue"
+echo "$groups" | while IFS= read -r g; do
+    if [ "$g" = units ]; then
+        for t in $units; do echo "unit:$t"; done
+    else
+        echo "$g"
+    fi
+done >"$queue"
 sh tests/run.sh lane "$queue" >"$out2" &
 lane2pid=$!
 sh tests/run.sh lane "$queue" | tee -a "$all"

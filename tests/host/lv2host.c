@@ -180,6 +180,7 @@ typedef struct worker {
     sem_t sem;
     atomic_int quit;
     atomic_long dropped;
+    atomic_int pending; /* jobs queued and not yet done by the worker thread */
     LV2_Worker_Schedule sched;
 } worker;
 
@@ -194,6 +195,8 @@ static LV2_Worker_Status enqueue(worker *w, ring *q, uint32_t size, const void *
         }
         return LV2_WORKER_ERR_NO_SPACE;
     }
+    if (q == &w->req)
+        atomic_fetch_add(&w->pending, 1);
     ring_put(q, size, data);
     return LV2_WORKER_SUCCESS;
 }
@@ -219,6 +222,7 @@ static void work_all(worker *w)
         ring_get(&w->req, &size, sizeof size);
         ring_get(&w->req, job, size);
         w->iface->work(w->handle, respond, w, size, job);
+        atomic_fetch_sub(&w->pending, 1);
     }
 }
 static void *worker_thread(void *arg)
@@ -725,8 +729,11 @@ static int settle(inst *I, size_t max_frames)
         run_block(I, zin, zout, 0, 256);
         if ((int)I->ctl[PM_PORT_KEY_STATE] != PM_KEY_LOADING)
             return (int)I->ctl[PM_PORT_KEY_STATE];
-        if (I->w.mode != MODE_SYNC)
-            sched_yield();
+        /* A real host's audio runs in real time: max_frames of it give its worker that
+         * long. This one runs a thousand times faster, so it waits for the worker's jobs
+         * (a loaded machine may not run the worker thread for a while), up to a minute. */
+        for (int ms = 0; I->w.mode != MODE_SYNC && atomic_load(&I->w.pending) > 0 && ms < 60000; ms++)
+            nanosleep(&(struct timespec){0, 1000000}, NULL);
     }
     return -1;
 }
