@@ -1248,15 +1248,18 @@ int main(int argc, char **argv)
         clear_control(&I);
         send_key(&I, argv[2]);
         process(&I, in, out, n, &seed, 1024);
-        /* The key is used from the second payload period on; nothing is marked before. */
+        /* The key is used from a payload period's start on: the first, where the worker
+         * answers before the first frame is marked (a sync worker), else a later one. */
         float **ref = reference(in, n, 2, info.samplerate, &key);
         size_t from = (size_t)(4.0 * info.samplerate);
         int ok = 1;
         for (int c = 0; c < 2; c++)
             ok &= memcmp(ref[c] + from, out[c] + from, sizeof(float) * (n - from)) == 0;
         check("key file via patch:Set and worker = library with the key", ok);
-        check("until the chosen key is in use nothing is marked (no demo-key mark)",
-              passes(in, out, 2, (size_t)info.samplerate, (int)I.ctl[PM_PORT_LATENCY]));
+        check("until the chosen key is in use nothing is marked (no demo-key mark): the first second is "
+              "the input or the library's output with the key",
+              passes(in, out, 2, (size_t)info.samplerate, (int)I.ctl[PM_PORT_LATENCY]) ||
+                  same(ref, out, 2, (size_t)info.samplerate, 0));
         const LV2_State_Interface *st = lilv_instance_get_extension_data(I.li, LV2_STATE__interface);
         const LV2_Feature *sf[] = {&f_map, NULL};
         n_saved = 0;
