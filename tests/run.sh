@@ -14,14 +14,16 @@ alone="tests/hosts.sh"
 # Then two lanes, one a core, that take groups of suites from one queue, the longest
 # first (the times in every run's log), so that both end together. A group runs in
 # order: a suite that reads another's output (shard.sh reads cli.sh's) comes after it,
-# and X and asan:X share X's work folder. "units": each unit test program, a group each.
+# X and asan:X share X's work folder, and so do plugin.sh and asan.sh (the test host
+# keeps its key paths and sessions in build/test-plugin, which plugin.sh empties first).
+# "units": each unit test program, a group each.
 groups="tests/marks.sh asan:tests/marks.sh
 tests/dataset.sh asan:tests/dataset.sh
 tests/untrusted.sh asan:tests/untrusted.sh
 tests/recognise.sh asan:tests/recognise.sh
 tests/scale.sh
 tests/symbols.sh tests/cli.sh tests/shard.sh asan:tests/cli.sh
-tests/asan.sh
+tests/plugin.sh tests/asan.sh
 tests/nomem.sh
 tests/attribution.sh asan:tests/attribution.sh
 tests/weak.sh
@@ -29,7 +31,6 @@ tests/e2e.sh
 units
 tests/catalogue.sh
 tests/examples.sh
-tests/plugin.sh
 tests/dataloss.sh asan:tests/dataloss.sh
 tests/report.sh asan:tests/report.sh
 tests/hostile.sh
