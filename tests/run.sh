@@ -93,12 +93,10 @@ suite() {
     echo "$s: $p passed, $f failed ($(($(date +%s) - t0)) s)"
     rm -f "$out"
 }
-# next QUEUE: print the queue's first group and take it off, under a lock (two lanes read it)
+# next QUEUE: print the queue's first group and take it off, under a lock (two lanes read
+# it; flock's lock goes with its holder, so a lane that dies cannot leave the other waiting)
 next() {
-    while ! mkdir "$1.lock" 2>/dev/null; do sleep 0.1; done
-    sed -n 1p "$1"
-    sed -i 1d "$1"
-    rmdir "$1.lock"
+    flock "$1.lock" sh -c 'sed -n 1p "$1" && sed -i 1d "$1"' next "$1"
 }
 if [ "${1:-}" = lane ]; then # (internal) run.sh lane QUEUE: run groups until the queue is empty
     while g=$(next "$2") && [ -n "$g" ]; do
@@ -145,7 +143,7 @@ rc2=$?
 tee -a "$all" <"$out2"
 [ "$rc2" -ne 0 ] && echo "FAIL the second lane itself ended with status $rc2; its suites after the last line above did not run" | tee -a "$all" &&
     echo "second lane: 0 passed, 1 failed" >>"$all"
-rm -f "$out2" "$queue"
+rm -f "$out2" "$queue" "$queue.lock"
 if [ "$packages" = yes ]; then
     wait "$pkgpid"
     tee -a "$all" <"$pkgbuild"
