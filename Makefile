@@ -302,8 +302,12 @@ test-packages: deps-test
 
 # ---------------------------------------------------------------- sanitizer build
 # The library, plugin and test programs again with AddressSanitizer and
-# UndefinedBehaviorSanitizer, in build/asan (tests/run.sh runs them too).
-ASAN_FLAGS := -O2 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+# UndefinedBehaviorSanitizer, in build/asan (tests/run.sh runs them too). Without
+# UBSan's pointer-overflow check: it guards every pointer step of the DSP loops and cost a
+# quarter of the suites' sanitized run time (detecting 60 s: 2.2 -> 1.7 s), while a pointer
+# that leaves its buffer is ASan's to catch when it is used. The fuzzers keep it (FUZZ_SAN).
+ASAN_FLAGS := -O2 -g -fsanitize=address,undefined -fno-sanitize=pointer-overflow \
+	-fno-omit-frame-pointer -fno-sanitize-recover=all
 
 asan:
 	$(MAKE) B=build/asan OPT="$(ASAN_FLAGS)" LDFLAGS="$(ASAN_FLAGS)" \
