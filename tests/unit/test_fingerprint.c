@@ -38,6 +38,24 @@ static fp_landmark *landmarks(double rate, double start, double seconds, size_t 
     return lm;
 }
 
+/*
+ * Landmarks of "song" k (0..2: 20 s of the signal from 1000 (k + 1) s), a malloc'd copy
+ * of one extraction: the index tests build the same songs again and again, and the
+ * signal's sines at such phases cost the test program most of its time.
+ */
+static fp_landmark *song(int k, size_t *n)
+{
+    static fp_landmark *made[3];
+    static size_t made_n[3];
+    if (!made[k])
+        made[k] = landmarks(RATE, 1000.0 * (k + 1), 20.0, 4096, &made_n[k]);
+    fp_landmark *copy = malloc(sizeof *copy * (made_n[k] ? made_n[k] : 1));
+    assert_non_null(copy);
+    memcpy(copy, made[k], sizeof *copy * made_n[k]);
+    *n = made_n[k];
+    return copy;
+}
+
 /* Landmarks of b found in a with the same hash at frame t + shift. */
 static size_t agreeing(const fp_landmark *a, size_t n, const fp_landmark *b, size_t nb, uint32_t shift)
 {
@@ -127,7 +145,7 @@ static char *write_index(void)
     for (int k = 0; k < 3; k++) {
         in[k].path = names[k];
         in[k].duration = 20.0;
-        in[k].lm = landmarks(RATE, 1000.0 * (k + 1), 20.0, 4096, &in[k].n);
+        in[k].lm = song(k, &in[k].n);
     }
     char *path = build_index(in, 3);
     for (int k = 0; k < 3; k++)
@@ -316,7 +334,7 @@ static void refusals(void **state)
     }
     /* Version 1 (pairs only) is still read; a version 1 index holding triplets is not. */
     fpx_item_in one = {"one.wav", 20.0, NULL, 0};
-    one.lm = landmarks(RATE, 1000.0, 20.0, 4096, &one.n);
+    one.lm = song(0, &one.n);
     size_t n_pairs = 0;
     for (size_t i = 0; i < one.n; i++)
         if (!FP_IS_TRIPLET(one.lm[i].hash))
@@ -367,7 +385,7 @@ static void shards(void **state)
     const char *why;
     for (int k = 0; k < 3; k++) {
         in[k] = (fpx_item_in){.path = names[k], .duration = 20.0};
-        in[k].lm = landmarks(RATE, 1000.0 * (k + 1), 20.0, 4096, &in[k].n);
+        in[k].lm = song(k, &in[k].n);
         paths[k] = build_index(&in[k], 1);
         part[k] = fpx_open(paths[k], &why);
         assert_non_null(part[k]);
