@@ -158,7 +158,6 @@ void pm_sync_table(const float *v, int len, int nb, const float *energy, const p
     const int last = len - PM_TILE_STEPS(L), units = L->units; /* a unit needs its second tile inside the window */
     const int runs = len * 3 / (2 * PM_UNIT_STEPS(L)) + 2 < PM_MAX_RUN ? len * 3 / (2 * PM_UNIT_STEPS(L)) + 2
                                                                         : PM_MAX_RUN;
-    t->len = len;
     t->units = units;
     t->runs = runs;
     for (int s = 0; s < last; s++) {

@@ -60,7 +60,7 @@ void pm_unit_pos_make(pm_unit_pos *up, int len, double tau, const pm_layout *L);
  * another start slot, so each position adds its row of slots, rotated, to all of them.
  */
 typedef struct pm_sync_tables {
-    int len, units, runs; /* run_en holds runs of 0 .. runs - 1 units */
+    int units, runs; /* run_en holds runs of 0 .. runs - 1 units */
     float table[PM_MAX_WINDOW * PMF_MAX_UNITS]; /* [s * units + u]: slot u's sync correlation at step s */
     double run_en[PMF_MAX_UNITS * PM_MAX_RUN];  /* [u * runs + m]: null energy of m units from slot u */
     pm_unit_pos pos;                            /* scratch: where the units fall at one time scale */
