@@ -65,6 +65,8 @@ int analyse_file(const char *path, const analysis_opts *opts, analysis *a)
         for (int i = 0; i < n && rc == PM_OK; i++) {
             rc = pm_detector_mark(c.det, i, &a->marks[i]);
             a->recognised[i] = rc == PM_OK && pm_detector_mark_recognised(c.det, i) == 1;
+            const int formats = rc == PM_OK ? pm_detector_mark_formats(c.det, i) : 0;
+            a->formats[i] = formats > 0 ? (uint8_t)formats : 0;
         }
         a->n_marks = rc == PM_OK && n > 0 ? n : 0;
         if (rc == PM_OK && c.fx && fp_finish(c.fx, &a->lm, &a->n_lm) != 0)

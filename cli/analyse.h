@@ -27,6 +27,7 @@ typedef struct analysis {
     int n_marks;        /* every mark of the file, strongest first (marks[0] is r's) */
     pm_mark marks[PM_MAX_MARKS];
     uint8_t recognised[PM_MAX_MARKS]; /* marks[i] was recognised as an expected pair, not decoded */
+    uint8_t formats[PM_MAX_MARKS];    /* marks[i]'s format versions (pm_detector_mark_formats) */
     double duration;    /* seconds of audio read */
     int rate, channels;
     fp_landmark *lm;    /* with opts.fingerprint: the landmarks (free with analysis_free) */

@@ -49,8 +49,9 @@ static void registry_fields(const result_ctx *c, json_t *j, uint32_t model, uint
 }
 
 /* One mark's fields (a file's strongest mark is also its summary), in docs/result.schema.json's order. */
-static void mark_fields(const result_ctx *c, json_t *j, const pm_mark *m, int recognised)
+static void mark_fields(const result_ctx *c, json_t *j, const analysis *a, int i)
 {
+    const pm_mark *m = &a->marks[i];
     json_object_set_new(j, "model_id", json_integer(m->model_id));
     json_object_set_new(j, "dataset_id", json_integer(m->dataset_id));
     json_object_set_new(j, "key", json_string(c->key_names[m->key_index]));
@@ -62,7 +63,12 @@ static void mark_fields(const result_ctx *c, json_t *j, const pm_mark *m, int re
     json_object_set_new(j, "speed", json_real(m->speed));
     json_object_set_new(j, "tempo", json_real(m->tempo));
     json_object_set_new(j, "segments", segments_json(m->segments, m->n_segments));
-    json_object_set_new(j, "recognised", json_boolean(recognised));
+    json_object_set_new(j, "recognised", json_boolean(a->recognised[i]));
+    json_t *formats = json_array();
+    for (int v = PM_FORMAT_MIN; v <= PM_FORMAT_MAX; v++)
+        if (a->formats[i] & 1u << (v - 1))
+            json_array_append_new(formats, json_integer(v));
+    json_object_set_new(j, "formats", formats);
 }
 
 /* Every mark of the file, strongest first, each with its own IDs, key and ranges. */
@@ -70,9 +76,8 @@ static json_t *marks_json(const result_ctx *c, const analysis *a)
 {
     json_t *arr = json_array();
     for (int i = 0; i < a->n_marks; i++) {
-        const pm_mark *m = &a->marks[i];
         json_t *j = json_object();
-        mark_fields(c, j, m, a->recognised[i]);
+        mark_fields(c, j, a, i);
         json_array_append_new(arr, j);
     }
     return arr;
@@ -93,7 +98,7 @@ json_t *result_json(const result_ctx *c, const char *path, const analysis *a)
     const int found = c->looked && r->found;
     json_object_set_new(j, "found", c->looked ? json_boolean(found) : json_null());
     if (found) { /* the mark fields exist only when there is a mark */
-        mark_fields(c, j, &a->marks[0], a->recognised[0]); /* the summary: the strongest mark */
+        mark_fields(c, j, a, 0); /* the summary: the strongest mark */
         json_object_set_new(j, "marks", marks_json(c, a));
     }
     if (a->sha256[0]) { /* what was scanned, byte for byte */

@@ -316,6 +316,7 @@ struct pm_detector {
     int n_marks; /* after finish: marks[0..n_marks), strongest first */
     pm_mark marks[PM_MAX_MARKS];
     uint8_t recognised[PM_MAX_MARKS]; /* mark m was recognised as an expected pair, not decoded */
+    uint8_t formats[PM_MAX_MARKS];    /* after finish: mark m's format versions, bit v - 1 for version v */
     expected_pair *expect;            /* pm_detector_expect() (first pipeline only) */
     int n_expect;
     pm_fold fold[PMF_VERSIONS][FOLDS]; /* per version, the stream folded on the period, n_folds of them */
@@ -2715,12 +2716,13 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
     { /* The marks of both pipelines, the first pipeline's first, and of both versions of a
        * key (key states named by their key), each once with the time ranges of all. */
         pm_mark all[PM_MAX_MARKS] = {0};
-        uint8_t recognised[PM_MAX_MARKS] = {0};
+        uint8_t recognised[PM_MAX_MARKS] = {0}, formats[PM_MAX_MARKS] = {0};
         int n = 0;
         for (int p = 0; p < (second ? 2 : 1); p++) {
             const pm_detector *q = p ? second : first;
             for (int m = 0; m < q->n_marks; m++) {
                 pm_mark mk = q->marks[m];
+                const uint8_t format = (uint8_t)(1u << (mk.key_index % PMF_VERSIONS));
                 mk.key_index /= PMF_VERSIONS;
                 int dup = -1;
                 for (int j = 0; j < n && dup < 0; j++)
@@ -2730,14 +2732,17 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
                 if (dup >= 0) {
                     merge_mark(&all[dup], &mk);
                     recognised[dup] &= q->recognised[m]; /* decoded by either: decoded */
+                    formats[dup] |= format;
                 } else if (n < PM_MAX_MARKS) {
                     recognised[n] = q->recognised[m];
+                    formats[n] = format;
                     all[n++] = mk;
                 }
             }
         }
         memcpy(d->marks, all, sizeof(pm_mark) * (size_t)n);
         memcpy(d->recognised, recognised, sizeof recognised);
+        memcpy(d->formats, formats, sizeof formats);
         d->n_marks = n;
     }
     /* A mark that no window was given to (others explain its windows better) has no
@@ -2746,6 +2751,7 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
     for (int m = 0; m < d->n_marks; m++)
         if (d->marks[m].n_segments > 0) {
             d->recognised[kept] = d->recognised[m];
+            d->formats[kept] = d->formats[m];
             d->marks[kept++] = d->marks[m];
         }
     d->n_marks = kept;
@@ -2777,16 +2783,22 @@ int pm_detector_mark_count(const pm_detector *d)
     return d->finished ? d->n_marks : PM_ERR_STATE;
 }
 
-pm_status pm_detector_mark(const pm_detector *d, int index, pm_mark *mark)
+/* PM_OK when mark `index` of a finished detector can be read; else the error to return. */
+static pm_status mark_readable(const pm_detector *d, int index)
 {
-    if (!d || !mark)
+    if (!d)
         return PM_ERR_ARG;
     if (!d->finished)
         return PM_ERR_STATE;
-    if (index < 0 || index >= d->n_marks)
-        return PM_ERR_ARG;
-    *mark = d->marks[index];
-    return PM_OK;
+    return index < 0 || index >= d->n_marks ? PM_ERR_ARG : PM_OK;
+}
+
+pm_status pm_detector_mark(const pm_detector *d, int index, pm_mark *mark)
+{
+    const pm_status rc = mark ? mark_readable(d, index) : PM_ERR_ARG;
+    if (rc == PM_OK)
+        *mark = d->marks[index];
+    return rc;
 }
 
 pm_status pm_detector_expect(pm_detector *d, int key_index, uint32_t model_id, uint32_t dataset_id)
@@ -2810,11 +2822,12 @@ pm_status pm_detector_expect(pm_detector *d, int key_index, uint32_t model_id, u
 
 int pm_detector_mark_recognised(const pm_detector *d, int index)
 {
-    if (!d)
-        return PM_ERR_ARG;
-    if (!d->finished)
-        return PM_ERR_STATE;
-    if (index < 0 || index >= d->n_marks)
-        return PM_ERR_ARG;
-    return d->recognised[index];
+    const pm_status rc = mark_readable(d, index);
+    return rc != PM_OK ? rc : d->recognised[index];
+}
+
+int pm_detector_mark_formats(const pm_detector *d, int index)
+{
+    const pm_status rc = mark_readable(d, index);
+    return rc != PM_OK ? rc : d->formats[index];
 }

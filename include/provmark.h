@@ -33,8 +33,8 @@ extern "C" {
 #endif
 
 /** Library version, as MAJOR*10000 + MINOR*100 + PATCH, and as text. */
-#define PM_VERSION 10000
-#define PM_VERSION_STRING "1.0.0"
+#define PM_VERSION 10100
+#define PM_VERSION_STRING "1.1.0"
 /** The shared library's SONAME carries MAJOR: libprovmark.so.1. */
 /*
  * Limits. Each is defined here and nowhere else: the command, the plugin and its
@@ -87,7 +87,7 @@ typedef enum pm_status {
 PM_API const char *pm_strerror(pm_status status);
 /** Run-time library version (compare with PM_VERSION, e.g. to check the loaded .so). */
 PM_API int pm_version(void);
-/** Run-time library version as text, e.g. "1.0.0". */
+/** Run-time library version as text, e.g. "1.1.0". */
 PM_API const char *pm_version_string(void);
 /*
  * The limits above and the size of pm_result and pm_mark, at run time: for bindings that
@@ -304,6 +304,13 @@ PM_API PM_WARN_UNUSED pm_status pm_detector_expect(pm_detector *d, int key_index
  * PM_ERR_STATE before finishing, PM_ERR_ARG for a bad index.
  */
 PM_API PM_WARN_UNUSED int pm_detector_mark_recognised(const pm_detector *d, int index);
+/**
+ * After pm_detector_finish(): the format versions (docs/FORMAT.md) mark `index` was
+ * read in, as a bit mask, bit v - 1 for version v: 1 for version 1, 2 for version 2,
+ * 3 when one key wrote the same IDs in both (its ranges cover both). PM_ERR_STATE
+ * before finishing, PM_ERR_ARG for a bad index.
+ */
+PM_API PM_WARN_UNUSED int pm_detector_mark_formats(const pm_detector *d, int index);
 /** Start over for a new stream with the same parameters. */
 PM_API void pm_detector_reset(pm_detector *d);
 

@@ -185,6 +185,7 @@ _det_mark_count = _sig("pm_detector_mark_count", ctypes.c_int, _vp)
 _det_mark = _sig("pm_detector_mark", ctypes.c_int, _vp, ctypes.c_int, ctypes.POINTER(_Mark))
 _det_expect = _sig("pm_detector_expect", ctypes.c_int, _vp, ctypes.c_int, ctypes.c_uint32, ctypes.c_uint32)
 _det_recognised = _sig("pm_detector_mark_recognised", ctypes.c_int, _vp, ctypes.c_int)
+_det_formats = _sig("pm_detector_mark_formats", ctypes.c_int, _vp, ctypes.c_int)
 
 
 class ProvmarkError(Exception):
@@ -205,7 +206,7 @@ def _check(status, context=None):
 
 
 def version():
-    """The loaded library's version string, e.g. '1.0.0' (str)."""
+    """The loaded library's version string, e.g. '1.1.0' (str)."""
     return _version().decode()
 
 
@@ -572,7 +573,7 @@ def _dict(obj):
     return {"model_id": obj.model_id, "dataset_id": obj.dataset_id, "key": obj.key.fingerprint,
             "demo_key": obj.key.is_demo, "p_false": obj.p_false, "sync_z": obj.sync_z,
             "speed": obj.speed, "tempo": obj.tempo, "segments": [s.to_dict() for s in obj.segments],
-            "recognised": obj.recognised}
+            "recognised": obj.recognised, "formats": list(obj.formats)}
 
 
 class Mark:
@@ -583,12 +584,15 @@ class Mark:
     change scales both, a tempo change tempo only, a pitch shift speed only);
     segments: the marked time ranges (list of Segment); recognised: True when the
     mark was too weak to be decoded and was recognised as a pair given to
-    Detector.expect()."""
+    Detector.expect(); formats: the format versions it was read in (list of int,
+    ascending: [2], or [1, 2] when one key wrote these IDs in both)."""
 
-    def __init__(self, m, keys, recognised=False):
-        """Made by Detector.finish() from the library's record and the detector's keys."""
+    def __init__(self, m, keys, recognised=False, formats=0):
+        """Made by Detector.finish() from the library's record, the detector's keys
+        and pm_detector_mark_formats()'s bit mask (bit v - 1 for version v)."""
         _fill(self, m, keys, True)
         self.recognised = bool(recognised)
+        self.formats = [v for v in range(1, formats.bit_length() + 1) if formats >> (v - 1) & 1]
 
     def to_dict(self):
         """A JSON-ready dict, with the field names of `provmark detect --json`'s marks
@@ -612,6 +616,7 @@ class Result:
         self.marks = list(marks)
         self.found = bool(r.found)
         self.recognised = self.marks[0].recognised if self.marks else False
+        self.formats = list(self.marks[0].formats) if self.marks else []
         self.attempts = int(r.attempts)
         _fill(self, r, keys, self.found)
 
@@ -692,7 +697,9 @@ class Detector(_Handle):
             _check(_det_mark(self._handle(), i, ctypes.byref(m)))
             rec = _det_recognised(self._handle(), i)
             _check(rec)
-            marks.append(Mark(m, self.keys, rec == 1))
+            formats = _det_formats(self._handle(), i)
+            _check(formats)
+            marks.append(Mark(m, self.keys, rec == 1, formats))
         return Result(r, self.keys, marks)
 
     def reset(self):

@@ -102,7 +102,18 @@ class BindingTest(unittest.TestCase):
             self.assertEqual((r.model_id, r.dataset_id), (7, 42))
             self.assertEqual(len(r.marks), 1)
             self.assertLess(r.p_false, 1e-9)
+            self.assertEqual((r.formats, r.marks[0].formats, r.to_dict()["formats"]), ([v], [v], [v]))
         self.assertGreater(np.max(np.abs(outs[0] - outs[1])), 0.0)  # two geometries
+        # One key, the same IDs, 15 s in each version: one mark read in both.
+        x = music(30)
+        half = 15 * 48000
+        ys = []
+        for v in (1, 2):
+            emb = provmark.Embedder(48000, 2, self.key, 7, 42)
+            emb.set_format(v)
+            ys.append(emb.mark(x))
+        r = provmark.Detector(48000, 2, [self.key]).detect(np.concatenate([ys[0][:half], ys[1][half:]]))
+        self.assertEqual([(m.model_id, m.dataset_id, m.formats) for m in r.marks], [(7, 42, [1, 2])])
         emb = provmark.Embedder(48000, 2, self.key, 7, 42)
         for bad in (0, 3, -1):
             with self.assertRaises(provmark.ProvmarkError):

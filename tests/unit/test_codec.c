@@ -538,9 +538,15 @@ static void ids_change_at_payload_boundary(void **state)
     assert_int_equal(pm_detector_mark_recognised(d, 0), 0); /* both decoded, none expected */
     assert_int_equal(pm_detector_mark_recognised(d, 1), 0);
     assert_int_equal(pm_detector_mark_recognised(d, 2), PM_ERR_ARG);
+    assert_int_equal(pm_detector_mark_formats(d, 0), 1 << (PM_FORMAT_DEFAULT - 1)); /* the default's only */
+    assert_int_equal(pm_detector_mark_formats(d, 1), 1 << (PM_FORMAT_DEFAULT - 1));
+    assert_int_equal(pm_detector_mark_formats(d, 2), PM_ERR_ARG);
+    assert_int_equal(pm_detector_mark_formats(d, -1), PM_ERR_ARG);
+    assert_int_equal(pm_detector_mark_formats(NULL, 0), PM_ERR_ARG);
     pm_detector_reset(d);
     assert_int_equal(pm_detector_mark_count(d), PM_ERR_STATE);
     assert_int_equal(pm_detector_mark_recognised(d, 0), PM_ERR_STATE);
+    assert_int_equal(pm_detector_mark_formats(d, 0), PM_ERR_STATE);
     pm_detector_free(d);
     free(x);
 }
