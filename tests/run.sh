@@ -7,13 +7,13 @@ all=$(mktemp) log=$(mktemp)
 trap 'rm -f "$all" "$log"' EXIT
 units="build/tests/test_* build/asan/tests/test_*"
 # The real-time hosts first, in the first lane, with nothing beside them but work at the
-# lowest priority (nice 19: the package build, then the second lane): jackd's dummy
+# lowest priority (nice 19: the package build and two more lanes): jackd's dummy
 # driver counts a cycle it cannot finish in time as an xrun and drops audio, and two other
 # jobs of their own priority on two cores starve it (seen: hundreds of xruns and a mark
 # lost in the jalv state test).
 alone="tests/hosts.sh"
-# Two lanes, one a core, take groups of suites from one queue, the longest
-# first (the times in every run's log), so that both end together. A group runs in
+# Lanes take groups of suites from one queue, the longest first (the times in every
+# run's log), so that they end together: two after the hosts, one a core. A group runs in
 # order: a suite that reads another's output (shard.sh reads cli.sh's) comes after it,
 # X and asan:X share X's work folder, and so do plugin.sh and asan.sh (the test host
 # keeps its key paths and sessions in build/test-plugin, which plugin.sh empties first).
@@ -109,13 +109,15 @@ suite() {
     echo "$s: $p passed, $f failed ($(($(date +%s) - t0)) s)"
     rm -f "$out"
 }
-# next QUEUE: print the queue's first group and take it off, under a lock (two lanes read
-# it; flock's lock goes with its holder, so a lane that dies cannot leave the other waiting)
+# next QUEUE: print the queue's first group and take it off, under a lock (the lanes read
+# it; flock's lock goes with its holder, so a lane that dies cannot leave another waiting)
 next() {
     flock "$1.lock" sh -c 'sed -n 1p "$1" && sed -i 1d "$1"' next "$1"
 }
-if [ "${1:-}" = lane ]; then # (internal) run.sh lane QUEUE: run groups until the queue is empty
-    while g=$(next "$2") && [ -n "$g" ]; do
+# (internal) run.sh lane QUEUE [STOP]: run groups until the queue is empty, or until
+# the file STOP exists
+if [ "${1:-}" = lane ]; then
+    while [ ! -e "${3:-/nonexistent}" ] && g=$(next "$2") && [ -n "$g" ]; do
         for s in $g; do
             case "$s" in
             unit:*) unit "${s#unit:}" ;;
@@ -142,7 +144,7 @@ if [ "$packages" = yes ]; then
     suite packages:build >"$pkgbuild" &
     pkgpid=$!
 fi
-queue=$(mktemp) out2=$(mktemp)
+queue=$(mktemp) out2=$(mktemp) out3=$(mktemp) hosts_done=$(mktemp -u)
 echo "$groups" | while IFS= read -r g; do
     if [ "$g" = units ]; then
         for t in $units; do echo "unit:$t"; done
@@ -151,19 +153,29 @@ echo "$groups" | while IFS= read -r g; do
     fi
 done >"$queue"
 # The second lane starts now, beside the hosts, at nice 19 (which its suites keep; with a
-# core each after the hosts, that changes nothing).
+# core each after the hosts, that changes nothing); so does a third, which takes no group
+# after the hosts end: they leave most of a core idle (real-time audio), and three
+# lanes on two cores after them would only stretch every suite.
 nice -n 19 sh tests/run.sh lane "$queue" >"$out2" &
 lane2pid=$!
+nice -n 19 sh tests/run.sh lane "$queue" "$hosts_done" >"$out3" &
+lane3pid=$!
 {
     for s in $alone; do suite "$s"; done
+    touch "$hosts_done"
     sh tests/run.sh lane "$queue"
 } | tee -a "$all"
-wait "$lane2pid"
-rc2=$?
-tee -a "$all" <"$out2"
-[ "$rc2" -ne 0 ] && echo "FAIL the second lane itself ended with status $rc2; its suites after the last line above did not run" | tee -a "$all" &&
-    echo "second lane: 0 passed, 1 failed" >>"$all"
-rm -f "$out2" "$queue" "$queue.lock"
+# collect N PID OUT: lane N's lines, and a failure if the lane itself did not end well
+collect() {
+    wait "$2"
+    rc=$?
+    tee -a "$all" <"$3"
+    [ "$rc" -ne 0 ] && echo "FAIL lane $1 itself ended with status $rc; its suites after the last line above did not run" | tee -a "$all" &&
+        echo "lane $1: 0 passed, 1 failed" >>"$all"
+}
+collect 2 "$lane2pid" "$out2"
+collect 3 "$lane3pid" "$out3"
+rm -f "$out2" "$out3" "$queue" "$queue.lock" "$hosts_done"
 if [ "$packages" = yes ]; then
     wait "$pkgpid"
     tee -a "$all" <"$pkgbuild"
