@@ -33,8 +33,8 @@ extern "C" {
 #endif
 
 /** Library version, as MAJOR*10000 + MINOR*100 + PATCH, and as text. */
-#define PM_VERSION 10100
-#define PM_VERSION_STRING "1.1.0"
+#define PM_VERSION 10200
+#define PM_VERSION_STRING "1.2.0"
 /** The shared library's SONAME carries MAJOR: libprovmark.so.1. */
 /*
  * Limits. Each is defined here and nowhere else: the command, the plugin and its
@@ -87,7 +87,7 @@ typedef enum pm_status {
 PM_API const char *pm_strerror(pm_status status);
 /** Run-time library version (compare with PM_VERSION, e.g. to check the loaded .so). */
 PM_API int pm_version(void);
-/** Run-time library version as text, e.g. "1.1.0". */
+/** Run-time library version as text, e.g. "1.2.0". */
 PM_API const char *pm_version_string(void);
 /*
  * The limits above and the size of pm_result and pm_mark, at run time: for bindings that

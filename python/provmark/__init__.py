@@ -206,7 +206,7 @@ def _check(status, context=None):
 
 
 def version():
-    """The loaded library's version string, e.g. '1.1.0' (str)."""
+    """The loaded library's version string, e.g. '1.2.0' (str)."""
     return _version().decode()
 
 
