@@ -2670,6 +2670,32 @@ static void merge_mark(pm_mark *into, const pm_mark *from)
     }
 }
 
+/*
+ * Give the audio where two marks' ranges overlap half each, cut at the middle: each
+ * pipeline places its marks' boundaries at its own time scale, so after a tempo change
+ * one mark's range (from one pipeline) could run a few tenths of a second into the next
+ * mark's (from the other). A range inside another's is left as it is.
+ */
+static void split_overlaps(pm_mark *marks, int n)
+{
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++)
+            for (int i = 0; i < marks[a].n_segments; i++)
+                for (int j = 0; j < marks[b].n_segments; j++) {
+                    pm_segment *x = &marks[a].segments[i], *y = &marks[b].segments[j];
+                    if (y->start < x->start) {
+                        pm_segment *t = x;
+                        x = y, y = t;
+                    }
+                    /* x starts first; they overlap with neither inside the other */
+                    if (y->start < x->end && x->end < y->end && x->start < y->start) {
+                        const double mid = 0.5 * (y->start + x->end);
+                        x->end = mid;
+                        y->start = mid;
+                    }
+                }
+}
+
 /* Checks kept for the weaker of two pipelines, out of the file's PMF_MAX_ATTEMPTS. */
 #define SECOND_BUDGET (PMF_MAX_ATTEMPTS / 4)
 
@@ -2755,6 +2781,7 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
             d->marks[kept++] = d->marks[m];
         }
     d->n_marks = kept;
+    split_overlaps(d->marks, d->n_marks);
     res->attempts = used + used2;
     /* Each check passes the 4 version + 32 tag bits by chance with probability 2^-36;
      * the tests of expected pairs add at most EXPECT_P per pipeline that made them. */

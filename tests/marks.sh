@@ -38,6 +38,15 @@ check "marks: the top-level fields are the strongest (first) mark's" jq -e \
     --argjson top "$(jq -c '{p_false}' "$w/s_7_43.json")" "$w/s_7_43.json"
 check "marks: the text output has one line per mark" sh -c \
     "$PM detect $K $w/s_7_99.wav 2>/dev/null | grep -c 'model 7, dataset \(42\|99\) (p_false' | grep -qx 2"
+# The same splices 3 % slower (tempo 0.97: the join at 30.93 s): the two pipelines place
+# the join at their own time scales, and one mark's range ran up to 0.22 s into the other's.
+for second in 7_43 12345678_9876543; do
+    sox "$w/s_$second.wav" "$w/t_$second.wav" tempo 0.97
+    $PM detect --json $K "$w/t_$second.wav" >"$w/t_$second.json" 2>/dev/null
+    check "marks: 7/42 then ${second%_*}/${second#*_}, tempo 0.97: two marks, no second in both, the join within 1.5 s" jq -e '
+        [.marks[] | .segments[]] | sort_by(.start) | length == 2
+        and .[0].end <= .[1].start and (.[0].end - 30.93 | fabs) <= 1.5' "$w/t_$second.json"
+done
 
 # Three pieces of one generation on a quietly marked track (20 s each: 12345678/9876543,
 # 7/42, 12345678/9876543): one alignment runs through the file and its whole sum mixes
