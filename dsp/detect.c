@@ -2281,9 +2281,15 @@ static int place_marks(finisher *x)
         }
         /* Two boundaries inside one run crossed: the run keeps the middle. Its
          * neighbours meet there, never across it (the boundaries before and after
-         * it were placed apart: the last segment may end, and the next start, past it). */
-        if (end < start)
+         * it were placed apart: the last segment may end, and the next start, past it).
+         * A run that is the whole file (a clip whose mark was recognised from its sum)
+         * has no neighbour to meet: it keeps its windows, not a point between them. */
+        if (end < start && a == 0 && b + 1 == n && m >= 0) {
+            start = d->keys[0].rec[0].t0;
+            end = d->keys[0].rec[b].t1;
+        } else if (end < start) {
             start = end = (start + end) / 2.0;
+        }
         if (last && last->end > start) {
             start = fmax(start, last->start);
             end = fmax(end, start);

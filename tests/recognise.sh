@@ -37,6 +37,8 @@ check "recognise: every mark reported with the registry is 7/42, and those not d
     all(.[]; (.marks // []) | all(.model_id == 7 and .dataset_id == 42))
     and any(.[]; .found and .recognised) and all(.[]; (.found | not) or .p_false <= 1e-9)' "$w/reg.jsonl"
 check "recognise: the JSON is valid against docs/result.schema.json" valid_lines detect "$w/reg.jsonl"
+check "recognise: every mark found in a clip has a range of its own length, not a point (two recognised ones had 2.479-2.479 s)" \
+    jq -s -e '[.[] | .marks // [] | .[] | .segments[]] | length > 0 and all(.end - .start >= 1)' "$w/reg.jsonl"
 check "recognise: the text line says the mark was recognised, not decoded" sh -c \
     "$PM detect $K --registry $w/reg.json $clips 2>/dev/null | grep -q 'model 7 \"model 7\", dataset 42 .*recognised as registered IDs'"
 for r in near_model near_dataset; do
