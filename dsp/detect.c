@@ -2677,10 +2677,33 @@ static void merge_mark(pm_mark *into, const pm_mark *from)
 }
 
 /*
- * Give the audio where two marks' ranges overlap half each, cut at the middle: each
- * pipeline places its marks' boundaries at its own time scale, so after a tempo change
- * one mark's range (from one pipeline) could run a few tenths of a second into the next
- * mark's (from the other). A range inside another's is left as it is.
+ * Segment i of mark mk holds `in`, another mark's range: mk keeps what lies either side
+ * of it (both parts when it has room for another segment, else the longer).
+ */
+static void cut_out(pm_mark *mk, int i, const pm_segment *in)
+{
+    pm_segment *o = &mk->segments[i];
+    const pm_segment left = {o->start, in->start, o->score}, right = {in->end, o->end, o->score};
+    const double l = left.end - left.start, r = right.end - right.start;
+    if (l > 0.0 && r > 0.0 && mk->n_segments < PM_MAX_SEGMENTS) {
+        memmove(o + 2, o + 1, sizeof(pm_segment) * (size_t)(mk->n_segments - i - 1));
+        o[0] = left;
+        o[1] = right;
+        mk->n_segments++;
+    } else if (l > 0.0 && l >= r) {
+        *o = left;
+    } else if (r > 0.0) {
+        *o = right;
+    }
+}
+
+/*
+ * A second of audio goes to one mark only. Each pipeline places its marks' boundaries
+ * at its own time scale, and merge_mark() joins a mark's ranges from both: after a tempo
+ * change one mark's range ran a few tenths of a second into the next mark's, or over a
+ * short mark the other pipeline placed inside it. Ranges that overlap get half of the
+ * overlap each, cut at its middle; a range inside another's is cut out of the outer one.
+ * Two marks with the very same range are left as they are.
  */
 static void split_overlaps(pm_mark *marks, int n)
 {
@@ -2689,15 +2712,18 @@ static void split_overlaps(pm_mark *marks, int n)
             for (int i = 0; i < marks[a].n_segments; i++)
                 for (int j = 0; j < marks[b].n_segments; j++) {
                     pm_segment *x = &marks[a].segments[i], *y = &marks[b].segments[j];
-                    if (y->start < x->start) {
-                        pm_segment *t = x;
-                        x = y, y = t;
-                    }
-                    /* x starts first; they overlap with neither inside the other */
-                    if (y->start < x->end && x->end < y->end && x->start < y->start) {
-                        const double mid = 0.5 * (y->start + x->end);
-                        x->end = mid;
-                        y->start = mid;
+                    if (fmax(x->start, y->start) >= fmin(x->end, y->end) ||
+                        (x->start == y->start && x->end == y->end))
+                        continue;
+                    if (x->start <= y->start && y->end <= x->end) {
+                        cut_out(&marks[a], i, y);
+                    } else if (y->start <= x->start && x->end <= y->end) {
+                        cut_out(&marks[b], j, x);
+                    } else {
+                        pm_segment *first = x->start < y->start ? x : y, *second = first == x ? y : x;
+                        const double mid = 0.5 * (second->start + first->end);
+                        first->end = mid;
+                        second->start = mid;
                     }
                 }
 }
@@ -2754,7 +2780,8 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
             const pm_detector *q = p ? second : first;
             for (int m = 0; m < q->n_marks; m++) {
                 pm_mark mk = q->marks[m];
-                const uint8_t format = (uint8_t)(1u << (mk.key_index % PMF_VERSIONS));
+                /* a reading with no range of its own says nothing of where its version is */
+                const uint8_t format = mk.n_segments ? (uint8_t)(1u << (mk.key_index % PMF_VERSIONS)) : 0;
                 mk.key_index /= PMF_VERSIONS;
                 int dup = -1;
                 for (int j = 0; j < n && dup < 0; j++)

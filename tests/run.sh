@@ -84,14 +84,19 @@ unit() {
 # suite NAME: run a shell suite (asan:S on the sanitizer build, packages:PHASE the
 # package test); its FAIL lines, then "NAME: N passed, N failed (T s)"
 suite() {
-    s=$1 out=$(mktemp) t0=$(date +%s)
-    # timeout signals the suite's whole process group, then kills it 10 s later
+    s=$1 out=$(mktemp) t0=$(date +%s) ended=yes
+    # timeout signals the suite's whole process group, then kills it 10 s later. A shell
+    # suite is read with '.' and followed by an end line: one that stops part-way (a
+    # syntax error, a failed '.' or an exit) does not print it, however its checks went.
     run="timeout -k 10 $limit"
+    whole='. "$0"; echo "end of suite: $0"'
     case "$s" in
-    asan:*) s=${s#asan:}; PM=build/asan/bin/provmark $run sh "$s" >"$out" 2>&1; rc=$?; s="$s (asan)" ;;
+    asan:*) s=${s#asan:}; PM=build/asan/bin/provmark $run sh -c "$whole" "$s" >"$out" 2>&1; rc=$?
+        grep -qx "end of suite: $s" "$out" || ended=no; s="$s (asan)" ;;
     packages:*) DEB_BUILD_OPTIONS=nocheck nice -n 19 $run scripts/test-packages.sh "${s#packages:}" >"$out" 2>&1
         rc=$?; s="Debian packages, ${s#packages:}" ;;
-    *) $run sh "$s" >"$out" 2>&1; rc=$? ;;
+    *) $run sh -c "$whole" "$s" >"$out" 2>&1; rc=$?
+        grep -qx "end of suite: $s" "$out" || ended=no ;;
     esac
     p=$(grep -c '^ok ' "$out") f=$(grep -c '^FAIL ' "$out")
     grep '^FAIL ' "$out"
@@ -101,6 +106,9 @@ suite() {
     elif [ "$rc" -gt 128 ]; then # killed (a crash of the shell or a check it waited for)
         echo "FAIL $s: ended by signal $((rc - 128))"
         f=$((f + 1))
+    elif [ "$ended" = no ]; then
+        echo "FAIL $s: stopped before its end (status $rc): $(grep -v -e '^ok ' -e '^FAIL ' -e '^skip ' "$out" | tail -1)"
+        f=$((f + 1))
     elif [ $((p + f)) -eq 0 ] && ! grep -q '^skip ' "$out"; then
         echo "FAIL $s: no result at all"
         f=1
@@ -109,15 +117,19 @@ suite() {
     echo "$s: $p passed, $f failed ($(($(date +%s) - t0)) s)"
     rm -f "$out"
 }
-# next QUEUE: print the queue's first group and take it off, under a lock (the lanes read
-# it; flock's lock goes with its holder, so a lane that dies cannot leave another waiting)
+# next QUEUE LINE: print the queue's first (LINE 1) or last (LINE $) group and take it
+# off, under a lock (the lanes read it; flock's lock goes with its holder, so a lane
+# that dies cannot leave another waiting)
 next() {
-    flock "$1.lock" sh -c 'sed -n 1p "$1" && sed -i 1d "$1"' next "$1"
+    flock "$1.lock" sh -c 'sed -n "$2p" "$1" && sed -i "$2d" "$1"' next "$1" "$2"
 }
-# (internal) run.sh lane QUEUE [STOP]: run groups until the queue is empty, or until
-# the file STOP exists
+# (internal) run.sh lane QUEUE [STOP]: run groups, the longest first, until the queue is
+# empty; with STOP, the shortest first until the file STOP exists (a lane at the lowest
+# priority beside the hosts must not hold a long group after them)
 if [ "${1:-}" = lane ]; then
-    while [ ! -e "${3:-/nonexistent}" ] && g=$(next "$2") && [ -n "$g" ]; do
+    line=1
+    [ -n "${3:-}" ] && line='$'
+    while [ ! -e "${3:-/nonexistent}" ] && g=$(next "$2" "$line") && [ -n "$g" ]; do
         for s in $g; do
             case "$s" in
             unit:*) unit "${s#unit:}" ;;
@@ -175,6 +187,10 @@ collect() {
 }
 collect 2 "$lane2pid" "$out2"
 collect 3 "$lane3pid" "$out3"
+if [ -s "$queue" ]; then # every lane stopped early (flock missing, say): say what never ran
+    echo "FAIL never run: $(tr '\n' ' ' <"$queue")" | tee -a "$all"
+    echo "queue: 0 passed, 1 failed" >>"$all"
+fi
 rm -f "$out2" "$out3" "$queue" "$queue.lock" "$hosts_done"
 if [ "$packages" = yes ]; then
     wait "$pkgpid"
