@@ -91,12 +91,13 @@ suite() {
     run="timeout -k 10 $limit"
     whole='. "$0"; echo "end of suite: $0"'
     case "$s" in
-    asan:*) s=${s#asan:}; PM=build/asan/bin/provmark $run sh -c "$whole" "$s" >"$out" 2>&1; rc=$?
-        grep -qx "end of suite: $s" "$out" || ended=no; s="$s (asan)" ;;
     packages:*) DEB_BUILD_OPTIONS=nocheck nice -n 19 $run scripts/test-packages.sh "${s#packages:}" >"$out" 2>&1
         rc=$?; s="Debian packages, ${s#packages:}" ;;
-    *) $run sh -c "$whole" "$s" >"$out" 2>&1; rc=$?
-        grep -qx "end of suite: $s" "$out" || ended=no ;;
+    *) pm=build/bin/provmark name=$s
+        case "$s" in asan:*) pm=build/asan/bin/provmark name=${s#asan:} s="${s#asan:} (asan)" ;; esac
+        PM=$pm $run sh -c "$whole" "$name" >"$out" 2>&1
+        rc=$?
+        grep -qx "end of suite: $name" "$out" || ended=no ;;
     esac
     p=$(grep -c '^ok ' "$out") f=$(grep -c '^FAIL ' "$out")
     grep '^FAIL ' "$out"
