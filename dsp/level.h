@@ -34,4 +34,27 @@ static inline float pm_level_db(float power)
     return db_per_neper * ((float)e * ln2 + ln_m);
 }
 
+/*
+ * The share of a band's power that lies above a floor `x_db` below it: 1 - 10^(-x_db / 10),
+ * and 0 where x_db <= 0, for |x_db| <= 1000 (any difference of two pm_level_db() levels
+ * lies within 520 dB). Inline and free of branches for the same reason as pm_level_db: the
+ * detector weighs every chip with it, and gcc does not vectorise a clamp whose result is
+ * computed on. 10^(-x/10) = 2^y is taken as (2^(y/4))^4, so that the exponent of 2^(y/4)
+ * stays inside a float's for every such x: 2^(y/4) from its integer part (into the
+ * exponent) and a series for the rest. Within 1e-4 of the exact value (tests/unit/test_level.c).
+ */
+static inline float pm_share_above(float x_db)
+{
+    const float q = -0.33219281f / 4.0f * x_db; /* y / 4, y = -x log2(10) / 10 */
+    const int i = (int)q;                         /* towards zero: f in (-1, 1) */
+    const float t = (q - (float)i) * 0.693147180559945f;
+    const float p =
+        1.0f + t * (1.0f + t * (0.5f + t * (1.0f / 6 + t * (1.0f / 24 + t * (1.0f / 120 + t * (1.0f / 720))))));
+    const uint32_t bits = (uint32_t)(i + 127) << 23;
+    float scale;
+    memcpy(&scale, &bits, sizeof scale);
+    const float r = p * scale, r2 = r * r, share = 1.0f - r2 * r2;
+    return share > 0.0f ? share : 0.0f;
+}
+
 #endif

@@ -1,7 +1,10 @@
 #include "sync.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
+
+#include "level.h"
 
 double pm_fscale(int i) { return 0.98 + 0.01 * i; }
 double pm_tscale(int i) { return 0.97 + 0.005 * i; }
@@ -23,20 +26,64 @@ static float less_neighbours(float v, const float *prefix, int b, int nb)
 }
 
 /*
+ * Each band's noise floor over the window: the level PM_FLOOR_SHARE of its tiles fall
+ * below (from a histogram of 128 bins between its lowest and highest level), less
+ * PM_FLOOR_MARGIN_DB.
+ */
+#define FLOOR_BINS 128
+_Static_assert(PM_MAX_WINDOW <= UINT16_MAX, "a bin counts at most a window's tiles");
+static void band_floors(const float *v, int len, int nb, float *floor_db)
+{
+    float lo[PMF_MAX_BANDS], width[PMF_MAX_BANDS];
+    for (int b = 0; b < nb; b++) {
+        lo[b] = INFINITY;
+        width[b] = -INFINITY; /* the highest level, until it is made the bin width */
+    }
+    for (int s = 0; s < len; s++) /* row by row: the loops over bands vectorise */
+        for (int b = 0; b < nb; b++) {
+            const float x = v[(size_t)s * nb + b];
+            lo[b] = x < lo[b] ? x : lo[b];
+            width[b] = x > width[b] ? x : width[b];
+        }
+    for (int b = 0; b < nb; b++)
+        width[b] = (width[b] - lo[b]) / FLOOR_BINS + 1e-6f;
+    uint16_t hist[PMF_MAX_BANDS][FLOOR_BINS];
+    memset(hist, 0, sizeof hist);
+    for (int s = 0; s < len; s++)
+        for (int b = 0; b < nb; b++) {
+            const int i = (int)((v[(size_t)s * nb + b] - lo[b]) / width[b]);
+            hist[b][i < FLOOR_BINS ? i : FLOOR_BINS - 1]++;
+        }
+    const int below = (int)(PM_FLOOR_SHARE * (float)len);
+    for (int b = 0; b < nb; b++) {
+        int i = 0;
+        for (int seen = 0; i < FLOOR_BINS - 1 && seen + hist[b][i] <= below; i++)
+            seen += hist[b][i];
+        floor_db[b] = lo[b] + width[b] * (float)i - PM_FLOOR_MARGIN_DB;
+    }
+}
+
+/*
  * Chip values, in place. A unit's value is its first tile minus its second
  * (one tile later), less DETREND times the difference of the tiles around
  * the pair, which removes the music's local slope. Then, at every step, the
  * mean of the neighbouring bands' values (within COMMON_BANDS) is subtracted:
  * the music's level changes move neighbouring bands together while the keyed
  * chips flip sign at random from band to band, so this removes most of the
- * music and almost none of the mark. Values are clipped last. Bands are not
- * weighted: a band whose level hardly moves is often one where added noise
- * has buried the music, and with it the mark (measured: inverse-variance
- * weights decode less of every attack in the benchmark).
+ * music and almost none of the mark. Values are clipped, then (if `weigh`)
+ * weighted by the share of the quieter tile's power that lies above the band's
+ * noise floor (band_floors): where noise added to the file buries the music, and
+ * with it the mark, a chip is mostly noise and counts for little; in music with
+ * no noise floor nearly every chip keeps its whole weight. (Measured: at 10 dB
+ * SNR white noise, 26 of 30 marked copies decoded instead of 21; inverse-variance
+ * weights per band, tried before, decoded less of every attack.)
  */
-void pm_sync_prepare_one(float *v, int len, int nb, int tile_steps, float *energy)
+void pm_sync_prepare_one(float *v, int len, int nb, int tile_steps, int weigh, float *energy)
 {
     const int T = tile_steps, n = len - T;
+    float floor_db[PMF_MAX_BANDS], weight[PMF_MAX_BANDS];
+    if (weigh)
+        band_floors(v, len, nb, floor_db);
     /* Row by row, in place: row s needs the tile values of rows s - T (already
      * overwritten, so kept in a ring of the last T rows), s + T and s + 2 T. */
     float ring[PM_MAX_TILE_STEPS][PMF_MAX_BANDS] = {{0}};
@@ -57,6 +104,8 @@ void pm_sync_prepare_one(float *v, int len, int nb, int tile_steps, float *energ
             row[b] = d;
         }
         memcpy(ring[s % T], tile, sizeof(float) * (size_t)nb);
+        for (int b = 0; b < nb; b++)
+            weight[b] = weigh ? pm_share_above((tile[b] < later[b] ? tile[b] : later[b]) - floor_db[b]) : 1.0f;
         float prefix[PMF_MAX_BANDS + 1] = {0};
         for (int b = 0; b < nb; b++)
             prefix[b + 1] = prefix[b] + row[b];
@@ -70,8 +119,10 @@ void pm_sync_prepare_one(float *v, int len, int nb, int tile_steps, float *energ
         const float span = 2 * PM_COMMON_BANDS + 1;
         for (int b = PM_COMMON_BANDS; b < inner_hi; b++)
             row[b] = clip(row[b] - (prefix[b + PM_COMMON_BANDS + 1] - prefix[b - PM_COMMON_BANDS]) / span);
-        for (int b = 0; b < nb; b++)
+        for (int b = 0; b < nb; b++) {
+            row[b] *= weight[b];
             var[b] += (double)row[b] * row[b];
+        }
     }
     for (int b = 0; b < nb; b++)
         energy[b] = n > 0 ? (float)(var[b] / n) : 0.0f;
@@ -80,7 +131,7 @@ void pm_sync_prepare_one(float *v, int len, int nb, int tile_steps, float *energ
 void pm_sync_prepare(pm_window_view *w)
 {
     for (int f = w->grid.f0; f < w->grid.f1; f++)
-        pm_sync_prepare_one(w->val[f], w->len, w->n_bands, w->tile_steps, w->energy[f]);
+        pm_sync_prepare_one(w->val[f], w->len, w->n_bands, w->tile_steps, 1, w->energy[f]);
 }
 
 /* Add unit slot `slot`'s sync chips read from `row` to *sync, and their null energy to *sync_en. */

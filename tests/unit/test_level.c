@@ -1,4 +1,5 @@
-/* Band levels in dB: pm_level_db against the exact 10 log10(power + floor). */
+/* Band levels in dB: pm_level_db against the exact 10 log10(power + floor), pm_share_above
+ * against 1 - 10^(-x / 10). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -40,11 +41,30 @@ static void floor_and_order(void **state)
     }
 }
 
+/* The share above a floor: 0 at and below it, exact to 1e-4 above it, never outside [0, 1]
+ * and never falling as the margin grows, over the whole range of its contract. */
+static void share_above_floor(void **state)
+{
+    (void)state;
+    assert_float_equal(pm_share_above(0.0f), 0.0f, 1e-6f);
+    assert_float_equal(pm_share_above(-5.0f), 0.0f, 1e-6f);
+    assert_float_equal(pm_share_above(-1000.0f), 0.0f, 1e-6f);
+    assert_float_equal(pm_share_above(1000.0f), 1.0f, 1e-6f);
+    float prev = 0.0f;
+    for (float x = -1000.0f; x <= 1000.0f; x += 0.001f) {
+        const float w = pm_share_above(x);
+        assert_true(fabs(w - fmax(0.0, 1.0 - pow(10.0, -x / 10.0))) < 1e-4);
+        assert_true(w >= 0.0f && w <= 1.0f && w >= prev - 1e-6f);
+        prev = w;
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(level_matches_log10),
         cmocka_unit_test(floor_and_order),
+        cmocka_unit_test(share_above_floor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
