@@ -2755,16 +2755,15 @@ static void split_overlaps(pm_mark *marks, int n)
 /* Checks kept for the weaker of two pipelines, out of the file's PMF_MAX_ATTEMPTS. */
 #define SECOND_BUDGET (PMF_MAX_ATTEMPTS / 4)
 
-pm_status pm_detector_finish(pm_detector *d, pm_result *res)
+static void clear_result(pm_result *res)
 {
-    if (!d || !res)
-        return PM_ERR_ARG;
-    if (d->finished || d->failed)
-        return PM_ERR_STATE;
-    d->finished = 1;
     memset(res, 0, sizeof *res);
     res->key_index = -1;
     res->speed = res->tempo = 1.0;
+}
+
+static pm_status finish_stream(pm_detector *d, pm_result *res)
+{
     int rc = PM_OK;
     if (!d->settled) {
         pm_scale_est_flush(d->est, d->layouts, d->n_keys);
@@ -2860,11 +2859,30 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
     return PM_OK;
 }
 
+pm_status pm_detector_finish(pm_detector *d, pm_result *res)
+{
+    if (!d || !res)
+        return PM_ERR_ARG;
+    if (d->finished || d->failed)
+        return PM_ERR_STATE;
+    d->finished = 1;
+    clear_result(res);
+    const pm_status rc = finish_stream(d, res);
+    if (rc != PM_OK) {
+        /* A decode that failed part way (out of memory) may have found some of the marks:
+         * none is reported, so no caller reads part of the answer as the whole. */
+        d->failed = 1;
+        d->n_marks = 0;
+        clear_result(res);
+    }
+    return rc;
+}
+
 int pm_detector_mark_count(const pm_detector *d)
 {
     if (!d)
         return PM_ERR_ARG;
-    return d->finished ? d->n_marks : PM_ERR_STATE;
+    return d->finished && !d->failed ? d->n_marks : PM_ERR_STATE;
 }
 
 /* PM_OK when mark `index` of a finished detector can be read; else the error to return. */
@@ -2872,7 +2890,7 @@ static pm_status mark_readable(const pm_detector *d, int index)
 {
     if (!d)
         return PM_ERR_ARG;
-    if (!d->finished)
+    if (!d->finished || d->failed)
         return PM_ERR_STATE;
     return index < 0 || index >= d->n_marks ? PM_ERR_ARG : PM_OK;
 }

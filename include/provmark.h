@@ -276,11 +276,16 @@ PM_API void pm_detector_free(pm_detector *d);
  * return PM_ERR_STATE until pm_detector_reset().
  */
 PM_API PM_WARN_UNUSED pm_status pm_detector_push_interleaved(pm_detector *d, const float *in, size_t frames);
-/** Finish the stream and decode. The detector can then only be freed or reset. */
+/**
+ * Finish the stream and decode. The detector can then only be freed or reset. On an
+ * error (PM_ERR_NOMEM) no mark is reported: the result is cleared and the mark getters
+ * return PM_ERR_STATE, never the part of the answer found before the error.
+ */
 PM_API PM_WARN_UNUSED pm_status pm_detector_finish(pm_detector *d, pm_result *result);
 /**
  * After pm_detector_finish(): the number of marks found (0..PM_MAX_MARKS),
- * strongest first; mark 0 is the one pm_result describes. PM_ERR_STATE before.
+ * strongest first; mark 0 is the one pm_result describes. PM_ERR_STATE before, and
+ * after a pm_detector_finish() that failed.
  */
 PM_API PM_WARN_UNUSED int pm_detector_mark_count(const pm_detector *d);
 /** After pm_detector_finish(): copy mark `index` (0 .. count-1) into `*mark`. */

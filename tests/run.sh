@@ -69,10 +69,27 @@ asan:tests/dataloss.sh
 tests/regress.sh"
     packages=no
 fi
+# A stopped run (Ctrl-C, or TERM from make or a CI runner) stops what it started. Every
+# program runs under timeout, in a process group of its own that the terminal's signal
+# does not reach, so a shell that runs them keeps the one it waits for in $child and,
+# stopped, sends it TERM (timeout passes it on to the whole group). Such a shell waits
+# with 'wait', which a signal interrupts, not in the foreground, where the shell would
+# take the signal only once the program ended.
+child=
+stoppable() {
+    trap 'kill -TERM $child 2>/dev/null; exit 130' INT TERM
+}
+# await: the status of the program started last in the background ($!), as $child.
+await() {
+    child=$!
+    wait "$child"
+    rc=$?
+    child=
+}
 # unit PROGRAM: run a cmocka program; its failures, then "PROGRAM: N passed, N failed"
 unit() {
-    timeout -k 10 "$limit" "$1" >"$log" 2>&1
-    rc=$?
+    timeout -k 10 "$limit" "$1" >"$log" 2>&1 &
+    await
     p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log")
     f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log")
     p=${p:-0} f=${f:-0}
@@ -91,12 +108,12 @@ suite() {
     run="timeout -k 10 $limit"
     whole='. "$0"; echo "end of suite: $0"'
     case "$s" in
-    packages:*) DEB_BUILD_OPTIONS=nocheck nice -n 19 $run scripts/test-packages.sh "${s#packages:}" >"$out" 2>&1
-        rc=$?; s="Debian packages, ${s#packages:}" ;;
+    packages:*) DEB_BUILD_OPTIONS=nocheck nice -n 19 $run scripts/test-packages.sh "${s#packages:}" >"$out" 2>&1 &
+        await; s="Debian packages, ${s#packages:}" ;;
     *) pm=build/bin/provmark name=$s
         case "$s" in asan:*) pm=build/asan/bin/provmark name=${s#asan:} s="${s#asan:} (asan)" ;; esac
-        PM=$pm $run sh -c "$whole" "$name" >"$out" 2>&1
-        rc=$?
+        PM=$pm $run sh -c "$whole" "$name" >"$out" 2>&1 &
+        await
         grep -qx "end of suite: $name" "$out" || ended=no ;;
     esac
     p=$(grep -c '^ok ' "$out") f=$(grep -c '^FAIL ' "$out")
@@ -128,6 +145,7 @@ next() {
 # empty; with STOP, the shortest first until the file STOP exists (a lane at the lowest
 # priority beside the hosts must not hold a long group after them)
 if [ "${1:-}" = lane ]; then
+    stoppable
     line=1
     [ -n "${3:-}" ] && line='$'
     while [ ! -e "${3:-/nonexistent}" ] && g=$(next "$2" "$line") && [ -n "$g" ]; do
@@ -152,9 +170,10 @@ if [ "$packages" = yes ] && ! scripts/test-packages.sh check >"$log"; then
 fi
 # The package build needs a core for about a minute: it runs beside the
 # real-time hosts, which use little of one but must get it when they ask (nice 19).
+pkgpid=
 if [ "$packages" = yes ]; then
     pkgbuild=$(mktemp)
-    suite packages:build >"$pkgbuild" &
+    (stoppable && suite packages:build >"$pkgbuild") &
     pkgpid=$!
 fi
 queue=$(mktemp) out2=$(mktemp) out3=$(mktemp) hosts_done=$(mktemp -u)
@@ -173,10 +192,17 @@ nice -n 19 sh tests/run.sh lane "$queue" >"$out2" &
 lane2pid=$!
 nice -n 19 sh tests/run.sh lane "$queue" "$hosts_done" >"$out3" &
 lane3pid=$!
+# Stopped: the lanes in the background (which ignore the terminal's INT, as background
+# commands of a script do) and the package build are told to stop, then this shell.
+trap 'kill -TERM $lane2pid $lane3pid $pkgpid 2>/dev/null; exit 130' INT TERM
+status1=$(mktemp)
 {
+    stoppable
     for s in $alone; do suite "$s"; done
     touch "$hosts_done"
-    sh tests/run.sh lane "$queue"
+    sh tests/run.sh lane "$queue" &
+    await
+    echo "$rc" >"$status1"
 } | tee -a "$all"
 # collect N PID OUT: lane N's lines, and a failure if the lane itself did not end well
 collect() {
@@ -186,6 +212,10 @@ collect() {
     [ "$rc" -ne 0 ] && echo "FAIL lane $1 itself ended with status $rc; its suites after the last line above did not run" | tee -a "$all" &&
         echo "lane $1: 0 passed, 1 failed" >>"$all"
 }
+rc=$(cat "$status1")
+[ "$rc" != 0 ] && echo "FAIL lane 1 itself ended with status ${rc:-unknown}; its suites after the last line above did not run" | tee -a "$all" &&
+    echo "lane 1: 0 passed, 1 failed" >>"$all"
+rm -f "$status1"
 collect 2 "$lane2pid" "$out2"
 collect 3 "$lane3pid" "$out3"
 if [ -s "$queue" ]; then # every lane stopped early (flock missing, say): say what never ran

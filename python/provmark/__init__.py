@@ -86,8 +86,23 @@ def _load():
 _lib, library_path = _load()
 
 
+def _symbol(name):
+    """A function of the library; an older library than this binding lacks some: say so."""
+    try:
+        return getattr(_lib, name)
+    except AttributeError:
+        try:
+            version = getattr(_lib, "pm_version_string")
+            version.restype = ctypes.c_char_p
+            have = version().decode()
+        except (AttributeError, UnicodeDecodeError):
+            have = "unknown"
+        raise ImportError(f"provmark: {library_path} (version {have}) has no {name}: "
+                          "this binding needs a newer libprovmark") from None
+
+
 def _limit(name, restype):
-    fn = getattr(_lib, name)
+    fn = _symbol(name)
     fn.restype = restype
     fn.argtypes = []
     return fn()
@@ -146,7 +161,7 @@ _vp = ctypes.c_void_p
 
 
 def _sig(name, restype, *argtypes):
-    fn = getattr(_lib, name)
+    fn = _symbol(name)
     fn.restype = restype
     fn.argtypes = list(argtypes)
     return fn

@@ -7,6 +7,8 @@ import array
 import inspect
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import threading
 import unittest
@@ -284,6 +286,21 @@ class BindingTest(unittest.TestCase):
 class PackageTest(unittest.TestCase):
     """The layouts, batches and inputs of generation code, and the package itself."""
     key = provmark.Key.demo()
+
+    def test_a_library_without_the_bindings_functions_is_an_import_error(self):
+        # An older libprovmark (or another library) lacks functions this binding calls:
+        # importing must say which and that a newer one is needed, not fail later with an
+        # AttributeError. libsndfile is a real library with none of them.
+        import ctypes.util
+        other = ctypes.util.find_library("sndfile")
+        self.assertIsNotNone(other)
+        env = dict(os.environ, PROVMARK_LIBRARY=other)
+        run = subprocess.run([sys.executable, "-c", "import provmark"], env=env, capture_output=True, text=True)
+        self.assertNotEqual(run.returncode, 0)
+        last = run.stderr.strip().splitlines()[-1]
+        self.assertTrue(last.startswith("ImportError: provmark: "), last)
+        self.assertIn("has no pm_", last)
+        self.assertIn("needs a newer libprovmark", last)
 
     @unittest.skipUnless(os.environ.get("PROVMARK_TEST_INSTALLED"), "tree run")
     def test_installed_package_loads_its_bundled_library(self):
