@@ -55,47 +55,6 @@ static void branch_metrics(const float y[PMF_CODE_RATE], float branch[1 << PMF_C
     }
 }
 
-void pm_fec_decode(const float soft[PMF_CODED_BITS], uint8_t info[PMF_PAYLOAD_BITS])
-{
-    float metric[NSTATES], next[NSTATES];
-    /* Survivors: the bit that left the register on the way into each state. The input
-     * bit into a state is its top bit, so it needs no record. */
-    uint8_t from_lsb[PMF_INFO_BITS][NSTATES];
-    uint8_t pattern[2 * NSTATES];
-    output_patterns(pattern);
-    /* Unreachable states hold -FLT_MAX, which adding a branch metric leaves as it is
-     * (the metrics are far below half an ulp of FLT_MAX), so they lose every comparison. */
-    for (int s = 0; s < NSTATES; s++)
-        metric[s] = s == 0 ? 0.0f : -FLT_MAX;
-    for (int t = 0; t < PMF_INFO_BITS; t++) {
-        float branch[1 << PMF_CODE_RATE];
-        branch_metrics(&soft[t * PMF_CODE_RATE], branch);
-        /* State ns is entered with input bit ns >> (K - 2) from the two states
-         * 2 * ns and 2 * ns + 1 (modulo NSTATES); the lower wins ties. The tail's
-         * input bits are zeros, so there only the lower half of the states is entered. */
-        const int n_next = t < PMF_PAYLOAD_BITS ? NSTATES : NSTATES / 2;
-        for (int ns = 0; ns < n_next; ns++) {
-            const unsigned s0 = ((unsigned)ns << 1) & (NSTATES - 1), top = (unsigned)ns >> (PMF_CODE_K - 2);
-            const unsigned reg0 = top << (PMF_CODE_K - 1) | s0;
-            const float m0 = metric[s0] + branch[pattern[reg0]];
-            const float m1 = metric[s0 | 1u] + branch[pattern[reg0 | 1u]];
-            const int one = m1 > m0;
-            next[ns] = one ? m1 : m0;
-            from_lsb[t][ns] = (uint8_t)one;
-        }
-        for (int ns = n_next; ns < NSTATES; ns++)
-            next[ns] = -FLT_MAX;
-        memcpy(metric, next, sizeof metric);
-    }
-    unsigned s = 0; /* terminated: the path ends in state 0 */
-    for (int t = PMF_INFO_BITS - 1; t >= 0; t--) {
-        if (t < PMF_PAYLOAD_BITS)
-            info[t] = (uint8_t)(s >> (PMF_CODE_K - 2));
-        /* previous state = (new state << 1 | dropped bit) without the input bit */
-        s = ((s << 1) | from_lsb[t][s]) & (NSTATES - 1);
-    }
-}
-
 /*
  * The list Viterbi algorithm (every state keeps its n best paths, not one): entering a
  * state, the two predecessors' sorted lists, each plus its branch metric, are merged
@@ -113,12 +72,17 @@ int pm_fec_decode_list(const float soft[PMF_CODED_BITS], int n, uint8_t *trail,
     float metric[NSTATES][PM_FEC_MAX_LIST], next[NSTATES][PM_FEC_MAX_LIST];
     uint8_t pattern[2 * NSTATES];
     output_patterns(pattern);
+    /* Unreachable paths hold -FLT_MAX, which adding a branch metric leaves as it is (the
+     * metrics are far below half an ulp of FLT_MAX), so they lose every comparison. */
     for (int s = 0; s < NSTATES; s++)
         for (int r = 0; r < n; r++)
             metric[s][r] = s == 0 && r == 0 ? 0.0f : -FLT_MAX;
     for (int t = 0; t < PMF_INFO_BITS; t++) {
         float branch[1 << PMF_CODE_RATE];
         branch_metrics(&soft[t * PMF_CODE_RATE], branch);
+        /* State ns is entered with input bit ns >> (K - 2) from the two states 2 ns and
+         * 2 ns + 1 (modulo NSTATES). The tail's input bits are zeros, so there only the
+         * lower half of the states is entered. */
         const int n_next = t < PMF_PAYLOAD_BITS ? NSTATES : NSTATES / 2;
         uint8_t *row = trail + (size_t)t * NSTATES * (size_t)n;
         for (int ns = 0; ns < n_next; ns++) {
@@ -150,4 +114,11 @@ int pm_fec_decode_list(const float soft[PMF_CODED_BITS], int n, uint8_t *trail,
         }
     }
     return found;
+}
+
+/* The best word alone: the list of one, whose trail is one survivor bit per state and step. */
+void pm_fec_decode(const float soft[PMF_CODED_BITS], uint8_t info[PMF_PAYLOAD_BITS])
+{
+    uint8_t trail[PM_FEC_LIST_TRAIL(1)];
+    pm_fec_decode_list(soft, 1, trail, (uint8_t(*)[PMF_PAYLOAD_BITS])info);
 }
