@@ -119,6 +119,6 @@ int pm_fec_decode_list(const float soft[PMF_CODED_BITS], int n, uint8_t *trail,
 /* The best word alone: the list of one, whose trail is one survivor bit per state and step. */
 void pm_fec_decode(const float soft[PMF_CODED_BITS], uint8_t info[PMF_PAYLOAD_BITS])
 {
-    uint8_t trail[PM_FEC_LIST_TRAIL(1)];
+    uint8_t trail[PM_FEC_LIST_TRAIL(1)] = {0}; /* every entry read is written first; cppcheck cannot tell */
     pm_fec_decode_list(soft, 1, trail, (uint8_t(*)[PMF_PAYLOAD_BITS])info);
 }
