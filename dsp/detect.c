@@ -2863,10 +2863,11 @@ pm_status pm_detector_finish(pm_detector *d, pm_result *res)
 {
     if (!d || !res)
         return PM_ERR_ARG;
+    /* Cleared first, so a caller that reads the result after any error finds no mark. */
+    clear_result(res);
     if (d->finished || d->failed)
         return PM_ERR_STATE;
     d->finished = 1;
-    clear_result(res);
     const pm_status rc = finish_stream(d, res);
     if (rc != PM_OK) {
         /* A decode that failed part way (out of memory) may have found some of the marks:

@@ -37,7 +37,8 @@ static inline float pm_level_db(float power)
 /*
  * The share of a band's power that lies above a floor `x_db` below it: 1 - 10^(-x_db / 10),
  * and 0 where x_db <= 0, for |x_db| <= 1000 (any difference of two pm_level_db() levels
- * lies within 520 dB). Inline and free of branches for the same reason as pm_level_db: the
+ * lies within 510 dB: pm_level_db reads -120 dB for 0 and 385.3 dB for FLT_MAX and for
+ * infinity). Inline and free of branches for the same reason as pm_level_db: the
  * detector weighs every chip with it, and gcc does not vectorise a clamp whose result is
  * computed on. 10^(-x/10) = 2^y is taken as (2^(y/4))^4, so that the exponent of 2^(y/4)
  * stays inside a float's for every such x: 2^(y/4) from its integer part (into the

@@ -278,8 +278,9 @@ PM_API void pm_detector_free(pm_detector *d);
 PM_API PM_WARN_UNUSED pm_status pm_detector_push_interleaved(pm_detector *d, const float *in, size_t frames);
 /**
  * Finish the stream and decode. The detector can then only be freed or reset. On an
- * error (PM_ERR_NOMEM) no mark is reported: the result is cleared and the mark getters
- * return PM_ERR_STATE, never the part of the answer found before the error.
+ * error (PM_ERR_NOMEM, or PM_ERR_STATE after a failed push or a second finish) no mark
+ * is reported: the result is cleared and the mark getters return PM_ERR_STATE, never
+ * the part of the answer found before the error.
  */
 PM_API PM_WARN_UNUSED pm_status pm_detector_finish(pm_detector *d, pm_result *result);
 /**

@@ -192,18 +192,27 @@ nice -n 19 sh tests/run.sh lane "$queue" >"$out2" &
 lane2pid=$!
 nice -n 19 sh tests/run.sh lane "$queue" "$hosts_done" >"$out3" &
 lane3pid=$!
-# Stopped: the lanes in the background (which ignore the terminal's INT, as background
-# commands of a script do) and the package build are told to stop, then this shell.
-trap 'kill -TERM $lane2pid $lane3pid $pkgpid 2>/dev/null; exit 130' INT TERM
-status1=$(mktemp)
-{
+# Lane 1 runs in the background too, its lines shown through a fifo as they come: this
+# shell then waits with 'wait', which a signal interrupts (a foreground pipeline would
+# hold a TERM sent to this shell alone, as make passes on its own, until lane 1 ended).
+# Stopped: the lanes (which ignore the terminal's INT, as background commands of a
+# script do) and the package build are told to stop, then this shell.
+status1=$(mktemp) fifo1=$(mktemp -u)
+mkfifo "$fifo1"
+(
     stoppable
     for s in $alone; do suite "$s"; done
     touch "$hosts_done"
     sh tests/run.sh lane "$queue" &
     await
     echo "$rc" >"$status1"
-} | tee -a "$all"
+) >"$fifo1" &
+lane1pid=$!
+trap 'kill -TERM $lane1pid $lane2pid $lane3pid $pkgpid 2>/dev/null; rm -f "$fifo1"; exit 130' INT TERM
+tee -a "$all" <"$fifo1" &
+wait $!
+wait "$lane1pid"
+rm -f "$fifo1"
 # collect N PID OUT: lane N's lines, and a failure if the lane itself did not end well
 collect() {
     wait "$2"

@@ -543,6 +543,10 @@ static void ids_change_at_payload_boundary(void **state)
     assert_int_equal(pm_detector_mark_formats(d, 2), PM_ERR_ARG);
     assert_int_equal(pm_detector_mark_formats(d, -1), PM_ERR_ARG);
     assert_int_equal(pm_detector_mark_formats(NULL, 0), PM_ERR_ARG);
+    /* A second finish is refused, and the result it was given then holds no mark. */
+    pm_result again = r;
+    assert_int_equal(pm_detector_finish(d, &again), PM_ERR_STATE);
+    assert_true(!again.found && again.model_id == 0 && again.n_segments == 0);
     pm_detector_reset(d);
     assert_int_equal(pm_detector_mark_count(d), PM_ERR_STATE);
     assert_int_equal(pm_detector_mark_recognised(d, 0), PM_ERR_STATE);

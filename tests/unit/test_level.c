@@ -1,5 +1,6 @@
 /* Band levels in dB: pm_level_db against the exact 10 log10(power + floor), pm_share_above
  * against 1 - 10^(-x / 10). */
+#include <float.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,11 +29,14 @@ static void level_matches_log10(void **state)
     assert_true(worst < 3e-5);
 }
 
-/* Silence reads the floor; levels never fall as the power rises. */
+/* Silence reads the floor; levels never fall as the power rises; the largest and infinite
+ * powers read below 386 dB, so two levels differ by far less than pm_share_above's 1000 dB. */
 static void floor_and_order(void **state)
 {
     (void)state;
     assert_float_equal(pm_level_db(0.0f), -120.0f, 1e-4f);
+    assert_true(pm_level_db(FLT_MAX) < 386.0f && pm_level_db(INFINITY) < 386.0f);
+    assert_true(pm_level_db(FLT_MAX) > 385.0f);
     float prev = pm_level_db(0.0f);
     for (float p = 1e-14f; p < 1e9f; p *= 1.0001f) {
         const float l = pm_level_db(p);
