@@ -26,13 +26,11 @@ static float unpack16(uint16_t h)
 
 #define SPAN (PM_EST_WINDOWS * PM_WIN_STEPS + 1) /* rows kept: a tile value spans up to two steps */
 #define SURE_WINDOWS 2                           /* windows searched before a sure estimate ends the search */
-#define KEEP_F 8 /* frequency scales searched after SURE_WINDOWS windows: the best so far */
 #define MIN_LAST 16                              /* steps: a shorter last window is not searched */
 
 struct pm_scale_est {
     int nbins, kmin, kmax, n_bands;
-    int n_rows, n_windows, done, narrowed;
-    uint8_t active[PM_EST_NF]; /* frequency scales still searched */
+    int n_rows, n_windows, done;
     uint16_t *rows; /* SPAN x (kmax - kmin) powers, as the top 16 bits of a float (0.4 %) */
     float *pair;  /* PM_WIN_STEPS x (kmax - kmin): a window's tile powers per bin (a geometry's rows summed); with rows */
     float *v;     /* PM_WIN_STEPS x n_bands chip values */
@@ -57,7 +55,6 @@ pm_scale_est *pm_scale_est_new(double rate, int nfft, int n_keys)
     pm_scale_est *e = calloc(1, sizeof *e);
     if (!e)
         return NULL;
-    memset(e->active, 1, sizeof e->active);
     e->fscale = e->tscale = 1.0;
     e->nbins = nfft / 2 + 1;
     e->n_bands = pm_bandplan_get()->n;
@@ -114,8 +111,7 @@ int pm_scale_in_grid(double fscale, double tscale)
 
 void pm_scale_est_reset(pm_scale_est *e)
 {
-    e->n_rows = e->n_windows = e->done = e->narrowed = 0;
-    memset(e->active, 1, sizeof e->active);
+    e->n_rows = e->n_windows = e->done = 0;
     free(e->acc);
     e->acc = NULL;
     e->fscale = e->tscale = 1.0;
@@ -145,8 +141,6 @@ static void search_geometry(pm_scale_est *e, int len, const pm_layout *const *la
 {
     const int nb = e->n_bands, width = e->kmax - e->kmin;
     for (int f = 0; f < PM_EST_NF; f++) {
-        if (!e->active[f])
-            continue;
         for (int s = 0; s < len; s++) {
             const float *pair = e->pair + (size_t)s * width - e->kmin;
             float *out = e->v + (size_t)s * nb;
@@ -174,14 +168,16 @@ static void search_geometry(pm_scale_est *e, int len, const pm_layout *const *la
                 memcpy(past, acc, sizeof past);
                 const int shift = (int)lround(PM_WIN_STEPS * (tau - 1.0) / PM_EST_PSTEP);
                 pm_unit_pos_make(&e->tables->pos, len, tau, layouts[k]);
-                pm_sync_z_all(e->tables, zs);
+                pm_sync_z_all(e->tables, PM_EST_PSTEP, zs);
                 for (int i = 0; i < NP; i++) {
                     const float z = zs[i * PM_EST_PSTEP];
                     float before = 0.0f;
                     if (e->n_windows) {
                         before = -INFINITY;
-                        for (int d = -1; d <= 1; d++)
-                            before = fmaxf(before, past[((i - shift + d) % NP + NP) % NP]);
+                        for (int d = -1; d <= 1; d++) { /* not fmaxf: gcc calls libm's for it */
+                            const float x = past[((i - shift + d) % NP + NP) % NP];
+                            before = x > before ? x : before;
+                        }
                     }
                     acc[i] = (isnan(z) ? 0.0f : z) + before;
                 }
@@ -209,33 +205,6 @@ static void search_window(pm_scale_est *e, int w0, int len, const pm_layout *con
     e->n_windows++;
 }
 
-
-/* Best state of frequency scale f over keys, time scales and phases. */
-static float best_of(const pm_scale_est *e, int f)
-{
-    float top = -INFINITY;
-    for (int k = 0; k < e->n_keys; k++)
-        for (int t = 0; t < PM_EST_NT; t++) {
-            const float *acc = ACC(e, k, f, t);
-            for (int i = 0; i < NP; i++)
-                top = fmaxf(top, acc[i]);
-        }
-    return top;
-}
-
-/* Only the KEEP_F frequency scales with the best states go on being searched. */
-static void narrow(pm_scale_est *e)
-{
-    float best[PM_EST_NF];
-    for (int f = 0; f < PM_EST_NF; f++)
-        best[f] = best_of(e, f);
-    for (int f = 0; f < PM_EST_NF; f++) {
-        int above = 0;
-        for (int g = 0; g < PM_EST_NF; g++)
-            above += best[g] > best[f] || (g < f && best[g] == best[f]);
-        e->active[f] = above < KEEP_F;
-    }
-}
 
 /* The search is over: keep the estimate, and free what only the search needs (the spectra
  * stay, for the detector to replay into a pipeline centred on the estimate). */
@@ -269,12 +238,6 @@ int pm_scale_est_push(pm_scale_est *e, const float *power, const pm_layout *cons
         float score;
         pm_scale_est_result(e, &fs, &ts, &score);
         e->done = e->n_rows == SPAN || (e->n_windows >= SURE_WINDOWS && score >= PM_EST_SURE);
-        /* Narrowed on evidence only: after windows of silence every scale scores 0, and a
-         * choice among them would drop the scales of a mark that starts later. */
-        if (e->n_windows >= SURE_WINDOWS && !e->narrowed && score > 0.0f) {
-            narrow(e);
-            e->narrowed = 1;
-        }
     }
     if (e->done)
         end_search(e);

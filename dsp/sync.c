@@ -260,19 +260,22 @@ void pm_unit_pos_make(pm_unit_pos *up, int len, double tau, const pm_layout *L)
     }
 }
 
-void pm_sync_z_all(const pm_sync_tables *t, float z[PM_PHASES])
+void pm_sync_z_all(const pm_sync_tables *t, int every, float z[PM_PHASES])
 {
     const pm_unit_pos *up = &t->pos;
     const int units = t->units, us = up->unit_steps;
-    double acc[PMF_MAX_UNITS];
-    for (int p = 0; p < PM_PHASES; p++) /* every one is written below (units * us = PM_PHASES) */
+    /* A phase's z is a sum of a few tens of chip sums: float keeps it to 1e-6 and adds
+     * twice as many per vector instruction as double. */
+    float acc[PMF_MAX_UNITS];
+    for (int p = 0; p < PM_PHASES; p++) /* every one asked for is written below (units * us = PM_PHASES) */
         z[p] = NAN;
     /* Phase p = us * u0 - q (mod the period) has its first unit q steps into the window,
-     * in slot u0 mod units: its j-th unit is at pos[q][j] in slot u0 + j. */
-    for (int q = 0; q < us; q++) {
+     * in slot u0 mod units: its j-th unit is at pos[q][j] in slot u0 + j. As `every`
+     * divides us and the period, p is a multiple of it exactly when q is. */
+    for (int q = 0; q < us; q += every) {
         /* Time scales are at most 1.3, so n < runs of pm_sync_table (the bound only guards memory). */
         const int n = up->n[q] < t->runs ? up->n[q] : t->runs - 1;
-        memset(acc, 0, sizeof(double) * (size_t)units);
+        memset(acc, 0, sizeof(float) * (size_t)units);
         for (int j = 0; j < n; j++) {
             const float *row = t->table + (size_t)up->pos[q][j] * (size_t)units;
             const int r = j % units;
@@ -300,7 +303,7 @@ int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top
         for (int ts = w->grid.t0; ts < w->grid.t1; ts++) {
             float zs[PM_PHASES];
             pm_unit_pos_make(&t->pos, w->len, w->tbase * pm_tscale(ts), L);
-            pm_sync_z_all(t, zs);
+            pm_sync_z_all(t, 1, zs);
             for (int p = 0; p < PM_PHASES; p++) {
                 const float zn = zs[p];
                 const float z = isnan(zn) ? 0.0f : zn;

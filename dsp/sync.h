@@ -106,9 +106,10 @@ void pm_sync_prepare_one(float *v, int len, int nb, int tile_steps, int weigh, f
  * chip values v, and the null energies of runs of slots, into t.
  */
 void pm_sync_table(const float *v, int len, int nb, const float *energy, const pm_layout *L, pm_sync_tables *t);
-/* z[p] of every phase p < PM_PHASES at the time scale of t->pos (pm_unit_pos_make: same
- * geometry and len as the table); NAN where no unit falls in the window. */
-void pm_sync_z_all(const pm_sync_tables *t, float z[PM_PHASES]);
+/* z[p] of every phase p < PM_PHASES that is a multiple of `every` (1, or 2: unit steps
+ * are even) at the time scale of t->pos (pm_unit_pos_make: same geometry and len as the
+ * table); NAN where no unit falls in the window, and at the phases skipped. */
+void pm_sync_z_all(const pm_sync_tables *t, int every, float z[PM_PHASES]);
 /* Distance between two phases on the circle of PM_PHASES. */
 int pm_phase_dist(int a, int b);
 /* Index of an alignment state in a score table. */
