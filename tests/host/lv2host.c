@@ -487,6 +487,16 @@ static void run_block(inst *I, float **in, float **out, size_t offset, uint32_t 
  * Process planar in[c] -> out[c] (may be the same) in blocks of `block` frames,
  * or of random sizes when block is 0; returns the latency read after the first run.
  */
+/* A real host's audio runs in real time: the plugin's wait for its key (PM_KEY_TIMEOUT_SECONDS
+ * of audio) gives the worker that long. This host runs a thousand times faster, so after a
+ * block that leaves jobs with a worker thread it waits for them (a loaded machine may not
+ * run that thread for a while: seen under ASan beside other builds), up to a minute. */
+static void wait_worker(inst *I)
+{
+    for (int ms = 0; I->w.mode != MODE_SYNC && atomic_load(&I->w.pending) > 0 && ms < 60000; ms++)
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+}
+
 static int process(inst *I, float **in, float **out, size_t n, unsigned *seed, size_t block)
 {
     int latency = -1;
@@ -498,6 +508,7 @@ static int process(inst *I, float **in, float **out, size_t n, unsigned *seed, s
         if (b > n - done)
             b = n - done;
         run_block(I, in, out, done, (uint32_t)b);
+        wait_worker(I);
         if (latency < 0)
             latency = (int)I->ctl[PM_PORT_LATENCY];
         done += b;
@@ -729,11 +740,7 @@ static int settle(inst *I, size_t max_frames)
         run_block(I, zin, zout, 0, 256);
         if ((int)I->ctl[PM_PORT_KEY_STATE] != PM_KEY_LOADING)
             return (int)I->ctl[PM_PORT_KEY_STATE];
-        /* A real host's audio runs in real time: max_frames of it give its worker that
-         * long. This one runs a thousand times faster, so it waits for the worker's jobs
-         * (a loaded machine may not run the worker thread for a while), up to a minute. */
-        for (int ms = 0; I->w.mode != MODE_SYNC && atomic_load(&I->w.pending) > 0 && ms < 60000; ms++)
-            nanosleep(&(struct timespec){0, 1000000}, NULL);
+        wait_worker(I);
     }
     return -1;
 }
