@@ -671,7 +671,7 @@ static void prepare_before(pm_detector *d, pm_window_view *view, int ready[PM_N_
     if (ready[f])
         return;
     tile_values(d, prev0, WIN_STEPS, f, g);
-    pm_sync_prepare_one(view->val[f], WIN_STEPS, d->n_bands, view->tile_steps, 1, view->energy[f]);
+    pm_sync_prepare_one(view->val[f], WIN_STEPS, d->n_bands, view->tile_steps, view->energy[f]);
     ready[f] = 1;
 }
 

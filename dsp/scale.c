@@ -157,7 +157,7 @@ static void search_geometry(pm_scale_est *e, int len, const pm_layout *const *la
                     out[b] = 0.0f;
         }
         float energy[PMF_MAX_BANDS];
-        pm_sync_prepare_one(e->v, len, nb, PM_STEPS_PER_FRAME * PMF_FRAMES_PER_TILE(version), 0, energy);
+        pm_sync_prepare_one(e->v, len, nb, PM_STEPS_PER_FRAME * PMF_FRAMES_PER_TILE(version), energy);
         for (int k = 0; k < n_keys; k++) {
             if (layouts[k]->version != version)
                 continue;

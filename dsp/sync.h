@@ -94,13 +94,8 @@ typedef struct pm_candidate {
 
 /* Turn the tile values into chip values, in place; once per window, before any search. */
 void pm_sync_prepare(pm_window_view *w);
-/*
- * The same for one frequency scale: v[s * nb + b], s < len; energy[b]: mean squared chip value.
- * weigh = 0 leaves the chips unweighted: the blind scale estimate (scale.h) reads them so,
- * as its pitch estimates were measured worse with the weights (pitch -200 to +100 cents:
- * 4 of 30 marked copies fewer decoded).
- */
-void pm_sync_prepare_one(float *v, int len, int nb, int tile_steps, int weigh, float *energy);
+/* The same for one frequency scale: v[s * nb + b], s < len; energy[b]: mean squared chip value. */
+void pm_sync_prepare_one(float *v, int len, int nb, int tile_steps, float *energy);
 /*
  * The sync correlation of every unit slot of L at every step s < len - tile of prepared
  * chip values v, and the null energies of runs of slots, into t.
