@@ -2869,10 +2869,12 @@ static pm_status finish_stream(pm_detector *d, pm_result *res)
 
 pm_status pm_detector_finish(pm_detector *d, pm_result *res)
 {
-    if (!d || !res)
+    if (!res)
         return PM_ERR_ARG;
     /* Cleared first, so a caller that reads the result after any error finds no mark. */
     clear_result(res);
+    if (!d)
+        return PM_ERR_ARG;
     if (d->finished || d->failed)
         return PM_ERR_STATE;
     d->finished = 1;

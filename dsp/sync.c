@@ -210,7 +210,7 @@ int pm_phase_dist(int a, int b)
     return d < PM_PHASES - d ? d : PM_PHASES - d;
 }
 
-#define SYNC_BLOCK 64 /* steps of pm_sync_table's blocks: 48 KB of the stack at most */
+#define SYNC_BLOCK 64 /* steps of pm_sync_table's blocks: 32 KB of the stack */
 void pm_sync_table(const float *v, int len, int nb, const float *energy, const pm_layout *L, pm_sync_tables *t)
 {
     const int last = len - PM_TILE_STEPS(L), units = L->units; /* a unit needs its second tile inside the window */

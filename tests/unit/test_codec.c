@@ -547,6 +547,9 @@ static void ids_change_at_payload_boundary(void **state)
     pm_result again = r;
     assert_int_equal(pm_detector_finish(d, &again), PM_ERR_STATE);
     assert_true(!again.found && again.model_id == 0 && again.n_segments == 0);
+    again = r;
+    assert_int_equal(pm_detector_finish(NULL, &again), PM_ERR_ARG);
+    assert_true(!again.found && again.n_segments == 0);
     pm_detector_reset(d);
     assert_int_equal(pm_detector_mark_count(d), PM_ERR_STATE);
     assert_int_equal(pm_detector_mark_recognised(d, 0), PM_ERR_STATE);
