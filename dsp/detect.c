@@ -2754,8 +2754,8 @@ static void split_overlaps(pm_mark *marks, int n)
 
 /* Checks kept for the weaker of two pipelines, out of the file's PMF_MAX_ATTEMPTS. */
 #define SECOND_BUDGET (PMF_MAX_ATTEMPTS / 4)
-/* The scaled pipeline searches the grid the estimate found best of its 23 x 46 on the
- * stream's first 35.6 s, so on music without a mark its best path's z exceeds the
+/* The scaled pipeline searches the grid the estimate found best of its PM_EST_NF x
+ * PM_EST_NT scale pairs (scale.h), so on music without a mark its best path's z exceeds the
  * unscaled pipeline's by 0.4 in the median and by 2.2 or more in a tenth of files (40
  * files read with another key). It decodes first, with the larger share of the checks,
  * only when ahead by more than this: a weak mark at speed 1 (MP3 32k) lost its checks to
