@@ -149,6 +149,17 @@ typedef struct pair_slot {
 } pair_slot;
 
 /*
+ * What a window keeps while it is among the MAX_RICH strongest of its key state: its
+ * own best alternatives, and its tracked paths after the first by part, so that
+ * whichever alignment reads a mark best tells where in the window the mark is (a short
+ * mark at the end of a file is often read best at one of them).
+ */
+typedef struct rich_rec {
+    extra_read alt[PM_TOP];
+    soft4 path_part[PATH_KEEP - 1][PM_PARTS];
+} rich_rec;
+
+/*
  * About 1.2 KB. The best tracked path's soft values are kept per part of the
  * window (their sum is the whole window's): where in the window a payload is,
  * which places the boundaries of marks finer than a window.
@@ -162,7 +173,7 @@ typedef struct window_rec {
     cand_head head[PATH_KEEP];
     soft4 part[PM_PARTS];       /* path 0, by part */
     soft8 soft[PATH_KEEP - 1];  /* paths 1.. */
-    pm_candidate *more;     /* up to PM_TOP alternatives, or NULL */
+    rich_rec *more;         /* NULL once the window is not among the strongest */
     int n_back;             /* 1 if the window has a read-back: candidate n */
     extra_read *back;       /* or NULL */
     const extra_read *pair_side[2]; /* its sides of pairs with the window before / after (a key's slot), or NULL */
@@ -220,32 +231,41 @@ static const extra_read *extra_at(const window_rec *r, int e)
     return e == 0 && r->pair_side[0] ? r->pair_side[0] : r->pair_side[1];
 }
 
-static float cand_z(const window_rec *r, int i)
+/* Candidate i of a window (tracked paths, then alternatives, then extra reads): its
+ * alignment and sync statistics. */
+static const cand_head *head_at(const window_rec *r, int i)
 {
-    return i < r->n_tracked ? r->head[i].z : i < r->n ? r->more[i - r->n_tracked].z : extra_at(r, i - r->n)->head.z;
+    return i < r->n_tracked ? &r->head[i] : i < r->n ? &r->more->alt[i - r->n_tracked].head : &extra_at(r, i - r->n)->head;
 }
 
-/* The alignment state (PM_STATE) of candidate i of a window, extra reads included. */
+/* Its soft values by part, or NULL: a tracked path after the first, in a window no longer rich. */
+static const soft4 *parts_at(const window_rec *r, int i)
+{
+    if (i == 0)
+        return r->part;
+    if (i < r->n_tracked)
+        return r->more ? r->more->path_part[i - 1] : NULL;
+    return i < r->n ? r->more->alt[i - r->n_tracked].part : extra_at(r, i - r->n)->part;
+}
+
+static float cand_z(const window_rec *r, int i) { return head_at(r, i)->z; }
+
+/* The alignment state (PM_STATE) of candidate i of a window. */
 static int cand_state(const window_rec *r, int i)
 {
-    if (i < r->n_tracked || i >= r->n) {
-        const cand_head *h = i < r->n_tracked ? &r->head[i] : &extra_at(r, i - r->n)->head;
-        return PM_STATE(h->fs, h->ts, h->phase);
-    }
-    const pm_candidate *c = &r->more[i - r->n_tracked];
-    return PM_STATE(c->fs, c->ts, c->phase);
+    const cand_head *h = head_at(r, i);
+    return PM_STATE(h->fs, h->ts, h->phase);
 }
 
-/* Candidate i of a window (from n on: its extra reads); a packed one is expanded into *tmp. */
+/* Candidate i of a window, expanded into *tmp (tracked paths after the first from
+ * their 8-bit sums, which they keep when the window is no longer rich). */
 static const pm_candidate *cand_at(const window_rec *r, int i, pm_candidate *tmp)
 {
-    if (i >= r->n_tracked && i < r->n)
-        return &r->more[i - r->n_tracked];
-    const cand_head *h = i < r->n ? &r->head[i] : &extra_at(r, i - r->n)->head;
+    const cand_head *h = head_at(r, i);
     tmp->z = h->z, tmp->mu = h->mu, tmp->var = h->var;
     tmp->fs = h->fs, tmp->ts = h->ts, tmp->phase = h->phase;
-    if (i == 0 || i >= r->n) {
-        const soft4 *parts = i >= r->n ? extra_at(r, i - r->n)->part : r->part;
+    if (i == 0 || i >= r->n_tracked) {
+        const soft4 *parts = parts_at(r, i);
         memset(tmp->soft, 0, sizeof tmp->soft);
         for (int j = 0; j < PM_PARTS; j++)
             add_part(&parts[j], tmp->soft);
@@ -881,31 +901,29 @@ static int analyse_state(pm_detector *d, key_state *ks, const pm_window_view *vi
     /* The tracker's best paths first, then the window's own best, without repeats. */
     int st[PATH_KEEP];
     r.n_tracked = r.n = top_paths(ks, st);
+    r.more = malloc(sizeof *r.more);
+    if (!r.more)
+        return PM_ERR_NOMEM;
     for (int i = 0; i < r.n_tracked; i++) {
         pm_candidate c = state_cand(st[i]);
         c.z = d->scores[st[i]];
         float parts[PM_PARTS][PMF_CODED_BITS];
-        pm_sync_read(view, &ks->layout, &c, i == 0 ? parts : NULL);
+        pm_sync_read(view, &ks->layout, &c, parts);
         r.head[i] = (cand_head){c.z, c.mu, c.var, c.fs, c.ts, c.phase};
-        if (i == 0)
-            for (int j = 0; j < PM_PARTS; j++)
-                pack4(parts[j], &r.part[j]);
-        else
+        for (int j = 0; j < PM_PARTS; j++)
+            pack4(parts[j], i == 0 ? &r.part[j] : &r.more->path_part[i - 1][j]);
+        if (i > 0)
             pack8(c.soft, &r.soft[i - 1]);
     }
-    r.more = malloc(sizeof(pm_candidate) * PM_TOP);
-    if (!r.more)
-        return PM_ERR_NOMEM;
     for (int i = 0; i < n_own; i++) {
         int own_st = PM_STATE(own[i].fs, own[i].ts, own[i].phase), seen = 0;
         for (int j = 0; j < r.n_tracked; j++)
             seen |= same_alignment(st[j], own_st);
-        if (!seen)
-            r.more[r.n++ - r.n_tracked] = own[i];
-    }
-    if (r.n == r.n_tracked) {
-        free(r.more);
-        r.more = NULL;
+        if (!seen) {
+            float parts[PM_PARTS][PMF_CODED_BITS];
+            pm_sync_read(view, &ks->layout, &own[i], parts);
+            pack_read(&r.more->alt[r.n++ - r.n_tracked], &own[i], parts);
+        }
     }
     if (pair >= 0 && r.n_tracked && ks->rec[ks->n_rec - 1].n && same_alignment(pair, st[0]) &&
         same_alignment(pair_prev, cand_state(&ks->rec[ks->n_rec - 1], 0))) {
@@ -1969,10 +1987,12 @@ static void part_levels(const finisher *x, const soft4 *parts, int m, double lev
 
 #define PATH_SHARE 0.75 /* the best path's agreement, as a share of the best, that lets its parts speak */
 /*
- * The parts kept for window w (those of its best path, or of its first read-back)
- * that speak for mark m, or NULL: the window carries m and the alignment whose
- * parts they are agrees with m nearly as well as its best alignment for m.
- * *a: the window's agreement with m (window_carries()).
+ * The parts of window w that speak for mark m: those of its best tracked path where
+ * that agrees with m nearly as well as the window's best read for m (the neighbouring
+ * windows' parts follow the path), else those of that best read, or of a read-back
+ * or pair side that agrees nearly as well where the best read's parts are not kept;
+ * NULL where none do or the window does not carry m. *a: the window's agreement with
+ * m (window_carries()).
  */
 static const soft4 *parts_speak(const finisher *x, size_t w, int m, double *a)
 {
@@ -1984,8 +2004,8 @@ static const soft4 *parts_speak(const finisher *x, size_t w, int m, double *a)
     const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
     if (i == 0 || agreement(cand_at(r, 0, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * *a)
         return r->part;
-    if (i >= r->n)
-        return extra_at(r, i - r->n)->part;
+    if (parts_at(r, i))
+        return parts_at(r, i);
     for (int e = 0; e < n_extra(r); e++)
         if (agreement(cand_at(r, r->n + e, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * *a)
             return extra_at(r, e)->part;

@@ -284,6 +284,27 @@ check "marks: 7/42, unmarked music, 12345678/9876543 on a quiet track: no range 
     ([.marks[] | [.model_id, .dataset_id]] | sort == [[7, 42], [12345678, 9876543]])
     and all(.marks[].segments[]; .end <= 16.5 or .start >= 33.5)' "$w/fox_u.json"
 
+# A short mark that ends the file, after unmarked music (TRACK START LENGTH). Its windows
+# read it best at alignments other than their tracked path, whose parts were not kept:
+# the whole window went to the mark, up to 5 s of unmarked music before it (the file's
+# start, or 5.9 s for a mark from 10.4 s).
+G=/usr/share/games
+for c in "etr/music/credits1-cp 5 3" "etr/music/freezingpoint 5 3" "etr/music/freezingpoint 10.4 3" \
+    "xmoto/Textures/Musics/batcave 5 5" "xmoto/Textures/Musics/menu 10.4 3"; do
+    set -- $c
+    t=$(basename "$1")
+    [ -s "$w/$t.wav" ] || ffmpeg -nostdin -v error -y -ss 20 -t 30 -i "$G/$1.ogg" -ac 2 -c:a pcm_s16le "$w/$t.wav"
+    [ -s "$w/$t.m.wav" ] || $PM embed "$w/$t.wav" "$w/$t.m.wav" --model 7 --dataset 42 $K --no-verify 2>/dev/null
+    cut "$w/$t.wav" 0 "$2" "$w/tail_a.wav"
+    cut "$w/$t.m.wav" "$2" "$3" "$w/tail_b.wav"
+    sox "$w/tail_a.wav" "$w/tail_b.wav" "$w/tail.wav"
+    $PM detect --json $K "$w/tail.wav" >"$w/tail.json" 2>/dev/null
+    check "marks: $t, unmarked to $2 s then 7/42 for $3 s: one range, from $2 s to the end within 1.5 s" jq -e \
+        --argjson s "$2" --argjson e "$(echo "$2 + $3" | bc)" '
+        ([.marks[] | [.model_id, .dataset_id]] == [[7, 42]]) and (.marks[0].segments | length == 1)
+        and (.marks[0].segments[0].start - $s | fabs) <= 1.5 and (.marks[0].segments[0].end - $e | fabs) <= 1.5' "$w/tail.json"
+done
+
 # The same through trace and the HTML timeline: a colour and a legend entry per mark.
 $PM trace --json $K "$w/two.wav" >"$w/trace.json" 2>/dev/null
 check "marks: trace --json lists both marks" jq -e '[.marks[].model_id] | sort == [3, 7]' "$w/trace.json"
