@@ -1989,10 +1989,11 @@ static void part_levels(const finisher *x, const soft4 *parts, int m, double lev
 /*
  * The parts of window w that speak for mark m: those of its best tracked path where
  * that agrees with m nearly as well as the window's best read for m (the neighbouring
- * windows' parts follow the path), else those of that best read, or of a read-back
- * or pair side that agrees nearly as well where the best read's parts are not kept;
- * NULL where none do or the window does not carry m. *a: the window's agreement with
- * m (window_carries()).
+ * windows' parts follow the path), else those of that best read if it carries m
+ * (Z_SEGMENT: a mark found from the fold may have no read in a window that agrees
+ * with it more than chance, and such a read's parts are noise), else those of a
+ * read-back or pair side that agrees nearly as well; NULL where none do or the window
+ * does not carry m. *a: the window's agreement with m (window_carries()).
  */
 static const soft4 *parts_speak(const finisher *x, size_t w, int m, double *a)
 {
@@ -2004,7 +2005,7 @@ static const soft4 *parts_speak(const finisher *x, size_t w, int m, double *a)
     const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
     if (i == 0 || agreement(cand_at(r, 0, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * *a)
         return r->part;
-    if (parts_at(r, i))
+    if (*a >= Z_SEGMENT && parts_at(r, i))
         return parts_at(r, i);
     for (int e = 0; e < n_extra(r); e++)
         if (agreement(cand_at(r, r->n + e, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * *a)
