@@ -91,3 +91,17 @@ $PM detect --json $K --registry "$w/reg.json" "$w/c41.wav" "$w/m.wav" >"$w/once.
 check "recognise: a pair is reported once per file, decoded when its word decodes" jq -s -e '
     all(.[]; ((.marks // []) | map([.model_id, .dataset_id]) | unique | length) == ((.marks // []) | length))
     and (.[1].marks | map([.model_id, .dataset_id, .recognised]) == [[7, 42, false]])' "$w/once.jsonl"
+
+# A 3 s mark that ends an 8 s file after unmarked music (spunkyrace, 104/5004), recognised
+# from the fold alone: no read of the file's one window agrees with it beyond chance, and
+# the parts of the best such read once put it on 0-3.98 s, audio it is not in.
+ffmpeg -nostdin -v error -y -ss 20 -t 8 -i /usr/share/games/etr/music/spunkyrace-ks.ogg -c:a pcm_s16le "$w/sp.wav"
+$PM embed "$w/sp.wav" "$w/sp.m.wav" --model 104 --dataset 5004 $K --no-verify 2>/dev/null
+sox "$w/sp.wav" "$w/sp_a.wav" trim 0 5
+sox "$w/sp.m.wav" "$w/sp_b.wav" trim 5 3
+sox "$w/sp_a.wav" "$w/sp_b.wav" "$w/sp_tail.wav"
+reg "$w/sp.json" "104" "5004"
+$PM detect --json $K --registry "$w/sp.json" "$w/sp_tail.wav" >"$w/sp_tail.json" 2>/dev/null
+check "recognise: a 3 s mark at the end of a file, recognised from the fold: its range holds the mark's audio" jq -e '
+    (.marks | map([.model_id, .dataset_id]) == [[104, 5004]]) and .marks[0].recognised
+    and all(.marks[0].segments[]; .end >= 7.5) and any(.marks[0].segments[]; .start <= 5.5)' "$w/sp_tail.json"
