@@ -2,8 +2,9 @@
 """Splice suite of docs/BENCHMARKS.md: files built from 2-4 pieces of differently
 marked copies of one track (near IDs, distant IDs, another key, unmarked music),
 joined with 0, 0.5 and 5 s crossfades, plain and after MP3 128k, and a 60 s file
-marked only from 20 to 35 s. Every copy keeps the track's timing, so a piece is
-the same stretch of music, only marked otherwise.
+marked only from 20 to 35 s; and files that end with a short mark after unmarked music
+(their start cut from the unmarked original, their end from copy A). Every copy keeps the
+track's timing, so a piece is the same stretch of music, only marked otherwise.
 
 usage: bench/splice.py CORPUS_DIR WORK_DIR
   SPLICE_TRACKS: how many tracks (default all); PM: the provmark to run;
@@ -37,6 +38,7 @@ CASES = {
 }
 BED = [("U", 20), ("A", 15), ("U", 25)]  # marked only from 20 to 35 s
 FADES = [0.0, 0.5, 5.0]
+TAILS = [(5.0, 3.0), (10.4, 3.0), (10.4, 5.0), (20.7, 5.0), (10.4, 8.0)]  # unmarked to s, then A for s: the file's end
 
 
 def run(args, **kw):
@@ -139,13 +141,23 @@ def score(result, pieces, fade, labels):
     return found, total, errors, wrong, false_marks
 
 
+def score_tail(result, start, label):
+    """A file ending with a short mark of `label` from `start`: found, start error, seconds of
+    the unmarked music before it given to any mark (beyond TOL), marks not in the file."""
+    marks = [((m["key"], m["model_id"], m["dataset_id"]), m["segments"]) for m in result.get("marks", [])]
+    segs = [s for lab, ss in marks if lab == label for s in ss]
+    err = min((abs(s["start"] - start) for s in segs), default=None)
+    wrong = sum(max(0.0, min(start - TOL, s["end"]) - s["start"]) for _, ss in marks for s in ss)
+    return err, wrong, sum(1 for lab, _ in marks if lab != label)
+
+
 def main():
     corpus, work = sys.argv[1], sys.argv[2]
     os.makedirs(work, exist_ok=True)
     keys = KEYS
     tracks = sorted(f for f in os.listdir(corpus) if f.endswith(".wav"))
     tracks = tracks[: int(os.environ.get("SPLICE_TRACKS", len(tracks)))]
-    jobs, results = [], []
+    jobs, results, tail_results = [], [], []
     labels = None
     pool = concurrent.futures.ThreadPoolExecutor(os.cpu_count() or 1)
     for tr in tracks:  # one track at a time, its files removed once detected
@@ -179,6 +191,15 @@ def main():
         jobs += mine
         for j in mine:
             os.remove(j[3])
+        tails = []
+        for start, dur in TAILS:
+            a, b = int(round(start * rate)), int(round((start + dur) * rate))
+            p = f"{base}.tail{start:g}_{dur:g}.wav"
+            write_wav(p, np.concatenate([copies["U"][:a], copies["A"][a:b]]), rate)
+            tails.append((start, dur, p))
+        for (start, dur, p), r in zip(tails, pool.map(lambda j: detect(j[2], keys), tails)):
+            tail_results.append((start, dur, score_tail(r, start, labels["A"])))
+            os.remove(p)
         for name, spec in COPIES.items():
             if spec:
                 os.remove(f"{base}.{name}.wav")
@@ -217,6 +238,16 @@ def main():
     table("crossfade", [f"{f:g} s" for f in FADES] + ["marked 20-35 s only"])
     print()
     table("pieces", list(CASES))
+    print()
+    print("| a mark that ends the file (plain) | files | mark found | start error median / worst (s) "
+          "| s of the unmarked music before it given to a mark | marks not in the file |")
+    print("|---|---|---|---|---|---|")
+    for start, dur in TAILS:
+        got = [s for a, d, s in tail_results if (a, d) == (start, dur)]
+        errs = [e for e, _, _ in got if e is not None]
+        err = f"{statistics.median(errs):.2f} / {max(errs):.2f}" if errs else "-"
+        print(f"| {dur:g} s from {start:g} s | {len(got)} | {len(errs)} | {err} | "
+              f"{sum(w for _, w, _ in got):.1f} | {sum(f for _, _, f in got)} |")
 
 
 if __name__ == "__main__":
