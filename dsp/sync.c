@@ -370,7 +370,5 @@ int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top
             top[j] = top[j - 1];
             top[j - 1] = c;
         }
-    for (int i = 0; i < n; i++)
-        pm_sync_read(w, L, &top[i], NULL);
     return n;
 }

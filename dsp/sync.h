@@ -111,7 +111,8 @@ int pm_phase_dist(int a, int b);
 #define PM_N_STATES (PM_N_FSCALE * PM_N_TSCALE * PM_PHASES)
 #define PM_STATE(fs, ts, p) (((fs) * PM_N_TSCALE + (ts)) * PM_PHASES + (p))
 /*
- * Fill top[0..n) (n <= PM_TOP) with the best distinct candidates, best first.
+ * Fill top[0..n) (n <= PM_TOP) with the best distinct candidates, best first: their
+ * alignments and sync z only (pm_sync_read() reads those the caller keeps).
  * If `scores` is not NULL it receives the z of every state of the grid (PM_N_STATES floats).
  */
 int pm_sync_search(const pm_window_view *w, const pm_layout *L, pm_candidate top[PM_TOP],
