@@ -2005,8 +2005,9 @@ static const soft4 *parts_speak(const finisher *x, size_t w, int m, double *a)
     const window_rec *r = &x->d->keys[x->d->marks[m].key_index].rec[w];
     if (i == 0 || agreement(cand_at(r, 0, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * *a)
         return r->part;
-    if (*a >= Z_SEGMENT && parts_at(r, i))
-        return parts_at(r, i);
+    const soft4 *own = parts_at(r, i);
+    if (*a >= Z_SEGMENT && own)
+        return own;
     for (int e = 0; e < n_extra(r); e++)
         if (agreement(cand_at(r, r->n + e, &tmp)->soft, x->sign[m], PMF_CODED_BITS) >= PATH_SHARE * *a)
             return extra_at(r, e)->part;

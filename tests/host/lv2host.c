@@ -483,10 +483,6 @@ static void run_block(inst *I, float **in, float **out, size_t offset, uint32_t 
         work_all(&I->w);
 }
 
-/*
- * Process planar in[c] -> out[c] (may be the same) in blocks of `block` frames,
- * or of random sizes when block is 0; returns the latency read after the first run.
- */
 /* A real host's audio runs in real time: the plugin's wait for its key (PM_KEY_TIMEOUT_SECONDS
  * of audio) gives the worker that long. This host runs a thousand times faster, so after a
  * block that leaves jobs with a worker thread it waits for them (a loaded machine may not
@@ -497,6 +493,10 @@ static void wait_worker(inst *I)
         nanosleep(&(struct timespec){0, 1000000}, NULL);
 }
 
+/*
+ * Process planar in[c] -> out[c] (may be the same) in blocks of `block` frames,
+ * or of random sizes when block is 0; returns the latency read after the first run.
+ */
 static int process(inst *I, float **in, float **out, size_t n, unsigned *seed, size_t block)
 {
     int latency = -1;
